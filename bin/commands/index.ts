@@ -1,0 +1,4 @@
+import type { CommandRegistration } from '../cli';
+
+/** Every command of the CLI, in `--help` order. Add a command module here. */
+export const commands: CommandRegistration[] = [];
