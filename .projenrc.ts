@@ -87,8 +87,8 @@ project.npmrc.addConfig('onnxruntime-node-install', 'skip');
 project.testTask.reset();
 project.testTask.spawn(project.tasks.tryFind('eslint')!);
 project.testTask.exec('tsc --noEmit -p tsconfig.dev.json', { name: 'typecheck' });
-project.testTask.exec('vitest run --config tests/vitest.config.ts', { receiveArgs: true });
-project.addTask('test:watch', { exec: 'vitest --config tests/vitest.config.ts' });
+project.testTask.exec('vitest run --config tests/vitest.config.mts', { receiveArgs: true });
+project.addTask('test:watch', { exec: 'vitest --config tests/vitest.config.mts' });
 
 // The CLI, inside the repo: `npm run --silent cli -- <command>` (runs the TypeScript through tsx).
 project.addTask('cli', { exec: 'tsx bin/retail-mlops.ts', receiveArgs: true });

@@ -32,5 +32,7 @@ export const QUARANTINE_REASONS = [
   'basket_inconsistent',
   /** The basket id is already in the lake from an earlier ingest of other content. */
   'basket_already_ingested',
+  /** The CSV reader could not split the line into fields (e.g. an unterminated quote). */
+  'malformed_csv',
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
