@@ -36,7 +36,16 @@ const REQUIRED = LGSR_COLUMNS.filter((column) => !['CUST_CODE', 'CUST_PRICE_SENS
 const NUMERIC = ['SHOP_WEEK', 'SHOP_DATE', 'SHOP_WEEKDAY', 'SHOP_HOUR', 'QUANTITY', 'SPEND'] as const;
 
 /** Code columns whose every valid value is known (DESIGN.md: the code tree and store range) → ENUM types. */
-const CODE_ENUMS: ReadonlyArray<{ readonly column: string; readonly type: string; readonly prefix: string; readonly from: number; readonly to: number; readonly digits: number }> = [
+interface CodeEnum {
+  readonly column: string;
+  readonly type: string;
+  readonly prefix: string;
+  readonly from: number;
+  readonly to: number;
+  readonly digits: number;
+}
+
+const CODE_ENUMS: readonly CodeEnum[] = [
   { column: 'PROD_CODE', type: 'lgsr_prod', prefix: 'PRD', from: 900_001, to: 905_000, digits: 7 },
   { column: 'PROD_CODE_10', type: 'lgsr_prod_10', prefix: 'CL', from: 1, to: 250, digits: 5 },
   { column: 'PROD_CODE_20', type: 'lgsr_prod_20', prefix: 'DEP', from: 1, to: 90, digits: 5 },

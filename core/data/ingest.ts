@@ -344,7 +344,9 @@ class IngestRun {
   }
 
   /** Writes every rejected row (CSV-level and check-level) with file, line, raw text and reason. */
-  private async writeQuarantine(staged: readonly StagedFile[]): Promise<{ file?: string; rows: number; reasons: Partial<Record<QuarantineReason, number>> }> {
+  private async writeQuarantine(
+    staged: readonly StagedFile[],
+  ): Promise<{ file?: string; rows: number; reasons: Partial<Record<QuarantineReason, number>> }> {
     await this.session.run(`CREATE TEMP TABLE quarantined (SOURCE_NAME VARCHAR, SOURCE_FILE VARCHAR, LINE BIGINT, RAW VARCHAR, REASON VARCHAR,
       COLUMN_NAME VARCHAR, DETAIL VARCHAR, BASKET_ID BIGINT, INGEST_ID VARCHAR)`);
     const appender = await this.session.connection.createAppender('quarantined');

@@ -150,8 +150,8 @@ export class Lake {
    * `removeOrphans` deletes.
    */
   async publish(stagingRoot: string, next: LakeManifest): Promise<Lake> {
-    const known = new Set([...this.manifest.raw, ...this.manifest.silver, ...this.manifest.gold, ...this.manifest.quarantine].map((entry) => entry.path));
-    const added = [...next.raw, ...next.silver, ...next.gold, ...next.quarantine].map((entry) => entry.path).filter((relative) => !known.has(relative));
+    const known = new Set(filesOf(this.manifest));
+    const added = filesOf(next).filter((relative) => !known.has(relative));
     for (const relative of added) {
       const target = this.absolute(relative);
       await fs.mkdir(path.dirname(target), { recursive: true });
@@ -165,7 +165,7 @@ export class Lake {
 
   /** Deletes files of the data layers that no manifest version refers to, and old staging dirs. */
   async removeOrphans(): Promise<string[]> {
-    const listed = new Set([...this.manifest.raw, ...this.manifest.silver, ...this.manifest.gold, ...this.manifest.quarantine].map((entry) => entry.path));
+    const listed = new Set(filesOf(this.manifest));
     const removed: string[] = [];
     for (const layer of ['raw', 'silver', 'gold', 'quarantine']) {
       for (const relative of await listFiles(this.root, layer)) {
@@ -178,6 +178,11 @@ export class Lake {
     await fs.rm(this.absolute('_staging'), { recursive: true, force: true });
     return removed;
   }
+}
+
+/** Every data file a manifest version refers to, relative to the lake root. */
+function filesOf(manifest: LakeManifest): string[] {
+  return [...manifest.raw, ...manifest.silver, ...manifest.gold, ...manifest.quarantine].map((entry) => entry.path);
 }
 
 function emptyRelationSql(columns: string): string {

@@ -74,7 +74,8 @@ describe('ingest of dirty data', () => {
       if (row.REASON !== 'invalid_utf8') expect(row.RAW).toBe(text[Number(row.LINE) - 1]);
     }
     expect(rows.find((row) => row.REASON === 'unknown_code')?.COLUMN_NAME).toBe('PROD_CODE');
-    const reasons = Object.fromEntries([...expected.values()].reduce((counts, reason) => counts.set(reason, (counts.get(reason) ?? 0) + 1), new Map<string, number>()));
+    const reasons: Record<string, number> = {};
+    for (const reason of expected.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
     expect(summary.quarantineReasons).toEqual(reasons);
 
     // the clean rows are all in silver, and only they
@@ -113,7 +114,9 @@ describe('a crash during ingest', () => {
       const after = await Lake.open(lakeDir);
       expect(after.manifest).toEqual(before.manifest);
       expect(await count(after)).toBe(rowsBefore);
-      for (const entry of [...after.manifest.silver, ...after.manifest.gold, ...after.manifest.raw]) expect(existsSync(path.join(lakeDir, entry.path))).toBe(true);
+      for (const entry of [...after.manifest.silver, ...after.manifest.gold, ...after.manifest.raw]) {
+        expect(existsSync(path.join(lakeDir, entry.path))).toBe(true);
+      }
 
       // the next writer cleans up what the crash left and lands its version
       const retry = await ingest({ inputs: [SAMPLE_FILES[1], SAMPLE_FILES[2]], lake: lakeDir });

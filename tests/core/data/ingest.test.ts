@@ -44,7 +44,8 @@ describe('ingest of the real LGSR sample', () => {
     const expected = await query<{ STORE_REGION: string; BASKET_TYPE: string; rows: bigint }>(
       `SELECT STORE_REGION, BASKET_TYPE, count(*) AS rows FROM ${csv(SAMPLE_FILES)} GROUP BY ALL ORDER BY ALL`,
     );
-    expect(summary.partitions).toEqual(expected.map((row) => ({ STORE_REGION: row.STORE_REGION, BASKET_TYPE: row.BASKET_TYPE, rows: Number(row.rows) })));
+    const expectedPartitions = expected.map((row) => ({ STORE_REGION: row.STORE_REGION, BASKET_TYPE: row.BASKET_TYPE, rows: Number(row.rows) }));
+    expect(summary.partitions).toEqual(expectedPartitions);
     // any Parquet reader sees the same thing through the hive directories (spaces URL-encoded: Top%20Up)
     const onDisk = await query<{ STORE_REGION: string; BASKET_TYPE: string; rows: bigint }>(
       `SELECT STORE_REGION, BASKET_TYPE, count(*) AS rows FROM read_parquet('${lakeDir}/silver/*/*/*.parquet', hive_partitioning = true) GROUP BY ALL ORDER BY ALL`,
