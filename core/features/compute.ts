@@ -1,0 +1,265 @@
+import type { BasketBatch } from './basket-batch';
+import { CONTEXT_FEATURE_COUNT, FEATURE_COUNT } from './spec';
+import type { FeatureStatistics } from './statistics';
+
+/**
+ * The basket features: one function, `compute`, maps one basket of a batch to FEATURE_COUNT
+ * float32 values. Batch training and the server call exactly this (the server on a batch of its
+ * request's baskets), so a basket gets bit-identical features on both paths.
+ */
+export class BasketFeatures {
+  private readonly prior: Float64Array;
+  private readonly logPrior: Float64Array;
+  private readonly smoothing: number;
+  private readonly counts: FeatureStatistics['classCounts'];
+  private readonly productPrice: Float64Array;
+  private readonly product10Price: Float64Array;
+  private readonly storeShares: Float64Array;
+  // scratch, reused across calls (one BasketFeatures per thread)
+  private readonly lineShares = new Float64Array(3);
+  private readonly levelShares = new Float64Array(15);
+  private readonly seen10 = new Int32Array(1 << 15).fill(-1);
+  private readonly seen20 = new Int32Array(1 << 15).fill(-1);
+  private stamp = 0;
+  /** Distribution of (#UM − #LA) lines over the basket's lines, offset by the line count. */
+  private ruleDistribution = new Float64Array(256);
+  private ruleNext = new Float64Array(256);
+
+  constructor(readonly statistics: FeatureStatistics) {
+    this.prior = Float64Array.from(statistics.prior);
+    this.logPrior = this.prior.map((share) => Math.log(Math.max(share, 1e-9)));
+    this.smoothing = statistics.smoothing;
+    this.counts = statistics.classCounts;
+    this.productPrice = meanPrices(statistics.priceSums.product, statistics.priceCounts.product);
+    this.product10Price = meanPrices(statistics.priceSums.product10, statistics.priceCounts.product10);
+    const stores = statistics.classCounts.store.length / 3;
+    this.storeShares = new Float64Array(stores * 3);
+    for (let store = 0; store < stores; store++) smoothInto(statistics.classCounts.store, store, this.prior, 0, this.smoothing, this.storeShares, store * 3);
+  }
+
+  /** Writes basket `basket`'s features into `out[offset … offset + FEATURE_COUNT - 1]`. */
+  compute(batch: BasketBatch, basket: number, out: Float32Array, offset: number): void {
+    const from = batch.lineStart[basket];
+    const to = batch.lineStart[basket + 1];
+    const lineCount = to - from;
+    this.stamp += 1;
+    let items = 0;
+    let spend = 0;
+    let distinct10 = 0;
+    let distinct20 = 0;
+    const divisionSpend = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+    // learned accumulators
+    const shareSum = [0, 0, 0];
+    const shareWeighted = [0, 0, 0];
+    const shareMin = [1, 1, 1];
+    const shareMax = [0, 0, 0];
+    const logRatio = [0, 0, 0];
+    const share10Sum = [0, 0, 0];
+    const share20Sum = [0, 0, 0];
+    let priceIndexSum = 0;
+    let priceIndexWeighted = 0;
+    let priceIndexMin = Infinity;
+    let priceIndexMax = -Infinity;
+    let priceLines = 0;
+    let priceSpend = 0;
+    let tierSum = 0;
+    let tierSquares = 0;
+    let tierWeighted = 0;
+    let unseen = 0;
+    const shares = this.lineShares;
+    const levels = this.levelShares;
+    // The label follows the products' price tiers: UM when a basket holds more up-market than
+    // less-affluent lines, LA when fewer, MM on a tie. Each line's tier is uncertain (its product's
+    // shares relative to the prior), so track the distribution of the difference.
+    if (this.ruleDistribution.length < 2 * lineCount + 3) {
+      this.ruleDistribution = new Float64Array(2 * lineCount + 3);
+      this.ruleNext = new Float64Array(2 * lineCount + 3);
+    }
+    let rule = this.ruleDistribution;
+    let ruleNext = this.ruleNext;
+    rule.fill(0, 0, 2 * lineCount + 3);
+    rule[lineCount] = 1;
+    let ruleLow = lineCount;
+    let ruleHigh = lineCount;
+    let expectedDifference = 0;
+
+    for (let line = from; line < to; line++) {
+      const quantity = batch.quantity[line];
+      const lineSpend = batch.spend[line];
+      items += quantity;
+      spend += lineSpend;
+      const division = batch.product40[line];
+      if (division >= 1 && division <= 9) divisionSpend[division - 1] += lineSpend;
+      const code10 = batch.product10[line];
+      const code20 = batch.product20[line];
+      if (code10 >= 0 && code10 < this.seen10.length && this.seen10[code10] !== this.stamp) {
+        this.seen10[code10] = this.stamp;
+        distinct10 += 1;
+      }
+      if (code20 >= 0 && code20 < this.seen20.length && this.seen20[code20] !== this.stamp) {
+        this.seen20[code20] = this.stamp;
+        distinct20 += 1;
+      }
+
+      // class shares down the product tree: division → group → department → class → product
+      smoothInto(this.counts.product40, batch.product40[line], this.prior, 0, this.smoothing, levels, 12);
+      smoothInto(this.counts.product30, batch.product30[line], levels, 12, this.smoothing, levels, 9);
+      smoothInto(this.counts.product20, code20, levels, 9, this.smoothing, levels, 6);
+      smoothInto(this.counts.product10, code10, levels, 6, this.smoothing, levels, 3);
+      const product = batch.product[line];
+      const known = smoothInto(this.counts.product, product, levels, 3, this.smoothing, shares, 0);
+      if (!known) unseen += 1;
+      let tier = 0;
+      for (let label = 0; label < 3; label++) {
+        const share = shares[label];
+        shareSum[label] += share;
+        shareWeighted[label] += share * lineSpend;
+        if (share < shareMin[label]) shareMin[label] = share;
+        if (share > shareMax[label]) shareMax[label] = share;
+        logRatio[label] += Math.log(Math.max(share, 1e-9)) - this.logPrior[label];
+        share10Sum[label] += levels[3 + label];
+        share20Sum[label] += levels[6 + label];
+        tier += label * share;
+      }
+      tierSum += tier;
+      tierSquares += tier * tier;
+      const likelyLow = shares[0] / this.prior[0];
+      const likelyMiddle = shares[1] / this.prior[1];
+      const likelyHigh = shares[2] / this.prior[2];
+      const likelyTotal = likelyLow + likelyMiddle + likelyHigh;
+      const low = likelyLow / likelyTotal;
+      const middle = likelyMiddle / likelyTotal;
+      const high = likelyHigh / likelyTotal;
+      expectedDifference += high - low;
+      ruleNext.fill(0, ruleLow - 1, ruleHigh + 2);
+      for (let difference = ruleLow; difference <= ruleHigh; difference++) {
+        const mass = rule[difference];
+        ruleNext[difference - 1] += mass * low;
+        ruleNext[difference] += mass * middle;
+        ruleNext[difference + 1] += mass * high;
+      }
+      [rule, ruleNext] = [ruleNext, rule];
+      ruleLow -= 1;
+      ruleHigh += 1;
+      tierWeighted += tier * lineSpend;
+
+      // price position: the line's unit price against its class's mean unit price
+      const classPrice = code10 >= 0 && code10 < this.product10Price.length ? this.product10Price[code10] : 0;
+      if (quantity > 0 && classPrice > 0) {
+        const unitPrice = lineSpend / quantity;
+        const productPrice = product >= 0 && product < this.productPrice.length && this.productPrice[product] > 0 ? this.productPrice[product] : unitPrice;
+        const index = Math.log(Math.max(productPrice, 1e-3) / classPrice);
+        priceIndexSum += index;
+        priceIndexWeighted += index * lineSpend;
+        if (index < priceIndexMin) priceIndexMin = index;
+        if (index > priceIndexMax) priceIndexMax = index;
+        priceLines += 1;
+        priceSpend += lineSpend;
+      }
+    }
+
+    let cursor = offset;
+    // context
+    out[cursor++] = lineCount;
+    out[cursor++] = items;
+    out[cursor++] = Math.log1p(Math.max(spend, 0));
+    out[cursor++] = items > 0 ? spend / items : 0;
+    out[cursor++] = distinct10;
+    out[cursor++] = distinct20;
+    out[cursor++] = items <= 2 ? 1 : 0;
+    out[cursor++] = items > 2 && items <= 9 ? 1 : 0;
+    out[cursor++] = items > 9 ? 1 : 0;
+    cursor = oneHot(out, cursor, batch.basketType[basket], 4);
+    cursor = oneHot(out, cursor, batch.mission[basket], 5);
+    cursor = oneHot(out, cursor, batch.storeFormat[basket], 4);
+    cursor = oneHot(out, cursor, batch.storeRegion[basket], 12);
+    const weekday = batch.weekday[basket];
+    out[cursor++] = weekday;
+    out[cursor++] = weekday === 1 || weekday === 7 ? 1 : 0;
+    out[cursor++] = batch.hour[basket];
+    for (let division = 0; division < 9; division++) out[cursor++] = spend > 0 ? divisionSpend[division] / spend : 0;
+    // learned
+    const lines = Math.max(lineCount, 1);
+    const spendWeight = spend > 0 ? spend : 1;
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? shareSum[label] / lines : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = spend > 0 ? shareWeighted[label] / spendWeight : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? shareMin[label] : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? shareMax[label] : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = logRatio[label];
+    // naive Bayes posterior: prior × Π share/prior, normalised
+    const scores = [0, 1, 2].map((label) => this.logPrior[label] + logRatio[label]);
+    const top = Math.max(scores[0], scores[1], scores[2]);
+    const exps = scores.map((score) => Math.exp(score - top));
+    const total = exps[0] + exps[1] + exps[2];
+    for (let label = 0; label < 3; label++) out[cursor++] = exps[label] / total;
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? share10Sum[label] / lines : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? share20Sum[label] / lines : this.prior[label];
+    const store = batch.storeNumber[basket];
+    const storeKnown = store >= 0 && store * 3 < this.storeShares.length;
+    for (let label = 0; label < 3; label++) out[cursor++] = storeKnown ? this.storeShares[store * 3 + label] : this.prior[label];
+    let ruleBelow = 0;
+    let ruleAbove = 0;
+    for (let difference = ruleLow; difference < lineCount; difference++) ruleBelow += rule[difference];
+    for (let difference = lineCount + 1; difference <= ruleHigh; difference++) ruleAbove += rule[difference];
+    out[cursor++] = lineCount > 0 ? ruleBelow : this.prior[0];
+    out[cursor++] = lineCount > 0 ? rule[lineCount] : this.prior[1];
+    out[cursor++] = lineCount > 0 ? ruleAbove : this.prior[2];
+    out[cursor++] = expectedDifference;
+    out[cursor++] = priceLines > 0 ? priceIndexSum / priceLines : 0;
+    out[cursor++] = priceSpend > 0 ? priceIndexWeighted / priceSpend : 0;
+    out[cursor++] = priceLines > 0 ? priceIndexMin : 0;
+    out[cursor++] = priceLines > 0 ? priceIndexMax : 0;
+    const tierMean = lineCount > 0 ? tierSum / lines : 1;
+    out[cursor++] = tierMean;
+    out[cursor++] = spend > 0 ? tierWeighted / spendWeight : tierMean;
+    out[cursor++] = lineCount > 0 ? Math.sqrt(Math.max(tierSquares / lines - tierMean * tierMean, 0)) : 0;
+    out[cursor++] = lineCount > 0 ? unseen / lines : 1;
+    if (cursor - offset !== FEATURE_COUNT) throw new Error(`feature function wrote ${cursor - offset} values, the spec has ${FEATURE_COUNT}`);
+  }
+}
+
+/**
+ * Class shares of `code` at one level, smoothed towards its parent's shares:
+ * (count_k + m · parent_k) / (n + m). Returns whether the code was seen in training.
+ */
+function smoothInto(counts: Float64Array, code: number, parent: ArrayLike<number>, parentOffset: number, smoothing: number, out: Float64Array, outOffset: number): boolean {
+  const base = code * 3;
+  if (code < 0 || base + 2 >= counts.length) {
+    out[outOffset] = parent[parentOffset];
+    out[outOffset + 1] = parent[parentOffset + 1];
+    out[outOffset + 2] = parent[parentOffset + 2];
+    return false;
+  }
+  const a = counts[base];
+  const b = counts[base + 1];
+  const c = counts[base + 2];
+  const denominator = a + b + c + smoothing;
+  out[outOffset] = (a + smoothing * parent[parentOffset]) / denominator;
+  out[outOffset + 1] = (b + smoothing * parent[parentOffset + 1]) / denominator;
+  out[outOffset + 2] = (c + smoothing * parent[parentOffset + 2]) / denominator;
+  return a + b + c > 0;
+}
+
+function oneHot(out: Float32Array, cursor: number, code: number, width: number): number {
+  for (let index = 1; index <= width; index++) out[cursor++] = code === index ? 1 : 0;
+  return cursor;
+}
+
+function meanPrices(sums: Float64Array, counts: Float64Array): Float64Array {
+  return sums.map((sum, index) => (counts[index] > 0 ? sum / counts[index] : 0));
+}
+
+/** Features of every basket in `rows` (default: all), row-major. */
+export function featureMatrix(features: BasketFeatures, batch: BasketBatch, rows?: ArrayLike<number>): Float32Array {
+  const count = rows ? rows.length : batch.size;
+  const values = new Float32Array(count * FEATURE_COUNT);
+  for (let index = 0; index < count; index++) features.compute(batch, rows ? rows[index] : index, values, index * FEATURE_COUNT);
+  return values;
+}
+
+/** The context-only columns of a full feature matrix (for the baseline model). */
+export function contextColumns(values: Float32Array, rows: number): Float32Array {
+  const context = new Float32Array(rows * CONTEXT_FEATURE_COUNT);
+  for (let row = 0; row < rows; row++) context.set(values.subarray(row * FEATURE_COUNT, row * FEATURE_COUNT + CONTEXT_FEATURE_COUNT), row * CONTEXT_FEATURE_COUNT);
+  return context;
+}
