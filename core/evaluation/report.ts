@@ -50,6 +50,25 @@ export interface VersionMetrics {
   readonly aliases?: readonly string[];
 }
 
+/**
+ * The across-versions series from registry records (structurally: `ModelRegistry.list()` and
+ * `ModelRegistry.aliases()` results), oldest first, each with the aliases pointing at it.
+ */
+export function versionMetricsFrom(
+  versions: readonly { readonly id: string; readonly sequence: number; readonly metrics: { readonly accuracy: number; readonly macroF1: number } }[],
+  aliases: readonly { readonly alias: string; readonly version: string }[] = [],
+): VersionMetrics[] {
+  return [...versions]
+    .sort((a, b) => a.sequence - b.sequence)
+    .map((version) => ({
+      version: version.id,
+      sequence: version.sequence,
+      accuracy: version.metrics.accuracy,
+      macroF1: version.metrics.macroF1,
+      aliases: aliases.filter((alias) => alias.version === version.id).map((alias) => alias.alias).sort(),
+    }));
+}
+
 export interface FeatureImportance {
   readonly name: string;
   readonly importance: number;
