@@ -8,7 +8,7 @@
  * <root>/versions/<id>/model.onnx      the model bytes
  * <root>/versions/<id>/artifacts/<name>
  * <root>/aliases/<alias>.jsonl         the alias's changes, one JSON line each, append-only; the last is current
- * <root>/.staging/                     version directories being written
+ * <root>/.staging/                     version directories being written (a crashed writer's are swept after an hour)
  * <root>/.lock                         the writers' exclusive lock
  * ```
  *
@@ -18,7 +18,7 @@
  * concurrent writers, in one process or many, never share a number or lose a change.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import * as path from 'node:path';
 import { withLockFile } from './lock-file';
 import { ProblemCollector } from '../../core/errors';
@@ -60,6 +60,8 @@ export interface LocalRegistryOptions {
 
 const FORMAT = 'retail-mlops-model-registry';
 const READ_ONLY = 0o444;
+/** A staging directory this old belongs to a writer that died: it is removed by the next registration. */
+const STAGING_ABANDONED_MS = 60 * 60 * 1000;
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
@@ -137,6 +139,7 @@ class LocalModelRegistry implements ModelRegistry {
       return await this.locked(async () => {
         const raced = await this.readVersion(id);
         if (raced) return { version: this.sameContentOrThrow(raced, prepared), created: false };
+        await this.sweepAbandonedStaging(staging);
         const sequence = (await this.lastSequence()) + 1;
         // Hand out the number first: a crash before the rename below leaves a gap, never a duplicate.
         await writeFileAtomically(this.sequencePath, `${JSON.stringify({ last: sequence })}\n`);
@@ -263,6 +266,16 @@ class LocalModelRegistry implements ModelRegistry {
       return;
     }
     await writeFileAtomically(this.markerPath, `${JSON.stringify({ format: FORMAT, specificationVersion: REGISTRY_SPECIFICATION_VERSION })}\n`);
+  }
+
+  /** Removes staging directories left by writers that crashed (older than STAGING_ABANDONED_MS). */
+  private async sweepAbandonedStaging(keep: string): Promise<void> {
+    for (const name of await readdir(this.stagingDirectory)) {
+      const directory = path.join(this.stagingDirectory, name);
+      if (directory === keep) continue;
+      const info = await stat(directory).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > STAGING_ABANDONED_MS) await rm(directory, { recursive: true, force: true });
+    }
   }
 
   private sameContentOrThrow(existing: ModelVersion, prepared: ReturnType<typeof prepareRegistration>): ModelVersion {

@@ -115,6 +115,20 @@ describe('local registry on disk', () => {
     await expectCode(registry.getArtifact(version.id, 'report.html'), 'REGISTRY_CORRUPT');
   });
 
+  it('sweeps staging directories abandoned by crashed writers', async () => {
+    const root = await registryRoot();
+    const registry = createLocalRegistry({ root });
+    await registry.register(sampleRegistration('one'));
+    const abandoned = path.join(root, '.staging', 'v-0123456789ab.99999.deadbeef');
+    const recent = path.join(root, '.staging', 'v-ba9876543210.99998.cafe');
+    await mkdir(abandoned);
+    await mkdir(recent);
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(abandoned, old, old);
+    await registry.register(sampleRegistration('two'));
+    expect(await readdir(path.join(root, '.staging'))).toEqual(['v-ba9876543210.99998.cafe']);
+  });
+
   it('never reuses a sequence number, even when the counter file is lost', async () => {
     const root = await registryRoot();
     const registry = createLocalRegistry({ root });
