@@ -76,7 +76,7 @@ const project = new typescript.TypeScriptProject({
     '@hono/zod-openapi@^1',
     'prom-client@^15',
   ],
-  devDeps: ['vitest@^4.1.12', 'tsx@^4', '@types/cli-progress', '@types/node@^20'],
+  devDeps: ['vitest@^4.1.12', 'tsx@^4', '@types/cli-progress', '@types/node@^20', 'pngjs@^7', '@types/pngjs@^6'],
   gitignore: ['/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
 

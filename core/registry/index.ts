@@ -1,0 +1,4 @@
+export * from './port';
+export * from './types';
+export * from './errors';
+export * from './identity';
