@@ -104,12 +104,16 @@ function notes(model: PipelineModel): string[] {
   ];
   const approvals = model.stages.filter((stage) => stage.condition.approval);
   for (const stage of approvals) {
-    lines.push(`'${stage.name}' waits for an approval by '${stage.condition.approval?.group}' (input submitter); the wait counts towards the ${model.timeoutMinutes}-minute timeout.`);
+    lines.push(
+      `'${stage.name}' waits for an approval by '${stage.condition.approval?.group}' (input submitter);`,
+      `the wait counts towards the ${model.timeoutMinutes}-minute timeout.`,
+    );
   }
   if (model.stages.some((stage) => stage.credentials.cloud !== 'none')) {
     lines.push(
-      'Cloud stages run under an OIDC id token (Jenkins "OpenID Connect Provider" plugin, an id-token file credential),',
-      'exchanged for short-lived cloud credentials: AWS by web-identity role assumption, Azure by workload identity federation.',
+      'Cloud stages run under an OIDC id token (Jenkins "OpenID Connect Provider" plugin, an id-token file',
+      'credential), exchanged for short-lived cloud credentials: AWS by web-identity role assumption, Azure by',
+      'workload identity federation. No stored keys.',
     );
   }
   return lines;

@@ -428,7 +428,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
 
   for (const addition of additionalStages) {
     problems.check(identifierPattern.test(addition.id), `additional stage id '${addition.id}' must match ${identifierPattern}`);
-    problems.check(addition.name.trim().length > 0 && !/['"\\\n]/.test(addition.name), `additional stage '${addition.id}' needs a name without quotes, backslashes or newlines`);
+    problems.check(addition.name.trim().length > 0 && !addition.name.includes('\n'), `additional stage '${addition.id}' needs a one-line name`);
     problems.check(addition.commands.length > 0, `additional stage '${addition.id}' needs at least one command`);
     const created = stage({
       id: addition.id,
