@@ -142,7 +142,7 @@ function stageDefinition(model: PipelineModel, stage: PipelineStage): Record<str
 function notes(model: PipelineModel): string[] {
   const lines = [
     `The ${model.name} pipeline: one stage per pipeline stage, each on a fresh agent (stages run in order).`,
-    'Lake and registry folders pass from stage to stage through Cache@2 entries keyed by commit and stage.',
+    'Lake, registry and evaluation folders pass from stage to stage through Cache@2 entries keyed by commit and stage.',
   ];
   for (const stage of model.stages.filter((candidate) => candidate.condition.approval)) {
     const approval = stage.condition.approval;

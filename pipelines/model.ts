@@ -308,6 +308,8 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   const lakeCache: StageCache[] = isRemoteLocation(lake) ? [] : [{ kind: 'directory', name: 'lake', path: lake }];
   const registryCache: StageCache[] = isRemoteLocation(registry) ? [] : [{ kind: 'directory', name: 'registry', path: registry }];
   const evaluationDirectory = `${outputDirectory}/evaluation`;
+  // the gate reads the metrics the evaluate stage wrote; CI systems with a fresh machine per stage need them handed over
+  const evaluationCache: StageCache = { kind: 'directory', name: 'evaluation', path: evaluationDirectory };
   const imageTag = `${imageRepository}:$(git rev-parse --short=12 HEAD)`;
   const imageLogin =
     provider === 'aws'
@@ -362,7 +364,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
         `${cli} evaluate --registry ${shellQuote(registry)} --model candidate --data ${shellQuote(lake)} --report ${evaluationDirectory}/report.html --json > ${evaluationDirectory}/metrics.json`,
       ],
       condition: everyBranch,
-      caches: [npmCache, ...lakeCache, ...registryCache],
+      caches: [npmCache, ...lakeCache, ...registryCache, evaluationCache],
       artifacts: [
         { name: 'evaluation-report', path: `${evaluationDirectory}/report.html`, isFolder: false, kind: 'report' },
         { name: 'evaluation-metrics', path: `${evaluationDirectory}/metrics.json`, isFolder: false, kind: 'metrics' },
@@ -374,7 +376,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       name: 'Gate',
       commands: [`${cli} gate --registry ${shellQuote(registry)} --model candidate --metrics ${evaluationDirectory}/metrics.json`],
       condition: everyBranch,
-      caches: [npmCache, ...registryCache],
+      caches: [npmCache, ...registryCache, evaluationCache],
       artifacts: [],
       credentials: cloudCredentials,
     }),

@@ -36,17 +36,19 @@ export function travisCondition(stage: PipelineStage): string | undefined {
 }
 
 function environmentList(variables: Readonly<Record<string, string>>): string[] {
-  return Object.entries(variables).map(([key, value]) => `${key}=${/^[\w./:@%+,-]*$/.test(value) ? value : JSON.stringify(value)}`);
+  return Object.entries(variables).map(([key, value]) => `${key}=${/^[\w./:@%+,-]*$/.test(value) ? value : `'${value.replace(/'/g, '\'\\\'\'')}'`}`);
 }
 
 function job(stage: PipelineStage): Record<string, unknown> {
   const condition = travisCondition(stage);
-  const environment = environmentList(stage.environment);
+  // exported in before_script rather than set as job `env:`: Travis keys caches by job env, and the
+  // stages must share one cache to hand the lake and registry on
+  const exports = environmentList(stage.environment).map((assignment) => `export ${assignment}`);
   return {
     stage: stage.name,
     name: stage.name,
     ...(condition ? { if: condition } : {}),
-    ...(environment.length > 0 ? { env: environment } : {}),
+    ...(exports.length > 0 ? { before_script: exports } : {}),
     // every job gets a fresh machine: install dependencies unless the stage does it itself or needs none
     ...(stage.needsDependencies ? {} : { install: 'skip' }),
     ...(stage.requiredTools.includes('docker') ? { services: ['docker'] } : {}),
@@ -57,7 +59,7 @@ function job(stage: PipelineStage): Record<string, unknown> {
 function notes(model: PipelineModel): string[] {
   const lines = [
     `The ${model.name} pipeline as Travis CI build stages: one job per stage, the stages in the order below.`,
-    'Lake and registry folders are handed from stage to stage through the branch\'s build cache (best effort:',
+    'Lake, registry and evaluation folders pass from stage to stage through the branch\'s build cache (best effort:',
     'Travis keys caches by branch and job environment); with a cloud provider they live in cloud storage.',
     'Travis keeps no build artifacts: the evaluation report and metrics are in the job log only.',
   ];

@@ -36,6 +36,7 @@ describe('createPipelineModel', () => {
   it('declares caches and artifacts: npm everywhere, lake and registry folders, report, metrics, model', () => {
     const byId = Object.fromEntries(createPipelineModel().stages.map((stage) => [stage.id, stage]));
     expect(byId.train.caches.map((cache) => cache.name)).toEqual(['npm', 'lake', 'registry']);
+    expect(byId.gate.caches.map((cache) => cache.name)).toEqual(['npm', 'registry', 'evaluation']);
     expect(byId.evaluate.artifacts.map((artifact) => [artifact.kind, artifact.path])).toEqual([
       ['report', 'out/evaluation/report.html'],
       ['metrics', 'out/evaluation/metrics.json'],

@@ -83,7 +83,7 @@ describe('each renderer', () => {
     const configuration = parse(committed.travis) as Record<string, unknown> & { jobs: { include: { stage: string; if?: string }[] } };
     expect(configuration.language).toBe('node_js');
     expect(configuration.node_js).toBe('20');
-    expect(configuration.cache).toEqual({ npm: true, directories: ['.lake', '.registry'] });
+    expect(configuration.cache).toEqual({ npm: true, directories: ['.lake', '.registry', 'out/evaluation'] });
     expect(configuration.jobs.include.find((job) => job.stage === 'Promote to production')?.if).toBe('branch = main AND type = api');
     expect(committed.travis).toMatch(/# Travis has no manual approval/);
   });
@@ -94,7 +94,10 @@ describe('each renderer', () => {
     expect(definition.trigger).toEqual({ branches: { include: ['*'] } });
     const evaluate = definition.stages.find((stage) => stage.displayName === 'Evaluate');
     const tasks = azureJobSteps(evaluate!.jobs[0]).map((step) => step.task).filter(Boolean);
-    expect(tasks).toEqual(['NodeTool@0', 'Cache@2', 'Cache@2', 'Cache@2', 'PublishPipelineArtifact@1', 'PublishPipelineArtifact@1']);
+    expect(tasks).toEqual(['NodeTool@0', 'Cache@2', 'Cache@2', 'Cache@2', 'Cache@2', 'PublishPipelineArtifact@1', 'PublishPipelineArtifact@1']);
+    const gate = definition.stages.find((stage) => stage.displayName === 'Gate');
+    // the metrics written by Evaluate reach Gate on its fresh agent
+    expect(azureJobSteps(gate!.jobs[0]).some((step) => step.task === 'Cache@2' && step.inputs?.path === 'out/evaluation')).toBe(true);
     const production = definition.stages.find((stage) => stage.displayName === 'Promote to production');
     expect(production?.jobs[0]).toMatchObject({ deployment: 'promote_production', environment: 'production' });
     expect(production?.condition).toBe("and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/main'))");

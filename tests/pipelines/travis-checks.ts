@@ -61,6 +61,7 @@ export const travisSchema = {
               if: { type: 'string', minLength: 1 },
               env: environmentList,
               install: { anyOf: [{ const: 'skip' }, script] },
+              before_script: script,
               services: { type: 'array', items: { enum: ['docker', 'postgresql', 'mysql', 'redis', 'xvfb'] } },
               script,
             },
