@@ -1,4 +1,8 @@
 import { javascript, typescript } from 'projen';
+import { AzurePipeline } from './pipelines/azure';
+import { JenkinsPipeline } from './pipelines/jenkins';
+import { createProjectPipeline } from './pipelines/project-pipeline';
+import { TravisPipeline } from './pipelines/travis';
 
 /**
  * retail-mlops: the project definition. Every generated file (package.json, tsconfig*.json,
@@ -76,7 +80,7 @@ const project = new typescript.TypeScriptProject({
     '@hono/zod-openapi@^1',
     'prom-client@^15',
   ],
-  devDeps: ['vitest@^4.1.12', 'tsx@^4', '@types/cli-progress', '@types/node@^20', 'pngjs@^7', '@types/pngjs@^6'],
+  devDeps: ['vitest@^4.1.12', 'tsx@^4', '@types/cli-progress', '@types/node@^20', 'pngjs@^7', '@types/pngjs@^6', 'ajv@^8', 'yaml@^2', 'npm-groovy-lint@~16.2.0'],
   gitignore: ['/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
 
@@ -109,5 +113,12 @@ project.eslint?.addRules({ 'import/no-extraneous-dependencies': 'off', 'no-bitwi
 const eslintrc = project.tryFindObjectFile('.eslintrc.json');
 eslintrc?.addDeletionOverride('parserOptions.projectService');
 eslintrc?.addOverride('parserOptions.project', './tsconfig.dev.json');
+
+// CI: one pipeline model (pipelines/project-pipeline.ts) rendered for Jenkins, Travis CI and Azure Pipelines;
+// `retail-mlops pipeline run` executes the same stages locally.
+const pipeline = createProjectPipeline();
+new JenkinsPipeline(project, { model: pipeline });
+new TravisPipeline(project, { model: pipeline });
+new AzurePipeline(project, { model: pipeline });
 
 project.synth();
