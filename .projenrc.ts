@@ -1,4 +1,5 @@
 import { DependencyType, javascript, typescript } from 'projen';
+import { ContainerImage } from './pipelines/container-image';
 
 /**
  * retail-mlops: the project definition. Every generated file (package.json, tsconfig*.json,
@@ -114,6 +115,9 @@ project.package.setScript('start', 'tsx bin/retail-mlops.ts run');
 // The Kubernetes manifests: render manifests/dist/ from manifests/pins.json (the output is committed).
 project.addTask('synth:manifests', { description: 'Renders manifests/dist/<cloud>/<env>/ from manifests/pins.json', exec: 'tsx manifests/synth.ts' });
 project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
+
+// The API's container image: a generated multi-stage Dockerfile and .dockerignore (`retail-mlops serve`, uid 10001).
+new ContainerImage(project);
 
 // Benchmarks print numbers; they are not tests.
 project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');
