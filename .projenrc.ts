@@ -1,5 +1,6 @@
-import { javascript, typescript } from 'projen';
+import { DependencyType, javascript, typescript } from 'projen';
 import { AzurePipeline } from './pipelines/azure';
+import { ContainerImage } from './pipelines/container-image';
 import { JenkinsPipeline } from './pipelines/jenkins';
 import { createProjectPipeline } from './pipelines/project-pipeline';
 import { TravisPipeline } from './pipelines/travis';
@@ -79,10 +80,32 @@ const project = new typescript.TypeScriptProject({
     '@hono/node-server@^2',
     '@hono/zod-openapi@^1',
     'prom-client@^15',
+    // manifests/: cdk8s charts; runtime deps because the promotion command (bin/) re-renders them
+    'cdk8s@^2.70.106',
+    'cdk8s-plus-28@^2.5.6',
+    'constructs@^10.5.0',
   ],
-  devDeps: ['vitest@^4.1.12', 'tsx@^4', '@types/cli-progress', '@types/node@^20', 'pngjs@^7', '@types/pngjs@^6', 'ajv@^8', 'yaml@^2', 'npm-groovy-lint@~16.2.0'],
+  devDeps: [
+    'vitest@^4.1.12',
+    'tsx@^4',
+    '@types/cli-progress',
+    '@types/node@^20',
+    // offline validation of the rendered manifests in tests (4.x: the last line that runs on Node 20)
+    'kubernetes-models@^4.5.1',
+    '@kubernetes-models/argo-cd@^2.7.2',
+    // report screenshot test
+    'pngjs@^7',
+    '@types/pngjs@^6',
+    // CI file validation: Azure Pipelines schema, YAML parsing, Jenkinsfile lint (16.x: the last line on Node 20)
+    'ajv@^8',
+    'yaml@^2',
+    'npm-groovy-lint@~16.2.0',
+  ],
   gitignore: ['/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
+
+// constructs is a runtime dependency (cdk8s needs it at run time); projen's own build-time entry would duplicate it.
+project.deps.removeDependency('constructs', DependencyType.BUILD);
 
 // onnxruntime-node downloads CUDA binaries at install unless told not to; nothing may download here.
 project.npmrc.addConfig('onnxruntime-node-install', 'skip');
@@ -99,6 +122,13 @@ project.addTask('cli', { exec: 'tsx bin/retail-mlops.ts', receiveArgs: true });
 project.addTask('start', { description: 'Runs the main job on the embedded local default', exec: 'tsx bin/retail-mlops.ts run', receiveArgs: true });
 project.package.setScript('cli', 'tsx bin/retail-mlops.ts');
 project.package.setScript('start', 'tsx bin/retail-mlops.ts run');
+
+// The Kubernetes manifests: render manifests/dist/ from manifests/pins.json (the output is committed).
+project.addTask('synth:manifests', { description: 'Renders manifests/dist/<cloud>/<env>/ from manifests/pins.json', exec: 'tsx manifests/synth.ts' });
+project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
+
+// The API's container image: a generated multi-stage Dockerfile and .dockerignore (`retail-mlops serve`, uid 10001).
+new ContainerImage(project);
 
 // Benchmarks print numbers; they are not tests.
 project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');

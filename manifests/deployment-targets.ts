@@ -1,0 +1,67 @@
+/**
+ * This repository's deployments: the clouds it renders and, per environment, the values only the
+ * team that adopts the template knows (host names, image, IAM role, managed identity, certificate).
+ * The model pin is not here: it comes from `manifests/pins.json`, which the promotion tool rewrites.
+ *
+ * The values below are placeholders (example.com, AWS's documentation account, zero GUIDs):
+ * replace them, then run `npm run synth:manifests` and commit `manifests/dist/`.
+ */
+import type { AksApiChartProps } from './aks-api-chart';
+import type { ArgoCdApplicationChartProps } from './argo-cd-application-chart';
+import type { EksApiChartProps } from './eks-api-chart';
+import type { Cloud, Environment } from './environments';
+import type { ModelPin } from './model-pins';
+
+/** What `renderManifests` needs besides the pins: which clouds, and each chart's props. */
+export interface DeploymentTargets {
+  /** The clouds rendered into `manifests/dist/<cloud>/` (a team usually keeps one). */
+  readonly clouds: readonly Cloud[];
+  /** The EKS chart's props for an environment, given its pin. */
+  readonly eks: (environment: Environment, modelPin: ModelPin) => EksApiChartProps;
+  /** The AKS chart's props for an environment, given its pin. */
+  readonly aks: (environment: Environment, modelPin: ModelPin) => AksApiChartProps;
+  /** The Argo CD Application's props for a cloud and environment. */
+  readonly argoCd: (cloud: Cloud, environment: Environment) => ArgoCdApplicationChartProps;
+}
+
+const gitRepositoryUrl = 'https://github.com/example-org/retail-mlops.git';
+const imageRepository = 'example-org/retail-mlops-api';
+/** The released image every environment runs (bumped by the release, promoted like the model). */
+const imageTag = '0.1.0';
+
+const hosts: { readonly [E in Environment]: string } = {
+  dev: 'predict.dev.retail.example.com',
+  staging: 'predict.staging.retail.example.com',
+  production: 'predict.retail.example.com',
+};
+
+const managedIdentityClientIds: { readonly [E in Environment]: string } = {
+  dev: '00000000-0000-0000-0000-000000000001',
+  staging: '00000000-0000-0000-0000-000000000002',
+  production: '00000000-0000-0000-0000-000000000003',
+};
+
+export const repositoryDeploymentTargets: DeploymentTargets = {
+  clouds: ['eks', 'aks'],
+  eks: (environment, modelPin) => ({
+    environment,
+    modelPin,
+    imageRepository,
+    imageTag,
+    host: hosts[environment],
+    iamRoleArn: `arn:aws:iam::111122223333:role/retail-mlops-api-${environment}`,
+  }),
+  aks: (environment, modelPin) => ({
+    environment,
+    modelPin,
+    imageRepository,
+    imageTag,
+    host: hosts[environment],
+    workloadIdentityClientId: managedIdentityClientIds[environment],
+    keyVaultCertificateUri: `https://retail-mlops-kv.vault.azure.net/certificates/predict-${environment}`,
+    // Workload identity exchanges its token at login.microsoftonline.com: list Microsoft Entra ID's
+    // ranges (service tag AzureActiveDirectory) here, or route egress through a proxy and list that.
+    additionalHttpsEgressCidrs: [],
+  }),
+  argoCd: (cloud, environment) => ({ cloud, environment, gitRepositoryUrl }),
+};

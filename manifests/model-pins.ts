@@ -1,0 +1,154 @@
+/**
+ * The model pins: which model version each environment serves, committed as `manifests/pins.json`
+ * and rewritten by the promotion tool (a promotion is a reviewed commit of this file plus the
+ * re-rendered manifests). Shape:
+ *
+ * ```json
+ * { "dev": { "registry": "s3://bucket/registry", "model": "42" }, "staging": { … }, "production": { … } }
+ * ```
+ *
+ * Reading validates everything and reports every problem at once; writing validates first, then
+ * replaces the file atomically (temporary file beside it, fsync, rename), so a reader never sees
+ * half a file and a failed write leaves the old pins in place.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import { environments, isEnvironment, type Environment } from './environments';
+import { InputError, ProblemCollector } from '../core/errors';
+
+/** What one environment serves: the registry the server reads and the model version it loads. */
+export interface ModelPin {
+  /**
+   * The model registry, as the server's `RETAIL_MLOPS_REGISTRY` takes it: `s3://bucket/prefix` or
+   * `https://account.blob.core.windows.net/container/prefix` (a pod has no local registry).
+   */
+  readonly registry: string;
+  /** The model version (`RETAIL_MLOPS_MODEL`); pin a version, not a moving alias. Never `latest`. */
+  readonly model: string;
+}
+
+/** One pin per environment; all environments are present. */
+export type ModelPins = { readonly [E in Environment]: ModelPin };
+
+const pinFields: readonly (keyof ModelPin)[] = ['registry', 'model'];
+
+/** Adds a problem for each thing wrong with `pin`; `label` prefixes the messages (e.g. `production`). */
+export function checkModelPin(pin: unknown, label: string, problems: ProblemCollector): void {
+  if (typeof pin !== 'object' || pin === null || Array.isArray(pin)) {
+    problems.check(false, `${label} must be an object with "registry" and "model"`);
+    return;
+  }
+  const fields = pin as Record<string, unknown>;
+  for (const field of Object.keys(fields)) {
+    problems.check((pinFields as readonly string[]).includes(field), `${label} has an unknown field "${field}" (known: ${pinFields.join(', ')})`);
+  }
+  const registry = fields.registry;
+  problems.check(
+    typeof registry === 'string' && isRemoteRegistry(registry),
+    `${label}.registry must be an s3:// or https:// URL of the model registry, got ${JSON.stringify(registry)}`,
+  );
+  const model = fields.model;
+  problems.check(
+    typeof model === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/.test(model),
+    `${label}.model must be a model version (letters, digits, '.', '_', ':', '+', '-'), got ${JSON.stringify(model)}`,
+  );
+  problems.check(
+    typeof model !== 'string' || model.toLowerCase() !== 'latest',
+    `${label}.model must pin a version, not "latest"`,
+  );
+}
+
+/** Parses and validates the text of a pins file; `source` names it in error messages. */
+export function parseModelPins(text: string, source: string): ModelPins {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${source} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const problems = new ProblemCollector(`model pins in ${source}`);
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    problems.check(false, 'the file must hold one object keyed by environment');
+    problems.throwIfAny();
+  }
+  const entries = document as Record<string, unknown>;
+  for (const key of Object.keys(entries)) {
+    problems.check(isEnvironment(key), `unknown environment "${key}" (known: ${environments.join(', ')})`);
+  }
+  for (const environment of environments) {
+    if (!(environment in entries)) problems.check(false, `environment "${environment}" has no pin`);
+    else checkModelPin(entries[environment], environment, problems);
+  }
+  problems.throwIfAny();
+  return Object.fromEntries(
+    environments.map((environment) => {
+      const pin = entries[environment] as ModelPin;
+      return [environment, { registry: pin.registry, model: pin.model }];
+    }),
+  ) as unknown as ModelPins;
+}
+
+/** The file's canonical text: environments in promotion order, two-space indent, final newline. */
+export function serializeModelPins(pins: ModelPins): string {
+  const ordered = Object.fromEntries(
+    environments.map((environment) => [environment, { registry: pins[environment].registry, model: pins[environment].model }]),
+  );
+  return `${JSON.stringify(ordered, null, 2)}\n`;
+}
+
+/** Reads and validates a pins file. Throws `InputError` if unreadable, `InvalidOptionsError` listing every problem if invalid. */
+export async function readModelPins(file: string): Promise<ModelPins> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read the model pins ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseModelPins(text, file);
+}
+
+/**
+ * Validates `pins` and writes them to `file` atomically: a temporary file in the same directory,
+ * flushed to disk, then renamed over the target. The directory must exist.
+ */
+export async function writeModelPins(file: string, pins: ModelPins): Promise<void> {
+  const text = serializeModelPins(pins);
+  parseModelPins(text, file); // the same checks a reader applies: never write a file nobody can read back
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temporary, 'wx', 0o644);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** A copy of `pins` with `environment` pinned to `pin` (the others unchanged); validates the new pin. */
+export function withModelPin(pins: ModelPins, environment: Environment, pin: ModelPin): ModelPins {
+  const problems = new ProblemCollector('model pin');
+  problems.check(isEnvironment(environment), `unknown environment "${String(environment)}" (known: ${environments.join(', ')})`);
+  checkModelPin(pin, String(environment), problems);
+  problems.throwIfAny();
+  return { ...pins, [environment]: { registry: pin.registry, model: pin.model } };
+}
+
+/**
+ * A digest of the pin, `sha256:<hex>` over its canonical JSON. Put on the pod template, it makes a
+ * pin change roll the pods (the pin reaches them as environment variables, read once at start).
+ */
+export function modelPinChecksum(pin: ModelPin): string {
+  const canonical = JSON.stringify({ registry: pin.registry, model: pin.model });
+  return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
+}
+
+function isRemoteRegistry(value: string): boolean {
+  return /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/.test(value) || /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/\S*)?$/.test(value);
+}
