@@ -61,9 +61,9 @@ const SHOPS_AT_HOME_STORE = 0.75;
 
 /** How a shopper's trip tier leans on their own affluence tier (rows: LA, MM, UM shopper). */
 const TRIP_TIER_BY_SHOPPER = [
-  [0.68, 0.26, 0.06],
+  [0.78, 0.18, 0.04],
   [0.1, 0.78, 0.12],
-  [0.05, 0.32, 0.63],
+  [0.03, 0.22, 0.75],
 ];
 /** Trip-tier tilt by mission (Fresh, Mixed, Grocery, Nonfood, XX): fresh trips buy up, grocery trips down. */
 const TRIP_TIER_TILT_BY_MISSION = [

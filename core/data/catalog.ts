@@ -58,10 +58,10 @@ const STORE_FORMAT_VOLUME: Readonly<Record<string, number>> = { LS: 29, MS: 17, 
 const REGIONS = ['E01', 'E02', 'E03', 'N01', 'N02', 'N03', 'S01', 'S02', 'S03', 'W01', 'W02', 'W03'];
 
 /** Spread of the stores' neighbourhood affluence (in units of the customers' own spread). */
-const STORE_AFFLUENCE_SPREAD = 2;
+const STORE_AFFLUENCE_SPREAD = 2.5;
 const REGION_AFFLUENCE_SPREAD = 0.25;
 /** Latent affluence cut points: below the first is LA, above the second UM. */
-export const AFFLUENCE_CUTS = [-1.45, 1.55] as const;
+export const AFFLUENCE_CUTS = [-1.95, 2.2] as const;
 
 /** Customer lifestages in seg_2 order (YA, OA, YF, OF, PE, OT) with their shares; blank otherwise. */
 const LIFESTAGES = ['YA', 'OA', 'YF', 'OF', 'PE', 'OT'] as const;
@@ -207,16 +207,26 @@ function buildStores(random: SeededRandom): { stores: Store[]; volumes: number[]
   const formats = Object.keys(STORE_FORMAT_WEIGHTS);
   const formatChoice = new WeightedChoice(formats.map((format) => STORE_FORMAT_WEIGHTS[format]));
   const regionAffluence = REGIONS.map(() => REGION_AFFLUENCE_SPREAD * random.nextNormal());
-  const volumes: number[] = [];
-  const stores = inUse.map((number) => {
+  const drawn = inUse.map((number) => {
     const format = formats[formatChoice.pick(random)];
     const regionIndex = random.nextInt(REGIONS.length);
-    const region = REGIONS[regionIndex];
     const code = `STORE${pad(number, 5)}`;
-    volumes.push(STORE_FORMAT_VOLUME[format] * random.nextLogNormal(1, 0.5));
-    return { code, format, region, fields: `${code},${format},${region}`, affluence: regionAffluence[regionIndex] + STORE_AFFLUENCE_SPREAD * random.nextNormal() };
+    const volume = STORE_FORMAT_VOLUME[format] * random.nextLogNormal(1, 0.5);
+    return { code, format, region: REGIONS[regionIndex], volume, affluence: regionAffluence[regionIndex] + random.nextNormal() };
   });
-  return { stores, volumes };
+  // Standardize the neighbourhood affluence over the baskets (volume-weighted), so the shares of
+  // LA/MM/UM shoppers, and with them the label shares, hardly move from seed to seed.
+  const totalVolume = drawn.reduce((sum, store) => sum + store.volume, 0);
+  const mean = drawn.reduce((sum, store) => sum + store.volume * store.affluence, 0) / totalVolume;
+  const deviation = Math.sqrt(drawn.reduce((sum, store) => sum + store.volume * (store.affluence - mean) ** 2, 0) / totalVolume);
+  const stores = drawn.map(({ code, format, region, affluence }) => ({
+    code,
+    format,
+    region,
+    fields: `${code},${format},${region}`,
+    affluence: (STORE_AFFLUENCE_SPREAD * (affluence - mean)) / deviation,
+  }));
+  return { stores, volumes: drawn.map((store) => store.volume) };
 }
 
 /** A latent affluence for a shopper of a store: the neighbourhood's plus the shopper's own spread. */
@@ -241,7 +251,7 @@ function buildCustomers(
     const tier = shopperTierAt(stores[homeStore], random);
     const sensitivity = random.chance(CUSTOMER_SENSITIVITY_UNCLASSIFIED) ? 'XX' : PRICE_TIERS[tier];
     const lifestage = random.chance(LIFESTAGE_BLANK) ? '' : LIFESTAGES[lifestageChoice.pick(random)];
-    frequencies.push(random.nextLogNormal(1, 0.8));
+    frequencies.push(random.nextLogNormal(1, 0.6));
     const number = Number((BigInt(index) * BigInt(stride) + BigInt(offset)) % BigInt(space));
     return { code: `CUST${pad(number, 10)}`, tier, sensitivity, lifestage, homeStore };
   });

@@ -36,8 +36,8 @@ const WEEK_MS = 7 * 86_400_000;
 const FIRST_WEEK_STREAM = 1000;
 const AVERAGE_LINES_PER_BASKET = 6.6;
 const CARDED_BASKET_SHARE = 0.8;
-const BASKETS_PER_CUSTOMER = 30;
-const MIN_CUSTOMERS = 50;
+const BASKETS_PER_CUSTOMER = 12;
+const MIN_CUSTOMERS = 200;
 
 /** The SHOP_WEEK `offset` weeks after `startWeek` on the fiscal calendar. */
 export function shopWeekAfter(startWeek: number, offset: number): number {
