@@ -12,7 +12,7 @@ import { SeededRandom, WeightedChoice } from './seeded-random';
 import { basketSizeFor } from '../schema/lgsr';
 import { ROW_FAULTS, type RowFault } from '../schema/quarantine';
 
-export const BASKET_TYPE_NAMES = ['Small Shop', 'Top Up', 'Full Shop', 'XX'] as const;
+/** Basket types as indexes into BASKET_TYPES. */
 const SMALL_SHOP = 0;
 const TOP_UP = 1;
 const FULL_SHOP = 2;
@@ -20,9 +20,8 @@ const TYPE_UNCLASSIFIED = 3;
 const MISSION_NONFOOD: MissionIndex = 3;
 const MISSION_UNCLASSIFIED: MissionIndex = 4;
 
-/** Label values the writer prints, by index: the three tiers, then 3 = XX. */
-export const LABEL_NAMES = ['LA', 'MM', 'UM', 'XX'] as const;
-const LABEL_UNCLASSIFIED = 3;
+/** Labels are PriceTier indexes, or this for XX (unclassified). */
+export const LABEL_UNCLASSIFIED = 3;
 
 const TYPE_CHOICE = new WeightedChoice([55, 33, 11, 1]);
 /** Mission (Fresh, Mixed, Grocery, Nonfood) by basket type, from the real sample; type XX has mission XX. */
@@ -112,9 +111,11 @@ export interface SynthesizedBasket {
   /** 0 = Monday … 6 = Sunday. */
   readonly day: number;
   readonly hour: number;
+  /** Index into BASKET_TYPES. */
   readonly type: number;
   readonly mission: MissionIndex;
   readonly size: 'S' | 'M' | 'L';
+  /** A PriceTier, or LABEL_UNCLASSIFIED. */
   readonly label: number;
   /** Clean lines, sorted by product: product indexes and quantities. */
   readonly products: readonly number[];

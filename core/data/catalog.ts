@@ -5,13 +5,15 @@
  * (the customer count aside), so every week of a run sees the same world.
  */
 import { SeededRandom, WeightedChoice } from './seeded-random';
+import { BASKET_MISSIONS, PRICE_SENSITIVITY_CLASSES, STORE_FORMATS, STORE_REGIONS, UNCLASSIFIED } from '../schema/lgsr';
 
-/** Latent price tiers; the numbers are the positions used to average a basket: LA 0, MM 1, UM 2. */
-export const PRICE_TIERS = ['LA', 'MM', 'UM'] as const;
+/**
+ * A latent price tier as an index into PRICE_SENSITIVITY_CLASSES: LA 0, MM 1, UM 2 (also the
+ * positions a basket's tiers are averaged on).
+ */
 export type PriceTier = 0 | 1 | 2;
 
-/** Shopping missions other than XX, in the order the generator's tables use. */
-export const MISSIONS = ['Fresh', 'Mixed', 'Grocery', 'Nonfood', 'XX'] as const;
+/** A mission as an index into BASKET_MISSIONS: Fresh, Mixed, Grocery, Nonfood, XX. */
 export type MissionIndex = 0 | 1 | 2 | 3 | 4;
 
 export const PRODUCT_COUNT = 5000;
@@ -38,7 +40,7 @@ const DIVISION_SHAPES = [
 ] as const;
 
 /** Share of a mission's lines per division (D00001…D00009), calibrated on the real sample. */
-const DIVISION_WEIGHTS_BY_MISSION: Readonly<Record<(typeof MISSIONS)[number], readonly number[]>> = {
+const DIVISION_WEIGHTS_BY_MISSION: Readonly<Record<(typeof BASKET_MISSIONS)[number], readonly number[]>> = {
   Fresh: [12, 62, 14, 0.3, 10, 0.1, 0.005, 1.2, 0.2],
   Mixed: [9, 45, 33, 0.6, 10, 0.15, 0.01, 2, 0.3],
   Grocery: [4, 20, 68, 0.6, 5, 0.1, 0.002, 2, 0.3],
@@ -52,10 +54,11 @@ const PRODUCT_TIER_FOLLOWS_CLASS = 0.6;
 /** Unit price multiplier per tier: cheaper lines are the LA tier, premium lines the UM tier. */
 const TIER_PRICE_MULTIPLIER = [0.7, 1, 1.5];
 
-const STORE_FORMAT_WEIGHTS: Readonly<Record<string, number>> = { LS: 0.446, MS: 0.308, SS: 0.209, XLS: 0.037 };
+type StoreFormat = (typeof STORE_FORMATS)[number];
+/** Share of the stores per format (real sample). */
+const STORE_FORMAT_WEIGHTS: Readonly<Record<StoreFormat, number>> = { LS: 0.446, MS: 0.308, SS: 0.209, XLS: 0.037 };
 /** Baskets per store relative to each other, by format (real sample: XLS busiest, SS quietest). */
-const STORE_FORMAT_VOLUME: Readonly<Record<string, number>> = { LS: 29, MS: 17, SS: 9, XLS: 40 };
-const REGIONS = ['E01', 'E02', 'E03', 'N01', 'N02', 'N03', 'S01', 'S02', 'S03', 'W01', 'W02', 'W03'];
+const STORE_FORMAT_VOLUME: Readonly<Record<StoreFormat, number>> = { LS: 29, MS: 17, SS: 9, XLS: 40 };
 
 /** Spread of the stores' neighbourhood affluence (in units of the customers' own spread). */
 const STORE_AFFLUENCE_SPREAD = 2.5;
@@ -63,9 +66,8 @@ const REGION_AFFLUENCE_SPREAD = 0.25;
 /** Latent affluence cut points: below the first is LA, above the second UM. */
 export const AFFLUENCE_CUTS = [-1.95, 2.2] as const;
 
-/** Customer lifestages in seg_2 order (YA, OA, YF, OF, PE, OT) with their shares; blank otherwise. */
-const LIFESTAGES = ['YA', 'OA', 'YF', 'OF', 'PE', 'OT'] as const;
-const LIFESTAGE_WEIGHTS = [17, 15, 20, 6, 9, 33];
+/** Customer lifestages with their shares (real sample); blank for some customers. */
+const LIFESTAGE_WEIGHTS: Readonly<Record<string, number>> = { YA: 17, OA: 15, YF: 20, OF: 6, PE: 9, OT: 33 };
 const LIFESTAGE_BLANK = 0.125;
 const CUSTOMER_SENSITIVITY_UNCLASSIFIED = 0.01;
 
@@ -204,15 +206,14 @@ function buildStores(random: SeededRandom): { stores: Store[]; volumes: number[]
   const numbers = Array.from({ length: STORE_CODE_MAX }, (_unused, index) => index + 1);
   random.shuffle(numbers);
   const inUse = numbers.slice(0, STORES_IN_USE).sort((x, y) => x - y);
-  const formats = Object.keys(STORE_FORMAT_WEIGHTS);
-  const formatChoice = new WeightedChoice(formats.map((format) => STORE_FORMAT_WEIGHTS[format]));
-  const regionAffluence = REGIONS.map(() => REGION_AFFLUENCE_SPREAD * random.nextNormal());
+  const formatChoice = new WeightedChoice(STORE_FORMATS.map((format) => STORE_FORMAT_WEIGHTS[format]));
+  const regionAffluence = STORE_REGIONS.map(() => REGION_AFFLUENCE_SPREAD * random.nextNormal());
   const drawn = inUse.map((number) => {
-    const format = formats[formatChoice.pick(random)];
-    const regionIndex = random.nextInt(REGIONS.length);
+    const format = STORE_FORMATS[formatChoice.pick(random)];
+    const regionIndex = random.nextInt(STORE_REGIONS.length);
     const code = `STORE${pad(number, 5)}`;
     const volume = STORE_FORMAT_VOLUME[format] * random.nextLogNormal(1, 0.5);
-    return { code, format, region: REGIONS[regionIndex], volume, affluence: regionAffluence[regionIndex] + random.nextNormal() };
+    return { code, format, region: STORE_REGIONS[regionIndex], volume, affluence: regionAffluence[regionIndex] + random.nextNormal() };
   });
   // Standardize the neighbourhood affluence over the baskets (volume-weighted), so the shares of
   // LA/MM/UM shoppers, and with them the label shares, hardly move from seed to seed.
@@ -244,13 +245,14 @@ function buildCustomers(
   const space = count <= 1_000_000 ? 1_000_000 : 10_000_000_000;
   const stride = 738_197;
   const offset = random.nextInt(1_000_000);
-  const lifestageChoice = new WeightedChoice(LIFESTAGE_WEIGHTS);
+  const lifestages = Object.keys(LIFESTAGE_WEIGHTS);
+  const lifestageChoice = new WeightedChoice(lifestages.map((lifestage) => LIFESTAGE_WEIGHTS[lifestage]));
   const frequencies: number[] = [];
   const customers = Array.from({ length: count }, (_unused, index) => {
     const homeStore = storeChoice.pick(random);
     const tier = shopperTierAt(stores[homeStore], random);
-    const sensitivity = random.chance(CUSTOMER_SENSITIVITY_UNCLASSIFIED) ? 'XX' : PRICE_TIERS[tier];
-    const lifestage = random.chance(LIFESTAGE_BLANK) ? '' : LIFESTAGES[lifestageChoice.pick(random)];
+    const sensitivity = random.chance(CUSTOMER_SENSITIVITY_UNCLASSIFIED) ? UNCLASSIFIED : PRICE_SENSITIVITY_CLASSES[tier];
+    const lifestage = random.chance(LIFESTAGE_BLANK) ? '' : lifestages[lifestageChoice.pick(random)];
     frequencies.push(random.nextLogNormal(1, 0.6));
     const number = Number((BigInt(index) * BigInt(stride) + BigInt(offset)) % BigInt(space));
     return { code: `CUST${pad(number, 10)}`, tier, sensitivity, lifestage, homeStore };
@@ -284,7 +286,7 @@ export function createCatalog(seed: number, customerCount: number): Catalog {
       );
     });
   });
-  const divisionChoiceByMission = MISSIONS.map((mission) => new WeightedChoice(DIVISION_WEIGHTS_BY_MISSION[mission]));
+  const divisionChoiceByMission = BASKET_MISSIONS.map((mission) => new WeightedChoice(DIVISION_WEIGHTS_BY_MISSION[mission]));
   return {
     products,
     stores,

@@ -10,7 +10,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { InvalidOptionsError } from '../errors';
@@ -126,7 +126,10 @@ export function planLgsr(options: LgsrContentOptions): LgsrPlan {
   };
 }
 
-/** The whole run as one text (header first): for small in-memory uses such as tests. */
+/**
+ * The whole run as one text (header first), for small in-memory uses such as tests. Latin-1: turn
+ * it into the file's bytes with `Buffer.from(text, 'latin1')` (an `invalid_utf8` fault is two raw bytes).
+ */
 export function generateLgsrText(options: LgsrContentOptions): string {
   const plan = planLgsr(options);
   let text = plan.header;
@@ -172,9 +175,9 @@ async function writeChunks(target: string, chunks: Iterable<string>, gzipLevel: 
       for (const text of chunks) yield Buffer.from(text, 'latin1');
     })(),
   );
-  const stages: Writable[] = gzipLevel === undefined ? [] : [createGzip({ level: gzipLevel })];
   try {
-    await pipeline(buffers, ...(stages as [Writable]), createWriteStream(temporary));
+    if (gzipLevel === undefined) await pipeline(buffers, createWriteStream(temporary));
+    else await pipeline(buffers, createGzip({ level: gzipLevel }), createWriteStream(temporary));
     await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });

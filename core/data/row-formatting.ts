@@ -5,12 +5,26 @@
  * in exactly one way. The text is Latin-1 (one char per byte): all of it is ASCII except the two raw
  * bytes of an `invalid_utf8` fault.
  */
-import { BASKET_TYPE_NAMES, LABEL_NAMES, type FaultLine, type SynthesizedBasket } from './basket-synthesis';
-import { MISSIONS, type Catalog } from './catalog';
-import { SEG1_CODES, SEG2_CODES, columnsFor, fiscalWeekStart, shopWeekdayOf, toShopDate, type HeaderVariant } from '../schema/lgsr';
+import type { FaultLine, SynthesizedBasket } from './basket-synthesis';
+import type { Catalog } from './catalog';
+import {
+  BASKET_MISSIONS,
+  BASKET_TYPES,
+  PRICE_SENSITIVITY_CLASSES,
+  SEG1_CODES,
+  SEG2_CODES,
+  UNCLASSIFIED,
+  columnsFor,
+  fiscalWeekStart,
+  shopWeekdayOf,
+  toShopDate,
+  type HeaderVariant,
+} from '../schema/lgsr';
 import type { RowFault } from '../schema/quarantine';
 
 const DAY_MS = 86_400_000;
+/** BASKET_PRICE_SENSITIVITY by label index (a PriceTier, or 3 for XX). */
+const LABELS = [...PRICE_SENSITIVITY_CLASSES, UNCLASSIFIED];
 const EMPTY_FIELD = '""';
 /** BASKET_ID = 9941 + the week's ordinal (200607 = 001, 3 digits) + an 8-digit number within the week. */
 const BASKET_ID_PREFIX = '9941';
@@ -102,7 +116,7 @@ export class LgsrRowFormatter {
       const day = dayFields[basket.day];
       const prefix = `${shopWeek},${day.date},${day.weekday},${basket.hour},`;
       const customer = basket.customer < 0 ? `${EMPTY_FIELD},${EMPTY_FIELD},${EMPTY_FIELD}` : this.customerFields[basket.customer];
-      const suffix = `,${customer},${id},${basket.size},${LABEL_NAMES[basket.label]},${BASKET_TYPE_NAMES[basket.type]},${MISSIONS[basket.mission]},${this.catalog.stores[basket.store].fields}\n`;
+      const suffix = `,${customer},${id},${basket.size},${LABELS[basket.label]},${BASKET_TYPES[basket.type]},${BASKET_MISSIONS[basket.mission]},${this.catalog.stores[basket.store].fields}\n`;
       let nextFault = 0;
       for (let line = 0; line < basket.products.length; line++) {
         const cleanLine = this.lineText(prefix, suffix, basket.products[line], basket.quantities[line]);

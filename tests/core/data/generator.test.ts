@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLgsr, generateLgsrText, planLgsr, type GenerateLgsrResult } from '../../../core/data/generator';
 import { resolveGenerateLgsrOptions } from '../../../core/data/generator-options';
 import { InvalidOptionsError } from '../../../core/errors';
+import type { ProgressReporter } from '../../../core/progress';
 import { SEG1_CODES, SEG2_CODES, basketSizeFor, columnsFor, fiscalWeekOf, parseShopDate, shopWeekdayOf } from '../../../core/schema/lgsr';
 import { ROW_FAULTS } from '../../../core/schema/quarantine';
 import { lineProblems, parseRow, readRawLines, type Row } from '../../helpers/lgsr-lines';
@@ -384,6 +385,23 @@ describe('faults', () => {
       return closed.has(id);
     });
     expect(reopened).toEqual([]);
+  });
+});
+
+describe('progress', () => {
+  it('reports the rows written in one generate phase', async () => {
+    const calls: string[] = [];
+    const updates: number[] = [];
+    const progress: ProgressReporter = {
+      start: (phase, total, unit) => calls.push(`start ${phase} ${total} ${unit}`),
+      update: (done) => updates.push(done),
+      stop: () => calls.push('stop'),
+    };
+    await generateLgsr({ rows: 30_000, weeks: 3, out: path.join(directory, 'progress.csv'), progress });
+    expect(calls).toEqual(['start generate 30000 rows', 'stop']);
+    expect(updates.length).toBeGreaterThanOrEqual(3);
+    expect(updates.every((done, index) => index === 0 || done > updates[index - 1])).toBe(true);
+    expect(updates[updates.length - 1]).toBe(30_000);
   });
 });
 
