@@ -133,6 +133,7 @@ new ContainerImage(project);
 // Benchmarks print numbers; they are not tests.
 project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');
 project.package.setScript('bench:lr', 'tsx bench/logistic-regression.ts');
+project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');
