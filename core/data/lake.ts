@@ -116,6 +116,29 @@ export class Lake {
     readonly manifest: LakeManifest,
   ) {}
 
+  /**
+   * The lake as it was at an earlier version (versions only ever add files, so an old version is
+   * a filter of the manifest). @throws LakeError for a version the lake never had
+   */
+  atVersion(version: number): Lake {
+    if (version === this.manifest.version) return this;
+    if (!Number.isInteger(version) || version < 1 || version > this.manifest.version) {
+      throw new LakeError(`${this.root} has versions 1…${this.manifest.version}, not ${version}`);
+    }
+    const ingests = this.manifest.ingests.slice(0, version);
+    const ids = new Set(ingests.map((record) => record.id));
+    const keep = <T extends { readonly ingestId: string }>(entries: readonly T[]): T[] => entries.filter((entry) => ids.has(entry.ingestId));
+    return new Lake(this.root, {
+      ...this.manifest,
+      version,
+      ingests,
+      raw: keep(this.manifest.raw),
+      silver: keep(this.manifest.silver),
+      gold: keep(this.manifest.gold),
+      quarantine: keep(this.manifest.quarantine),
+    });
+  }
+
   absolute(relative: string): string {
     return path.join(this.root, relative);
   }

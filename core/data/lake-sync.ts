@@ -1,0 +1,41 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from './atomic-file';
+import { LAKE_MANIFEST, Lake, type LakeManifest } from './lake';
+import type { ObjectStorage } from '../storage/port';
+
+/** Every data file a manifest refers to. */
+function manifestFiles(manifest: LakeManifest): string[] {
+  return [...manifest.raw, ...manifest.silver, ...manifest.gold, ...manifest.quarantine].map((entry) => entry.path);
+}
+
+/**
+ * Publishes a local lake version to object storage: data files first (only those the store lacks),
+ * the manifest last, so a reader of the store sees the previous version until the new one is whole.
+ */
+export async function pushLake(lake: Lake, storage: ObjectStorage): Promise<{ readonly uploaded: number; readonly version: number }> {
+  const present = new Set((await storage.list('')).map((object) => object.key));
+  let uploaded = 0;
+  for (const relative of manifestFiles(lake.manifest)) {
+    if (present.has(relative)) continue;
+    await storage.upload(relative, lake.absolute(relative));
+    uploaded += 1;
+  }
+  await storage.put(LAKE_MANIFEST, Buffer.from(`${JSON.stringify(lake.manifest, null, 1)}\n`), { contentType: 'application/json' });
+  return { uploaded, version: lake.manifest.version };
+}
+
+/**
+ * Brings a lake version from object storage into a local directory (a cache): files it lacks are
+ * downloaded, the manifest is written last. Returns the local lake.
+ */
+export async function pullLake(storage: ObjectStorage, directory: string): Promise<Lake> {
+  const manifest = JSON.parse(Buffer.from(await storage.get(LAKE_MANIFEST)).toString('utf8')) as LakeManifest;
+  for (const relative of manifestFiles(manifest)) {
+    const local = path.join(directory, relative);
+    const exists = await fs.stat(local).then((stat) => stat.isFile(), () => false);
+    if (!exists) await storage.download(relative, local);
+  }
+  await writeFileAtomic(path.join(directory, LAKE_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  return Lake.open(directory);
+}

@@ -1,0 +1,40 @@
+/**
+ * The object-storage port: where a lake's layers and a registry's artifacts live when they are not
+ * on a local disk (S3, Azure Blob / ADLS Gen2). Keys are '/'-separated paths relative to the
+ * store's root (bucket + prefix, container + prefix). Providers implement it and pass the shared
+ * conformance suite (tests/conformance/storage.ts).
+ */
+export const STORAGE_SPECIFICATION_VERSION = 'v1';
+
+export interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+}
+
+export interface PutObjectOptions {
+  /** @default 'application/octet-stream' */
+  readonly contentType?: string;
+}
+
+export interface ObjectStorage {
+  readonly specificationVersion: typeof STORAGE_SPECIFICATION_VERSION;
+  /** The provider's name, e.g. `local`, `aws`, `azure`. */
+  readonly provider: string;
+  /** A human-readable location, e.g. `s3://bucket/prefix`. */
+  readonly location: string;
+
+  /** Writes an object from memory; readers see the old object or the new, never part of it. */
+  put(key: string, body: Uint8Array, options?: PutObjectOptions): Promise<void>;
+  /** Writes an object from a local file, streaming (multipart/blocks for large files). */
+  upload(key: string, file: string, options?: PutObjectOptions): Promise<void>;
+  /** Reads an object. @throws ObjectNotFoundError */
+  get(key: string): Promise<Uint8Array>;
+  /** Reads an object into a local file, streaming; the file appears complete or not at all. @throws ObjectNotFoundError */
+  download(key: string, file: string): Promise<void>;
+  /** Size of an object, or undefined when it does not exist. */
+  head(key: string): Promise<StoredObject | undefined>;
+  /** Every object whose key starts with `prefix`, sorted by key. */
+  list(prefix: string): Promise<readonly StoredObject[]>;
+  /** Deletes objects; missing ones are ignored. */
+  delete(keys: readonly string[]): Promise<void>;
+}

@@ -1,0 +1,208 @@
+import { execFileSync } from 'node:child_process';
+import {
+  TRAINING_SPECIFICATION_VERSION,
+  type FeatureImportance,
+  type HyperparameterValue,
+  type TrainedModel,
+  type TrainingBackend,
+  type TrainingJob,
+  type TrainingRunOptions,
+} from './contract';
+import { readGoldBaskets } from '../data/gold-reader';
+import { Lake } from '../data/lake';
+import { InvalidOptionsError } from '../errors';
+import { trainLogisticRegression } from './logistic-regression';
+import type { FeatureMatrix, ModelIR } from './model';
+import { predictProbabilities } from './predict';
+import { IN_PROCESS_TRAINERS } from './trainers';
+import { computeMetrics, type EvaluationMetrics } from '../evaluation/metrics';
+import type { BasketBatch } from '../features/basket-batch';
+import { contextColumns } from '../features/compute';
+import { CONTEXT_FEATURE_COUNT, FEATURE_COUNT, FEATURE_SPEC } from '../features/spec';
+import { statisticsToDocument } from '../features/statistics';
+import { heldOutFeatures, outOfFoldFeatures } from '../features/training-matrix';
+import { exportOnnx } from '../onnx/export';
+import { silentProgress } from '../progress';
+import { PRICE_SENSITIVITY_CLASSES } from '../schema/lgsr';
+
+const CLASSES = PRICE_SENSITIVITY_CLASSES;
+
+/** Training jobs run in this process on a local lake: the `local` provider's backend. */
+export function createInProcessTrainingBackend(): TrainingBackend {
+  return {
+    specificationVersion: TRAINING_SPECIFICATION_VERSION,
+    provider: 'local',
+    algorithms: Object.keys(IN_PROCESS_TRAINERS),
+    train: (job, options) => trainInProcess(job, options),
+  };
+}
+
+/** Rows (basket indexes) of the batch whose week is in `weeks` and whose label is known; and the XX count. */
+function rowsOfWeeks(batch: BasketBatch, weeks: readonly number[]): { rows: Int32Array; unclassified: number } {
+  const wanted = new Set(weeks);
+  const rows: number[] = [];
+  let unclassified = 0;
+  for (let basket = 0; basket < batch.size; basket++) {
+    if (!wanted.has(batch.week[basket])) continue;
+    if (batch.label[basket] < 0) unclassified += 1;
+    else rows.push(basket);
+  }
+  return { rows: Int32Array.from(rows), unclassified };
+}
+
+function labelsOf(batch: BasketBatch, rows: Int32Array): Int32Array {
+  return rows.map((row) => batch.label[row]);
+}
+
+function matrix(values: Float32Array, labels: Int32Array, columns = FEATURE_COUNT): FeatureMatrix {
+  return { rows: labels.length, columns, values, labels };
+}
+
+function validateJob(job: TrainingJob): void {
+  const problems: string[] = [];
+  if (job.specificationVersion !== TRAINING_SPECIFICATION_VERSION) problems.push(`specificationVersion must be ${TRAINING_SPECIFICATION_VERSION}`);
+  if (!IN_PROCESS_TRAINERS[job.algorithm]) problems.push(`algorithm '${job.algorithm}' is not one of ${Object.keys(IN_PROCESS_TRAINERS).join(', ')}`);
+  if (job.featureSpec.hash !== FEATURE_SPEC.hash) problems.push(`feature spec ${job.featureSpec.version} (${job.featureSpec.hash}) is not this code's ${FEATURE_SPEC.version} (${FEATURE_SPEC.hash})`);
+  if (job.split.trainWeeks.length === 0) problems.push('split.trainWeeks is empty');
+  if (job.split.testWeeks.length === 0) problems.push('split.testWeeks is empty');
+  const overlap = job.split.testWeeks.filter((week) => job.split.trainWeeks.includes(week) || job.split.validationWeeks.includes(week));
+  if (overlap.length > 0) problems.push(`test weeks ${overlap.join(', ')} are also training or validation weeks`);
+  if (problems.length > 0) throw new InvalidOptionsError('training job', problems);
+}
+
+/**
+ * Runs a training job in-process: features fitted on the training weeks (out-of-fold for the
+ * training rows), the algorithm trained with early stopping on the validation weeks, then refitted
+ * on training + validation weeks with the chosen settings, evaluated on the test weeks, exported to ONNX.
+ */
+export async function trainInProcess(job: TrainingJob, options: TrainingRunOptions = {}): Promise<TrainedModel> {
+  validateJob(job);
+  const started = performance.now();
+  const progress = options.progress ?? silentProgress;
+  const trainer = IN_PROCESS_TRAINERS[job.algorithm];
+  const lake = (await Lake.openExisting(job.dataset.uri)).atVersion(job.dataset.version);
+  const weeks = [...job.split.trainWeeks, ...job.split.validationWeeks, ...job.split.testWeeks];
+  const { batch } = await readGoldBaskets(lake, weeks);
+  const train = rowsOfWeeks(batch, job.split.trainWeeks);
+  const validation = rowsOfWeeks(batch, job.split.validationWeeks);
+  const test = rowsOfWeeks(batch, job.split.testWeeks);
+  if (train.rows.length === 0 || test.rows.length === 0) {
+    throw new InvalidOptionsError('training job', [`the lake has ${train.rows.length} labelled training and ${test.rows.length} test baskets in the split's weeks`]);
+  }
+  const hyperparameters = { ...trainer.defaults, ...job.hyperparameters };
+  options.signal?.throwIfAborted();
+
+  // 1. early stopping: statistics from the training weeks, the model checked on validation weeks
+  let parameters: Readonly<Record<string, HyperparameterValue>> = hyperparameters;
+  let validationMetrics: EvaluationMetrics | undefined;
+  if (validation.rows.length > 0) {
+    const fitted = outOfFoldFeatures(batch, train.rows, { seed: job.seed });
+    const validationValues = heldOutFeatures(fitted.statistics, batch, validation.rows);
+    const validationLabels = labelsOf(batch, validation.rows);
+    const first = trainer.train({
+      train: matrix(fitted.values, labelsOf(batch, train.rows)),
+      validation: matrix(validationValues, validationLabels),
+      classes: CLASSES,
+      hyperparameters,
+      seed: job.seed,
+      progress,
+    });
+    parameters = first.parameters;
+    validationMetrics = computeMetrics(validationLabels, predictProbabilities(first.model, validationValues, validationLabels.length), CLASSES);
+    options.signal?.throwIfAborted();
+  }
+
+  // 2. the final model: statistics and model on training + validation weeks
+  const finalRows = Int32Array.from([...train.rows, ...validation.rows]);
+  const finalLabels = labelsOf(batch, finalRows);
+  const final = outOfFoldFeatures(batch, finalRows, { seed: job.seed });
+  const { model, parameters: finalParameters } = trainer.train({
+    train: matrix(final.values, finalLabels),
+    classes: CLASSES,
+    hyperparameters: { ...parameters, earlyStopping: false },
+    seed: job.seed,
+    progress,
+  });
+
+  // 3. held-out weeks, with a context-only baseline for the lift
+  const testValues = heldOutFeatures(final.statistics, batch, test.rows);
+  const testLabels = labelsOf(batch, test.rows);
+  const baseline = contextBaseline(final.values, finalLabels, testValues, testLabels);
+  const probabilities = predictProbabilities(model, testValues, testLabels.length);
+  const metrics = computeMetrics(testLabels, probabilities, CLASSES, { baseline });
+  const testMetrics: EvaluationMetrics = { ...metrics, excluded: { ...metrics.excluded, XX: test.unclassified } };
+
+  const usedParameters = { ...finalParameters, seed: job.seed };
+  const onnx = exportOnnx(model, {
+    featureSpecVersion: FEATURE_SPEC.version,
+    featureSpecHash: FEATURE_SPEC.hash,
+    featureNames: FEATURE_SPEC.names,
+    algorithm: job.algorithm,
+    properties: { job: job.name, lakeVersion: String(job.dataset.version) },
+  });
+  return {
+    job,
+    onnx,
+    classes: CLASSES,
+    metrics: testMetrics,
+    validationMetrics,
+    featureStatistics: statisticsToDocument(final.statistics),
+    featureImportance: featureImportance(model, final.values, finalLabels.length),
+    lineage: {
+      lakeVersion: String(job.dataset.version),
+      inputFiles: lake.manifest.raw.map((entry) => ({ path: entry.name, sha256: entry.sha256 })),
+      featureSpecVersion: FEATURE_SPEC.version,
+      featureSpecHash: FEATURE_SPEC.hash,
+      codeCommit: codeCommit(),
+      algorithm: job.algorithm,
+      parameters: usedParameters,
+      trainingWeeks: [...job.split.trainWeeks, ...job.split.validationWeeks].sort((a, b) => a - b),
+      evaluationWeeks: [...job.split.testWeeks],
+    },
+    parameters: usedParameters,
+    trainSeconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+    engine: 'local',
+  };
+}
+
+/** A logistic regression on the context columns only: what the basket says without its products. */
+function contextBaseline(trainValues: Float32Array, trainLabels: Int32Array, testValues: Float32Array, testLabels: Int32Array): { name: string; accuracy: number; macroF1: number } {
+  const train = matrix(contextColumns(trainValues, trainLabels.length), trainLabels, CONTEXT_FEATURE_COUNT);
+  const { model } = trainLogisticRegression(train, CLASSES, { l2: 1e-3, maxIterations: 200 });
+  const metrics = computeMetrics(testLabels, predictProbabilities(model, contextColumns(testValues, testLabels.length), testLabels.length), CLASSES);
+  return { name: 'context-only logistic regression', accuracy: metrics.accuracy, macroF1: metrics.macroF1 };
+}
+
+/** Linear: Σ_classes |coefficient| × the feature's standard deviation; trees: splits per feature. Normalised to sum 1. */
+function featureImportance(model: ModelIR, values: Float32Array, rows: number): FeatureImportance[] {
+  const scores = new Float64Array(FEATURE_COUNT);
+  if (model.kind === 'linear') {
+    for (let feature = 0; feature < FEATURE_COUNT; feature++) {
+      let sum = 0;
+      let squares = 0;
+      for (let row = 0; row < rows; row++) {
+        const value = values[row * FEATURE_COUNT + feature];
+        sum += value;
+        squares += value * value;
+      }
+      const deviation = Math.sqrt(Math.max(squares / rows - (sum / rows) ** 2, 0));
+      for (let label = 0; label < model.classes.length; label++) scores[feature] += Math.abs(model.coefficients[label * FEATURE_COUNT + feature]) * deviation;
+    }
+  } else {
+    for (const tree of model.trees) for (const feature of tree.feature) if (feature >= 0) scores[feature] += 1;
+  }
+  const total = scores.reduce((sum, score) => sum + score, 0) || 1;
+  return FEATURE_SPEC.names
+    .map((name, index) => ({ name, importance: scores[index] / total }))
+    .sort((a, b) => b.importance - a.importance);
+}
+
+/** The commit of the code that trains: $RETAIL_MLOPS_COMMIT, else git's HEAD, else 'unknown'. */
+export function codeCommit(): string {
+  if (process.env.RETAIL_MLOPS_COMMIT) return process.env.RETAIL_MLOPS_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
