@@ -1,7 +1,23 @@
 import type { CommandRegistration } from '../cli';
+import { registerEvaluate } from './evaluate';
+import { registerGate } from './gate';
 import { generateCommand } from './generate';
 import { registerIngest } from './ingest';
+import { registerModels } from './models';
 import { registerPipelineCommand } from './pipeline';
+import { registerPredict } from './predict';
+import { registerRun } from './run';
+import { registerTrain } from './train';
 
 /** Every command of the CLI, in `--help` order. Add a command module here. */
-export const commands: CommandRegistration[] = [generateCommand, registerIngest, registerPipelineCommand];
+export const commands: CommandRegistration[] = [
+  registerRun,
+  generateCommand,
+  registerIngest,
+  registerTrain,
+  registerEvaluate,
+  registerGate,
+  registerPredict,
+  registerModels,
+  registerPipelineCommand,
+];

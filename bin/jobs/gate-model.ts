@@ -1,0 +1,68 @@
+import { evaluateModel } from './evaluate-model';
+import type { Lake } from '../../core/data/lake';
+import { RetailMlopsError } from '../../core/errors';
+import { evaluateGate, type GateOptions, type GateResult } from '../../core/evaluation/gate';
+import type { EvaluationMetrics } from '../../core/evaluation/metrics';
+import type { ModelRegistry } from '../../core/registry/port';
+import type { ModelVersion } from '../../core/registry/types';
+
+export interface GateModelOptions {
+  readonly registry: ModelRegistry;
+  /** The candidate: version id, #n or alias. */
+  readonly model: string;
+  /** The alias of the model to beat. @default 'production' */
+  readonly champion?: string;
+  /** Re-evaluates the champion on the candidate's test weeks of this lake (same rows for both). @default compare stored metrics */
+  readonly lake?: Lake;
+  readonly thresholds?: GateOptions;
+  /** Point this alias at the candidate when the gate passes. @default no alias */
+  readonly alias?: string;
+  readonly actor: string;
+}
+
+export interface GateSummary extends GateResult {
+  readonly modelVersion: string;
+  readonly champion?: { readonly alias: string; readonly modelVersion: string; readonly accuracy: number; readonly macroF1: number; readonly sameRows: boolean };
+  readonly alias?: string;
+}
+
+/** The KPI floor and "not worse than the champion"; moves `alias` to the candidate when it passes. */
+export async function gateModel(options: GateModelOptions): Promise<GateSummary> {
+  const candidate = await options.registry.get(options.model);
+  const championAlias = options.champion ?? 'production';
+  const championVersion = await options.registry.get(championAlias).catch((error: unknown) => {
+    if (RetailMlopsError.isInstance(error) && error.code === 'ALIAS_NOT_FOUND') return undefined;
+    throw error;
+  });
+  let champion: GateSummary['champion'];
+  let championMetrics: Pick<EvaluationMetrics, 'accuracy' | 'macroF1'> | undefined;
+  if (championVersion && championVersion.id !== candidate.id) {
+    championMetrics = await championOnSameRows(options, championVersion, candidate);
+    champion = {
+      alias: championAlias,
+      modelVersion: championVersion.id,
+      accuracy: championMetrics.accuracy,
+      macroF1: championMetrics.macroF1,
+      sameRows: options.lake !== undefined,
+    };
+  }
+  const result = evaluateGate(candidate.metrics, championMetrics, options.thresholds);
+  if (result.passed && options.alias) {
+    await options.registry.setAlias(options.alias, candidate.id, {
+      actor: options.actor,
+      reason: `gate passed: accuracy ${candidate.metrics.accuracy.toFixed(4)}, macro-F1 ${candidate.metrics.macroF1.toFixed(4)}${champion ? ` vs ${champion.alias} ${champion.modelVersion}` : ''}`,
+    });
+  }
+  return { ...result, modelVersion: candidate.id, champion, alias: result.passed ? options.alias : undefined };
+}
+
+async function championOnSameRows(options: GateModelOptions, champion: ModelVersion, candidate: ModelVersion): Promise<EvaluationMetrics> {
+  if (!options.lake) return champion.metrics;
+  const summary = await evaluateModel({
+    registry: options.registry,
+    model: champion.id,
+    data: [options.lake.root],
+    weeks: candidate.lineage.evaluationWeeks,
+  });
+  return summary.metrics;
+}
