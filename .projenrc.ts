@@ -138,7 +138,11 @@ project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');
 // numeric code (hashing, PRNGs, binning) uses bitwise operators on purpose
-project.eslint?.addRules({ 'import/no-extraneous-dependencies': 'off', 'no-bitwise': 'off' });
+project.eslint?.addRules({
+  'import/no-extraneous-dependencies': 'off',
+  'no-bitwise': 'off',
+  '@stylistic/max-len': ['error', { code: 180, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreComments: true }],
+});
 
 // Lint every folder (tests included) against the dev tsconfig, which includes them all.
 const eslintrc = project.tryFindObjectFile('.eslintrc.json');
