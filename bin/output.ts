@@ -61,7 +61,7 @@ export async function runCommand<T>(flags: GlobalFlags, body: () => Promise<T>, 
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`retail-mlops: ${code}${message.split('\n')[0]}\n`);
     if (process.env.RETAIL_MLOPS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = EXIT_FAILURE;
+    process.exitCode = error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }
 

@@ -40,7 +40,7 @@ export function registerGate(program: Command): void {
           actor: os.userInfo().username,
         });
         if (!summary.passed) {
-          if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${describeGate(summary)}\n`);
           throw new GateFailedError(summary);
         }
         return summary;
