@@ -1,4 +1,4 @@
-import { DependencyType, javascript, typescript } from 'projen';
+import { DependencyType, JsonFile, javascript, typescript } from 'projen';
 import { AzurePipeline } from './pipelines/azure';
 import { ContainerImage } from './pipelines/container-image';
 import { JenkinsPipeline } from './pipelines/jenkins';
@@ -132,6 +132,7 @@ new ContainerImage(project);
 
 // Benchmarks print numbers; they are not tests.
 project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');
+project.package.setScript('bench:features', 'tsx bench/features.ts');
 project.package.setScript('bench:lr', 'tsx bench/logistic-regression.ts');
 project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 
@@ -155,5 +156,18 @@ const pipeline = createProjectPipeline();
 new JenkinsPipeline(project, { model: pipeline });
 new TravisPipeline(project, { model: pipeline });
 new AzurePipeline(project, { model: pipeline });
+
+// The team's model gate: the KPI floor every candidate must meet (read by `retail-mlops gate` and `run`).
+new JsonFile(project, '.retail-mlops.json', {
+  obj: {
+    gate: {
+      minimumAccuracy: 0.75,
+      minimumMacroF1: 0.7,
+      minimumClassPrecision: 0.65,
+      championAccuracyTolerance: 0.01,
+      championMacroF1Tolerance: 0.01,
+    },
+  },
+});
 
 project.synth();

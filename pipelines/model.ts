@@ -332,7 +332,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       id: 'validate-data',
       name: 'Validate data',
       // the data contract: LGSR schema, codes and quarantine rules (Made-With-ML's "data tests")
-      commands: ['npx vitest run --config tests/vitest.config.ts tests/core/schema'],
+      commands: ['npx vitest run --config tests/vitest.config.mts tests/core/schema'],
       condition: everyBranch,
       caches: [npmCache],
       artifacts: [],
@@ -350,7 +350,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
     stage({
       id: 'train',
       name: 'Train',
-      commands: [`${cli} train --lake ${shellQuote(lake)} --registry ${shellQuote(registry)} --algorithm all`],
+      commands: [`${cli} train --lake ${shellQuote(lake)} --registry ${shellQuote(registry)} --algorithm all --alias challenger`],
       condition: everyBranch,
       caches: [npmCache, ...lakeCache, ...registryCache],
       artifacts: [],
@@ -361,7 +361,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       name: 'Evaluate',
       commands: [
         `mkdir -p ${evaluationDirectory}`,
-        `${cli} evaluate --registry ${shellQuote(registry)} --model candidate --data ${shellQuote(lake)} --report ${evaluationDirectory}/report.html --json > ${evaluationDirectory}/metrics.json`,
+        `${cli} evaluate --registry ${shellQuote(registry)} --model challenger --data ${shellQuote(lake)} --report ${evaluationDirectory}/report.html --json > ${evaluationDirectory}/metrics.json`,
       ],
       condition: everyBranch,
       caches: [npmCache, ...lakeCache, ...registryCache, evaluationCache],
@@ -374,7 +374,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
     stage({
       id: 'gate',
       name: 'Gate',
-      commands: [`${cli} gate --registry ${shellQuote(registry)} --model candidate --metrics ${evaluationDirectory}/metrics.json`],
+      commands: [`${cli} gate --registry ${shellQuote(registry)} --model challenger --lake ${shellQuote(lake)}`],
       condition: everyBranch,
       caches: [npmCache, ...registryCache, evaluationCache],
       artifacts: [],
@@ -384,7 +384,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       id: 'register',
       name: 'Register',
       commands: [
-        `${cli} models alias --registry ${shellQuote(registry)} --model candidate --alias champion`,
+        `${cli} models alias candidate challenger --registry ${shellQuote(registry)} --reason 'passed the gate on ${mainBranch}'`,
       ],
       condition: mainOnly,
       caches: [npmCache, ...registryCache],
@@ -415,10 +415,10 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       stage({
         id: `promote-${environment}`,
         name: `Promote to ${environment}`,
-        commands: [`${cli} promote --model champion --env ${environment}`],
+        commands: [`${cli} promote --model candidate --env ${environment}`],
         condition:
           environment === approvalEnvironment
-            ? { branches: [mainBranch], approval: { environment, group: approvalGroup, message: `Promote the champion model to ${environment}?` } }
+            ? { branches: [mainBranch], approval: { environment, group: approvalGroup, message: `Promote the candidate model to ${environment}?` } }
             : mainOnly,
         caches: [npmCache, ...registryCache],
         artifacts: [],

@@ -16,6 +16,7 @@ interface TrainFlags extends GlobalFlags {
   readonly seed: number;
   readonly testWeeks: number;
   readonly validationWeeks: number;
+  readonly alias?: string;
 }
 
 /** 'all' or a comma-separated list → algorithm names, checked against what the backend trains. */
@@ -36,15 +37,17 @@ export function registerTrain(program: Command): void {
       .option('--algorithm <name>', `${LOCAL_ALGORITHMS.join('|')}|all, or a comma-separated list`, 'all')
       .option('--seed <n>', 'seed', positiveInteger('--seed'), 42)
       .option('--test-weeks <n>', 'held-out weeks at the end', positiveInteger('--test-weeks'), 1)
-      .option('--validation-weeks <n>', 'early-stopping weeks before them', positiveInteger('--validation-weeks'), 1),
+      .option('--validation-weeks <n>', 'early-stopping weeks before them', positiveInteger('--validation-weeks'), 1)
+      .option('--alias <name>', "point this alias at the run's champion (e.g. challenger, for the next pipeline stages)"),
   ).action(async (flags: TrainFlags) => {
     await runCommand(
       flags,
       async () => {
         const backend = createInProcessTrainingBackend();
-        return trainModels({
+        const registry = createLocalRegistry({ root: flags.registry });
+        const summary = await trainModels({
           lake: await Lake.openExisting(flags.lake),
-          registry: createLocalRegistry({ root: flags.registry }),
+          registry,
           backend,
           algorithms: parseAlgorithms(flags.algorithm, backend.algorithms),
           seed: flags.seed,
@@ -53,6 +56,14 @@ export function registerTrain(program: Command): void {
           createdBy: os.userInfo().username,
           progress: progressFor(flags),
         });
+        if (flags.alias) {
+          const best = summary.runs.find((run) => run.modelVersion === summary.champion.modelVersion)!;
+          await registry.setAlias(flags.alias, summary.champion.modelVersion, {
+            actor: os.userInfo().username,
+            reason: `best held-out macro-F1 (${best.metrics.macroF1.toFixed(4)}) of ${summary.runs.map((run) => run.algorithm).join(', ')} on lake version ${summary.lakeVersion}`,
+          });
+        }
+        return summary;
       },
       describeTraining,
     );

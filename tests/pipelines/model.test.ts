@@ -15,10 +15,10 @@ describe('createPipelineModel', () => {
   it('calls the project CLI with the lake, the registry and the candidate model', () => {
     const stages = Object.fromEntries(createPipelineModel({ dataFiles: ['raw/a.csv', 'raw/b.csv.gz'] }).stages.map((stage) => [stage.id, stage]));
     expect(stages.ingest.commands).toEqual(['npx retail-mlops ingest raw/a.csv raw/b.csv.gz --lake .lake']);
-    expect(stages.train.commands).toEqual(['npx retail-mlops train --lake .lake --registry .registry --algorithm all']);
-    expect(stages.evaluate.commands[1]).toMatch(/^npx retail-mlops evaluate --registry .registry --model candidate --data .lake --report out\/evaluation\/report.html/);
+    expect(stages.train.commands).toEqual(['npx retail-mlops train --lake .lake --registry .registry --algorithm all --alias challenger']);
+    expect(stages.evaluate.commands[1]).toMatch(/^npx retail-mlops evaluate --registry .registry --model challenger --data .lake --report out\/evaluation\/report.html/);
     expect(stages['synth-manifests'].commands).toEqual(['npm run synth:manifests']);
-    expect(stages['promote-production'].commands).toEqual(['npx retail-mlops promote --model champion --env production']);
+    expect(stages['promote-production'].commands).toEqual(['npx retail-mlops promote --model candidate --env production']);
   });
 
   it('registers and promotes only on the main branch; production waits for an approval', () => {

@@ -74,7 +74,7 @@ describe('each renderer', () => {
     expect(description.directives).toEqual(expect.arrayContaining(['agent', 'options', 'environment', 'stages']));
     expect(committed.jenkinsfile).toMatch(/timeout\(time: 120, unit: 'MINUTES'\)/);
     const production = description.stages.find((stage) => stage.name === 'Promote to production');
-    expect(production?.approval).toEqual({ message: 'Promote the champion model to production?', submitter: 'release-approvers' });
+    expect(production?.approval).toEqual({ message: 'Promote the candidate model to production?', submitter: 'release-approvers' });
     expect(committed.jenkinsfile).toMatch(/when \{\n\s+beforeInput true\n\s+branch 'main'/);
     expect(description.stages.find((stage) => stage.name === 'Evaluate')?.archived).toEqual(['out/evaluation/report.html', 'out/evaluation/metrics.json']);
   });
