@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { cachedSample } from './cached-sample';
 import { readGoldBaskets } from '../core/data/gold-reader';
 import { ingest } from '../core/data/ingest';
 import { Lake } from '../core/data/lake';
@@ -13,7 +14,6 @@ import { BasketFeatures, featureMatrix } from '../core/features/compute';
 import { FEATURE_COUNT } from '../core/features/spec';
 import { fitFeatureStatistics } from '../core/features/statistics';
 import { BASKET_MISSIONS, BASKET_TYPES, STORE_FORMATS, STORE_REGIONS, type Basket } from '../core/schema/lgsr';
-import { cachedSample } from './cached-sample';
 
 async function bench(): Promise<void> {
   const rows = Number(process.argv[2] ?? 1_000_000);

@@ -5,8 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ingest } from '../core/data/ingest';
 import { cachedSample } from './cached-sample';
+import { ingest } from '../core/data/ingest';
 
 async function bench(): Promise<void> {
   const rows = Number(process.argv[2] ?? 2_700_000);

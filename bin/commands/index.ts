@@ -6,6 +6,7 @@ import { registerIngest } from './ingest';
 import { registerModels } from './models';
 import { registerPipelineCommand } from './pipeline';
 import { registerPredict } from './predict';
+import { registerPromote } from './promote';
 import { registerRun } from './run';
 import { registerTrain } from './train';
 
@@ -19,5 +20,6 @@ export const commands: CommandRegistration[] = [
   registerGate,
   registerPredict,
   registerModels,
+  registerPromote,
   registerPipelineCommand,
 ];

@@ -19,7 +19,11 @@ describe('train → evaluate → gate → predict on the real sample, through th
   const scratch = temporaryDirectory();
   const lake = path.join(scratch.path, 'lake');
   const registry = path.join(scratch.path, 'registry');
-  let trained: { runs: Array<{ algorithm: string; modelVersion: string; trainSeconds: number; metrics: Metrics }>; champion: { modelVersion: string }; split: { testWeeks: number[] } };
+  let trained: {
+    runs: Array<{ algorithm: string; modelVersion: string; trainSeconds: number; metrics: Metrics }>;
+    champion: { modelVersion: string };
+    split: { testWeeks: number[] };
+  };
 
   beforeAll(async () => {
     expect((await cli(['ingest', SAMPLE_DIR, '--lake', lake, '--quiet'])).code).toBe(0);
