@@ -27,7 +27,14 @@ export function registerPromote(program: Command): void {
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
-      () => promoteModel({ registry: createLocalRegistry({ root: flags.registry }), model: flags.model!, environment: flags.env, repository: flags.repo, actor: os.userInfo().username }),
+      () =>
+        promoteModel({
+          registry: createLocalRegistry({ root: flags.registry }),
+          model: flags.model!,
+          environment: flags.env,
+          repository: flags.repo,
+          actor: os.userInfo().username,
+        }),
       describe,
     );
   });

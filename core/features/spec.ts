@@ -6,7 +6,7 @@ import { BASKET_MISSIONS, BASKET_TYPES, PRICE_SENSITIVITY_CLASSES, STORE_FORMATS
  * name means, and a hash of both. A model records the hash it was trained with; the server refuses
  * a model whose hash differs from its own features'.
  */
-export const FEATURE_SPEC_VERSION = '1.0.0';
+export const FEATURE_SPEC_VERSION = '1.1.0';
 
 const perClass = (stem: string): string[] => PRICE_SENSITIVITY_CLASSES.map((label) => `${stem}_${label}`);
 const slug = (value: string): string => value.toLowerCase().replace(/[^a-z0-9]+/g, '_');

@@ -11,6 +11,8 @@ export interface FeatureStatistics {
   readonly prior: readonly number[];
   /** Pseudo-count pulling a level's class shares towards its parent's. */
   readonly smoothing: number;
+  /** A line counts 1 / lines^power towards its codes' class counts (small baskets say more about a product's tier). */
+  readonly lineWeightPower: number;
   /** Per level: class counts by code number, flat [code·3 + class]. */
   readonly classCounts: Readonly<Record<StatisticsLevel, Float64Array>>;
   /** Per level except store: summed unit price and line count by code number, for the mean unit price. */
@@ -26,8 +28,13 @@ export type PriceLevel = (typeof PRICE_LEVELS)[number];
 
 /** Fitting options. */
 export interface FitStatisticsOptions {
-  /** Pseudo-count of the hierarchical smoothing. @default 5 */
+  /** Pseudo-count of the hierarchical smoothing. @default 1.5 */
   readonly smoothing?: number;
+  /**
+   * A line of a basket with L lines adds 1 / L^power to its codes' class counts: a product alone in a
+   * basket determines the label, one of forty barely moves it. @default 0.75
+   */
+  readonly lineWeightPower?: number;
 }
 
 function codeColumn(batch: BasketBatch, level: StatisticsLevel): ArrayLike<number> | undefined {
@@ -70,6 +77,8 @@ export function fitFeatureStatistics(batch: BasketBatch, rows: ArrayLike<number>
   ) as Record<StatisticsLevel, Float64Array>;
   const priceSums = Object.fromEntries(PRICE_LEVELS.map((level) => [level, new Float64Array(sizes[level])])) as Record<PriceLevel, Float64Array>;
   const priceCounts = Object.fromEntries(PRICE_LEVELS.map((level) => [level, new Float64Array(sizes[level])])) as Record<PriceLevel, Float64Array>;
+  const smoothing = options.smoothing ?? 1.5;
+  const lineWeightPower = options.lineWeightPower ?? 0.75;
   const prior = [0, 0, 0];
   const weeks = new Set<number>();
   let baskets = 0;
@@ -81,10 +90,11 @@ export function fitFeatureStatistics(batch: BasketBatch, rows: ArrayLike<number>
     prior[label] += 1;
     weeks.add(batch.week[basket]);
     if (batch.storeNumber[basket] >= 0) classCounts.store[batch.storeNumber[basket] * 3 + label] += 1;
+    const lineWeight = Math.pow(Math.max(batch.lineStart[basket + 1] - batch.lineStart[basket], 1), -lineWeightPower);
     for (let line = batch.lineStart[basket]; line < batch.lineStart[basket + 1]; line++) {
       for (const level of STATISTICS_LEVELS) {
         const codes = codeColumn(batch, level);
-        if (codes && codes[line] >= 0) classCounts[level][codes[line] * 3 + label] += 1;
+        if (codes && codes[line] >= 0) classCounts[level][codes[line] * 3 + label] += lineWeight;
       }
       const quantity = batch.quantity[line];
       if (quantity > 0) {
@@ -101,7 +111,8 @@ export function fitFeatureStatistics(batch: BasketBatch, rows: ArrayLike<number>
     baskets,
     weeks: [...weeks].sort((a, b) => a - b),
     prior: prior.map((count) => (baskets > 0 ? count / baskets : 1 / 3)),
-    smoothing: options.smoothing ?? 5,
+    smoothing,
+    lineWeightPower,
     classCounts,
     priceSums,
     priceCounts,
@@ -115,6 +126,7 @@ export interface FeatureStatisticsDocument {
   readonly weeks: readonly number[];
   readonly prior: readonly number[];
   readonly smoothing: number;
+  readonly lineWeightPower: number;
   readonly classCounts: Readonly<Record<StatisticsLevel, readonly number[]>>;
   readonly priceSums: Readonly<Record<PriceLevel, readonly number[]>>;
   readonly priceCounts: Readonly<Record<PriceLevel, readonly number[]>>;

@@ -55,7 +55,7 @@ describe('GitOps promotion', () => {
     const changed = git(repository, 'show', '--name-only', '--format=', 'HEAD').split('\n');
     expect(changed).toContain('manifests/pins.json');
     expect(changed.some((file) => file.startsWith('manifests/dist/') && file.includes('/staging/'))).toBe(true);
-    expect(git(repository, 'show', `HEAD:manifests/dist/eks/staging/retail-mlops-api.k8s.yaml`)).toContain(versions[0]);
+    expect(git(repository, 'show', 'HEAD:manifests/dist/eks/staging/retail-mlops-api.k8s.yaml')).toContain(versions[0]);
     const message = git(repository, 'log', '-1', '--format=%B');
     expect(message).toMatch(/^Promote staging to model v-/);
     expect(message).toMatch(/accuracy 0\.\d{4}, macro-F1/);
