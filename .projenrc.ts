@@ -98,6 +98,7 @@ project.package.setScript('start', 'tsx bin/retail-mlops.ts run');
 
 // Benchmarks print numbers; they are not tests.
 project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');
+project.package.setScript('bench:train', 'tsx bench/train.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');
