@@ -7,8 +7,9 @@
  * tracked each round; training stops after `earlyStoppingRounds` rounds without improvement and the
  * model keeps the best round's trees.
  */
-import { binFeatureMatrix, DEFAULT_BIN_SAMPLE_ROWS, fitFeatureBinning, MAX_BIN_LIMIT } from './binning';
+import { binFeatureMatrix, DEFAULT_BIN_SAMPLE_ROWS, fitFeatureBinning, MAX_BIN_LIMIT, type BinnedMatrix } from './binning';
 import { grownTreeToIR, leafOfBinnedRow, TreeGrower } from './grow';
+import { accumulateThreeClassRootPairs } from './histogram';
 import { GradientStatistics, GROW_POLICIES, type GrowPolicy } from './node-statistics';
 import { checkChoiceOption, checkFractionOption, checkIntegerOption, checkNumberOption, limitOrInfinity } from './option-checks';
 import { SeededRandom } from './random';
@@ -112,18 +113,23 @@ export function trainGradientBoostedTrees(
   let bestRound = -1;
   let bestLoss = Number.POSITIVE_INFINITY;
 
+  // every tree of a round starts from all rows and features: build the three roots in one pass
+  const sharedRoots = classCount === 3 && settings.rowSampleFraction === 1 && settings.columnSampleByTree === 1 && settings.minSamplesPerLeaf === 1;
+
   const trees: TreeIR[] = [];
   let roundsTrained = 0;
   progress.start('boosting', settings.rounds, 'rounds');
   for (let round = 0; round < settings.rounds; round++) {
     softmaxGradients(scores, matrix.labels, matrix.weights, rows, classCount, pairs);
+    const rootHistograms = sharedRoots ? buildThreeClassRoots(grower, binned, features, pairs) : undefined;
     for (let label = 0; label < classCount; label++) {
       const rowCount = settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices);
       const treeFeatureCount = Math.max(1, Math.round(settings.columnSampleByTree * columns));
       const treeFeatures = treeFeatureCount < columns ? random.sampleSorted(features, treeFeatureCount) : features;
       const nodeFeatureCount = Math.max(1, Math.round(settings.columnSampleByNode * treeFeatures.length));
       const statistics = new GradientStatistics(pairs[label], settings.l2Regularization, settings.minSamplesPerLeaf > 1);
-      const grown = grower.grow({ statistics, rowIndices, rowCount, treeFeatures, nodeFeatureCount, limits, random });
+      const rootHistogram = rootHistograms?.[label];
+      const grown = grower.grow({ statistics, rowIndices, rowCount, treeFeatures, nodeFeatureCount, limits, random, rootHistogram });
       const tree = grownTreeToIR(grown, binning, classCount, (node, values, offset) => {
         values[offset + label] = settings.learningRate * statistics.leafWeight(grown.totals, node * grown.channels);
       });
@@ -131,8 +137,7 @@ export function trainGradientBoostedTrees(
       if (rowCount === rows) {
         for (let node = 0; node < grown.nodeCount; node++) {
           if (grown.feature[node] >= 0) continue;
-          const leafValue = tree.value[node * classCount + label];
-          for (let index = grown.rowStart[node]; index < grown.rowEnd[node]; index++) scores[rowIndices[index] * classCount + label] += leafValue;
+          addToScores(scores, rowIndices, grown.rowStart[node], grown.rowEnd[node], classCount, label, tree.value[node * classCount + label]);
         }
       } else {
         for (let row = 0; row < rows; row++) {
@@ -257,23 +262,28 @@ function softmaxGradients(
   classCount: number,
   pairs: Float32Array[],
 ): void {
-  const probabilities = new Float64Array(classCount);
+  // exponentials of the shifted scores, then one class at a time (each class's pairs written in order)
+  const exponentials = new Float64Array(rows * classCount);
+  const normalisers = new Float64Array(rows);
   for (let row = 0; row < rows; row++) {
     const offset = row * classCount;
-    let maximum = Number.NEGATIVE_INFINITY;
-    for (let label = 0; label < classCount; label++) maximum = Math.max(maximum, scores[offset + label]);
+    let maximum = scores[offset];
+    for (let label = 1; label < classCount; label++) maximum = Math.max(maximum, scores[offset + label]);
     let sum = 0;
     for (let label = 0; label < classCount; label++) {
       const exponential = Math.exp(scores[offset + label] - maximum);
-      probabilities[label] = exponential;
+      exponentials[offset + label] = exponential;
       sum += exponential;
     }
-    const weight = weights === undefined ? 1 : weights[row];
-    const truth = labels[row];
-    for (let label = 0; label < classCount; label++) {
-      const probability = probabilities[label] / sum;
-      pairs[label][2 * row] = (probability - (label === truth ? 1 : 0)) * weight;
-      pairs[label][2 * row + 1] = Math.max(2 * probability * (1 - probability), 1e-16) * weight;
+    normalisers[row] = 1 / sum;
+  }
+  for (let label = 0; label < classCount; label++) {
+    const classPairs = pairs[label];
+    for (let row = 0; row < rows; row++) {
+      const probability = exponentials[row * classCount + label] * normalisers[row];
+      const weight = weights === undefined ? 1 : weights[row];
+      classPairs[2 * row] = (probability - (labels[row] === label ? 1 : 0)) * weight;
+      classPairs[2 * row + 1] = Math.max(2 * probability * (1 - probability), 1e-16) * weight;
     }
   }
 }
@@ -294,6 +304,28 @@ function multiclassLogLoss(scores: Float64Array, labels: Int32Array, weights: Fl
     totalWeight += weight;
   }
   return totalWeight > 0 ? loss / totalWeight : 0;
+}
+
+/** The root histograms of a round's three trees (all rows, all features) in one pass. */
+function buildThreeClassRoots(grower: TreeGrower, binned: BinnedMatrix, features: Int32Array, pairs: Float32Array[]): Float64Array[] {
+  const histograms = [grower.acquireHistogram(), grower.acquireHistogram(), grower.acquireHistogram()] as const;
+  for (const histogram of histograms) histogram.fill(0);
+  const { codes, rows, binning } = binned;
+  accumulateThreeClassRootPairs(codes, rows, binning.binOffsets, features, features.length, [pairs[0], pairs[1], pairs[2]], histograms);
+  return [...histograms];
+}
+
+/** Adds a leaf's value to its class's score for the rows of its segment. */
+function addToScores(
+  scores: Float64Array,
+  rowIndices: Int32Array,
+  start: number,
+  end: number,
+  classCount: number,
+  label: number,
+  value: number,
+): void {
+  for (let index = start; index < end; index++) scores[rowIndices[index] * classCount + label] += value;
 }
 
 function identityRows(rowIndices: Int32Array): number {

@@ -26,35 +26,130 @@ export interface HistogramSource {
   readonly featureCount: number;
 }
 
-/** Adds interleaved (gradient, hessian) pairs of the rows: `pairs[2·row]`, `pairs[2·row + 1]`. */
+/**
+ * Adds interleaved (gradient, hessian) pairs of the rows: `pairs[2·row]`, `pairs[2·row + 1]`.
+ *
+ * Unrolled by hand over 16, then 4, then single features per pass: V8 re-checks every typed array
+ * once per loop iteration (the loop's interrupt check may run arbitrary code), so the more updates an
+ * iteration does, the cheaper each is (measured ≈ 1.8 ns per update at 4 features, ≈ 1.3 at 16).
+ */
 export function accumulateGradientPairs(source: HistogramSource, pairs: Float32Array, histogram: Float64Array): void {
   const { codes, rows, binOffsets, rowIndices, start, end, features, featureCount } = source;
   let next = 0;
-  for (; next + 4 <= featureCount; next += 4) {
-    const column0 = features[next] * rows;
+  for (; next + 16 <= featureCount; next += 16) {
+    const column0 = features[next + 0] * rows;
+    const base0 = binOffsets[features[next + 0]] * 2;
     const column1 = features[next + 1] * rows;
-    const column2 = features[next + 2] * rows;
-    const column3 = features[next + 3] * rows;
-    const base0 = binOffsets[features[next]] * 2;
     const base1 = binOffsets[features[next + 1]] * 2;
+    const column2 = features[next + 2] * rows;
     const base2 = binOffsets[features[next + 2]] * 2;
+    const column3 = features[next + 3] * rows;
+    const base3 = binOffsets[features[next + 3]] * 2;
+    const column4 = features[next + 4] * rows;
+    const base4 = binOffsets[features[next + 4]] * 2;
+    const column5 = features[next + 5] * rows;
+    const base5 = binOffsets[features[next + 5]] * 2;
+    const column6 = features[next + 6] * rows;
+    const base6 = binOffsets[features[next + 6]] * 2;
+    const column7 = features[next + 7] * rows;
+    const base7 = binOffsets[features[next + 7]] * 2;
+    const column8 = features[next + 8] * rows;
+    const base8 = binOffsets[features[next + 8]] * 2;
+    const column9 = features[next + 9] * rows;
+    const base9 = binOffsets[features[next + 9]] * 2;
+    const column10 = features[next + 10] * rows;
+    const base10 = binOffsets[features[next + 10]] * 2;
+    const column11 = features[next + 11] * rows;
+    const base11 = binOffsets[features[next + 11]] * 2;
+    const column12 = features[next + 12] * rows;
+    const base12 = binOffsets[features[next + 12]] * 2;
+    const column13 = features[next + 13] * rows;
+    const base13 = binOffsets[features[next + 13]] * 2;
+    const column14 = features[next + 14] * rows;
+    const base14 = binOffsets[features[next + 14]] * 2;
+    const column15 = features[next + 15] * rows;
+    const base15 = binOffsets[features[next + 15]] * 2;
+    for (let index = start; index < end; index++) {
+      const row = rowIndices[index];
+      const gradient = pairs[2 * row];
+      const hessian = pairs[2 * row + 1];
+      let slot: number;
+      slot = base0 + 2 * codes[column0 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base1 + 2 * codes[column1 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base2 + 2 * codes[column2 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base3 + 2 * codes[column3 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base4 + 2 * codes[column4 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base5 + 2 * codes[column5 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base6 + 2 * codes[column6 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base7 + 2 * codes[column7 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base8 + 2 * codes[column8 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base9 + 2 * codes[column9 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base10 + 2 * codes[column10 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base11 + 2 * codes[column11 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base12 + 2 * codes[column12 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base13 + 2 * codes[column13 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base14 + 2 * codes[column14 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base15 + 2 * codes[column15 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+    }
+  }
+  for (; next + 4 <= featureCount; next += 4) {
+    const column0 = features[next + 0] * rows;
+    const base0 = binOffsets[features[next + 0]] * 2;
+    const column1 = features[next + 1] * rows;
+    const base1 = binOffsets[features[next + 1]] * 2;
+    const column2 = features[next + 2] * rows;
+    const base2 = binOffsets[features[next + 2]] * 2;
+    const column3 = features[next + 3] * rows;
     const base3 = binOffsets[features[next + 3]] * 2;
     for (let index = start; index < end; index++) {
       const row = rowIndices[index];
       const gradient = pairs[2 * row];
       const hessian = pairs[2 * row + 1];
-      const slot0 = base0 + 2 * codes[column0 + row];
-      histogram[slot0] += gradient;
-      histogram[slot0 + 1] += hessian;
-      const slot1 = base1 + 2 * codes[column1 + row];
-      histogram[slot1] += gradient;
-      histogram[slot1 + 1] += hessian;
-      const slot2 = base2 + 2 * codes[column2 + row];
-      histogram[slot2] += gradient;
-      histogram[slot2 + 1] += hessian;
-      const slot3 = base3 + 2 * codes[column3 + row];
-      histogram[slot3] += gradient;
-      histogram[slot3 + 1] += hessian;
+      let slot: number;
+      slot = base0 + 2 * codes[column0 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base1 + 2 * codes[column1 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base2 + 2 * codes[column2 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
+      slot = base3 + 2 * codes[column3 + row];
+      histogram[slot] += gradient;
+      histogram[slot + 1] += hessian;
     }
   }
   for (; next < featureCount; next++) {
@@ -65,6 +160,121 @@ export function accumulateGradientPairs(source: HistogramSource, pairs: Float32A
       const slot = base + 2 * codes[column + row];
       histogram[slot] += pairs[2 * row];
       histogram[slot + 1] += pairs[2 * row + 1];
+    }
+  }
+}
+
+/**
+ * The root histograms of three classes' trees at once, over every row in order: one read of a row's
+ * codes serves the three (gradient, hessian) pairs (≈ 1.5× faster than three passes). Each histogram
+ * must hold zeros over the features built.
+ */
+export function accumulateThreeClassRootPairs(
+  codes: Uint8Array,
+  rows: number,
+  binOffsets: Int32Array,
+  features: Int32Array,
+  featureCount: number,
+  pairs: readonly [Float32Array, Float32Array, Float32Array],
+  histograms: readonly [Float64Array, Float64Array, Float64Array],
+): void {
+  const [pairs0, pairs1, pairs2] = pairs;
+  const [first, second, third] = histograms;
+  let next = 0;
+  for (; next + 8 <= featureCount; next += 8) {
+    const column0 = features[next + 0] * rows;
+    const base0 = binOffsets[features[next + 0]] * 2;
+    const column1 = features[next + 1] * rows;
+    const base1 = binOffsets[features[next + 1]] * 2;
+    const column2 = features[next + 2] * rows;
+    const base2 = binOffsets[features[next + 2]] * 2;
+    const column3 = features[next + 3] * rows;
+    const base3 = binOffsets[features[next + 3]] * 2;
+    const column4 = features[next + 4] * rows;
+    const base4 = binOffsets[features[next + 4]] * 2;
+    const column5 = features[next + 5] * rows;
+    const base5 = binOffsets[features[next + 5]] * 2;
+    const column6 = features[next + 6] * rows;
+    const base6 = binOffsets[features[next + 6]] * 2;
+    const column7 = features[next + 7] * rows;
+    const base7 = binOffsets[features[next + 7]] * 2;
+    for (let row = 0; row < rows; row++) {
+      const gradient0 = pairs0[2 * row];
+      const hessian0 = pairs0[2 * row + 1];
+      const gradient1 = pairs1[2 * row];
+      const hessian1 = pairs1[2 * row + 1];
+      const gradient2 = pairs2[2 * row];
+      const hessian2 = pairs2[2 * row + 1];
+      let slot: number;
+      slot = base0 + 2 * codes[column0 + row];
+      first[slot] += gradient0;
+      first[slot + 1] += hessian0;
+      second[slot] += gradient1;
+      second[slot + 1] += hessian1;
+      third[slot] += gradient2;
+      third[slot + 1] += hessian2;
+      slot = base1 + 2 * codes[column1 + row];
+      first[slot] += gradient0;
+      first[slot + 1] += hessian0;
+      second[slot] += gradient1;
+      second[slot + 1] += hessian1;
+      third[slot] += gradient2;
+      third[slot + 1] += hessian2;
+      slot = base2 + 2 * codes[column2 + row];
+      first[slot] += gradient0;
+      first[slot + 1] += hessian0;
+      second[slot] += gradient1;
+      second[slot + 1] += hessian1;
+      third[slot] += gradient2;
+      third[slot + 1] += hessian2;
+      slot = base3 + 2 * codes[column3 + row];
+      first[slot] += gradient0;
+      first[slot + 1] += hessian0;
+      second[slot] += gradient1;
+      second[slot + 1] += hessian1;
+      third[slot] += gradient2;
+      third[slot + 1] += hessian2;
+      slot = base4 + 2 * codes[column4 + row];
+      first[slot] += gradient0;
+      first[slot + 1] += hessian0;
+      second[slot] += gradient1;
+      second[slot + 1] += hessian1;
+      third[slot] += gradient2;
+      third[slot + 1] += hessian2;
+      slot = base5 + 2 * codes[column5 + row];
+      first[slot] += gradient0;
+      first[slot + 1] += hessian0;
+      second[slot] += gradient1;
+      second[slot + 1] += hessian1;
+      third[slot] += gradient2;
+      third[slot + 1] += hessian2;
+      slot = base6 + 2 * codes[column6 + row];
+      first[slot] += gradient0;
+      first[slot + 1] += hessian0;
+      second[slot] += gradient1;
+      second[slot + 1] += hessian1;
+      third[slot] += gradient2;
+      third[slot + 1] += hessian2;
+      slot = base7 + 2 * codes[column7 + row];
+      first[slot] += gradient0;
+      first[slot + 1] += hessian0;
+      second[slot] += gradient1;
+      second[slot + 1] += hessian1;
+      third[slot] += gradient2;
+      third[slot + 1] += hessian2;
+    }
+  }
+  for (; next < featureCount; next++) {
+    const column = features[next] * rows;
+    const base = binOffsets[features[next]] * 2;
+    for (let row = 0; row < rows; row++) {
+      const slot = base + 2 * codes[column + row];
+      first[slot] += pairs0[2 * row];
+      first[slot + 1] += pairs0[2 * row + 1];
+      second[slot] += pairs1[2 * row];
+      second[slot + 1] += pairs1[2 * row + 1];
+      third[slot] += pairs2[2 * row];
+      third[slot + 1] += pairs2[2 * row + 1];
     }
   }
 }
