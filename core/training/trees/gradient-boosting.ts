@@ -90,8 +90,8 @@ export function trainGradientBoostedTrees(
   const binning = fitFeatureBinning(matrix.values, rows, columns, binningSettings);
   const binned = binFeatureMatrix(matrix.values, rows, columns, binning);
   const baseValues = logPriors(matrix, classCount);
-  const scores = new Float64Array(rows * classCount);
-  for (let row = 0; row < rows; row++) scores.set(baseValues, row * classCount);
+  // training scores one array per class: a tree updates its class's array only
+  const scores = Array.from(baseValues, (base) => new Float64Array(rows).fill(base));
   const pairs = Array.from({ length: classCount }, () => new Float32Array(2 * rows));
   const grower = new TreeGrower(binned, settings.minSamplesPerLeaf > 1 ? 3 : 2);
   const features = allFeatures(columns);
@@ -137,11 +137,11 @@ export function trainGradientBoostedTrees(
       if (rowCount === rows) {
         for (let node = 0; node < grown.nodeCount; node++) {
           if (grown.feature[node] >= 0) continue;
-          addToScores(scores, rowIndices, grown.rowStart[node], grown.rowEnd[node], classCount, label, tree.value[node * classCount + label]);
+          addToScores(scores[label], rowIndices, grown.rowStart[node], grown.rowEnd[node], tree.value[node * classCount + label]);
         }
       } else {
         for (let row = 0; row < rows; row++) {
-          scores[row * classCount + label] += tree.value[leafOfBinnedRow(grown, binned.codes, rows, row) * classCount + label];
+          scores[label][row] += tree.value[leafOfBinnedRow(grown, binned.codes, rows, row) * classCount + label];
         }
       }
       trees.push(tree);
@@ -253,36 +253,31 @@ function logPriors(matrix: FeatureMatrix, classCount: number): Float32Array {
   return Float32Array.from(totals, (total) => Math.log(Math.max(total / sum, 1e-12)));
 }
 
-/** Per class: interleaved (gradient, hessian) of the softmax log loss at the current scores, times the row weight. */
+/** Per class: interleaved (gradient, hessian) of the softmax log loss at the current scores (per class), times the row weight. */
 function softmaxGradients(
-  scores: Float64Array,
+  scores: Float64Array[],
   labels: Int32Array,
   weights: Float32Array | undefined,
   rows: number,
   classCount: number,
   pairs: Float32Array[],
 ): void {
-  // exponentials of the shifted scores, then one class at a time (each class's pairs written in order)
-  const exponentials = new Float64Array(rows * classCount);
-  const normalisers = new Float64Array(rows);
+  const probabilities = new Float64Array(classCount);
   for (let row = 0; row < rows; row++) {
-    const offset = row * classCount;
-    let maximum = scores[offset];
-    for (let label = 1; label < classCount; label++) maximum = Math.max(maximum, scores[offset + label]);
+    let maximum = scores[0][row];
+    for (let label = 1; label < classCount; label++) maximum = Math.max(maximum, scores[label][row]);
     let sum = 0;
     for (let label = 0; label < classCount; label++) {
-      const exponential = Math.exp(scores[offset + label] - maximum);
-      exponentials[offset + label] = exponential;
+      const exponential = Math.exp(scores[label][row] - maximum);
+      probabilities[label] = exponential;
       sum += exponential;
     }
-    normalisers[row] = 1 / sum;
-  }
-  for (let label = 0; label < classCount; label++) {
-    const classPairs = pairs[label];
-    for (let row = 0; row < rows; row++) {
-      const probability = exponentials[row * classCount + label] * normalisers[row];
-      const weight = weights === undefined ? 1 : weights[row];
-      classPairs[2 * row] = (probability - (labels[row] === label ? 1 : 0)) * weight;
+    const weight = weights === undefined ? 1 : weights[row];
+    const truth = labels[row];
+    for (let label = 0; label < classCount; label++) {
+      const probability = probabilities[label] / sum;
+      const classPairs = pairs[label];
+      classPairs[2 * row] = (probability - (label === truth ? 1 : 0)) * weight;
       classPairs[2 * row + 1] = Math.max(2 * probability * (1 - probability), 1e-16) * weight;
     }
   }
@@ -316,16 +311,8 @@ function buildThreeClassRoots(grower: TreeGrower, binned: BinnedMatrix, features
 }
 
 /** Adds a leaf's value to its class's score for the rows of its segment. */
-function addToScores(
-  scores: Float64Array,
-  rowIndices: Int32Array,
-  start: number,
-  end: number,
-  classCount: number,
-  label: number,
-  value: number,
-): void {
-  for (let index = start; index < end; index++) scores[rowIndices[index] * classCount + label] += value;
+function addToScores(scores: Float64Array, rowIndices: Int32Array, start: number, end: number, value: number): void {
+  for (let index = start; index < end; index++) scores[rowIndices[index]] += value;
 }
 
 function identityRows(rowIndices: Int32Array): number {
