@@ -63,6 +63,8 @@ export interface GrownTree {
 
 /** Candidates keep their histograms only when at least this many rows would otherwise be rebuilt. */
 const RETAIN_MIN_ROWS = 512;
+/** Nodes of at most this many rows build a sparse histogram (see `evaluateSmall`). */
+const SMALL_NODE_ROWS = 256;
 /** Memory the retained histograms of one tree may take before nodes rebuild theirs directly. */
 const RETAINED_HISTOGRAM_BYTES = 256 * 1024 * 1024;
 
@@ -90,6 +92,10 @@ export class TreeGrower {
   private candidateLeft = new Float64Array(0);
   private histograms: (Float64Array | null)[] = [];
   private directHistogram: Float64Array | undefined;
+  /** The small-node buffer: all zeros between uses. */
+  private zeroedHistogram: Float64Array | undefined;
+  private readonly lowestCode: Int32Array;
+  private readonly highestCode: Int32Array;
   // the request being grown
   private request!: GrowRequest;
   private subtraction = false;
@@ -107,6 +113,8 @@ export class TreeGrower {
     this.partitionScratch = new Int32Array(binned.rows);
     this.nodeFeatures = new Int32Array(binned.columns);
     this.featurePool = new Int32Array(binned.columns);
+    this.lowestCode = new Int32Array(binned.columns);
+    this.highestCode = new Int32Array(binned.columns);
     this.ensureCapacity(64);
   }
 
@@ -213,8 +221,8 @@ export class TreeGrower {
       return;
     }
     if (parentHistogram === null) {
-      if (leftSplittable) this.evaluate(leftChild, this.buildFresh(leftChild));
-      if (rightSplittable) this.evaluate(rightChild, this.buildFresh(rightChild));
+      if (leftSplittable) this.evaluateFresh(leftChild);
+      if (rightSplittable) this.evaluateFresh(rightChild);
       return;
     }
     if (!leftSplittable && !rightSplittable) {
@@ -231,6 +239,17 @@ export class TreeGrower {
     else this.pool.release(leftHistogram);
     if (rightSplittable) this.evaluate(rightChild, rightHistogram);
     else this.pool.release(rightHistogram);
+  }
+
+  /** Subtraction regime without a parent histogram: builds the node's own (a small node's the cheap way). */
+  private evaluateFresh(node: number): void {
+    if (this.rowEnd[node] - this.rowStart[node] > SMALL_NODE_ROWS) {
+      this.evaluate(node, this.buildFresh(node));
+      return;
+    }
+    const { treeFeatures, nodeFeatureCount } = this.request;
+    const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures() : treeFeatures;
+    this.evaluateSmall(node, features, Math.min(nodeFeatureCount, treeFeatures.length));
   }
 
   /** A pooled histogram of the node's rows over all the tree's features. */
@@ -258,13 +277,54 @@ export class TreeGrower {
     const { treeFeatures, nodeFeatureCount, statistics } = this.request;
     const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures() : treeFeatures;
     const count = Math.min(nodeFeatureCount, treeFeatures.length);
+    if (this.rowEnd[node] - this.rowStart[node] <= SMALL_NODE_ROWS) {
+      this.evaluateSmall(node, features, count);
+      return;
+    }
     this.directHistogram ??= new Float64Array(this.pool.length);
     clearHistogram(this.directHistogram, this.binning.binOffsets, features, count, this.channels);
     statistics.build(this.source(node, features, count), this.directHistogram);
     this.searchSplit(node, this.directHistogram, features, count);
   }
 
-  private searchSplit(node: number, histogram: Float64Array, features: Int32Array, count: number): boolean {
+  /** @param ranged scan only each feature's [lowestCode, highestCode] (a small node's histogram) */
+  /**
+   * A node of few rows: clearing and scanning every bin would cost more than its rows, so the
+   * histogram goes to a buffer kept all-zero between uses, only each feature's occupied code range is
+   * scanned, and only that range is zeroed again afterwards.
+   */
+  private evaluateSmall(node: number, features: Int32Array, count: number): void {
+    const { codes, rows } = this.binned;
+    const { binOffsets } = this.binning;
+    const { rowIndices, statistics } = this.request;
+    const start = this.rowStart[node];
+    const end = this.rowEnd[node];
+    for (let next = 0; next < count; next++) {
+      const feature = features[next];
+      const column = feature * rows;
+      let lowest = 255;
+      let highest = 0;
+      for (let index = start; index < end; index++) {
+        const code = codes[column + rowIndices[index]];
+        lowest = Math.min(lowest, code);
+        highest = Math.max(highest, code);
+      }
+      this.lowestCode[feature] = lowest;
+      this.highestCode[feature] = highest;
+    }
+    this.zeroedHistogram ??= new Float64Array(this.pool.length);
+    const histogram = this.zeroedHistogram;
+    statistics.build(this.source(node, features, count), histogram);
+    this.searchSplit(node, histogram, features, count, true);
+    const channels = this.channels;
+    for (let next = 0; next < count; next++) {
+      const feature = features[next];
+      const firstSlot = (binOffsets[feature] + this.lowestCode[feature]) * channels;
+      histogram.fill(0, firstSlot, (binOffsets[feature] + this.highestCode[feature] + 1) * channels);
+    }
+  }
+
+  private searchSplit(node: number, histogram: Float64Array, features: Int32Array, count: number, ranged = false): boolean {
     const { statistics, limits } = this.request;
     const { binOffsets, binCounts } = this.binning;
     const search = this.search;
@@ -272,7 +332,9 @@ export class TreeGrower {
     search.reset(statistics.minimumGain(this.totals, offset, limits));
     for (let next = 0; next < count; next++) {
       const feature = features[next];
-      statistics.scanFeature(histogram, feature, binOffsets[feature], binCounts[feature], this.totals, offset, limits, search);
+      const firstBin = ranged ? this.lowestCode[feature] : 0;
+      const lastBin = ranged ? this.highestCode[feature] : binCounts[feature] - 1;
+      statistics.scanFeature(histogram, feature, binOffsets[feature], firstBin, lastBin, this.totals, offset, limits, search);
     }
     if (search.feature < 0) return false;
     this.candidateFeature[node] = search.feature;

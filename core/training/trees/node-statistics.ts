@@ -54,12 +54,16 @@ export interface NodeStatistics {
   count(totals: Float64Array, offset: number, rows: number): number;
   /** The gain a split of this node must exceed (the configured minimum, or a rounding-noise floor). */
   minimumGain(totals: Float64Array, offset: number, limits: GrowthLimits): number;
-  /** Scans one feature's bins and records a better split in `search`. */
+  /**
+   * Scans one feature's split points and records a better split in `search`: split b sends bins 0…b
+   * left, for b in [firstBin, lastBin); the bins below firstBin must be empty (a small node's range).
+   */
   scanFeature(
     histogram: Float64Array,
     feature: number,
     binOffset: number,
-    binCount: number,
+    firstBin: number,
+    lastBin: number,
     totals: Float64Array,
     offset: number,
     limits: GrowthLimits,
@@ -130,7 +134,8 @@ export class GradientStatistics implements NodeStatistics {
     histogram: Float64Array,
     feature: number,
     binOffset: number,
-    binCount: number,
+    firstBin: number,
+    lastBin: number,
     totals: Float64Array,
     offset: number,
     limits: GrowthLimits,
@@ -147,10 +152,14 @@ export class GradientStatistics implements NodeStatistics {
     let leftGradient = 0;
     let leftHessian = 0;
     let leftRows = 0;
-    for (let bin = 0; bin < binCount - 1; bin++) {
+    for (let bin = firstBin; bin < lastBin; bin++) {
       const slot = (binOffset + bin) * channels;
-      leftGradient += histogram[slot];
-      leftHessian += histogram[slot + 1];
+      const binGradient = histogram[slot];
+      const binHessian = histogram[slot + 1];
+      // an empty bin splits the rows as the bin before it did (rows can only be counted with a count channel)
+      if (binHessian === 0 && binGradient === 0 && !this.countRows) continue;
+      leftGradient += binGradient;
+      leftHessian += binHessian;
       if (this.countRows) {
         leftRows += histogram[slot + 2];
         if (leftRows < minimumRows) continue;
@@ -228,7 +237,8 @@ export class ClassWeightStatistics implements NodeStatistics {
     histogram: Float64Array,
     feature: number,
     binOffset: number,
-    binCount: number,
+    firstBin: number,
+    lastBin: number,
     totals: Float64Array,
     offset: number,
     limits: GrowthLimits,
@@ -252,8 +262,12 @@ export class ClassWeightStatistics implements NodeStatistics {
     // with at most one row per leaf required, a child is non-empty when its weight is above the floor
     const checkRows = minimumRows > 1;
     let leftRows = 0;
-    for (let bin = 0; bin < binCount - 1; bin++) {
+    for (let bin = firstBin; bin < lastBin; bin++) {
       const slot = (binOffset + bin) * channels;
+      let binWeight = 0;
+      for (let label = 0; label < classCount; label++) binWeight += histogram[slot + label];
+      // an empty bin splits the rows as the bin before it did (nodes hold no rows of weight 0)
+      if (binWeight === 0) continue;
       let leftWeight = 0;
       let leftSquares = 0;
       let rightSquares = 0;
