@@ -2,7 +2,7 @@
  * Training benchmark: our gradient-boosted trees against XGBoost 1.7 `hist` on the same matrix, with
  * the same rounds, depth, bins, learning rate, lambda, min child weight and threads.
  *
- *   npm run bench:train -- [--matrix DIR] [--rows 200000] [--rounds 100] [--max-depth 6] [--max-bin 256]
+ *   npm run bench:train -- [--matrix DIR] [--rows 200000] [--seed 20240601] [--rounds 100] [--max-depth 6] [--max-bin 256]
  *                          [--learning-rate 0.3] [--lambda 1] [--min-child-weight 1] [--repeat 1] [--python /usr/bin/python3] [--keep]
  *
  * Without --matrix a synthetic basket matrix (bench/training-matrix.ts) is written to a temp dir; with
@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
   options: {
     'matrix': { type: 'string' },
     'rows': { type: 'string', default: '200000' },
+    'seed': { type: 'string', default: '20240601' },
     'rounds': { type: 'string', default: '100' },
     'max-depth': { type: 'string', default: '6' },
     'max-bin': { type: 'string', default: '256' },
@@ -57,7 +58,7 @@ try {
   if (matrixDirectory === undefined) {
     matrixDirectory = workDirectory;
     const started = performance.now();
-    const { matrix, featureNames } = syntheticMatrix(Number(flags.rows), 20240601);
+    const { matrix, featureNames } = syntheticMatrix(Number(flags.rows), Number(flags.seed));
     writeMatrix(matrixDirectory, matrix, featureNames);
     log(`synthetic matrix ${matrix.rows} × ${matrix.columns} written to ${matrixDirectory} in ${seconds(performance.now() - started)} s`);
   }
