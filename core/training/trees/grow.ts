@@ -18,6 +18,7 @@ import type { BinnedMatrix, FeatureBinning } from './binning';
 import { clearHistogram, HistogramPool, subtractHistogram, type HistogramSource } from './histogram';
 import { SplitSearch, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import type { SeededRandom } from './random';
+import { InvalidOptionsError } from '../../errors';
 import type { TreeIR } from '../model';
 
 export interface GrowRequest {
@@ -119,7 +120,9 @@ export class TreeGrower {
   }
 
   grow(request: GrowRequest): GrownTree {
-    if (request.statistics.channels !== this.channels) throw new RangeError('statistics channels differ from the grower');
+    if (request.statistics.channels !== this.channels) {
+      throw new InvalidOptionsError('tree growth request', [`statistics have ${request.statistics.channels} channels, the grower ${this.channels}`]);
+    }
     this.request = request;
     const regime = request.histogramRegime ?? 'auto';
     this.subtraction = regime === 'auto' ? request.nodeFeatureCount * 2 > request.treeFeatures.length : regime === 'subtraction';
@@ -230,6 +233,12 @@ export class TreeGrower {
       return;
     }
     const smallIsLeft = middle - start <= end - middle;
+    if (!(smallIsLeft ? rightSplittable : leftSplittable)) {
+      // only the smaller child goes on: nothing to derive
+      this.pool.release(parentHistogram);
+      this.evaluateFresh(smallIsLeft ? leftChild : rightChild);
+      return;
+    }
     const smallHistogram = this.buildFresh(smallIsLeft ? leftChild : rightChild);
     const { treeFeatures } = this.request;
     subtractHistogram(parentHistogram, smallHistogram, this.binning.binOffsets, treeFeatures, treeFeatures.length, channels);
