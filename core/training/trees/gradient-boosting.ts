@@ -262,6 +262,10 @@ function softmaxGradients(
   classCount: number,
   pairs: Float32Array[],
 ): void {
+  if (classCount === 3) {
+    threeClassSoftmaxGradients(scores, labels, weights, rows, pairs);
+    return;
+  }
   const probabilities = new Float64Array(classCount);
   for (let row = 0; row < rows; row++) {
     let maximum = scores[0][row];
@@ -280,6 +284,39 @@ function softmaxGradients(
       classPairs[2 * row] = (probability - (label === truth ? 1 : 0)) * weight;
       classPairs[2 * row + 1] = Math.max(2 * probability * (1 - probability), 1e-16) * weight;
     }
+  }
+}
+
+/** `softmaxGradients` for three classes, in locals (about twice as fast as the general loop). */
+function threeClassSoftmaxGradients(
+  scores: Float64Array[],
+  labels: Int32Array,
+  weights: Float32Array | undefined,
+  rows: number,
+  pairs: Float32Array[],
+): void {
+  const [scores0, scores1, scores2] = scores;
+  const [pairs0, pairs1, pairs2] = pairs;
+  for (let row = 0; row < rows; row++) {
+    const score0 = scores0[row];
+    const score1 = scores1[row];
+    const score2 = scores2[row];
+    const maximum = Math.max(score0, score1, score2);
+    const exponential0 = Math.exp(score0 - maximum);
+    const exponential1 = Math.exp(score1 - maximum);
+    const exponential2 = Math.exp(score2 - maximum);
+    const inverseSum = 1 / (exponential0 + exponential1 + exponential2);
+    const probability0 = exponential0 * inverseSum;
+    const probability1 = exponential1 * inverseSum;
+    const probability2 = exponential2 * inverseSum;
+    const weight = weights === undefined ? 1 : weights[row];
+    const truth = labels[row];
+    pairs0[2 * row] = (probability0 - (truth === 0 ? 1 : 0)) * weight;
+    pairs0[2 * row + 1] = Math.max(2 * probability0 * (1 - probability0), 1e-16) * weight;
+    pairs1[2 * row] = (probability1 - (truth === 1 ? 1 : 0)) * weight;
+    pairs1[2 * row + 1] = Math.max(2 * probability1 * (1 - probability1), 1e-16) * weight;
+    pairs2[2 * row] = (probability2 - (truth === 2 ? 1 : 0)) * weight;
+    pairs2[2 * row + 1] = Math.max(2 * probability2 * (1 - probability2), 1e-16) * weight;
   }
 }
 
