@@ -152,7 +152,7 @@ export function trainGradientBoostedTrees(
       for (const tree of trees.slice(-classCount)) addTreeScores(tree, validation.values, validation.rows, columns, classCount, validationScores);
       const loss = multiclassLogLoss(validationScores, validation.labels, validation.weights, validation.rows, classCount);
       validationLoss.push(loss);
-      if (loss < bestLoss) {
+      if (loss < bestLoss || bestRound < 0) {
         bestLoss = loss;
         bestRound = round;
       } else if (round - bestRound >= settings.earlyStoppingRounds) {
