@@ -114,7 +114,10 @@ export function trainGradientBoostedTrees(
   let bestLoss = Number.POSITIVE_INFINITY;
 
   // every tree of a round starts from all rows and features: build the three roots in one pass
-  const sharedRoots = classCount === 3 && settings.rowSampleFraction === 1 && settings.columnSampleByTree === 1 && settings.minSamplesPerLeaf === 1;
+  // (when the trees use full histograms: no row or tree column sampling, no count channel, most features per node)
+  const subtractionRegime = Math.max(1, Math.round(settings.columnSampleByNode * columns)) * 2 > columns;
+  const fullRows = settings.rowSampleFraction === 1 && settings.minSamplesPerLeaf === 1;
+  const sharedRoots = classCount === 3 && fullRows && settings.columnSampleByTree === 1 && subtractionRegime;
 
   const trees: TreeIR[] = [];
   let roundsTrained = 0;
