@@ -135,6 +135,7 @@ project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');
 project.package.setScript('bench:features', 'tsx bench/features.ts');
 project.package.setScript('bench:lr', 'tsx bench/logistic-regression.ts');
 project.package.setScript('bench:generate', 'tsx bench/generate.ts');
+project.package.setScript('bench:train', 'tsx bench/train.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');

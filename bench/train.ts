@@ -1,0 +1,209 @@
+/**
+ * Training benchmark: our gradient-boosted trees against XGBoost 1.7 `hist` on the same matrix, with
+ * the same rounds, depth, bins, learning rate, lambda, min child weight and threads.
+ *
+ *   npm run bench:train -- [--matrix DIR] [--rows 200000] [--seed 20240601] [--rounds 100] [--max-depth 6] [--max-bin 256]
+ *                          [--learning-rate 0.3] [--lambda 1] [--min-child-weight 1] [--repeat 1] [--python /usr/bin/python3] [--keep]
+ *
+ * Without --matrix a synthetic basket matrix (bench/training-matrix.ts) is written to a temp dir; with
+ * it, DIR is read in the same layout (meta.json, values.f32, labels.i32). Wall times cover training
+ * only: for us binning + boosting, for XGBoost `xgb.train` (which builds its quantile sketch and bin
+ * index inside), not reading the files nor building the DMatrix. Both models' held-out predictions
+ * are scored by the same macro-F1 code here.
+ *
+ * The machine may be shared: each side also reports its CPU time, and with --repeat N both train N
+ * times, alternating, and the fastest wall time of each counts.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { readMatrix, syntheticMatrix, writeMatrix, type MatrixOnDisk } from './training-matrix';
+import { predictLabels } from '../core/training/predict';
+import { argmaxRows } from '../core/training/trees/tree-scores';
+import { trainGradientBoostedTrees } from '../core/training/trees/gradient-boosting';
+
+/** Our trainer runs on one thread; XGBoost gets the same. */
+const THREADS = 1;
+
+const { values: flags } = parseArgs({
+  options: {
+    'matrix': { type: 'string' },
+    'rows': { type: 'string', default: '200000' },
+    'seed': { type: 'string', default: '20240601' },
+    'rounds': { type: 'string', default: '100' },
+    'max-depth': { type: 'string', default: '6' },
+    'max-bin': { type: 'string', default: '256' },
+    'learning-rate': { type: 'string', default: '0.3' },
+    'lambda': { type: 'string', default: '1' },
+    'min-child-weight': { type: 'string', default: '1' },
+    'repeat': { type: 'string', default: '1' },
+    'python': { type: 'string', default: '/usr/bin/python3' },
+    'keep': { type: 'boolean', default: false },
+  },
+});
+
+const settings = {
+  rounds: Number(flags.rounds),
+  maxDepth: Number(flags['max-depth']),
+  maxBin: Number(flags['max-bin']),
+  learningRate: Number(flags['learning-rate']),
+  l2Regularization: Number(flags.lambda),
+  minChildWeight: Number(flags['min-child-weight']),
+};
+
+const workDirectory = mkdtempSync(path.join(tmpdir(), 'bench-train-'));
+try {
+  let matrixDirectory = flags.matrix;
+  if (matrixDirectory === undefined) {
+    matrixDirectory = workDirectory;
+    const started = performance.now();
+    const { matrix, featureNames } = syntheticMatrix(Number(flags.rows), Number(flags.seed));
+    writeMatrix(matrixDirectory, matrix, featureNames);
+    log(`synthetic matrix ${matrix.rows} × ${matrix.columns} written to ${matrixDirectory} in ${seconds(performance.now() - started)} s`);
+  }
+  const matrix = readMatrix(matrixDirectory);
+  const train = slice(matrix, 0, matrix.trainRows);
+  const heldOut = slice(matrix, matrix.trainRows, matrix.rows);
+  log(`train ${train.rows} rows, held out ${heldOut.rows} rows, ${matrix.columns} columns, classes ${matrix.classes.join('/')}`);
+  log(`settings ${JSON.stringify({ ...settings, threads: THREADS })}`);
+
+  let xgboost: XGBoostRun | undefined;
+  let ours: { seconds: number; cpuSeconds: number; labels: Int32Array } | undefined;
+  for (let attempt = 0; attempt < Number(flags.repeat); attempt++) {
+    const xgboostRun = runXGBoost(matrixDirectory, matrix, flags.python);
+    log(`xgboost ${xgboostRun.version} hist: ${xgboostRun.seconds.toFixed(2)} s (cpu ${xgboostRun.cpuSeconds.toFixed(2)} s)`);
+    if (xgboost === undefined || xgboostRun.seconds < xgboost.seconds) xgboost = xgboostRun;
+    const started = performance.now();
+    const cpuStarted = process.cpuUsage();
+    const result = trainGradientBoostedTrees(train, matrix.classes, settings);
+    const cpu = process.cpuUsage(cpuStarted);
+    const ourRun = {
+      seconds: (performance.now() - started) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      labels: predictLabels(result.model, heldOut.values, heldOut.rows),
+    };
+    log(`ours (TypeScript): ${ourRun.seconds.toFixed(2)} s (cpu ${ourRun.cpuSeconds.toFixed(2)} s)`);
+    if (ours === undefined || ourRun.seconds < ours.seconds) ours = ourRun;
+  }
+  if (xgboost === undefined || ours === undefined) throw new Error('--repeat must be at least 1');
+  const xgboostF1 = macroF1(heldOut.labels, xgboost.labels, matrix.classes.length);
+  const ourF1 = macroF1(heldOut.labels, ours.labels, matrix.classes.length);
+  const ourSeconds = ours.seconds;
+  log(`macro-F1 on held-out rows: xgboost ${xgboostF1.toFixed(4)}, ours ${ourF1.toFixed(4)}`);
+
+  const summary = {
+    rows: train.rows,
+    heldOutRows: heldOut.rows,
+    columns: matrix.columns,
+    ...settings,
+    threads: THREADS,
+    xgboostVersion: xgboost.version,
+    xgboostSeconds: round(xgboost.seconds),
+    oursSeconds: round(ourSeconds),
+    timeRatio: round(ourSeconds / xgboost.seconds),
+    xgboostCpuSeconds: round(xgboost.cpuSeconds),
+    oursCpuSeconds: round(ours.cpuSeconds),
+    cpuTimeRatio: round(ours.cpuSeconds / xgboost.cpuSeconds),
+    loadAverage: loadavg().map(round),
+    xgboostMacroF1: round(xgboostF1),
+    oursMacroF1: round(ourF1),
+    target: 'ours ≤ 2 × xgboost time at ≥ its macro-F1',
+    met: ourSeconds <= 2 * xgboost.seconds && ourF1 >= xgboostF1,
+  };
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+} finally {
+  if (flags.keep) log(`kept ${workDirectory}`);
+  else rmSync(workDirectory, { recursive: true, force: true });
+}
+
+interface XGBoostRun {
+  readonly version: string;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly labels: Int32Array;
+}
+
+/** Generates and runs the XGBoost script on the same files; it writes held-out probabilities back. */
+function runXGBoost(matrixDirectory: string, matrix: MatrixOnDisk, python: string): XGBoostRun {
+  const script = path.join(workDirectory, 'xgboost_train.py');
+  const probabilitiesFile = path.join(workDirectory, 'xgboost_probabilities.f32');
+  const parameters = {
+    objective: 'multi:softprob',
+    num_class: matrix.classes.length,
+    tree_method: 'hist',
+    max_depth: settings.maxDepth,
+    max_bin: settings.maxBin,
+    eta: settings.learningRate,
+    lambda: settings.l2Regularization,
+    min_child_weight: settings.minChildWeight,
+    nthread: THREADS,
+    seed: 0,
+    verbosity: 0,
+  };
+  writeFileSync(
+    script,
+    `import json, sys, time
+import numpy as np
+import xgboost as xgb
+directory, output = sys.argv[1], sys.argv[2]
+rows, columns, train_rows = ${matrix.rows}, ${matrix.columns}, ${matrix.trainRows}
+values = np.fromfile(directory + '/values.f32', dtype='<f4').reshape(rows, columns)
+labels = np.fromfile(directory + '/labels.i32', dtype='<i4')
+train = xgb.DMatrix(values[:train_rows], label=labels[:train_rows], nthread=${THREADS})
+held_out = xgb.DMatrix(values[train_rows:], nthread=${THREADS})
+params = json.loads('${JSON.stringify(parameters)}')
+started, cpu_started = time.perf_counter(), time.process_time()
+booster = xgb.train(params, train, num_boost_round=${settings.rounds})
+seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+booster.predict(held_out).astype('<f4').tofile(output)
+print(json.dumps({'version': xgb.__version__, 'seconds': seconds, 'cpuSeconds': cpu_seconds}))
+`,
+  );
+  const output = execFileSync(python, [script, matrixDirectory, probabilitiesFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const report = JSON.parse(output.trim().split('\n').pop()!) as { version: string; seconds: number; cpuSeconds: number };
+  const bytes = readFileSync(probabilitiesFile);
+  const probabilities = new Float32Array(bytes.length / 4);
+  new Uint8Array(probabilities.buffer).set(bytes);
+  const classCount = matrix.classes.length;
+  return { ...report, labels: argmaxRows(probabilities, probabilities.length / classCount, classCount) };
+}
+
+function slice(matrix: MatrixOnDisk, start: number, end: number) {
+  return {
+    rows: end - start,
+    columns: matrix.columns,
+    values: matrix.values.subarray(start * matrix.columns, end * matrix.columns),
+    labels: matrix.labels.subarray(start, end),
+  };
+}
+
+/** Unweighted mean over classes of F1 (a class never predicted nor present counts 0). */
+function macroF1(truth: Int32Array, predicted: Int32Array, classCount: number): number {
+  let sum = 0;
+  for (let label = 0; label < classCount; label++) {
+    let truePositive = 0;
+    let falsePositive = 0;
+    let falseNegative = 0;
+    for (let row = 0; row < truth.length; row++) {
+      if (predicted[row] === label && truth[row] === label) truePositive++;
+      else if (predicted[row] === label) falsePositive++;
+      else if (truth[row] === label) falseNegative++;
+    }
+    sum += truePositive === 0 ? 0 : (2 * truePositive) / (2 * truePositive + falsePositive + falseNegative);
+  }
+  return sum / classCount;
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench:train ${message}\n`);
+}
+
+function seconds(milliseconds: number): string {
+  return (milliseconds / 1000).toFixed(2);
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
