@@ -3,6 +3,9 @@ import type { ProgressReporter } from '../progress';
 import type { HyperparameterValue } from './contract';
 import { trainLogisticRegression } from './logistic-regression';
 import type { FeatureMatrix, ModelIR } from './model';
+import { trainDecisionTree } from './trees/decision-tree';
+import { trainGradientBoostedTrees } from './trees/gradient-boosting';
+import { trainRandomForest } from './trees/random-forest';
 
 /** One in-process algorithm: defaults, and a function from matrices to a model IR. */
 export interface InProcessTrainer {
@@ -42,7 +45,67 @@ const logisticRegression: InProcessTrainer = {
   },
 };
 
+const decisionTree: InProcessTrainer = {
+  defaults: { maxDepth: 12, minSamplesPerLeaf: 20 },
+  train({ train, classes, hyperparameters, seed }) {
+    const model = trainDecisionTree(train, classes, {
+      maxDepth: numberParameter(hyperparameters, 'maxDepth'),
+      minSamplesPerLeaf: numberParameter(hyperparameters, 'minSamplesPerLeaf'),
+      seed,
+    });
+    return { model, parameters: hyperparameters };
+  },
+};
+
+const randomForest: InProcessTrainer = {
+  defaults: { treeCount: 60, maxDepth: 16, minSamplesPerLeaf: 5 },
+  train({ train, classes, hyperparameters, seed, progress }) {
+    const model = trainRandomForest(
+      train,
+      classes,
+      {
+        treeCount: numberParameter(hyperparameters, 'treeCount'),
+        maxDepth: numberParameter(hyperparameters, 'maxDepth'),
+        minSamplesPerLeaf: numberParameter(hyperparameters, 'minSamplesPerLeaf'),
+        seed,
+      },
+      progress,
+    );
+    return { model, parameters: hyperparameters };
+  },
+};
+
+/**
+ * Gradient-boosted trees. With a validation matrix, rounds stop early and `rounds` in the returned
+ * parameters becomes the rounds kept, so the refit on train + validation trains exactly that many.
+ */
+const gradientBoosting: InProcessTrainer = {
+  defaults: { rounds: 400, learningRate: 0.1, maxDepth: 6, minChildWeight: 1, l2Regularization: 1, rowSampleFraction: 0.9, columnSampleByTree: 0.9, earlyStoppingRounds: 20 },
+  train({ train, validation, classes, hyperparameters, seed, progress }) {
+    const result = trainGradientBoostedTrees(
+      train,
+      classes,
+      {
+        rounds: numberParameter(hyperparameters, 'rounds'),
+        learningRate: numberParameter(hyperparameters, 'learningRate'),
+        maxDepth: numberParameter(hyperparameters, 'maxDepth'),
+        minChildWeight: numberParameter(hyperparameters, 'minChildWeight'),
+        l2Regularization: numberParameter(hyperparameters, 'l2Regularization'),
+        rowSampleFraction: numberParameter(hyperparameters, 'rowSampleFraction'),
+        columnSampleByTree: numberParameter(hyperparameters, 'columnSampleByTree'),
+        earlyStoppingRounds: numberParameter(hyperparameters, 'earlyStoppingRounds'),
+        seed,
+      },
+      { validation, progress },
+    );
+    return { model: result.model, parameters: { ...hyperparameters, rounds: result.roundsKept } };
+  },
+};
+
 /** The local algorithms by name. */
 export const IN_PROCESS_TRAINERS: Readonly<Record<string, InProcessTrainer>> = {
   lr: logisticRegression,
+  dt: decisionTree,
+  rf: randomForest,
+  gbdt: gradientBoosting,
 };
