@@ -26,7 +26,8 @@ const project = new typescript.TypeScriptProject({
   testdir: 'tests',
   sampleCode: false,
   jest: false,
-  eslintOptions: { dirs: topLevelFolders, devdirs: ['tests'], tsconfigPath: './tsconfig.dev.json' },
+  // lint reports, never rewrites: npm test must not change files under a running edit or in CI
+  eslintOptions: { dirs: topLevelFolders, devdirs: ['tests'], tsconfigPath: './tsconfig.dev.json', commandOptions: { fix: false } },
   github: false,
   release: false,
   buildWorkflow: false,
