@@ -421,7 +421,7 @@ class IngestRun {
     );
     if (counts.length === 0) return { files: [], partitions: [] };
     await this.session.run(`COPY (SELECT ${SILVER_SELECT} FROM lines WHERE "CHECK" IS NULL) TO ${sqlString(target)}
-      (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (STORE_REGION, BASKET_TYPE), FILENAME_PATTERN 'part-${this.id}-{i}')`);
+      (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (STORE_REGION, BASKET_TYPE), FILENAME_PATTERN 'part-${this.id}-{i}')`);
     const files = (await listRelative(this.stagingRoot, 'silver')).map((relative) => {
       const values = hivePartitionValues(relative);
       return { path: relative, ingestId: this.id, STORE_REGION: values.STORE_REGION, BASKET_TYPE: values.BASKET_TYPE };
@@ -438,7 +438,7 @@ class IngestRun {
     const target = path.join(this.stagingRoot, 'gold');
     const source = `read_parquet(${sqlStringList(silver.map((entry) => path.join(this.stagingRoot, entry.path)))}, hive_partitioning = true)`;
     await this.session.run(`COPY (${GOLD_SELECT} FROM ${source} GROUP BY BASKET_ID) TO ${sqlString(target)}
-      (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (SHOP_WEEK), FILENAME_PATTERN 'part-${this.id}-{i}')`);
+      (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (SHOP_WEEK), FILENAME_PATTERN 'part-${this.id}-{i}')`);
     return (await listRelative(this.stagingRoot, 'gold')).map((relative) => ({
       path: relative,
       ingestId: this.id,
