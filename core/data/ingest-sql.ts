@@ -25,11 +25,16 @@ function decodeSql(column: string, codes: Readonly<Record<string, string>>): str
   return `CASE ${column} ${Object.entries(codes).map(([code, value]) => `WHEN ${sqlString(code)} THEN ${sqlString(value)}`).join(' ')} END`;
 }
 
-/** read_csv over one file, every column as VARCHAR, rejected lines stored in `rejects_<n>`. */
+/**
+ * read_csv over one file, every column as VARCHAR, rejected lines stored in `rejects_<n>`. Quoted
+ * empty fields stay empty strings (allow_quoted_nulls = false): otherwise a line with a 23rd field
+ * `""` would pass as 22 columns.
+ */
 export function readCsvSql(file: string, index: number): string {
   const columns = `{${LGSR_COLUMNS.map((column) => `${sqlString(column)}: 'VARCHAR'`).join(', ')}}`;
   return `read_csv(${sqlString(file)}, columns = ${columns}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
-    store_rejects = true, rejects_scan = 'reject_scans_${index}', rejects_table = 'rejects_${index}', max_line_size = 1048576)`;
+    store_rejects = true, rejects_scan = 'reject_scans_${index}', rejects_table = 'rejects_${index}', max_line_size = 1048576,
+    allow_quoted_nulls = false)`;
 }
 
 const REQUIRED = LGSR_COLUMNS.filter((column) => !['CUST_CODE', 'CUST_PRICE_SENSITIVITY', 'CUST_LIFESTAGE'].includes(column));
@@ -124,7 +129,12 @@ export function stageFileSql(file: string, index: number, variant: HeaderVariant
   ];
   const typedColumns = [...CODE_ENUMS.map(({ column }) => column), ...CATEGORY_ENUMS.map(({ column }) => column), 'CUST_PRICE_SENSITIVITY'];
   return `CREATE TEMP TABLE lines_${index} AS
-  WITH typed AS (
+  WITH raw AS (
+    SELECT * REPLACE (nullif(CUST_CODE, '') AS CUST_CODE, nullif(CUST_PRICE_SENSITIVITY, '') AS CUST_PRICE_SENSITIVITY,
+      nullif(CUST_LIFESTAGE, '') AS CUST_LIFESTAGE)
+    FROM ${readCsvSql(file, index)}
+  ),
+  typed AS (
     SELECT *,
       TRY_CAST(SHOP_WEEK AS INTEGER) AS SHOP_WEEK_VALUE,
       TRY_CAST(try_strptime(SHOP_DATE, '%Y%m%d') AS DATE) AS SHOP_DATE_VALUE,
@@ -134,7 +144,7 @@ export function stageFileSql(file: string, index: number, variant: HeaderVariant
       TRY_CAST(SPEND AS DOUBLE) AS SPEND_VALUE,
       TRY_CAST(BASKET_ID AS BIGINT) AS BASKET_ID_VALUE,
       ${enumValues.join(',\n      ')}
-    FROM ${readCsvSql(file, index)}
+    FROM raw
   )
   SELECT
     SHOP_WEEK_VALUE AS SHOP_WEEK, SHOP_DATE_VALUE AS SHOP_DATE, SHOP_WEEKDAY_VALUE AS SHOP_WEEKDAY, SHOP_HOUR_VALUE AS SHOP_HOUR,
