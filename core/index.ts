@@ -1,0 +1,24 @@
+/**
+ * The provider-agnostic core's public API (the package's main entry). Re-exports only; no logic.
+ */
+export * from './errors';
+export * from './ports';
+export * from './progress';
+export * from './schema/lgsr';
+export * from './schema/quarantine';
+export { ingest, type IngestOptions, type IngestSummary } from './data/ingest';
+export { generateLgsr } from './data/generator';
+export { Lake, type LakeManifest } from './data/lake';
+export { pullLake, pushLake } from './data/lake-sync';
+export { readGoldBaskets } from './data/gold-reader';
+export { basketBatchFromBaskets, type BasketBatch } from './features/basket-batch';
+export { BasketFeatures, featureMatrix } from './features/compute';
+export { FEATURE_SPEC, FEATURE_NAMES, FEATURE_COUNT } from './features/spec';
+export { fitFeatureStatistics, statisticsFromDocument, statisticsToDocument, type FeatureStatistics } from './features/statistics';
+export { heldOutFeatures, outOfFoldFeatures } from './features/training-matrix';
+export { defaultTimeSplit } from './training/contract';
+export { createInProcessTrainingBackend, trainInProcess } from './training/in-process';
+export { exportOnnx } from './onnx/export';
+export { readOnnxMetadata, assertFeatureSpec } from './onnx/metadata';
+export * from './evaluation/index';
+export * from './registry/index';
