@@ -11,11 +11,11 @@
  * replaces the file atomically (temporary file beside it, fsync, rename), so a reader never sees
  * half a file and a failed write leaves the old pins in place.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { environments, isEnvironment, type Environment } from './environments';
 import { InputError, ProblemCollector } from '../core/errors';
+import { writeFileAtomically } from '../core/files/write-atomically';
 
 /** What one environment serves: the registry the server reads and the model version it loads. */
 export interface ModelPin {
@@ -115,20 +115,7 @@ export async function readModelPins(file: string): Promise<ModelPins> {
 export async function writeModelPins(file: string, pins: ModelPins): Promise<void> {
   const text = serializeModelPins(pins);
   parseModelPins(text, file); // the same checks a reader applies: never write a file nobody can read back
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temporary, 'wx', 0o644);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomically(file, text);
 }
 
 /** A copy of `pins` with `environment` pinned to `pin` (the others unchanged); validates the new pin. */

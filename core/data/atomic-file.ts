@@ -1,32 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { temporaryPathFor, writeFileAtomically } from '../files/write-atomically';
 
 /** A sibling temp path: same directory, so the final rename is atomic on POSIX file systems. */
-export function tempSibling(finalPath: string): string {
-  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
+export const tempSibling = temporaryPathFor;
 
-/**
- * Writes a file so that readers see the old content or the new, never a torn one: write a temp
- * sibling, fsync it, rename it over the target.
- */
+/** Writes a file atomically (temp + fsync + rename), creating its directory when missing. */
 export async function writeFileAtomic(finalPath: string, data: string | Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(finalPath), { recursive: true });
-  const temp = tempSibling(finalPath);
-  const handle = await fs.open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(temp, finalPath);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomically(finalPath, data);
 }
 
 /** Reads and parses a JSON file; undefined when it does not exist. */
