@@ -87,11 +87,12 @@ export function createEnumTypesSql(): string {
 /** First failing check as 'reason:COLUMN', or NULL for a clean row. Order matters: the first match wins. */
 function checkSql(): string {
   const branches: string[] = [];
-  for (const column of REQUIRED) branches.push(`WHEN ${column} IS NULL OR trim(${column}) = '' THEN 'missing_value:${column}'`);
+  for (const column of REQUIRED) branches.push(`WHEN ${column} IS NULL OR ${column} = '' THEN 'missing_value:${column}'`);
+  // the typed values are cast once in the CTE; a NULL there is a value that did not parse
   for (const column of NUMERIC) {
     const reason = column === 'SHOP_DATE' ? 'bad_date' : 'non_numeric';
-    const type = column === 'SPEND' ? 'DOUBLE' : 'BIGINT';
-    branches.push(`WHEN TRY_CAST(${column} AS ${type}) IS NULL THEN '${reason}:${column}'`);
+    const check = column === 'SHOP_DATE' ? `TRY_CAST(${column} AS BIGINT) IS NULL` : `${column}_VALUE IS NULL`;
+    branches.push(`WHEN ${check} THEN '${reason}:${column}'`);
   }
   branches.push('WHEN SHOP_DATE_VALUE IS NULL THEN \'bad_date:SHOP_DATE\'');
   branches.push('WHEN SPEND_VALUE < 0 OR QUANTITY_VALUE < 0 THEN \'negative_spend:\' || CASE WHEN SPEND_VALUE < 0 THEN \'SPEND\' ELSE \'QUANTITY\' END');
