@@ -167,20 +167,27 @@ export const SILVER_SELECT = `SHOP_WEEK, SHOP_DATE, SHOP_WEEKDAY, SHOP_HOUR, QUA
   BASKET_DOMINANT_MISSION, STORE_CODE, STORE_FORMAT,
   SOURCE_VARIANT, SOURCE_FILE, SOURCE_ROW, STORE_REGION, BASKET_TYPE`;
 
+/** An ENUM code column's numeric part from its ENUM index ('PRD0900001' is index 0 of PRD0900001…PRD0905000 → 900001). */
+function codeNumberSql(column: string, type: string): string {
+  const { from } = CODE_ENUMS.find((entry) => entry.column === column)!;
+  return `(enum_code(${column}) + ${from})::${type}`;
+}
+
 /**
- * Gold, built from the silver files just written: one row per basket with its context, label,
- * totals, and its lines as a list of structs. Codes in LINES are their numeric parts
- * (PROD_CODE 'PRD0900001' → PROD 900001, 'CL00001' → PROD_10 1, …), lossless for accepted rows
- * (codes are checked against the code tree) and what the features index by.
+ * Gold, from the checked staging rows: one row per basket with its context, label, totals, and its
+ * lines as a list of structs. Codes in LINES are their numeric parts (PROD_CODE 'PRD0900001' → PROD
+ * 900001, 'CL00001' → PROD_10 1, …), lossless for accepted rows (codes are checked against the code
+ * tree) and what the features index by.
  */
 export const GOLD_SELECT = `SELECT
     BASKET_ID,
     any_value(SHOP_DATE) AS SHOP_DATE, any_value(SHOP_WEEKDAY) AS SHOP_WEEKDAY, min(SHOP_HOUR) AS SHOP_HOUR,
-    any_value(STORE_CODE) AS STORE_CODE, any_value(STORE_FORMAT) AS STORE_FORMAT, any_value(STORE_REGION) AS STORE_REGION,
-    any_value(BASKET_TYPE) AS BASKET_TYPE, any_value(BASKET_DOMINANT_MISSION) AS BASKET_DOMINANT_MISSION, any_value(BASKET_SIZE) AS BASKET_SIZE,
-    any_value(CUST_CODE) AS CUST_CODE, any_value(CUST_PRICE_SENSITIVITY) AS CUST_PRICE_SENSITIVITY,
-    any_value(CUST_LIFESTAGE) AS CUST_LIFESTAGE, any_value(BASKET_PRICE_SENSITIVITY) AS BASKET_PRICE_SENSITIVITY,
+    any_value(STORE_CODE)::VARCHAR AS STORE_CODE, any_value(STORE_FORMAT)::VARCHAR AS STORE_FORMAT, any_value(STORE_REGION)::VARCHAR AS STORE_REGION,
+    any_value(BASKET_TYPE)::VARCHAR AS BASKET_TYPE, any_value(BASKET_DOMINANT_MISSION)::VARCHAR AS BASKET_DOMINANT_MISSION,
+    any_value(BASKET_SIZE)::VARCHAR AS BASKET_SIZE, any_value(CUST_CODE) AS CUST_CODE, any_value(CUST_PRICE_SENSITIVITY)::VARCHAR AS CUST_PRICE_SENSITIVITY,
+    any_value(CUST_LIFESTAGE)::VARCHAR AS CUST_LIFESTAGE, any_value(BASKET_PRICE_SENSITIVITY)::VARCHAR AS BASKET_PRICE_SENSITIVITY,
     count(*)::INTEGER AS LINE_COUNT, sum(QUANTITY)::INTEGER AS ITEMS, round(sum(SPEND), 2) AS SPEND,
-    list({PROD: PROD_CODE[4:]::INTEGER, PROD_10: PROD_CODE_10[3:]::SMALLINT, PROD_20: PROD_CODE_20[4:]::SMALLINT,
-          PROD_30: PROD_CODE_30[2:]::SMALLINT, PROD_40: PROD_CODE_40[2:]::SMALLINT, QUANTITY: QUANTITY::SMALLINT, SPEND: SPEND::FLOAT}) AS LINES,
+    list({PROD: ${codeNumberSql('PROD_CODE', 'INTEGER')}, PROD_10: ${codeNumberSql('PROD_CODE_10', 'SMALLINT')},
+          PROD_20: ${codeNumberSql('PROD_CODE_20', 'SMALLINT')}, PROD_30: ${codeNumberSql('PROD_CODE_30', 'SMALLINT')},
+          PROD_40: ${codeNumberSql('PROD_CODE_40', 'SMALLINT')}, QUANTITY: QUANTITY::SMALLINT, SPEND: SPEND::FLOAT}) AS LINES,
     any_value(SHOP_WEEK) AS SHOP_WEEK`;

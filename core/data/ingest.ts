@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InputError, ProblemCollector } from '../errors';
 import { silentProgress, type ProgressReporter } from '../progress';
-import { DuckDbSession, sqlString, sqlStringList } from './duckdb';
+import { DuckDbSession, sqlString } from './duckdb';
 import { failpoint } from './failpoint';
 import { createEnumTypesSql, GOLD_SELECT, SILVER_SELECT, stageFileSql } from './ingest-sql';
 import { describeInputFile, isDataFile, locateLines, type InputFile } from './input-file';
@@ -199,11 +199,11 @@ class IngestRun {
     );
     const baskets = await this.session.scalar('SELECT count(DISTINCT BASKET_ID) FROM lines WHERE "CHECK" IS NULL');
     const weeks = await this.session.rows<{ SHOP_WEEK: number }>('SELECT DISTINCT SHOP_WEEK FROM lines WHERE "CHECK" IS NULL ORDER BY 1');
+    this.progress.start('gold');
+    const gold = await this.writeGold();
+    this.progress.stop();
     await this.session.run('DROP VIEW lines');
     for (const file of staged) await this.session.run(`DROP TABLE lines_${file.index}`);
-    this.progress.start('gold');
-    const gold = await this.writeGold(silver.files);
-    this.progress.stop();
 
     const acceptedByFile = new Map(perFile.map((row) => [Number(row.FILE_INDEX), Number(row.accepted)]));
     const rawEntries: RawFileEntry[] = staged.map((file) => {
@@ -432,12 +432,11 @@ class IngestRun {
     };
   }
 
-  /** Gold from the staged silver files (the staging tables are gone by then, which frees their memory). */
-  private async writeGold(silver: readonly SilverFileEntry[]): Promise<GoldFileEntry[]> {
-    if (silver.length === 0) return [];
+  /** Gold from the checked staging rows (the same rows silver holds). */
+  private async writeGold(): Promise<GoldFileEntry[]> {
     const target = path.join(this.stagingRoot, 'gold');
-    const source = `read_parquet(${sqlStringList(silver.map((entry) => path.join(this.stagingRoot, entry.path)))}, hive_partitioning = true)`;
-    await this.session.run(`COPY (${GOLD_SELECT} FROM ${source} GROUP BY BASKET_ID) TO ${sqlString(target)}
+    if ((await this.session.scalar('SELECT count(*) FROM lines WHERE "CHECK" IS NULL')) === 0) return [];
+    await this.session.run(`COPY (${GOLD_SELECT} FROM lines WHERE "CHECK" IS NULL GROUP BY BASKET_ID) TO ${sqlString(target)}
       (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (SHOP_WEEK), FILENAME_PATTERN 'part-${this.id}-{i}')`);
     return (await listRelative(this.stagingRoot, 'gold')).map((relative) => ({
       path: relative,
