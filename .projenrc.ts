@@ -84,6 +84,10 @@ const project = new typescript.TypeScriptProject({
     'cdk8s@^2.70.106',
     'cdk8s-plus-28@^2.5.6',
     'constructs@^10.5.0',
+    // providers/azure/: loaded lazily, only when the azure provider is created (Node 20: identity 4.13, storage-blob 12.32)
+    '@azure/arm-machinelearning@^2.1.1',
+    '@azure/identity@~4.13.1',
+    '@azure/storage-blob@~12.32.0',
   ],
   devDeps: [
     'vitest@^4.1.12',
@@ -100,6 +104,8 @@ const project = new typescript.TypeScriptProject({
     'ajv@^8',
     'yaml@^2',
     'npm-groovy-lint@~16.2.0',
+    // Azure Blob emulator for the azure provider's tests (3.35: the last line that runs on Node 20)
+    'azurite@~3.35.0',
   ],
   gitignore: ['/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
