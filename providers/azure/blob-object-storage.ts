@@ -7,8 +7,8 @@
 import { createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { TokenCredential } from '@azure/identity';
-import type { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import type { TokenCredential } from '@azure/identity' with { 'resolution-mode': 'import' };
+import type { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob' with { 'resolution-mode': 'import' };
 import { accountUrlProblems, CONTAINER_NAME_PATTERN, normalizePrefix } from './blob-location';
 import { createDefaultCredential } from './credential';
 import { azureFailure, hasStatus } from './errors';

@@ -5,7 +5,7 @@
  * in Azure Pipelines the service connection's federated identity (AzureCLI@2), and on a laptop
  * `az login`. Tests inject a static credential instead.
  */
-import type { TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity' with { 'resolution-mode': 'import' };
 
 /** `DefaultAzureCredential` (the SDK is loaded on first use). */
 export async function createDefaultCredential(): Promise<TokenCredential> {

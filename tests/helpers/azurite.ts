@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import type { StorageSharedKeyCredential } from '@azure/storage-blob' with { 'resolution-mode': 'import' };
 import { REPO_ROOT } from './paths';
 
 /** Azurite's well-known development account (documented by Microsoft; not a secret). */
@@ -58,7 +59,7 @@ export async function startAzurite(): Promise<RunningAzurite> {
 }
 
 /** The shared-key credential of azurite's development account (loads the SDK). */
-export async function azuriteCredential(): Promise<import('@azure/storage-blob').StorageSharedKeyCredential> {
+export async function azuriteCredential(): Promise<StorageSharedKeyCredential> {
   const { StorageSharedKeyCredential } = await import('@azure/storage-blob');
   return new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY);
 }
