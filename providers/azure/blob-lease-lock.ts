@@ -19,7 +19,12 @@ export interface BlobLeaseLockOptions {
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /** Runs `body` while holding the lease on `blobName` (created empty when missing). */
-export async function withBlobLease<T>(container: ContainerClient, blobName: string, options: BlobLeaseLockOptions, body: () => Promise<T>): Promise<T> {
+export async function withBlobLease<T>(
+  container: ContainerClient,
+  blobName: string,
+  options: BlobLeaseLockOptions,
+  body: () => Promise<T>,
+): Promise<T> {
   const blob = container.getBlockBlobClient(blobName);
   const leaseSeconds = options.leaseSeconds ?? 15;
   try {

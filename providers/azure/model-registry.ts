@@ -27,8 +27,8 @@
 import type { AzureMachineLearningWorkspaces, ModelVersion as AzureModelVersion } from '@azure/arm-machinelearning' with { 'resolution-mode': 'import' };
 import type { TokenCredential } from '@azure/identity' with { 'resolution-mode': 'import' };
 import type { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob' with { 'resolution-mode': 'import' };
-import { CONTAINER_NAME_PATTERN, parseBlobLocation } from './blob-location';
 import { withBlobLease } from './blob-lease-lock';
+import { CONTAINER_NAME_PATTERN, parseBlobLocation } from './blob-location';
 import { createBlobObjectStorage } from './blob-object-storage';
 import { createDefaultCredential, isTokenCredential } from './credential';
 import { azureFailure, hasStatus } from './errors';
@@ -140,7 +140,12 @@ export async function createAzureMlModelRegistry(options: AzureMlModelRegistryOp
   const credential = options.credential ?? (await createDefaultCredential());
   const location = parseBlobLocation(options.location);
   const storageCredential = options.storageCredential ?? credential;
-  const storage = await createBlobObjectStorage({ accountUrl: location.accountUrl, container: location.container, prefix: location.prefix, credential: storageCredential });
+  const storage = await createBlobObjectStorage({
+    accountUrl: location.accountUrl,
+    container: location.container,
+    prefix: location.prefix,
+    credential: storageCredential,
+  });
   const { BlobServiceClient } = await import('@azure/storage-blob');
   const container = new BlobServiceClient(location.accountUrl, storageCredential).getContainerClient(location.container);
   const { client } = await createManagementClient({
@@ -428,7 +433,8 @@ class AzureMlModelRegistry implements ModelRegistry {
   private async putModelVersion(version: ModelVersion, aliases: Readonly<Record<string, string>>): Promise<void> {
     const { client, resourceGroup, workspace, modelName, datastore, prefix } = this.parts;
     try {
-      await client.modelVersions.createOrUpdate(resourceGroup, workspace, modelName, String(version.sequence), modelVersionBody(version, { datastore, prefix }, aliases));
+      const body = modelVersionBody(version, { datastore, prefix }, aliases);
+      await client.modelVersions.createOrUpdate(resourceGroup, workspace, modelName, String(version.sequence), body);
     } catch (error) {
       throw azureFailure(`put version ${version.sequence} (${version.id}) of model '${modelName}'`, error);
     }

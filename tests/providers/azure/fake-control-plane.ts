@@ -126,7 +126,8 @@ export async function startFakeControlPlane(options: { readonly apiVersion?: str
     }
   }
 
-  function handle(method: string, path: string, query: Record<string, string>, body: string): { status: number; json?: unknown; headers?: Record<string, string> } {
+  type Reply = { status: number; json?: unknown; headers?: Record<string, string> };
+  function handle(method: string, path: string, query: Record<string, string>, body: string): Reply {
     const match = WORKSPACE_PATH.exec(path);
     if (!match) return { status: 404, json: { error: { code: 'NotFound', message: `no route for ${path}` } } };
     const workspaceId = path.slice(0, path.length - (match[4]?.length ?? 0));
@@ -161,7 +162,8 @@ export async function startFakeControlPlane(options: { readonly apiVersion?: str
         if (method === 'PUT') {
           if (!resources.has(containerId.toLowerCase())) return notFound();
           if (existing) {
-            const changed = IMMUTABLE_MODEL_VERSION_FIELDS.filter((field) => JSON.stringify(existing.properties[field]) !== JSON.stringify(properties[field]));
+            const differs = (field: string): boolean => JSON.stringify(existing.properties[field]) !== JSON.stringify(properties[field]);
+            const changed = IMMUTABLE_MODEL_VERSION_FIELDS.filter(differs);
             if (changed.length > 0) {
               return { status: 409, json: { error: { code: 'UserError', message: `model version fields ${changed.join(', ')} are immutable` } } };
             }
