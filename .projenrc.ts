@@ -133,6 +133,10 @@ project.package.setScript('start', 'tsx bin/retail-mlops.ts run');
 project.addTask('synth:manifests', { description: 'Renders manifests/dist/<cloud>/<env>/ from manifests/pins.json', exec: 'tsx manifests/synth.ts' });
 project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
 
+// The Azure infrastructure: an ARM template generated from typed TypeScript (the output is committed; a test fails when stale).
+project.addTask('azure:template', { description: 'Writes providers/azure/infra/dist/azuredeploy.json', exec: 'tsx providers/azure/infra/synth.ts' });
+project.package.setScript('azure:template', 'tsx providers/azure/infra/synth.ts');
+
 // The API's container image: a generated multi-stage Dockerfile and .dockerignore (`retail-mlops serve`, uid 10001).
 new ContainerImage(project);
 
