@@ -481,7 +481,8 @@ class AzureMlModelRegistry implements ModelRegistry {
       }
       const id = item.properties.tags?.[VERSION_ID_TAG];
       const version = id ? await this.readVersion(id) : undefined;
-      if (!version) throw new ModelVersionNotFoundError(reference);
+      // an Azure ML version left by a writer that died before its record was written is not a version
+      if (!version || version.sequence !== parsed.sequence) throw new ModelVersionNotFoundError(reference);
       return version;
     }
     const latest = (await this.readAliasHistory(parsed.alias)).history.at(-1);

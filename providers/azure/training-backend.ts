@@ -19,12 +19,13 @@ import { CONTAINER_NAME_PATTERN, formatBlobLocation, normalizePrefix, parseBlobL
 import { createBlobObjectStorage } from './blob-object-storage';
 import { buildCommandJob } from './command-job';
 import { createDefaultCredential, isTokenCredential } from './credential';
-import { azureFailure, AzureMlJobError, AzureMlJobOutputError } from './errors';
+import { azureFailure, AzureMlJobError, AzureMlJobOutputError, hasStatus } from './errors';
 import type { JobAssetRepair } from './job-asset-repair';
 import { createManagementClient, managementEndpointProblems, workspaceResourceId } from './management-client';
 import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
 import { FEATURE_SPEC } from '../../core/features/spec';
 import { silentProgress } from '../../core/progress';
+import { ObjectNotFoundError } from '../../core/storage/errors';
 import type { ObjectStorage } from '../../core/storage/port';
 import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingBackend, type TrainingJob, type TrainingRunOptions } from '../../core/training/contract';
 import { codeCommit } from '../../core/training/in-process';
@@ -35,8 +36,8 @@ const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** Azure ML job names: a letter or digit first, then letters, digits, '-' and '_'; at most 255. */
 const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
 const IMAGE_PATTERN = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/;
-/** The states after which a job never changes again. */
-const TERMINAL_STATES = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding']);
+/** The states after which a job never changes again (NotResponding is not one: a job may recover from it). */
+const TERMINAL_STATES = new Set(['Completed', 'Failed', 'Canceled']);
 
 export interface AzureMlTrainingBackendOptions {
   readonly subscriptionId: string;
@@ -181,33 +182,13 @@ class AzureMlTrainingBackend implements TrainingBackend {
     const { resourceGroup, workspace } = this.options;
     const jobsPrefix = normalizePrefix(this.options.jobsPrefix ?? 'training-jobs');
     const folder = `${jobsPrefix}/${job.name}`;
-    const environmentName = this.options.environmentName ?? 'retail-mlops';
-    const environmentVersion = environmentVersionOf(this.options.image);
-
-    await this.ensureEnvironment(environmentName, environmentVersion);
-    await this.storage.put(`${folder}/job.json`, Buffer.from(`${JSON.stringify(job, null, 2)}\n`), { contentType: 'application/json' });
-    const { body, assets } = buildCommandJob(
-      {
-        workspaceId: this.workspaceId,
-        computeName: this.options.computeName ?? 'cpu-cluster',
-        environmentName,
-        environmentVersion,
-        datastore: this.options.datastore ?? 'lake',
-        experimentName: this.options.experimentName ?? 'retail-mlops',
-        timeout: this.options.jobTimeout ?? 'PT2H',
-        environmentVariables: { RETAIL_MLOPS_COMMIT: codeCommit() },
-      },
-      job,
-      { lake: lakePath, jobDocument: `${folder}/job.json`, output: `${folder}/output` },
-    );
-    const jobUrl = `https://management.azure.com${this.workspaceId}/jobs/${job.name}`;
-    try {
-      await this.repair.repairedCreate(jobUrl, assets, () => this.client.jobs.createOrUpdate(resourceGroup, workspace, job.name, body));
-    } catch (error) {
-      throw azureFailure(`create Azure ML job '${job.name}'`, error);
+    const jobDocument = `${JSON.stringify(job, null, 2)}\n`;
+    if (await this.attachToExisting(job, `${folder}/job.json`, jobDocument)) {
+      progress.start(`Azure ML job ${job.name} (submitted before)`);
+    } else {
+      await this.submit(job, lakePath, folder, jobDocument);
+      progress.start(`Azure ML job ${job.name}`);
     }
-
-    progress.start(`Azure ML job ${job.name}`);
     let status = 'Queued';
     let cancelled = false;
     try {
@@ -230,6 +211,59 @@ class AzureMlTrainingBackend implements TrainingBackend {
     if (cancelled) signal?.throwIfAborted();
     if (status !== 'Completed') throw new AzureMlJobError(job.name, status, `see the job in Azure ML studio (experiment ${this.options.experimentName ?? 'retail-mlops'})`);
     return this.readOutput(job, `${folder}/output`);
+  }
+
+  /**
+   * True when a job of this name was submitted before with the same TrainingJob (a resubmission after
+   * the submitting process died): the caller then waits for it instead of failing. A job of the same
+   * name holding another TrainingJob is refused.
+   */
+  private async attachToExisting(job: TrainingJob, documentKey: string, jobDocument: string): Promise<boolean> {
+    try {
+      await this.client.jobs.get(this.options.resourceGroup, this.options.workspace, job.name);
+    } catch (error) {
+      if (hasStatus(error, 404)) return false;
+      throw azureFailure(`get Azure ML job '${job.name}'`, error);
+    }
+    const stored = await this.storage.get(documentKey).then(
+      (bytes) => Buffer.from(bytes).toString('utf8'),
+      (error: unknown) => {
+        if (error instanceof ObjectNotFoundError) return undefined;
+        throw error;
+      },
+    );
+    if (stored !== jobDocument) {
+      throw new InvalidOptionsError('training job', [`an Azure ML job named '${job.name}' exists for another training job: give this one a new name`]);
+    }
+    return true;
+  }
+
+  private async submit(job: TrainingJob, lakePath: string, folder: string, jobDocument: string): Promise<void> {
+    const { resourceGroup, workspace } = this.options;
+    const environmentName = this.options.environmentName ?? 'retail-mlops';
+    const environmentVersion = environmentVersionOf(this.options.image);
+    await this.ensureEnvironment(environmentName, environmentVersion);
+    await this.storage.put(`${folder}/job.json`, Buffer.from(jobDocument), { contentType: 'application/json' });
+    const { body, assets } = buildCommandJob(
+      {
+        workspaceId: this.workspaceId,
+        computeName: this.options.computeName ?? 'cpu-cluster',
+        environmentName,
+        environmentVersion,
+        datastore: this.options.datastore ?? 'lake',
+        experimentName: this.options.experimentName ?? 'retail-mlops',
+        timeout: this.options.jobTimeout ?? 'PT2H',
+        environmentVariables: { RETAIL_MLOPS_COMMIT: codeCommit() },
+      },
+      job,
+      { lake: lakePath, jobDocument: `${folder}/job.json`, output: `${folder}/output` },
+    );
+    const jobUrl = `https://management.azure.com${this.workspaceId}/jobs/${job.name}`;
+    try {
+      await this.repair.repairedCreate(jobUrl, assets, () => this.client.jobs.createOrUpdate(resourceGroup, workspace, job.name, body));
+    } catch (error) {
+      throw azureFailure(`create Azure ML job '${job.name}'`, error);
+    }
   }
 
   /** The lake's folder in the datastore; refuses a job this backend cannot run (every problem at once). */

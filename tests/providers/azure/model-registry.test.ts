@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeControlPlane, staticTokenCredential, type FakeControlPlane } from './fake-control-plane';
 import { InvalidOptionsError } from '../../../core/errors';
 import { createAzureMlModelRegistry, modelVersionBody } from '../../../providers/azure/model-registry';
-import { registryConformance } from '../../conformance/registry';
+import { expectCode, registryConformance } from '../../conformance/registry';
 import { sampleRegistration } from '../../conformance/registry-fixtures';
 import { azuriteCredential, startAzurite, type RunningAzurite } from '../../helpers/azurite';
 
@@ -118,6 +118,21 @@ describe('Azure ML model registry', () => {
     expect(listCalls).toHaveLength(2);
     expect(listCalls[1].query.$skipToken).toBe('3');
     expect((await registry.get('#4')).sequence).toBe(4);
+  });
+
+  it('does not take an Azure ML version without its record (a writer that died half way) for a version', async () => {
+    const { registry, modelName } = await freshRegistry();
+    const { version } = await registry.register(sampleRegistration('orphan'));
+    const { createManagementClient } = await import('../../../providers/azure/management-client');
+    const { client } = await createManagementClient({
+      subscriptionId: SUBSCRIPTION,
+      credential: staticTokenCredential,
+      endpoint: controlPlane.endpoint,
+      trustedCertificates: controlPlane.certificate,
+    });
+    await client.modelVersions.createOrUpdate('rg-retail-mlops', 'mlw-retail-mlops', modelName, '9', modelVersionBody({ ...version, sequence: 9 }, { datastore: 'registry', prefix: '' }, {}));
+    await expectCode(registry.get('#9'), 'MODEL_VERSION_NOT_FOUND');
+    expect((await registry.list()).map((listed) => listed.sequence)).toEqual([1]);
   });
 
   it('reports a failing control plane as AZURE_REQUEST_FAILED after the SDK\'s retries', async () => {

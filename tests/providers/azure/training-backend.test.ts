@@ -186,6 +186,19 @@ describe('Azure ML training backend', () => {
     ]);
   });
 
+  it('waits for a job submitted before under the same name instead of failing, and refuses to reuse a name for another job', async () => {
+    const job = trainingJob('train-lr-e2e');
+    const before = controlPlane.requests.length;
+    const again = await backend.train(job);
+    const calls = controlPlane.requests.slice(before);
+    expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
+    expect(again.engine).toBe('azureml');
+    expect(again.metrics.accuracy).toBeGreaterThan(0);
+    const error = await backend.train({ ...job, seed: 8 }).catch((caught: unknown) => caught);
+    expect((error as { code?: string }).code).toBe('INVALID_OPTIONS');
+    expect((error as Error).message).toMatch(/exists for another training job/);
+  });
+
   it('fails with AZUREML_JOB_FAILED when the job fails', async () => {
     controlPlane.runJob = async () => 'Failed';
     const error = await backend.train(trainingJob('train-lr-fails')).catch((caught: unknown) => caught);
