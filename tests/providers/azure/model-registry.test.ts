@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeControlPlane, staticTokenCredential, type FakeControlPlane } from './fake-control-plane';
 import { InvalidOptionsError } from '../../../core/errors';
+import { createManagementClient } from '../../../providers/azure/management-client';
 import { createAzureMlModelRegistry, modelVersionBody } from '../../../providers/azure/model-registry';
 import { expectCode, registryConformance } from '../../conformance/registry';
 import { sampleRegistration } from '../../conformance/registry-fixtures';
@@ -123,7 +124,6 @@ describe('Azure ML model registry', () => {
   it('does not take an Azure ML version without its record (a writer that died half way) for a version', async () => {
     const { registry, modelName } = await freshRegistry();
     const { version } = await registry.register(sampleRegistration('orphan'));
-    const { createManagementClient } = await import('../../../providers/azure/management-client');
     const { client } = await createManagementClient({
       subscriptionId: SUBSCRIPTION,
       credential: staticTokenCredential,
