@@ -8,8 +8,16 @@ import type { JobBase } from '@azure/arm-machinelearning' with { 'resolution-mod
 import type { JobAssets } from './job-asset-repair';
 import type { TrainingJob } from '../../core/training/contract';
 
-/** The command the container runs; `${{…}}` are filled in by Azure ML with the local paths. */
-export const TRAIN_JOB_COMMAND = 'retail-mlops train-job --job ${{inputs.job}} --lake ${{inputs.lake}} --out ${{outputs.model}}';
+/**
+ * How the project's image runs its CLI: its ENTRYPOINT is `node lib/bin/retail-mlops.js` in `/app`
+ * (pipelines/container-image.ts). Azure ML runs a command job's command in its own shell, not
+ * through the image's ENTRYPOINT, and the image has no `retail-mlops` on its PATH, so the command
+ * names the script.
+ */
+export const IMAGE_CLI = 'node /app/lib/bin/retail-mlops.js';
+
+/** The CLI arguments the container runs; `${{…}}` are filled in by Azure ML with the local paths. */
+export const TRAIN_JOB_ARGUMENTS = 'train-job --job ${{inputs.job}} --lake ${{inputs.lake}} --out ${{outputs.model}}';
 
 export interface CommandJobSettings {
   /** ARM id of the workspace. */
@@ -22,6 +30,8 @@ export interface CommandJobSettings {
   /** ISO 8601 duration, e.g. `PT2H`. */
   readonly timeout: string;
   readonly environmentVariables: Readonly<Record<string, string>>;
+  /** How the image runs the CLI, e.g. IMAGE_CLI or `retail-mlops`. */
+  readonly cli: string;
 }
 
 /** Where one job's files live in the datastore. */
@@ -58,7 +68,7 @@ export function buildCommandJob(
       displayName: job.name,
       description: `retail-mlops training job ${job.name}: ${job.algorithm} on lake version ${job.dataset.version}`,
       experimentName: settings.experimentName,
-      command: TRAIN_JOB_COMMAND,
+      command: `${settings.cli} ${TRAIN_JOB_ARGUMENTS}`,
       environmentId: `${settings.workspaceId}/environments/${settings.environmentName}/versions/${settings.environmentVersion}`,
       computeId: `${settings.workspaceId}/computes/${settings.computeName}`,
       environmentVariables: { ...settings.environmentVariables },

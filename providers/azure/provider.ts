@@ -13,6 +13,7 @@
  *   datastores on the lake's and the registry's containers
  * - `modelName` (@default 'retail-mlops-price-sensitivity'), `computeName` (@default 'cpu-cluster'),
  *   `environmentName` (@default 'retail-mlops'), `experimentName` (@default 'retail-mlops'),
+ *   `cli` (@default 'node /app/lib/bin/retail-mlops.js': how the image runs the CLI),
  *   `pollIntervalMs` (@default 15000), `managementEndpoint` (@default 'https://management.azure.com')
  *
  * The SDKs load inside the factories below, so importing this module loads none of them.
@@ -26,7 +27,7 @@ import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
 import type { Provider, ProviderOptions } from '../registry';
 
 const REQUIRED = ['subscriptionId', 'resourceGroup', 'workspace', 'lake', 'registry', 'image'] as const;
-const OPTIONAL_STRINGS = ['lakeDatastore', 'registryDatastore', 'modelName', 'computeName', 'environmentName', 'experimentName', 'managementEndpoint'] as const;
+const OPTIONAL_STRINGS = ['lakeDatastore', 'registryDatastore', 'modelName', 'computeName', 'environmentName', 'experimentName', 'cli', 'managementEndpoint'] as const;
 const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL_STRINGS, 'pollIntervalMs']);
 
 /**
@@ -70,6 +71,7 @@ export async function createAzureProvider(options: ProviderOptions = {}): Promis
       computeName: text('computeName'),
       environmentName: text('environmentName'),
       experimentName: text('experimentName'),
+      cli: text('cli'),
       pollIntervalMs: options.pollIntervalMs as number | undefined,
     }),
   ]);

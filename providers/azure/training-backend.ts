@@ -17,7 +17,7 @@ import type { TokenCredential } from '@azure/identity' with { 'resolution-mode':
 import type { StorageSharedKeyCredential } from '@azure/storage-blob' with { 'resolution-mode': 'import' };
 import { CONTAINER_NAME_PATTERN, formatBlobLocation, normalizePrefix, parseBlobLocation } from './blob-location';
 import { createBlobObjectStorage } from './blob-object-storage';
-import { buildCommandJob } from './command-job';
+import { buildCommandJob, IMAGE_CLI } from './command-job';
 import { createDefaultCredential, isTokenCredential } from './credential';
 import { azureFailure, AzureMlJobError, AzureMlJobOutputError, hasStatus } from './errors';
 import type { JobAssetRepair } from './job-asset-repair';
@@ -71,6 +71,11 @@ export interface AzureMlTrainingBackendOptions {
   /** @default 'retail-mlops' */
   readonly experimentName?: string;
   /**
+   * How the image runs the project's CLI (the job's command is `<cli> train-job …`).
+   * @default 'node /app/lib/bin/retail-mlops.js' (the project's Dockerfile)
+   */
+  readonly cli?: string;
+  /**
    * Azure ML stops a job that runs longer (ISO 8601 duration).
    * @default 'PT2H'
    */
@@ -113,6 +118,8 @@ function validate(options: AzureMlTrainingBackendOptions): void {
   problems.check(jobsPrefix.length > 0 && !jobsPrefix.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'), `jobsPrefix '${options?.jobsPrefix}' must be a relative path`);
   problems.check(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/.test(options?.experimentName ?? 'retail-mlops'), `experimentName ${JSON.stringify(options?.experimentName)} is not an experiment name`);
   problems.check(/^P(T(\d+H)?(\d+M)?(\d+S)?)$/.test(options?.jobTimeout ?? 'PT2H') && (options?.jobTimeout ?? 'PT2H') !== 'PT', `jobTimeout ${JSON.stringify(options?.jobTimeout)} must be an ISO 8601 duration such as PT2H`);
+  const cli = options?.cli ?? IMAGE_CLI;
+  problems.check(typeof cli === 'string' && /^[\w./@:-]+( [\w./@:-]+)*$/.test(cli), `cli ${JSON.stringify(cli)} must be a command (words of letters, digits and . / @ : - _)`);
   const pollIntervalMs = options?.pollIntervalMs ?? 15_000;
   problems.check(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1, `pollIntervalMs must be a positive integer, got ${pollIntervalMs}`);
   problems.check(options?.credential === undefined || isTokenCredential(options.credential), 'credential must be a TokenCredential');
@@ -254,6 +261,7 @@ class AzureMlTrainingBackend implements TrainingBackend {
         experimentName: this.options.experimentName ?? 'retail-mlops',
         timeout: this.options.jobTimeout ?? 'PT2H',
         environmentVariables: { RETAIL_MLOPS_COMMIT: codeCommit() },
+        cli: this.options.cli ?? IMAGE_CLI,
       },
       job,
       { lake: lakePath, jobDocument: `${folder}/job.json`, output: `${folder}/output` },

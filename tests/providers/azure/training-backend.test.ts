@@ -5,7 +5,7 @@
  * the job's command (the real `retail-mlops train-job`, through tsx) and uploads the output folder.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import type { ObjectStorage } from '../../../core/storage/port';
 import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingBackend, type TrainingJob } from '../../../core/training/contract';
 import { trainInProcess } from '../../../core/training/in-process';
 import { createBlobObjectStorage } from '../../../providers/azure/blob-object-storage';
-import { TRAIN_JOB_COMMAND } from '../../../providers/azure/command-job';
+import { IMAGE_CLI, TRAIN_JOB_ARGUMENTS } from '../../../providers/azure/command-job';
 import { createAzureMlTrainingBackend, ensureAmlCompute, environmentVersionOf } from '../../../providers/azure/training-backend';
 import { azuriteCredential, startAzurite, type RunningAzurite } from '../../helpers/azurite';
 import { REPO_ROOT, SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
@@ -64,8 +64,10 @@ async function runLikeAzureMl(job: FakeJob): Promise<'Completed' | 'Failed' | 'C
   const outputDirectory = path.join(work, 'outputs', 'model');
   await fs.mkdir(outputDirectory, { recursive: true });
   substitutions['${{outputs.model}}'] = outputDirectory;
-  const [program, ...args] = String(properties.command).split(' ').map((word) => substitutions[word] ?? word);
-  expect(program).toBe('retail-mlops');
+  // the image's CLI (IMAGE_CLI) is this checkout's CLI run from source
+  const command = String(properties.command);
+  expect(command.startsWith(`${IMAGE_CLI} `)).toBe(true);
+  const args = command.slice(IMAGE_CLI.length + 1).split(' ').map((word) => substitutions[word] ?? word);
   try {
     await run(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [path.join(REPO_ROOT, 'bin/retail-mlops.ts'), ...args], {
       env: { ...process.env, ...(properties.environmentVariables as Record<string, string>) },
@@ -155,7 +157,7 @@ describe('Azure ML training backend', () => {
         displayName: 'train-lr-e2e',
         description: 'retail-mlops training job train-lr-e2e: lr on lake version 1',
         experimentName: 'retail-mlops',
-        command: TRAIN_JOB_COMMAND,
+        command: `node /app/lib/bin/retail-mlops.js ${TRAIN_JOB_ARGUMENTS}`,
         environmentId: `${WORKSPACE_ID}/environments/retail-mlops/versions/${environmentVersionOf(IMAGE)}`,
         computeId: `${WORKSPACE_ID}/computes/cpu-cluster`,
         environmentVariables: { RETAIL_MLOPS_COMMIT: local.lineage.codeCommit },
@@ -197,6 +199,14 @@ describe('Azure ML training backend', () => {
     const error = await backend.train({ ...job, seed: 8 }).catch((caught: unknown) => caught);
     expect((error as { code?: string }).code).toBe('INVALID_OPTIONS');
     expect((error as Error).message).toMatch(/exists for another training job/);
+  });
+
+  it('runs the CLI the way the project\'s image does (WORKDIR /app, ENTRYPOINT node lib/bin/retail-mlops.js)', () => {
+    const dockerfile = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+    const workdir = /^WORKDIR (\S+)$/m.exec(runtime)?.[1];
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(runtime)?.[1] ?? '[]') as string[];
+    expect(IMAGE_CLI).toBe(`${entrypoint[0]} ${path.posix.join(workdir ?? '', entrypoint[1])}`);
   });
 
   it('fails with AZUREML_JOB_FAILED when the job fails', async () => {
