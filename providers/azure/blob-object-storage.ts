@@ -202,7 +202,9 @@ class BlobObjectStorage implements ObjectStorage {
     const root = this.settings.prefix ? `${this.settings.prefix}/` : '';
     const objects: StoredObject[] = [];
     try {
-      for await (const item of this.container.listBlobsFlat({ prefix: `${root}${prefix}` })) {
+      for await (const item of this.container.listBlobsFlat({ prefix: `${root}${prefix}`, includeMetadata: true })) {
+        // on an account with a hierarchical namespace (ADLS Gen2) directories are listed as empty blobs marked hdi_isfolder
+        if (item.metadata?.hdi_isfolder === 'true') continue;
         objects.push({ key: item.name.slice(root.length), size: item.properties.contentLength ?? 0 });
       }
     } catch (error) {

@@ -42,6 +42,17 @@ describe('blob object storage', () => {
     expect(parseBlobLocation(lake.location)).toEqual({ accountUrl: azurite.accountUrl, container: 'prefixes', prefix: 'lake' });
   });
 
+  it('does not list the directory entries of a hierarchical namespace as objects', async () => {
+    const credential = await azuriteCredential();
+    const storage = await createBlobObjectStorage({ accountUrl: azurite.accountUrl, container: 'hierarchical', credential, createContainer: true });
+    const { BlobServiceClient } = await import('@azure/storage-blob');
+    const container = new BlobServiceClient(azurite.accountUrl, credential).getContainerClient('hierarchical');
+    // what ADLS Gen2 returns for a directory: an empty blob with hdi_isfolder metadata
+    await container.getBlockBlobClient('gold').upload('', 0, { metadata: { hdi_isfolder: 'true' } });
+    await storage.put('gold/part-0.parquet', new Uint8Array([1]));
+    expect(await storage.list('')).toEqual([{ key: 'gold/part-0.parquet', size: 1 }]);
+  });
+
   it('validates every option at once, before loading anything', async () => {
     const error = await createBlobObjectStorage({
       accountUrl: 'http://storage.example.com/?sv=2024&sig=secret',
