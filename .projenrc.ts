@@ -85,6 +85,10 @@ const project = new typescript.TypeScriptProject({
     'cdk8s@^2.70.106',
     'cdk8s-plus-28@^2.5.6',
     'constructs@^10.5.0',
+    // providers/azure/: loaded lazily, only when the azure provider is created (Node 20: identity 4.13, storage-blob 12.32)
+    '@azure/arm-machinelearning@^2.1.1',
+    '@azure/identity@~4.13.1',
+    '@azure/storage-blob@~12.32.0',
   ],
   devDeps: [
     'vitest@^4.1.12',
@@ -101,6 +105,8 @@ const project = new typescript.TypeScriptProject({
     'ajv@^8',
     'yaml@^2',
     'npm-groovy-lint@~16.2.0',
+    // Azure Blob emulator for the azure provider's tests (3.35: the last line that runs on Node 20)
+    'azurite@~3.35.0',
   ],
   gitignore: ['/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
@@ -127,6 +133,10 @@ project.package.setScript('start', 'tsx bin/retail-mlops.ts run');
 // The Kubernetes manifests: render manifests/dist/ from manifests/pins.json (the output is committed).
 project.addTask('synth:manifests', { description: 'Renders manifests/dist/<cloud>/<env>/ from manifests/pins.json', exec: 'tsx manifests/synth.ts' });
 project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
+
+// The Azure infrastructure: an ARM template generated from typed TypeScript (the output is committed; a test fails when stale).
+project.addTask('azure:template', { description: 'Writes providers/azure/infra/dist/azuredeploy.json', exec: 'tsx providers/azure/infra/synth.ts' });
+project.package.setScript('azure:template', 'tsx providers/azure/infra/synth.ts');
 
 // The API's container image: a generated multi-stage Dockerfile and .dockerignore (`retail-mlops serve`, uid 10001).
 new ContainerImage(project);

@@ -35,6 +35,12 @@ const hosts: { readonly [E in Environment]: string } = {
   production: 'predict.retail.example.com',
 };
 
+/**
+ * The client id of each environment's API identity: the output `apiWorkloadIdentityClientId` of
+ * `az deployment group create --template-file providers/azure/infra/dist/azuredeploy.json --parameters environment=<env>`.
+ * That identity trusts exactly the ServiceAccount this chart renders (namespace `retail-mlops-<env>`,
+ * name `retail-mlops-api`: the template's `apiNamespace` and `apiServiceAccountName` defaults).
+ */
 const managedIdentityClientIds: { readonly [E in Environment]: string } = {
   dev: '00000000-0000-0000-0000-000000000001',
   staging: '00000000-0000-0000-0000-000000000002',
@@ -58,7 +64,9 @@ export const repositoryDeploymentTargets: DeploymentTargets = {
     imageTag,
     host: hosts[environment],
     workloadIdentityClientId: managedIdentityClientIds[environment],
-    keyVaultCertificateUri: `https://retail-mlops-kv.vault.azure.net/certificates/predict-${environment}`,
+    // the Key Vault the Azure template creates for the environment (`kv<namePrefix><environment>`), whose
+    // certificates the application routing add-on may read
+    keyVaultCertificateUri: `https://kvretailmlops${environment}.vault.azure.net/certificates/predict-${environment}`,
     // Workload identity exchanges its token at login.microsoftonline.com: list Microsoft Entra ID's
     // ranges (service tag AzureActiveDirectory) here, or route egress through a proxy and list that.
     additionalHttpsEgressCidrs: [],

@@ -16,3 +16,26 @@ export const projectPipelineOptions: PipelineOptions = {
 export function createProjectPipeline(): PipelineModel {
   return createPipelineModel(projectPipelineOptions);
 }
+
+/**
+ * The same pipeline for a team on Azure (`provider: 'azure'`): cloud stages authenticate through the
+ * service connection the Azure template's pipeline identity is federated with
+ * (`azureDevOpsServiceConnectionName`), the lake and the registry live in the template's storage
+ * account and the image goes to its container registry (here: the dev deployment with the default
+ * `namePrefix`). The ids are placeholders: `azureClientId` is the template's `pipelineIdentityClientId` output.
+ */
+export const azureProjectPipelineOptions: PipelineOptions = {
+  ...projectPipelineOptions,
+  provider: 'azure',
+  azureServiceConnection: 'retail-mlops',
+  azureTenantId: '00000000-0000-0000-0000-00000000000a',
+  azureClientId: '00000000-0000-0000-0000-00000000000b',
+  azureSubscriptionId: '00000000-0000-0000-0000-00000000000c',
+  lake: 'https://stretailmlopsdev.blob.core.windows.net/lake',
+  registry: 'https://stretailmlopsdev.blob.core.windows.net/registry',
+  imageRepository: 'crretailmlopsdev.azurecr.io/retail-mlops',
+};
+
+export function createAzureProjectPipeline(): PipelineModel {
+  return createPipelineModel(azureProjectPipelineOptions);
+}

@@ -9,6 +9,7 @@ import { registerPredict } from './predict';
 import { registerPromote } from './promote';
 import { registerRun } from './run';
 import { registerTrain } from './train';
+import { registerTrainJob } from './train-job';
 
 /** Every command of the CLI, in `--help` order. Add a command module here. */
 export const commands: CommandRegistration[] = [
@@ -22,4 +23,5 @@ export const commands: CommandRegistration[] = [
   registerModels,
   registerPromote,
   registerPipelineCommand,
+  registerTrainJob,
 ];
