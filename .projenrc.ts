@@ -84,6 +84,11 @@ const project = new typescript.TypeScriptProject({
     'cdk8s@^2.70.106',
     'cdk8s-plus-28@^2.5.6',
     'constructs@^10.5.0',
+    // providers/aws: loaded lazily inside the provider, so `local` users never load them
+    '@aws-sdk/client-s3@^3',
+    '@aws-sdk/lib-storage@^3',
+    '@aws-sdk/client-sagemaker@^3',
+    '@aws-sdk/client-glue@^3',
   ],
   devDeps: [
     'vitest@^4.1.12',
@@ -100,8 +105,14 @@ const project = new typescript.TypeScriptProject({
     'ajv@^8',
     'yaml@^2',
     'npm-groovy-lint@~16.2.0',
+    // providers/aws/infra: the CDK app (synth time only), its checks, and the CLI that deploys it
+    // (aws-cdk 2.1148.x: 3.x rejects the 2.x cloud assembly); s3rver: S3 on loopback for the tests
+    'aws-cdk-lib@^2.276.0',
+    'cdk-nag@^3.0.2',
+    'aws-cdk@2.1148.1',
+    's3rver@^3.7.1',
   ],
-  gitignore: ['/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
+  gitignore: ['/providers/aws/infra/cdk.out/', '/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
 
 // constructs is a runtime dependency (cdk8s needs it at run time); projen's own build-time entry would duplicate it.
