@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkConnectionOptions, clientConfiguration, errorNameOf, httpStatusOf, loadMultipartUpload, loadS3, type AwsConnectionOptions } from './connection';
+import { S3RequestError } from './errors';
 import { ProblemCollector, RetailMlopsError } from '../../core/errors';
 import { assertObjectKey, ObjectNotFoundError } from '../../core/storage/errors';
 import { STORAGE_SPECIFICATION_VERSION, type ObjectStorage, type PutObjectOptions, type StoredObject } from '../../core/storage/port';
@@ -73,6 +74,10 @@ export interface S3ObjectStorage extends ObjectStorage {
   readonly kmsKeyId?: string;
   /** `s3://bucket/prefix/key` (or the root with an empty key). */
   uriOf(key: string): string;
+  /** The key of an `s3://` URI inside this store, or undefined when the URI lies elsewhere. */
+  keyOf(uri: string): string | undefined;
+  /** A store at another bucket and prefix with the same connection, encryption and upload settings. */
+  withLocation(bucket: string, prefix: string): S3ObjectStorage;
   /** An object and its ETag, or undefined when it does not exist. */
   getVersioned(key: string): Promise<{ readonly body: Uint8Array; readonly etag: string } | undefined>;
   /**
@@ -80,13 +85,6 @@ export interface S3ObjectStorage extends ObjectStorage {
    * `ifMatch: <etag>` (it must still have this ETag). S3's compare-and-swap.
    */
   putConditionally(key: string, body: Uint8Array, condition: { readonly ifNoneMatch: '*' } | { readonly ifMatch: string }, options?: PutObjectOptions): Promise<ConditionalWriteResult>;
-}
-
-/** An S3 request failed for a reason other than a missing object. */
-export class S3RequestError extends RetailMlopsError {
-  constructor(readonly operation: string, readonly location: string, options: { readonly cause: unknown }) {
-    super('S3_REQUEST_FAILED', `${operation} on ${location} failed: ${errorNameOf(options.cause) ?? 'error'}: ${(options.cause as Error)?.message ?? String(options.cause)}`, options);
-  }
 }
 
 const MEBIBYTE = 1024 * 1024;
@@ -146,6 +144,15 @@ class S3Store implements S3ObjectStorage {
   uriOf(key: string): string {
     if (key !== '') assertObjectKey(key.endsWith('/') ? key.slice(0, -1) : key);
     return `${this.location}/${key}`;
+  }
+
+  keyOf(uri: string): string | undefined {
+    const root = `${this.location}/`;
+    return uri.startsWith(root) && uri.length > root.length ? uri.slice(root.length) : undefined;
+  }
+
+  withLocation(bucket: string, prefix: string): S3ObjectStorage {
+    return createS3ObjectStorage({ ...this.options, bucket, prefix });
   }
 
   async put(key: string, body: Uint8Array, options?: PutObjectOptions): Promise<void> {
