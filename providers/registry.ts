@@ -23,6 +23,7 @@ type ProviderFactory = (options: ProviderOptions) => Promise<Provider>;
 /** The known providers. Add one here (a lazy import keeps its SDKs unloaded until used). */
 const factories: Readonly<Record<string, ProviderFactory>> = {
   local: async (options) => (await import('./local/provider.js')).createLocalProvider(options),
+  aws: async (options) => (await import('./aws/provider.js')).createAwsProvider(options),
 };
 
 export class ProviderNotFoundError extends RetailMlopsError {
