@@ -138,6 +138,20 @@ project.package.setScript('start', 'tsx bin/retail-mlops.ts run');
 project.addTask('synth:manifests', { description: 'Renders manifests/dist/<cloud>/<env>/ from manifests/pins.json', exec: 'tsx manifests/synth.ts' });
 project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
 
+// AWS infrastructure (providers/aws/infra, a CDK app checked by cdk-nag): synthesize offline, deploy, tear down.
+// The CLI runs from the app's folder (its cdk.json and the seeded cdk.context.json); extra arguments pass through.
+const cdk = 'cd providers/aws/infra && cdk';
+const cdkFlags = '--no-notices --no-version-reporting';
+for (const [name, command, description] of [
+  ['aws:synth', `${cdk} synth --quiet ${cdkFlags}`, 'Synthesizes the AWS stacks offline into providers/aws/infra/cdk.out (cdk-nag checks included)'],
+  ['aws:diff', `${cdk} diff ${cdkFlags}`, 'Shows what deploying the AWS stacks would change'],
+  ['aws:deploy', `${cdk} deploy ${cdkFlags}`, 'Deploys AWS stacks: npm run aws:deploy -- RetailMlops-dev'],
+  ['aws:destroy', `${cdk} destroy ${cdkFlags}`, 'Destroys AWS stacks: npm run aws:destroy -- RetailMlops-dev (retained data stays)'],
+] as const) {
+  project.addTask(name, { description, exec: command, receiveArgs: true });
+  project.package.setScript(name, command);
+}
+
 // The API's container image: a generated multi-stage Dockerfile and .dockerignore (`retail-mlops serve`, uid 10001).
 new ContainerImage(project);
 
