@@ -6,7 +6,7 @@
  * Logs and metrics (the API's custom metrics) and Glue. Training jobs get a security group that
  * allows HTTPS out (the endpoints and S3), and nothing else.
  */
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -70,19 +70,13 @@ export class Network extends Construct {
         securityGroups: [endpointSecurityGroup],
       });
     }
-    for (const subnet of [...this.vpc.publicSubnets, ...this.vpc.privateSubnets]) {
-      Validations.of(subnet).acknowledge({
-        id: 'W3010',
-        reason: 'The zones are the account\'s own (cdk.context.json, looked up once per account and region): an explicit-environment stack names them, by design.',
-      });
-    }
 
     this.trainingSecurityGroup = new ec2.SecurityGroup(this, 'TrainingSecurityGroup', {
       vpc: this.vpc,
       description: 'SageMaker training jobs: HTTPS out (VPC endpoints, S3) only',
       allowAllOutbound: false,
     });
-    this.trainingSecurityGroup.addEgressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'VPC interface endpoints');
+    this.trainingSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(443), 'VPC interface endpoints');
     // S3's addresses are a regional prefix list whose id differs per region (a deploy-time lookup);
     // HTTPS to anywhere is routed to the S3 gateway endpoint by the subnets' route tables, and the
     // training container itself has no network at all (network isolation)

@@ -119,7 +119,7 @@ export class PipelineAccess extends Construct {
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${stack.region}:${stack.account}:model-package/${ml.modelPackageGroupName}/*]`,
         'The registry group\'s versions (…/<group>/<n>) are created over time; the wildcard covers that group only.',
       ],
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${stack.region}:${stack.account}:table/${ml.glueDatabaseName}/*]`, 'The lake database\'s tables only.'],
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${stack.region}:${stack.account}:table/${ml.glueDatabaseName}/*]`, 'The lake database\'s tables only (silver, gold, and any the team adds there); no other database.'],
     ] as const) {
       Validations.of(role).acknowledge({ id: finding, reason });
     }
