@@ -87,7 +87,10 @@ export interface TrainingBackend {
  * before them stop early, the rest train. With the real four-week sample: train 2, validate 1, test 1
  * (and the final model refits on the first three).
  */
-export function defaultTimeSplit(weeks: readonly number[], options: { readonly testWeeks?: number; readonly validationWeeks?: number } = {}): TimeSplit {
+export function defaultTimeSplit(
+  weeks: readonly number[],
+  options: { readonly testWeeks?: number; readonly validationWeeks?: number } = {},
+): TimeSplit {
   const sorted = [...new Set(weeks)].sort((a, b) => a - b);
   const test = Math.max(1, options.testWeeks ?? 1);
   const validation = Math.max(0, options.validationWeeks ?? 1);

@@ -166,7 +166,12 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
 }
 
 /** A logistic regression on the context columns only: what the basket says without its products. */
-function contextBaseline(trainValues: Float32Array, trainLabels: Int32Array, testValues: Float32Array, testLabels: Int32Array): { name: string; accuracy: number; macroF1: number } {
+function contextBaseline(
+  trainValues: Float32Array,
+  trainLabels: Int32Array,
+  testValues: Float32Array,
+  testLabels: Int32Array,
+): { name: string; accuracy: number; macroF1: number } {
   const train = matrix(contextColumns(trainValues, trainLabels.length), trainLabels, CONTEXT_FEATURE_COUNT);
   const { model } = trainLogisticRegression(train, CLASSES, { l2: 1e-3, maxIterations: 200 });
   const metrics = computeMetrics(testLabels, predictProbabilities(model, contextColumns(testValues, testLabels.length), testLabels.length), CLASSES);
@@ -186,7 +191,9 @@ function featureImportance(model: ModelIR, values: Float32Array, rows: number): 
         squares += value * value;
       }
       const deviation = Math.sqrt(Math.max(squares / rows - (sum / rows) ** 2, 0));
-      for (let label = 0; label < model.classes.length; label++) scores[feature] += Math.abs(model.coefficients[label * FEATURE_COUNT + feature]) * deviation;
+      for (let label = 0; label < model.classes.length; label++) {
+        scores[feature] += Math.abs(model.coefficients[label * FEATURE_COUNT + feature]) * deviation;
+      }
     }
   } else {
     for (const tree of model.trees) for (const feature of tree.feature) if (feature >= 0) scores[feature] += 1;
