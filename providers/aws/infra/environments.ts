@@ -281,7 +281,7 @@ export const ENVIRONMENTS: { readonly [E in AwsEnvironmentName]: RetailMlopsEnvi
     natGateways: 3,
     onDemandNodes: { instanceTypes: ['m6i.large'], minSize: 3, desiredSize: 3, maxSize: 6 },
     spotNodes: { instanceTypes: ['m5.xlarge', 'm5a.xlarge', 'm6i.xlarge', 'm6a.xlarge'], minSize: 0, desiredSize: 2, maxSize: 10 },
-    monthlyBudgetUsd: 2500,
+    monthlyBudgetUsd: 1200,
     removalPolicy: 'retain',
     logRetentionDays: 365,
     athenaBytesScannedCutoffGib: 100,
