@@ -65,7 +65,9 @@ describe('SageMaker model registry: what it sends and how SageMaker mirrors the 
       'SageMaker.CreateModelPackageGroup',
     ]);
     const create = sent.find((request) => request.target === 'SageMaker.CreateModelPackage')!;
+    expect(create.headers['x-amz-target']).toBe('SageMaker.CreateModelPackage');
     expect(create.headers['content-type']).toBe('application/x-amz-json-1.1');
+    expect(create.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTESTTESTTEST\/\d{8}\/us-east-1\/sagemaker\/aws4_request/);
     const metadata = create.body.CustomerMetadataProperties as Record<string, string>;
     const registration = metadata['retail-mlops:registration'];
     expect(registration).toMatch(/^[0-9a-f]{12}$/);
