@@ -89,6 +89,11 @@ const project = new typescript.TypeScriptProject({
     '@azure/arm-machinelearning@^2.1.1',
     '@azure/identity@~4.13.1',
     '@azure/storage-blob@~12.32.0',
+    // providers/aws: loaded lazily inside the provider, so `local` users never load them
+    '@aws-sdk/client-s3@^3',
+    '@aws-sdk/lib-storage@^3',
+    '@aws-sdk/client-sagemaker@^3',
+    '@aws-sdk/client-glue@^3',
   ],
   devDeps: [
     'vitest@^4.1.12',
@@ -107,8 +112,14 @@ const project = new typescript.TypeScriptProject({
     'npm-groovy-lint@~16.2.0',
     // Azure Blob emulator for the azure provider's tests (3.35: the last line that runs on Node 20)
     'azurite@~3.35.0',
+    // providers/aws/infra: the CDK app (synth time only), its checks, and the CLI that deploys it
+    // (aws-cdk 2.1148.x: 3.x rejects the 2.x cloud assembly); s3rver: S3 on loopback for the tests
+    'aws-cdk-lib@^2.276.0',
+    'cdk-nag@^3.0.2',
+    'aws-cdk@2.1148.1',
+    's3rver@^3.7.1',
   ],
-  gitignore: ['/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
+  gitignore: ['/providers/aws/infra/cdk.out/', '/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
 
 // constructs is a runtime dependency (cdk8s needs it at run time); projen's own build-time entry would duplicate it.
@@ -137,6 +148,19 @@ project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
 // The Azure infrastructure: an ARM template generated from typed TypeScript (the output is committed; a test fails when stale).
 project.addTask('azure:template', { description: 'Writes providers/azure/infra/dist/azuredeploy.json', exec: 'tsx providers/azure/infra/synth.ts' });
 project.package.setScript('azure:template', 'tsx providers/azure/infra/synth.ts');
+// AWS infrastructure (providers/aws/infra, a CDK app checked by cdk-nag): synthesize offline, deploy, tear down.
+// The CLI runs from the app's folder (its cdk.json and the seeded cdk.context.json); extra arguments pass through.
+const cdk = 'cd providers/aws/infra && cdk';
+const cdkFlags = '--no-notices --no-version-reporting';
+for (const [name, command, description] of [
+  ['aws:synth', `${cdk} synth --quiet ${cdkFlags}`, 'Synthesizes the AWS stacks offline into providers/aws/infra/cdk.out (cdk-nag checks included)'],
+  ['aws:diff', `${cdk} diff ${cdkFlags}`, 'Shows what deploying the AWS stacks would change'],
+  ['aws:deploy', `${cdk} deploy ${cdkFlags}`, 'Deploys AWS stacks: npm run aws:deploy -- RetailMlops-dev'],
+  ['aws:destroy', `${cdk} destroy ${cdkFlags}`, 'Destroys AWS stacks: npm run aws:destroy -- RetailMlops-dev (retained data stays)'],
+] as const) {
+  project.addTask(name, { description, exec: command, receiveArgs: true });
+  project.package.setScript(name, command);
+}
 
 // The API's container image: a generated multi-stage Dockerfile and .dockerignore (`retail-mlops serve`, uid 10001).
 new ContainerImage(project);

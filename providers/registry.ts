@@ -24,6 +24,7 @@ type ProviderFactory = (options: ProviderOptions) => Promise<Provider>;
 const factories: Readonly<Record<string, ProviderFactory>> = {
   local: async (options) => (await import('./local/provider.js')).createLocalProvider(options),
   azure: async (options) => (await import('./azure/provider.js')).createAzureProvider(options),
+  aws: async (options) => (await import('./aws/provider.js')).createAwsProvider(options),
 };
 
 export class ProviderNotFoundError extends RetailMlopsError {

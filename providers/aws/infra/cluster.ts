@@ -1,0 +1,160 @@
+/**
+ * The API's Kubernetes cluster: EKS through aws-cdk-lib/aws-eks-v2 (native CloudFormation
+ * resources, no kubectl Lambda), a private API endpoint only (Argo CD runs inside the cluster and
+ * pulls from git, so nothing outside needs the Kubernetes API; people come in through SSM or a
+ * VPN), secrets envelope-encrypted with a KMS key, every control-plane log type on, and two managed
+ * node groups on Amazon Linux 2023: on-demand (the floor) and spot (scale-out, spread over several
+ * instance types).
+ *
+ * The API pods' AWS identity is IRSA, as the manifests render it (the ServiceAccount's
+ * `eks.amazonaws.com/role-arn` annotation): an IAM OIDC provider for the cluster's issuer, and a
+ * role only the API's service account in its namespace can assume. The role reads the model
+ * registry (S3 `registry/` and the Model Package Group) and publishes the API's custom metrics.
+ */
+import { CfnJson, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import type { ResolvedEnvironmentProps } from './environments';
+import type { Network } from './network';
+import { DATA_PREFIXES, type DataStorage } from './storage';
+import { API_METRICS_NAMESPACE } from '../cloudwatch-metrics';
+
+export interface ApiClusterProps extends ResolvedEnvironmentProps {
+  readonly network: Network;
+  readonly storage: DataStorage;
+  readonly modelPackageGroupName: string;
+}
+
+export class ApiCluster extends Construct {
+  readonly cluster: eks.Cluster;
+  readonly onDemandNodes: eks.Nodegroup;
+  readonly spotNodes: eks.Nodegroup;
+  /** The role the API's service account assumes (IRSA). */
+  readonly apiRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ApiClusterProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const removalPolicy = props.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const secretsKey = new kms.Key(this, 'SecretsKey', {
+      alias: `alias/retail-mlops-${props.environment}-eks-secrets`,
+      description: `retail-mlops ${props.environment}: EKS secrets envelope encryption`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      clusterName: `retail-mlops-${props.environment}`,
+      version: eks.KubernetesVersion.of(props.kubernetesVersion),
+      vpc: props.network.vpc,
+      vpcSubnets: [props.network.privateSubnets],
+      endpointAccess: eks.EndpointAccess.PRIVATE,
+      secretsEncryptionKey: secretsKey,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API,
+        eks.ClusterLoggingTypes.AUDIT,
+        eks.ClusterLoggingTypes.AUTHENTICATOR,
+        eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+        eks.ClusterLoggingTypes.SCHEDULER,
+      ],
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: 0,
+      outputConfigCommand: false,
+    });
+    Validations.of(this.cluster).acknowledge({
+      id: 'CloudFormation-Validate::W9009',
+      reason: 'aws-eks-v2 itself writes EncryptionConfig.Resources ["secrets"] (the only value EKS accepts); the deprecation is CloudFormation\'s lint, not ours to change.',
+    });
+    Validations.of(this.cluster).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]',
+      reason: 'The EKS service role needs AWS\'s AmazonEKSClusterPolicy; EKS documents it as the cluster role\'s policy.',
+    });
+    for (const [index, roleArn] of props.clusterAdminRoleArns.entries()) {
+      this.cluster.grantAccess(`Admin${index}`, roleArn, [eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER })]);
+    }
+
+    const nodeRole = new iam.Role(this, 'NodeRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'EKS managed nodes (both node groups)',
+      managedPolicies: ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore'].map((name) =>
+        iam.ManagedPolicy.fromAwsManagedPolicyName(name),
+      ),
+    });
+    for (const name of ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore']) {
+      Validations.of(nodeRole).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`,
+        reason: `EKS managed nodes need AWS's ${name} (kubelet registration, pod networking, image pulls from ECR, SSM Session Manager instead of SSH); AWS maintains it as the services change.`,
+      });
+    }
+    const nodeGroup = (name: string, capacityType: eks.CapacityType, size: ResolvedEnvironmentProps['spotNodes']): eks.Nodegroup =>
+      this.cluster.addNodegroupCapacity(name, {
+        nodegroupName: `retail-mlops-${props.environment}-${name.toLowerCase()}`,
+        capacityType,
+        instanceTypes: size.instanceTypes.map((type) => new ec2.InstanceType(type)),
+        minSize: size.minSize,
+        desiredSize: size.desiredSize,
+        maxSize: size.maxSize,
+        amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+        subnets: props.network.privateSubnets,
+        nodeRole,
+        labels: { 'retail-mlops/capacity': capacityType === eks.CapacityType.SPOT ? 'spot' : 'on-demand' },
+        enableNodeAutoRepair: true,
+        maxUnavailable: 1,
+      });
+    this.onDemandNodes = nodeGroup('OnDemand', eks.CapacityType.ON_DEMAND, props.onDemandNodes);
+    this.spotNodes = nodeGroup('Spot', eks.CapacityType.SPOT, props.spotNodes);
+
+    // IRSA: the cluster's OIDC issuer as an IAM identity provider, and the API's role
+    const oidcProvider = new eks.OidcProviderNative(this, 'OidcProvider', { url: this.cluster.clusterOpenIdConnectIssuerUrl, removalPolicy: RemovalPolicy.DESTROY });
+    const issuer = oidcProvider.oidcProviderIssuer;
+    const conditions = new CfnJson(this, 'ApiServiceAccountCondition', {
+      value: {
+        [`${issuer}:sub`]: `system:serviceaccount:${props.apiNamespace}:${props.apiServiceAccount}`,
+        [`${issuer}:aud`]: 'sts.amazonaws.com',
+      },
+    });
+    this.apiRole = new iam.Role(this, 'ApiRole', {
+      description: `retail-mlops ${props.environment} API pods (${props.apiNamespace}/${props.apiServiceAccount}): read the model registry, publish metrics`,
+      assumedBy: new iam.OpenIdConnectPrincipal(oidcProvider).withConditions({ StringEquals: conditions }),
+    });
+    const bucket = props.storage.dataBucket;
+    this.apiRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReadRegistryObjects', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${DATA_PREFIXES.registry}/*`)] }));
+    this.apiRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListRegistry',
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${DATA_PREFIXES.registry}/*`] } },
+      }),
+    );
+    props.storage.dataKey.grantDecrypt(this.apiRole);
+    const groupArn = `arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:model-package-group/${props.modelPackageGroupName}`;
+    const packagesArn = `arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:model-package/${props.modelPackageGroupName}/*`;
+    this.apiRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'ReadModelPackages', actions: ['sagemaker:DescribeModelPackage', 'sagemaker:DescribeModelPackageGroup', 'sagemaker:ListTags'], resources: [groupArn, packagesArn] }),
+    );
+    this.apiRole.addToPolicy(new iam.PolicyStatement({ sid: 'ListModelPackages', actions: ['sagemaker:ListModelPackages'], resources: ['*'] }));
+    this.apiRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishApiMetrics',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': API_METRICS_NAMESPACE } },
+      }),
+    );
+    Validations.of(this.apiRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>/${DATA_PREFIXES.registry}/*]`,
+      reason: 'The API reads any object under the registry prefix (model versions are added over time); nothing outside it.',
+    });
+    Validations.of(this.apiRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${stack.region}:${stack.account}:model-package/${props.modelPackageGroupName}/*]`,
+      reason: 'Model packages of the registry\'s group are versioned (…/<group>/<n>); the wildcard is the group\'s versions only.',
+    });
+    Validations.of(this.apiRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'sagemaker:ListModelPackages has no resource-level permissions; cloudwatch:PutMetricData has none either and is limited to the API\'s namespace by condition.',
+    });
+  }
+}
