@@ -48,7 +48,7 @@ describe('aws provider', () => {
 
   it('loads no AWS SDK module when the registry is imported, the local provider used, or the aws provider created', async () => {
     const { createProvider, providerNames } = await import('../../../providers/registry.js');
-    expect(providerNames()).toEqual(['aws', 'local']);
+    expect(providerNames()).toEqual(['aws', 'azure', 'local']);
     const local = await createProvider('local', { root: scratch.path });
     await local.storage.put('a/b.txt', new Uint8Array([1]));
     expect(await local.storage.list('a/')).toHaveLength(1);
@@ -90,6 +90,6 @@ describe('aws provider', () => {
     const { createProvider } = await import('../../../providers/registry.js');
     const error = await createProvider('gcp').catch((caught: unknown) => caught);
     expect((error as { code: string }).code).toBe('PROVIDER_NOT_FOUND');
-    expect((error as Error).message).toContain('aws, local');
+    expect((error as Error).message).toContain('aws, azure, local');
   });
 });
