@@ -100,6 +100,10 @@ const project = new typescript.TypeScriptProject({
     'ajv@^8',
     'yaml@^2',
     'npm-groovy-lint@~16.2.0',
+    // the server's load benchmark (bench/serve.ts) and the OpenAPI lint in tests (2.77.0: the last that runs on Node 20)
+    'autocannon@^8',
+    '@types/autocannon@^7',
+    '@redocly/cli@2.77.0',
   ],
   gitignore: ['/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
@@ -134,6 +138,7 @@ new ContainerImage(project);
 project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');
 project.package.setScript('bench:lr', 'tsx bench/logistic-regression.ts');
 project.package.setScript('bench:generate', 'tsx bench/generate.ts');
+project.package.setScript('bench:serve', 'tsx bench/serve.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');
