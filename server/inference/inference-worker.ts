@@ -1,0 +1,151 @@
+/**
+ * The main thread's side of one inference worker: loads a model into it and runs feature batches,
+ * one message each way per batch (buffers transferred, not copied).
+ */
+import type { Worker } from 'node:worker_threads';
+import { InferenceWorkerError } from '../errors';
+import { launchWorker } from '../worker-launcher';
+import type { SessionSettings, WorkerRequest, WorkerResponse } from './protocol';
+
+export interface RunResult {
+  /** The features that were run, handed back. */
+  readonly features: Float32Array;
+  readonly probabilities: Float32Array;
+  readonly labels: Uint8Array;
+}
+
+interface PendingRun {
+  readonly resolve: (result: RunResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export interface InferenceWorkerOptions {
+  readonly model: Uint8Array;
+  readonly featureCount: number;
+  readonly classCount: number;
+  readonly session: SessionSettings;
+  /** Called once if the worker fails after loading (exits or throws outside a run). */
+  readonly onFailure?: (error: InferenceWorkerError) => void;
+  /** How long loading may take. @default 30_000 */
+  readonly loadTimeoutMs?: number;
+}
+
+export class InferenceWorker {
+  /**
+   * Starts a worker and loads the model into it.
+   * @throws InferenceWorkerError when ONNX Runtime refuses the model, the worker dies, or loading times out
+   */
+  static async start(options: InferenceWorkerOptions): Promise<InferenceWorker> {
+    const worker = launchWorker(__dirname, 'model-worker');
+    const client = new InferenceWorker(worker, options.onFailure);
+    try {
+      await client.load(options, options.loadTimeoutMs ?? 30_000);
+    } catch (error) {
+      await client.terminate();
+      throw error;
+    }
+    return client;
+  }
+
+  private readonly pending = new Map<number, PendingRun>();
+  private nextId = 1;
+  private loadWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private failure: InferenceWorkerError | undefined;
+  private terminating = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly onFailure?: (error: InferenceWorkerError) => void,
+  ) {
+    worker.on('message', (message: WorkerResponse) => this.receive(message));
+    worker.on('error', (error) => this.fail(new InferenceWorkerError(`inference worker crashed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => {
+      if (!this.terminating) this.fail(new InferenceWorkerError(`inference worker exited with code ${code}`));
+    });
+  }
+
+  /** Batches sent and not answered yet. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Runs `rows` rows of features (transferred to the worker; they come back in the result). */
+  run(features: Float32Array, rows: number): Promise<RunResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<RunResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.post({ type: 'run', id, rows, features }, [features.buffer as ArrayBuffer]);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.terminating = true;
+    await this.worker.terminate();
+    this.rejectAll(new InferenceWorkerError('inference worker terminated'));
+  }
+
+  private load(options: InferenceWorkerOptions, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new InferenceWorkerError(`loading the model took longer than ${timeoutMs} ms`)), timeoutMs);
+      this.loadWaiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.post({ type: 'load', model: options.model, featureCount: options.featureCount, classCount: options.classCount, session: options.session });
+    });
+  }
+
+  private post(message: WorkerRequest, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private receive(message: WorkerResponse): void {
+    switch (message.type) {
+      case 'loaded':
+        this.loadWaiter?.resolve();
+        this.loadWaiter = undefined;
+        return;
+      case 'load-failed':
+        this.loadWaiter?.reject(new InferenceWorkerError(`ONNX Runtime refused the model: ${message.message}`));
+        this.loadWaiter = undefined;
+        return;
+      case 'result': {
+        const pending = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        pending?.resolve({ features: message.features, probabilities: message.probabilities, labels: message.labels });
+        return;
+      }
+      case 'run-failed': {
+        const pending = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        pending?.reject(new InferenceWorkerError(`inference failed: ${message.message}`));
+        return;
+      }
+    }
+  }
+
+  private fail(error: InferenceWorkerError): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.loadWaiter?.reject(error);
+    this.loadWaiter = undefined;
+    this.rejectAll(error);
+    this.onFailure?.(error);
+  }
+
+  private rejectAll(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}
