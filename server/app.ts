@@ -107,18 +107,18 @@ type AppEnvironment = { Variables: { requestId: string } };
 const MAX_LISTED_ERRORS = 20;
 
 const problemContent = { 'application/problem+json': { schema: ProblemSchema } } as const;
-const problemResponses = (...statuses: readonly number[]) =>
-  Object.fromEntries(statuses.map((status) => [status, { description: DESCRIPTIONS[status] ?? 'Problem', content: problemContent }]));
-const DESCRIPTIONS: Readonly<Record<number, string>> = {
-  400: 'Malformed JSON (malformed-json)',
-  401: 'Missing or wrong API key (unauthorized)',
-  413: 'Body too large (payload-too-large)',
-  415: 'Body is not application/json (unsupported-media-type)',
-  422: 'Schema violation (invalid-request), limit exceeded (limit-exceeded) or model refused (model-refused)',
-  500: 'Internal error (internal)',
-  502: 'Registry failure (registry-unavailable)',
-  503: 'No model yet (model-not-ready), queue full (overloaded), timeout (request-timeout) or shutdown (shutting-down); see Retry-After',
-};
+const problem = (description: string) => ({ description, content: problemContent });
+/** The problem answers a route may give, by status (kinds in parentheses). */
+const PROBLEMS = {
+  400: problem('Malformed JSON (malformed-json)'),
+  401: problem('Missing or wrong API key (unauthorized)'),
+  413: problem('Body too large (payload-too-large)'),
+  415: problem('Body is not application/json (unsupported-media-type)'),
+  422: problem('Schema violation (invalid-request), a size limit exceeded (limit-exceeded) or a refused model (model-refused)'),
+  500: problem('Internal error (internal)'),
+  502: problem('The registry failed to provide the model (registry-unavailable)'),
+  503: problem('No model yet (model-not-ready), queue full (overloaded), timeout (request-timeout) or shutdown (shutting-down); see Retry-After'),
+} as const;
 
 function resolveLimits(limits: AppLimits = {}): ResolvedLimits {
   const resolved: ResolvedLimits = {
@@ -269,7 +269,13 @@ export function createApp(deps: AppDependencies) {
     request: { body: { required: true, content: { 'application/json': { schema: singleSchema } } } },
     responses: {
       200: { description: 'The prediction', content: { 'application/json': { schema: PredictResponseSchema } } },
-      ...problemResponses(400, 401, 413, 415, 422, 500, 503),
+      400: PROBLEMS[400],
+      401: PROBLEMS[401],
+      413: PROBLEMS[413],
+      415: PROBLEMS[415],
+      422: PROBLEMS[422],
+      500: PROBLEMS[500],
+      503: PROBLEMS[503],
     },
   });
 
@@ -284,7 +290,13 @@ export function createApp(deps: AppDependencies) {
     request: { body: { required: true, content: { 'application/json': { schema: batchSchema } } } },
     responses: {
       200: { description: 'The predictions, in request order', content: { 'application/json': { schema: BatchPredictResponseSchema } } },
-      ...problemResponses(400, 401, 413, 415, 422, 500, 503),
+      400: PROBLEMS[400],
+      401: PROBLEMS[401],
+      413: PROBLEMS[413],
+      415: PROBLEMS[415],
+      422: PROBLEMS[422],
+      500: PROBLEMS[500],
+      503: PROBLEMS[503],
     },
   });
 
@@ -298,7 +310,10 @@ export function createApp(deps: AppDependencies) {
     security: [{ apiKey: [] }],
     responses: {
       200: { description: 'The model serving now', content: { 'application/json': { schema: ReloadResponseSchema } } },
-      ...problemResponses(401, 422, 502, 503),
+      401: PROBLEMS[401],
+      422: PROBLEMS[422],
+      502: PROBLEMS[502],
+      503: PROBLEMS[503],
     },
   });
 
@@ -317,7 +332,7 @@ export function createApp(deps: AppDependencies) {
     tags: ['operations'],
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
-      ...problemResponses(503),
+      503: PROBLEMS[503],
     },
   });
 

@@ -70,6 +70,9 @@ export function basketSchema(limits: RequestLimits = DEFAULT_REQUEST_LIMITS) {
     .openapi('Basket');
 }
 
+/** One basket as a client sends it (the body of POST /v1/predict). */
+export type BasketRequest = z.input<ReturnType<typeof basketSchema>>;
+
 /** The request body of POST /v1/predict/batch. */
 export function batchRequestSchema(limits: RequestLimits = DEFAULT_REQUEST_LIMITS) {
   return z
@@ -82,6 +85,9 @@ export function batchRequestSchema(limits: RequestLimits = DEFAULT_REQUEST_LIMIT
     })
     .openapi('BatchRequest');
 }
+
+/** The body of POST /v1/predict/batch, as a client sends it. */
+export type BatchRequest = z.input<ReturnType<typeof batchRequestSchema>>;
 
 const probability = z.number().min(0).max(1);
 

@@ -10,7 +10,16 @@
  * queued into unbounded latency. A request still waiting at its deadline is dropped unrun.
  */
 import { InferenceQueueFullError, InferenceTimeoutError, InferenceWorkerError } from '../errors';
-import type { InferenceWorker } from './inference-worker';
+import type { RunResult } from './inference-worker';
+
+/** What runs a batch: an InferenceWorker (or a stand-in in tests). */
+export interface InferenceRunner {
+  /** Runs `rows` rows of features (the buffer may be transferred; it comes back in the result). */
+  run(features: Float32Array, rows: number): Promise<RunResult>;
+  /** Runs sent and not answered yet. */
+  readonly inFlight: number;
+  readonly failed: boolean;
+}
 
 /** One request's share of a run: views into the batch's result buffers. */
 export interface JobResult {
@@ -32,7 +41,7 @@ export interface CompletedBatch {
 }
 
 export interface MicroBatcherOptions {
-  readonly workers: readonly InferenceWorker[];
+  readonly workers: readonly InferenceRunner[];
   readonly featureCount: number;
   readonly classCount: number;
   /** Rows per run (a single request with more rows runs alone). */
@@ -111,8 +120,8 @@ export class MicroBatcher {
     }
   }
 
-  private leastBusyWorker(): InferenceWorker | undefined {
-    let best: InferenceWorker | undefined;
+  private leastBusyWorker(): InferenceRunner | undefined {
+    let best: InferenceRunner | undefined;
     for (const worker of this.options.workers) {
       if (worker.failed || worker.inFlight >= this.options.maxInFlightPerWorker) continue;
       if (!best || worker.inFlight < best.inFlight) best = worker;
@@ -120,7 +129,7 @@ export class MicroBatcher {
     return best;
   }
 
-  private dispatch(worker: InferenceWorker): void {
+  private dispatch(worker: InferenceRunner): void {
     const { featureCount, maxBatchRows } = this.options;
     const now = this.options.monotonicNow();
     const jobs: Job[] = [];
