@@ -16,9 +16,8 @@ import { routePath } from 'hono/route';
 import { timeout } from 'hono/timeout';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
-import type { ZodError } from 'zod';
 import { ProblemCollector, RetailMlopsError } from '../core/errors';
-import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../core/schema/lgsr';
+import { PRICE_SENSITIVITY_CLASSES } from '../core/schema/lgsr';
 import { bearerToken, type ApiKeyAuthenticator } from './auth';
 import {
   InferenceQueueFullError,
@@ -29,20 +28,22 @@ import {
 } from './errors';
 import { silentLogger, type ServerLogger } from './logger';
 import { createServerMetrics } from './metrics';
+import type { BodyShape } from './inference/protocol';
 import type { ModelService } from './models/model-service';
 import type { ServedModel } from './models/served-model';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
-import { kindOfHttpStatus, ProblemException, problemResponse, type ProblemFieldError, type ProblemKind, type ProblemOptions } from './problems';
+import { kindOfHttpStatus, ProblemException, problemResponse, type ProblemKind, type ProblemOptions } from './problems';
 import {
   basketSchema,
   BatchPredictResponseSchema,
   batchRequestSchema,
-  DEFAULT_REQUEST_LIMITS,
   HealthSchema,
   PredictResponseSchema,
   ProblemSchema,
   ReadinessSchema,
   ReloadResponseSchema,
+  type BasketRequest,
+  type BatchRequest,
 } from './schemas';
 
 /** Wall-clock and monotonic time. */
@@ -53,12 +54,8 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** Request limits; every field is optional. */
+/** Request limits of the HTTP layer; every field is optional (basket limits: ModelServiceOptions.requestLimits). */
 export interface AppLimits {
-  /** Lines one basket may have. @default 200 */
-  readonly maxLinesPerBasket?: number;
-  /** Baskets one batch request may have. @default 10_000 */
-  readonly maxBasketsPerBatch?: number;
   /** Body size of POST /v1/predict. @default 262_144 (256 KiB) */
   readonly maxSingleBodyBytes?: number;
   /** Body size of POST /v1/predict/batch. @default 33_554_432 (32 MiB) */
@@ -93,18 +90,13 @@ export interface AppDependencies {
 }
 
 interface ResolvedLimits {
-  readonly maxLinesPerBasket: number;
-  readonly maxBasketsPerBatch: number;
   readonly maxSingleBodyBytes: number;
   readonly maxBatchBodyBytes: number;
   readonly requestTimeoutMs: number;
   readonly retryAfterSeconds: number;
 }
 
-type AppEnvironment = { Variables: { requestId: string } };
-
-/** Errors listed at most in one problem document (the count is in `detail`). */
-const MAX_LISTED_ERRORS = 20;
+type AppEnvironment = { Variables: { requestId: string; body: Uint8Array } };
 
 const problemContent = { 'application/problem+json': { schema: ProblemSchema } } as const;
 const problem = (description: string) => ({ description, content: problemContent });
@@ -122,8 +114,6 @@ const PROBLEMS = {
 
 function resolveLimits(limits: AppLimits = {}): ResolvedLimits {
   const resolved: ResolvedLimits = {
-    maxLinesPerBasket: limits.maxLinesPerBasket ?? DEFAULT_REQUEST_LIMITS.maxLinesPerBasket,
-    maxBasketsPerBatch: limits.maxBasketsPerBatch ?? DEFAULT_REQUEST_LIMITS.maxBasketsPerBatch,
     maxSingleBodyBytes: limits.maxSingleBodyBytes ?? 256 * 1024,
     maxBatchBodyBytes: limits.maxBatchBodyBytes ?? 32 * 1024 * 1024,
     requestTimeoutMs: limits.requestTimeoutMs ?? 10_000,
@@ -149,12 +139,12 @@ export function createApp(deps: AppDependencies) {
   const predictionLog = deps.predictionLog ?? disabledPredictionLog;
   const isDraining = deps.isDraining ?? (() => false);
   const metrics = createServerMetrics(registry, { models, predictionLog, eventLoopDelay: deps.eventLoopDelay });
-  const singleSchema = basketSchema(limits);
-  const batchSchema = batchRequestSchema(limits);
+  const requestLimits = models.requestLimits;
 
   models.subscribe({
     onPredictions(model, batch) {
       metrics.countPredictions(batch.labels);
+      metrics.batchRows.observe(batch.rows);
       predictionLog.append({
         time: clock.now(),
         modelVersion: model.id,
@@ -175,11 +165,7 @@ export function createApp(deps: AppDependencies) {
     },
   });
 
-  const app = new OpenAPIHono<AppEnvironment>({
-    defaultHook: (result) => {
-      if (!result.success) throw validationProblem(result.error, limits);
-    },
-  });
+  const app = new OpenAPIHono<AppEnvironment>();
 
   const problemOf = (error: unknown): { kind: ProblemKind; options: ProblemOptions } => {
     const retry = { retryAfterSeconds: limits.retryAfterSeconds };
@@ -233,71 +219,100 @@ export function createApp(deps: AppDependencies) {
   app.use('/admin/*', authenticate);
   app.use('/v1/*', timeout(limits.requestTimeoutMs, () => new ProblemException('request-timeout', { detail: `no answer within ${limits.requestTimeoutMs} ms`, retryAfterSeconds: limits.retryAfterSeconds })));
 
-  const payloadTooLarge = (maxBytes: number) => () => {
-    throw new ProblemException('payload-too-large', { detail: `the body exceeds ${maxBytes} bytes` });
+  /**
+   * Body size: a Content-Length over the limit is refused before reading (Node's parser holds the body
+   * to its Content-Length); a chunked body is counted as it streams (Hono's bodyLimit). The header
+   * check matters for speed too: touching `c.req.raw.body` would build a full WHATWG Request.
+   */
+  const limitBody = (maxBytes: number): MiddlewareHandler<AppEnvironment> => {
+    const tooLarge = (): never => {
+      throw new ProblemException('payload-too-large', { detail: `the body exceeds ${maxBytes} bytes` });
+    };
+    const streaming = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+    return async (c, next) => {
+      const length = c.req.header('content-length');
+      if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+        if (Number(length) > maxBytes) tooLarge();
+        return next();
+      }
+      return streaming(c, next);
+    };
   };
   /** Refuses before reading the body when no model serves or the queue is full (cheap under overload). */
   const admission: MiddlewareHandler<AppEnvironment> = async (_c, next) => {
     const model = models.model();
-    if (!model.hasRoomFor(1)) {
-      throw new ProblemException('overloaded', { detail: `the inference queue is full (${model.queuedBaskets} baskets)`, retryAfterSeconds: limits.retryAfterSeconds });
+    if (!model.hasRoomFor(0)) {
+      throw new ProblemException('overloaded', { detail: `the inference queue is full (${model.queuedRequests} requests)`, retryAfterSeconds: limits.retryAfterSeconds });
     }
     await next();
   };
-  /** Parses the JSON body (cached for the validator) so malformed JSON gets its own problem type. */
-  const jsonBody: MiddlewareHandler<AppEnvironment> = async (c, next) => {
+  /**
+   * Reads the body as bytes for the prediction workers, which parse, validate (the route's zod
+   * schemas) and featurize it off the event loop. Only the media type is checked here.
+   */
+  const rawBody: MiddlewareHandler<AppEnvironment> = async (c, next) => {
     const contentType = c.req.header('content-type');
     if (!contentType || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
       throw new ProblemException('unsupported-media-type', { detail: `content-type is ${contentType ? JSON.stringify(contentType) : 'missing'}` });
     }
-    try {
-      await c.req.json();
-    } catch (error) {
-      throw new ProblemException('malformed-json', { detail: (error as Error).message });
-    }
+    c.set('body', new Uint8Array(await c.req.arrayBuffer()));
+    // the handler routes' body schema is a type-only pass-through: nothing is parsed on this thread
+    c.req.json = (() => NOTHING_PARSED) as typeof c.req.json;
     await next();
   };
 
+  const predictResponses = {
+    200: { description: 'The prediction', content: { 'application/json': { schema: PredictResponseSchema } } },
+    400: PROBLEMS[400],
+    401: PROBLEMS[401],
+    413: PROBLEMS[413],
+    415: PROBLEMS[415],
+    422: PROBLEMS[422],
+    500: PROBLEMS[500],
+    503: PROBLEMS[503],
+  } as const;
   const predictRoute = createRoute({
     method: 'post',
     path: '/v1/predict',
     summary: 'Price sensitivity of one basket',
-    description: `The basket's class (LA, MM, UM) and class probabilities. At most ${limits.maxLinesPerBasket} lines; body at most ${limits.maxSingleBodyBytes} bytes.`,
+    description: `The basket's class (LA, MM, UM) and class probabilities. At most ${requestLimits.maxLinesPerBasket} lines; body at most ${limits.maxSingleBodyBytes} bytes.`,
     tags: ['predictions'],
     security: [{ apiKey: [] }],
-    middleware: [bodyLimit({ maxSize: limits.maxSingleBodyBytes, onError: payloadTooLarge(limits.maxSingleBodyBytes) }), admission, jsonBody] as const,
-    request: { body: { required: true, content: { 'application/json': { schema: singleSchema } } } },
-    responses: {
-      200: { description: 'The prediction', content: { 'application/json': { schema: PredictResponseSchema } } },
-      400: PROBLEMS[400],
-      401: PROBLEMS[401],
-      413: PROBLEMS[413],
-      415: PROBLEMS[415],
-      422: PROBLEMS[422],
-      500: PROBLEMS[500],
-      503: PROBLEMS[503],
-    },
+    request: { body: { required: true, content: { 'application/json': { schema: basketSchema(requestLimits) } } } },
+    responses: predictResponses,
+  });
+  const predictHandlerRoute = createRoute({
+    ...predictRoute,
+    hide: true,
+    middleware: [limitBody(limits.maxSingleBodyBytes), admission, rawBody] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: z.custom<BasketRequest>(() => true) } } } },
   });
 
+  const batchResponses = {
+    200: { description: 'The predictions, in request order', content: { 'application/json': { schema: BatchPredictResponseSchema } } },
+    400: PROBLEMS[400],
+    401: PROBLEMS[401],
+    413: PROBLEMS[413],
+    415: PROBLEMS[415],
+    422: PROBLEMS[422],
+    500: PROBLEMS[500],
+    503: PROBLEMS[503],
+  } as const;
   const batchRoute = createRoute({
     method: 'post',
     path: '/v1/predict/batch',
     summary: 'Price sensitivity of many baskets',
-    description: `Predictions in request order. At most ${limits.maxBasketsPerBatch} baskets of at most ${limits.maxLinesPerBasket} lines; body at most ${limits.maxBatchBodyBytes} bytes.`,
+    description: `Predictions in request order. At most ${requestLimits.maxBasketsPerBatch} baskets of at most ${requestLimits.maxLinesPerBasket} lines; body at most ${limits.maxBatchBodyBytes} bytes.`,
     tags: ['predictions'],
     security: [{ apiKey: [] }],
-    middleware: [bodyLimit({ maxSize: limits.maxBatchBodyBytes, onError: payloadTooLarge(limits.maxBatchBodyBytes) }), admission, jsonBody] as const,
-    request: { body: { required: true, content: { 'application/json': { schema: batchSchema } } } },
-    responses: {
-      200: { description: 'The predictions, in request order', content: { 'application/json': { schema: BatchPredictResponseSchema } } },
-      400: PROBLEMS[400],
-      401: PROBLEMS[401],
-      413: PROBLEMS[413],
-      415: PROBLEMS[415],
-      422: PROBLEMS[422],
-      500: PROBLEMS[500],
-      503: PROBLEMS[503],
-    },
+    request: { body: { required: true, content: { 'application/json': { schema: batchRequestSchema(requestLimits) } } } },
+    responses: batchResponses,
+  });
+  const batchHandlerRoute = createRoute({
+    ...batchRoute,
+    hide: true,
+    middleware: [limitBody(limits.maxBatchBodyBytes), admission, rawBody] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: z.custom<BatchRequest>(() => true) } } } },
   });
 
   const reloadRoute = createRoute({
@@ -366,22 +381,26 @@ export function createApp(deps: AppDependencies) {
     requestId,
   });
 
+  const predictionsOf = async (model: ServedModel, shape: BodyShape, c: { get(key: 'requestId'): string; get(key: 'body'): Uint8Array }) => {
+    const outcome = await model.predict(shape, c.get('body'), c.get('requestId'), limits.requestTimeoutMs);
+    if (!outcome.ok) throw new ProblemException(outcome.problem.kind, { detail: outcome.problem.detail, errors: outcome.problem.errors });
+    return outcome;
+  };
+
+  app.openAPIRegistry.registerPath(predictRoute);
+  app.openAPIRegistry.registerPath(batchRoute);
   const routes = app
-    .openapi(predictRoute, async (c) => {
-      const basket: Basket = c.req.valid('json');
-      const requestId = c.get('requestId');
+    .openapi(predictHandlerRoute, async (c) => {
       const model = models.model();
-      const result = await model.predict([basket], requestId, limits.requestTimeoutMs);
-      return c.json({ ...predictionOf(result, 0), ...servingFields(model, requestId) }, 200);
+      const outcome = await predictionsOf(model, 'basket', c);
+      return c.json({ ...predictionOf(outcome, 0), ...servingFields(model, c.get('requestId')) }, 200);
     })
-    .openapi(batchRoute, async (c) => {
-      const { baskets } = c.req.valid('json');
-      const requestId = c.get('requestId');
+    .openapi(batchHandlerRoute, async (c) => {
       const model = models.model();
-      const result = await model.predict(baskets, requestId, limits.requestTimeoutMs);
-      const predictions = new Array<ReturnType<typeof predictionOf>>(baskets.length);
-      for (let row = 0; row < baskets.length; row++) predictions[row] = predictionOf(result, row);
-      return c.json({ predictions, ...servingFields(model, requestId) }, 200);
+      const outcome = await predictionsOf(model, 'batch', c);
+      const predictions = new Array<ReturnType<typeof predictionOf>>(outcome.rows);
+      for (let row = 0; row < outcome.rows; row++) predictions[row] = predictionOf(outcome, row);
+      return c.json({ predictions, ...servingFields(model, c.get('requestId')) }, 200);
     })
     .openapi(reloadRoute, async (c) => c.json(await models.reload('admin'), 200))
     .openapi(healthRoute, (c) => c.json({ status: 'alive' as const }, 200))
@@ -424,28 +443,11 @@ export function createApp(deps: AppDependencies) {
   return routes;
 }
 
+/** What the handler routes' pass-through body schema yields (the body is parsed in the workers). */
+const NOTHING_PARSED: Promise<undefined> = Promise.resolve(undefined);
+
 /** The app's type: what `hc<AppType>` (client.ts) is typed against. */
 export type AppType = ReturnType<typeof createApp>;
 
 const KNOWN_ROUTES = new Set(['/v1/predict', '/v1/predict/batch', '/admin/reload', '/healthz', '/readyz', '/metrics', '/openapi.json']);
 
-/** A zod failure as a problem: the lines/baskets caps get their own kind; every violation listed (up to a bound). */
-function validationProblem(error: ZodError, limits: ResolvedLimits): ProblemException {
-  const issues = error.issues;
-  const errors: ProblemFieldError[] = issues.slice(0, MAX_LISTED_ERRORS).map((issue) => ({ path: pointer(issue.path), message: issue.message }));
-  const limitIssue = issues.find(
-    (issue) => issue.code === 'too_big' && issue.origin === 'array' && ['lines', 'baskets'].includes(String(issue.path[issue.path.length - 1])),
-  );
-  const counted = issues.length > MAX_LISTED_ERRORS ? ` (${issues.length} problems; the first ${MAX_LISTED_ERRORS} are listed)` : '';
-  if (limitIssue) {
-    const what = limitIssue.path[limitIssue.path.length - 1] === 'lines' ? `a basket has more than ${limits.maxLinesPerBasket} lines` : `more than ${limits.maxBasketsPerBatch} baskets`;
-    return new ProblemException('limit-exceeded', { detail: `${what} (at ${pointer(limitIssue.path)})${counted}`, errors });
-  }
-  const first = errors[0];
-  return new ProblemException('invalid-request', { detail: `${first ? `${first.path || '/'}: ${first.message}` : 'invalid body'}${counted}`, errors });
-}
-
-/** A JSON Pointer (RFC 6901) to a field of the body. */
-function pointer(path: readonly PropertyKey[]): string {
-  return path.map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-}

@@ -31,13 +31,13 @@ export class ModelNotReadyError extends RetailMlopsError {
   }
 }
 
-/** The inference queue holds as many baskets as it may: the request is refused, not queued. */
+/** The inference queue is full (requests or body bytes): the request is refused, not queued. */
 export class InferenceQueueFullError extends RetailMlopsError {
   constructor(
-    readonly queuedBaskets: number,
-    readonly limit: number,
+    readonly queuedRequests: number,
+    readonly queuedBytes: number,
   ) {
-    super('INFERENCE_QUEUE_FULL', `the inference queue holds ${queuedBaskets} baskets (limit ${limit})`);
+    super('INFERENCE_QUEUE_FULL', `the inference queue is full (${queuedRequests} requests, ${queuedBytes} bytes of baskets)`);
   }
 }
 

@@ -22,6 +22,7 @@ import { ModelService, type ReloadOutcome } from './models/model-service';
 import { openRegistry } from './open-registry';
 import { openFilePredictionLog } from './prediction-log/file-log';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
+import type { RequestLimits } from './schemas';
 
 export interface StartServerOptions {
   /** A registry URI (see openRegistry) or an opened registry. @default $RETAIL_MLOPS_REGISTRY (required) */
@@ -38,14 +39,17 @@ export interface StartServerOptions {
   readonly predictionLogDirectory?: string;
   /** How often an alias is re-resolved (0: never). @default 30_000 */
   readonly pollIntervalMs?: number;
-  /** Inference worker threads. @default 1 */
+  /** Prediction worker threads (see ModelServiceOptions). @default 2 */
   readonly inferenceWorkers?: number;
   /** ONNX Runtime intra-op threads per session (see ModelServiceOptions). @default 1 */
   readonly intraOpThreads?: number;
-  /** Rows per ONNX Runtime run at most. @default 1024 */
-  readonly maxBatchRows?: number;
-  /** Baskets queued before 503. @default 50_000 */
-  readonly maxQueuedBaskets?: number;
+  /** Requests queued before 503 + Retry-After. @default 4096 */
+  readonly maxQueuedRequests?: number;
+  /** Body bytes queued before 503 + Retry-After. @default 128 MiB */
+  readonly maxQueuedBytes?: number;
+  /** Lines per basket, baskets per batch request. @default 200, 10_000 */
+  readonly requestLimits?: Partial<RequestLimits>;
+  /** Body sizes, request timeout, Retry-After. */
   readonly limits?: AppLimits;
   /** How long shutdown waits for in-flight requests before cutting connections. @default 25_000 */
   readonly shutdownTimeoutMs?: number;
@@ -153,8 +157,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     pollIntervalMs: options.pollIntervalMs,
     inferenceWorkers: options.inferenceWorkers,
     intraOpThreads: options.intraOpThreads,
-    maxBatchRows: options.maxBatchRows,
-    maxQueuedBaskets: options.maxQueuedBaskets,
+    maxQueuedRequests: options.maxQueuedRequests,
+    maxQueuedBytes: options.maxQueuedBytes,
+    requestLimits: options.requestLimits,
     logger,
   });
   const predictionLog: PredictionLogSink = settings.predictionLogDirectory

@@ -13,6 +13,8 @@ export interface ServerMetrics {
   readonly requestDuration: Histogram<'route' | 'method' | 'status'>;
   readonly predictions: Counter<'class'>;
   readonly modelReloads: Counter<'outcome' | 'trigger'>;
+  /** Rows (baskets) per ONNX Runtime run: how well micro-batching merges requests. */
+  readonly batchRows: Histogram;
   /** Counts labels of one inference run. */
   countPredictions(labels: Uint8Array): void;
 }
@@ -45,6 +47,12 @@ export function createServerMetrics(registry: Registry, sources: ServerMetricsSo
     labelNames: ['outcome', 'trigger'] as const,
     registers: [registry],
   });
+  const batchRows = new Histogram({
+    name: 'retail_mlops_inference_batch_rows',
+    help: 'Baskets per ONNX Runtime run (micro-batching merges concurrent requests)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 10_000],
+    registers: [registry],
+  });
   const { models, predictionLog, eventLoopDelay } = sources;
   new Gauge({
     name: 'retail_mlops_model_info',
@@ -69,10 +77,18 @@ export function createServerMetrics(registry: Registry, sources: ServerMetricsSo
   });
   new Gauge({
     name: 'retail_mlops_inference_queue_depth',
-    help: 'Baskets waiting for or in inference',
+    help: 'Prediction requests waiting for or in the prediction workers',
     registers: [registry],
     collect() {
-      this.set(models.current?.queuedBaskets ?? 0);
+      this.set(models.current?.queuedRequests ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'retail_mlops_inference_queue_bytes',
+    help: 'Request body bytes waiting for or in the prediction workers',
+    registers: [registry],
+    collect() {
+      this.set(models.current?.queuedBytes ?? 0);
     },
   });
   new Counter({
@@ -112,6 +128,7 @@ export function createServerMetrics(registry: Registry, sources: ServerMetricsSo
     requestDuration,
     predictions,
     modelReloads,
+    batchRows,
     countPredictions(labels) {
       const counts = [0, 0, 0];
       for (let row = 0; row < labels.length; row++) counts[labels[row]] += 1;

@@ -1,18 +1,12 @@
 /**
- * The main thread's side of one inference worker: loads a model into it and runs feature batches,
- * one message each way per batch (buffers transferred, not copied).
+ * The main thread's side of one prediction worker: loads a model into it and sends it batches of
+ * request bodies, one message each way per batch (buffers transferred, not copied).
  */
 import type { Worker } from 'node:worker_threads';
 import { InferenceWorkerError } from '../errors';
+import type { RequestLimits } from '../schemas';
 import { launchWorker } from '../worker-launcher';
-import type { SessionSettings, WorkerRequest, WorkerResponse } from './protocol';
-
-export interface RunResult {
-  /** The features that were run, handed back. */
-  readonly features: Float32Array;
-  readonly probabilities: Float32Array;
-  readonly labels: Uint8Array;
-}
+import type { BodyShape, RunResult, SessionSettings, WorkerRequest, WorkerResponse } from './protocol';
 
 interface PendingRun {
   readonly resolve: (result: RunResult) => void;
@@ -21,8 +15,9 @@ interface PendingRun {
 
 export interface InferenceWorkerOptions {
   readonly model: Uint8Array;
-  readonly featureCount: number;
-  readonly classCount: number;
+  /** The `feature-statistics.json` artifact. */
+  readonly statistics: Uint8Array;
+  readonly limits: RequestLimits;
   readonly session: SessionSettings;
   /** Called once if the worker fails after loading (exits or throws outside a run). */
   readonly onFailure?: (error: InferenceWorkerError) => void;
@@ -58,9 +53,9 @@ export class InferenceWorker {
     private readonly onFailure?: (error: InferenceWorkerError) => void,
   ) {
     worker.on('message', (message: WorkerResponse) => this.receive(message));
-    worker.on('error', (error) => this.fail(new InferenceWorkerError(`inference worker crashed: ${error.message}`, { cause: error })));
+    worker.on('error', (error) => this.fail(new InferenceWorkerError(`prediction worker crashed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) => {
-      if (!this.terminating) this.fail(new InferenceWorkerError(`inference worker exited with code ${code}`));
+      if (!this.terminating) this.fail(new InferenceWorkerError(`prediction worker exited with code ${code}`));
     });
   }
 
@@ -73,20 +68,21 @@ export class InferenceWorker {
     return this.failure !== undefined;
   }
 
-  /** Runs `rows` rows of features (transferred to the worker; they come back in the result). */
-  run(features: Float32Array, rows: number): Promise<RunResult> {
+  /** Predicts for request bodies (their buffers are transferred to the worker). */
+  run(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): Promise<RunResult> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<RunResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.post({ type: 'run', id, rows, features }, [features.buffer as ArrayBuffer]);
+      const transfer = [...new Set(bodies.map((body) => body.buffer as ArrayBuffer))];
+      this.post({ type: 'run', id, shapes, bodies }, transfer);
     });
   }
 
   async terminate(): Promise<void> {
     this.terminating = true;
     await this.worker.terminate();
-    this.rejectAll(new InferenceWorkerError('inference worker terminated'));
+    this.rejectAll(new InferenceWorkerError('prediction worker terminated'));
   }
 
   private load(options: InferenceWorkerOptions, timeoutMs: number): Promise<void> {
@@ -102,7 +98,7 @@ export class InferenceWorker {
           reject(error);
         },
       };
-      this.post({ type: 'load', model: options.model, featureCount: options.featureCount, classCount: options.classCount, session: options.session });
+      this.post({ type: 'load', model: options.model, statistics: options.statistics, limits: options.limits, session: options.session });
     });
   }
 
@@ -117,13 +113,13 @@ export class InferenceWorker {
         this.loadWaiter = undefined;
         return;
       case 'load-failed':
-        this.loadWaiter?.reject(new InferenceWorkerError(`ONNX Runtime refused the model: ${message.message}`));
+        this.loadWaiter?.reject(new InferenceWorkerError(`the prediction worker refused the model: ${message.message}`));
         this.loadWaiter = undefined;
         return;
       case 'result': {
         const pending = this.pending.get(message.id);
         this.pending.delete(message.id);
-        pending?.resolve({ features: message.features, probabilities: message.probabilities, labels: message.labels });
+        pending?.resolve(message);
         return;
       }
       case 'run-failed': {

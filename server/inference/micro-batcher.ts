@@ -1,54 +1,54 @@
 /**
- * Micro-batching: prediction requests that arrive while the inference workers are busy are merged
- * into one ONNX Runtime `run`. There is no fixed wait: a batch leaves as soon as a worker has room
- * (at the end of the current event-loop turn, so requests parsed in the same turn travel together),
- * and whatever queues while the workers compute leaves together next. Light load gets batches of one
- * and no added latency; heavy load gets large batches and fewer messages and runs.
+ * Micro-batching: prediction requests that arrive while the workers are busy travel to a worker
+ * together and share one ONNX Runtime `run`. There is no fixed wait: a batch leaves as soon as a
+ * worker has room (at the end of the current event-loop turn, so requests read in the same turn
+ * travel together), and whatever queues while the workers compute leaves together next. Light load
+ * gets batches of one and no added latency; heavy load gets large batches, fewer messages and runs.
  *
- * Admission control: the queue holds at most `maxQueuedRows` baskets (waiting or running); a request
- * that would exceed it is refused at once (InferenceQueueFullError → 503 + Retry-After) rather than
- * queued into unbounded latency. A request still waiting at its deadline is dropped unrun.
+ * Admission control: at most `maxQueuedRequests` requests and `maxQueuedBytes` of bodies may wait or
+ * run; a request beyond that is refused at once (InferenceQueueFullError → 503 + Retry-After) rather
+ * than queued into unbounded latency. A request still waiting at its deadline is dropped unrun.
  */
 import { InferenceQueueFullError, InferenceTimeoutError, InferenceWorkerError } from '../errors';
-import type { RunResult } from './inference-worker';
+import type { BodyProblem, BodyShape, RunResult } from './protocol';
 
 /** What runs a batch: an InferenceWorker (or a stand-in in tests). */
 export interface InferenceRunner {
-  /** Runs `rows` rows of features (the buffer may be transferred; it comes back in the result). */
-  run(features: Float32Array, rows: number): Promise<RunResult>;
-  /** Runs sent and not answered yet. */
+  /** Predicts for request bodies (their buffers may be transferred). */
+  run(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): Promise<RunResult>;
+  /** Batches sent and not answered yet. */
   readonly inFlight: number;
   readonly failed: boolean;
 }
 
-/** One request's share of a run: views into the batch's result buffers. */
-export interface JobResult {
-  readonly probabilities: Float32Array;
-  readonly labels: Uint8Array;
-}
+/** One request's answer: its predictions (views into the batch's buffers), or why its body was refused. */
+export type RequestOutcome =
+  | { readonly ok: true; readonly rows: number; readonly probabilities: Float32Array; readonly labels: Uint8Array }
+  | { readonly ok: false; readonly problem: BodyProblem };
 
-/** A completed run, with what each row belongs to (for the prediction log and metrics). */
+/** A completed batch's valid requests, for the prediction log and metrics. */
 export interface CompletedBatch {
   readonly rows: number;
-  /** rows × featureCount. */
+  /** rows × featureCount (the receiver may keep and transfer this buffer). */
   readonly features: Float32Array;
-  /** rows × classCount. */
+  /** rows × classCount (views of it were handed to the requests: read-only). */
   readonly probabilities: Float32Array;
   readonly labels: Uint8Array;
-  /** One entry per request in the batch, in row order, with its row count. */
+  /** The requests with predictions, in row order, with their row counts. */
   readonly requestIds: readonly string[];
   readonly rowsPerRequest: Uint32Array;
 }
 
 export interface MicroBatcherOptions {
   readonly workers: readonly InferenceRunner[];
-  readonly featureCount: number;
   readonly classCount: number;
-  /** Rows per run (a single request with more rows runs alone). */
-  readonly maxBatchRows: number;
-  /** Baskets waiting or running before new requests are refused. */
-  readonly maxQueuedRows: number;
-  /** Runs each worker may have in flight (2 keeps a worker busy while the next batch travels). */
+  /** Body bytes sent in one batch at most (one bigger request travels alone). */
+  readonly maxBatchBytes: number;
+  /** Requests waiting or running before new ones are refused. */
+  readonly maxQueuedRequests: number;
+  /** Body bytes waiting or running before new requests are refused. */
+  readonly maxQueuedBytes: number;
+  /** Batches each worker may have in flight (2 keeps a worker busy while the next batch travels). */
   readonly maxInFlightPerWorker: number;
   /** Milliseconds since an arbitrary origin (deadlines are in this clock). */
   readonly monotonicNow: () => number;
@@ -56,50 +56,58 @@ export interface MicroBatcherOptions {
 }
 
 interface Job {
-  readonly features: Float32Array;
-  readonly rows: number;
+  readonly shape: BodyShape;
+  readonly body: Uint8Array;
   readonly requestId: string;
   readonly deadline: number;
   readonly timeoutMs: number;
-  readonly resolve: (result: JobResult) => void;
+  readonly resolve: (outcome: RequestOutcome) => void;
   readonly reject: (error: Error) => void;
 }
 
 export class MicroBatcher {
   private queue: Job[] = [];
   private queueHead = 0;
-  private pendingRows = 0;
+  private pendingRequests = 0;
+  private pendingBytes = 0;
   private flushScheduled = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: MicroBatcherOptions) {}
 
-  /** Baskets waiting or running. */
-  get queuedRows(): number {
-    return this.pendingRows;
+  /** Requests waiting or running. */
+  get queuedRequests(): number {
+    return this.pendingRequests;
   }
 
-  /** Whether a request of `rows` baskets would be admitted now. */
-  hasRoomFor(rows: number): boolean {
-    return this.pendingRows === 0 || this.pendingRows + rows <= this.options.maxQueuedRows;
+  /** Body bytes waiting or running. */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Whether a request with a body of `bytes` would be admitted now (one request always is). */
+  hasRoomFor(bytes: number): boolean {
+    if (this.pendingRequests === 0) return true;
+    return this.pendingRequests < this.options.maxQueuedRequests && this.pendingBytes + bytes <= this.options.maxQueuedBytes;
   }
 
   /**
-   * Queues `rows` rows of features (rows × featureCount; the buffer is copied into the batch).
+   * Queues one request body (its buffer is the batcher's from now on).
    * @throws InferenceQueueFullError (synchronously) when the queue has no room
    */
-  submit(features: Float32Array, rows: number, requestId: string, timeoutMs: number): Promise<JobResult> {
-    if (!this.hasRoomFor(rows)) throw new InferenceQueueFullError(this.pendingRows, this.options.maxQueuedRows);
-    this.pendingRows += rows;
-    return new Promise<JobResult>((resolve, reject) => {
-      this.queue.push({ features, rows, requestId, deadline: this.options.monotonicNow() + timeoutMs, timeoutMs, resolve, reject });
+  submit(shape: BodyShape, body: Uint8Array, requestId: string, timeoutMs: number): Promise<RequestOutcome> {
+    if (!this.hasRoomFor(body.byteLength)) throw new InferenceQueueFullError(this.pendingRequests, this.pendingBytes);
+    this.pendingRequests += 1;
+    this.pendingBytes += body.byteLength;
+    return new Promise<RequestOutcome>((resolve, reject) => {
+      this.queue.push({ shape, body, requestId, deadline: this.options.monotonicNow() + timeoutMs, timeoutMs, resolve, reject });
       this.scheduleFlush();
     });
   }
 
   /** Resolves when nothing is queued or running. */
   whenIdle(): Promise<void> {
-    if (this.pendingRows === 0) return Promise.resolve();
+    if (this.pendingRequests === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -130,72 +138,73 @@ export class MicroBatcher {
   }
 
   private dispatch(worker: InferenceRunner): void {
-    const { featureCount, maxBatchRows } = this.options;
     const now = this.options.monotonicNow();
     const jobs: Job[] = [];
-    let rows = 0;
+    let bytes = 0;
     while (this.queueHead < this.queue.length) {
       const job = this.queue[this.queueHead];
-      if (jobs.length > 0 && rows + job.rows > maxBatchRows) break;
+      if (jobs.length > 0 && bytes + job.body.byteLength > this.options.maxBatchBytes) break;
       this.queueHead += 1;
       if (job.deadline < now) {
-        this.settle(job.rows);
+        this.settle(1, job.body.byteLength);
         job.reject(new InferenceTimeoutError(job.timeoutMs));
         continue;
       }
       jobs.push(job);
-      rows += job.rows;
+      bytes += job.body.byteLength;
     }
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.queueHead);
       this.queueHead = 0;
     }
     if (jobs.length === 0) return;
-
-    let features: Float32Array;
-    if (jobs.length === 1) features = jobs[0].features;
-    else {
-      features = new Float32Array(rows * featureCount);
-      let offset = 0;
-      for (const job of jobs) {
-        features.set(job.features, offset);
-        offset += job.rows * featureCount;
-      }
-    }
-    worker.run(features, rows).then(
-      (result) => this.complete(jobs, rows, result.features, result.probabilities, result.labels),
+    worker.run(
+      jobs.map((job) => job.shape),
+      jobs.map((job) => job.body),
+    ).then(
+      (result) => this.complete(jobs, bytes, result),
       (error: Error) => {
         const failure = error instanceof InferenceWorkerError ? error : new InferenceWorkerError(error.message, { cause: error });
+        this.settle(jobs.length, bytes);
         for (const job of jobs) job.reject(failure);
-        this.settle(rows);
         this.flush();
       },
     );
   }
 
-  private complete(jobs: readonly Job[], rows: number, features: Float32Array, probabilities: Float32Array, labels: Uint8Array): void {
+  private complete(jobs: readonly Job[], bytes: number, result: RunResult): void {
     const classCount = this.options.classCount;
-    const requestIds: string[] = new Array<string>(jobs.length);
-    const rowsPerRequest = new Uint32Array(jobs.length);
+    const { rowsPerRequest, problems, probabilities, labels } = result;
+    const requestIds: string[] = [];
+    const validRows: number[] = [];
     let row = 0;
     for (let index = 0; index < jobs.length; index++) {
       const job = jobs[index];
-      requestIds[index] = job.requestId;
-      rowsPerRequest[index] = job.rows;
+      const problem = problems[index];
+      if (problem) {
+        job.resolve({ ok: false, problem });
+        continue;
+      }
+      const rows = rowsPerRequest[index];
       job.resolve({
-        probabilities: probabilities.subarray(row * classCount, (row + job.rows) * classCount),
-        labels: labels.subarray(row, row + job.rows),
+        ok: true,
+        rows,
+        probabilities: probabilities.subarray(row * classCount, (row + rows) * classCount),
+        labels: labels.subarray(row, row + rows),
       });
-      row += job.rows;
+      requestIds.push(job.requestId);
+      validRows.push(rows);
+      row += rows;
     }
-    this.settle(rows);
+    this.settle(jobs.length, bytes);
     this.flush();
-    this.options.onBatch?.({ rows, features, probabilities, labels, requestIds, rowsPerRequest });
+    if (row > 0) this.options.onBatch?.({ rows: row, features: result.features, probabilities, labels, requestIds, rowsPerRequest: Uint32Array.from(validRows) });
   }
 
-  private settle(rows: number): void {
-    this.pendingRows -= rows;
-    if (this.pendingRows === 0 && this.idleWaiters.length > 0) {
+  private settle(requests: number, bytes: number): void {
+    this.pendingRequests -= requests;
+    this.pendingBytes -= bytes;
+    if (this.pendingRequests === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const waiter of waiters) waiter();

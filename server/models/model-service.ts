@@ -14,6 +14,7 @@ import type { ModelRegistry } from '../../core/registry/port';
 import { ModelNotReadyError, ModelRefusedError, ServiceClosingError } from '../errors';
 import type { CompletedBatch } from '../inference/micro-batcher';
 import { silentLogger, type ServerLogger } from '../logger';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../schemas';
 import { ServedModel, type InferenceSettings } from './served-model';
 
 export interface ModelServiceOptions {
@@ -30,30 +31,33 @@ export interface ModelServiceOptions {
    */
   readonly pollIntervalMs?: number;
   /**
-   * Inference worker threads per model. On 2 cores one worker is enough: the main thread needs the
-   * other core for HTTP, validation and features, and micro-batching keeps one worker's runs large.
-   * @default 1
+   * Prediction worker threads per model: each parses, validates and featurizes request bodies and
+   * runs ONNX Runtime, so the main thread only does HTTP. On 2 cores, 2 workers: the per-basket work
+   * (JSON, validation, features) then uses both cores while the main thread waits on sockets.
+   * @default 2
    */
   readonly inferenceWorkers?: number;
   /**
    * ONNX Runtime intra-op threads per session. 1 on purpose: the models are small (a linear layer or
    * shallow trees over ~70 features), so a run of a few hundred rows takes tens of microseconds and a
-   * thread pool costs more in hand-offs and spinning than it gains, and it would compete with the
-   * main thread for the 2 cores. Throughput comes from batching, not from threads inside one run.
+   * thread pool costs more in hand-offs and spinning than it gains; it would also compete with the
+   * workers and the main thread for the 2 cores. Throughput comes from batching and from the workers,
+   * not from threads inside one run.
    * @default 1
    */
   readonly intraOpThreads?: number;
   /** ONNX Runtime inter-op threads per session (sequential execution: only 1 is used). @default 1 */
   readonly interOpThreads?: number;
-  /** Rows merged into one ONNX Runtime run at most (one bigger request runs alone). @default 1024 */
-  readonly maxBatchRows?: number;
-  /**
-   * Baskets queued or running before requests are refused with 503 + Retry-After.
-   * @default 50_000
-   */
-  readonly maxQueuedBaskets?: number;
-  /** Runs in flight per worker (2: one computing, the next already delivered). @default 2 */
+  /** Body bytes merged into one worker batch at most (one bigger request travels alone). @default 1_048_576 */
+  readonly maxBatchBytes?: number;
+  /** Requests queued or running before new ones get 503 + Retry-After. @default 4096 */
+  readonly maxQueuedRequests?: number;
+  /** Body bytes queued or running before new requests get 503 + Retry-After. @default 134_217_728 (128 MiB) */
+  readonly maxQueuedBytes?: number;
+  /** Batches in flight per worker (2: one computing, the next already delivered). @default 2 */
   readonly maxInFlightBatchesPerWorker?: number;
+  /** Lines per basket and baskets per batch request. @default DEFAULT_REQUEST_LIMITS (200, 10_000) */
+  readonly requestLimits?: Partial<RequestLimits>;
   /** @default silentLogger */
   readonly logger?: ServerLogger;
   /** Monotonic milliseconds (deadlines, durations). @default performance.now */
@@ -105,12 +109,14 @@ export class ModelService {
     const reference = options.reference ?? 'production';
     const pollIntervalMs = options.pollIntervalMs ?? 30_000;
     const settings: InferenceSettings = {
-      workers: options.inferenceWorkers ?? 1,
+      workers: options.inferenceWorkers ?? 2,
       intraOpThreads: options.intraOpThreads ?? 1,
       interOpThreads: options.interOpThreads ?? 1,
-      maxBatchRows: options.maxBatchRows ?? 1024,
-      maxQueuedBaskets: options.maxQueuedBaskets ?? 50_000,
+      maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
+      maxQueuedRequests: options.maxQueuedRequests ?? 4096,
+      maxQueuedBytes: options.maxQueuedBytes ?? 128 * 1024 * 1024,
       maxInFlightBatchesPerWorker: options.maxInFlightBatchesPerWorker ?? 2,
+      limits: { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits },
     };
     const problems = new ProblemCollector('model service options');
     problems.check(typeof options.registry?.get === 'function', 'registry must be a ModelRegistry');
@@ -122,15 +128,18 @@ export class ModelService {
     }
     problems.check(referenceValid, `reference ${JSON.stringify(reference)} must be an alias, a version id (v-<12 hex>) or #<sequence>`);
     problems.check(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 0, `pollIntervalMs must be an integer ≥ 0, got ${pollIntervalMs}`);
-    const positive: [keyof InferenceSettings, number, number][] = [
-      ['workers', settings.workers, 64],
+    const bounded: [string, number, number][] = [
+      ['inferenceWorkers', settings.workers, 64],
       ['intraOpThreads', settings.intraOpThreads, 256],
       ['interOpThreads', settings.interOpThreads, 256],
-      ['maxBatchRows', settings.maxBatchRows, 1_000_000],
-      ['maxQueuedBaskets', settings.maxQueuedBaskets, 100_000_000],
+      ['maxBatchBytes', settings.maxBatchBytes, 1 << 30],
+      ['maxQueuedRequests', settings.maxQueuedRequests, 10_000_000],
+      ['maxQueuedBytes', settings.maxQueuedBytes, 2 ** 40],
       ['maxInFlightBatchesPerWorker', settings.maxInFlightBatchesPerWorker, 64],
+      ['requestLimits.maxLinesPerBasket', settings.limits.maxLinesPerBasket, 100_000],
+      ['requestLimits.maxBasketsPerBatch', settings.limits.maxBasketsPerBatch, 1_000_000],
     ];
-    for (const [name, value, maximum] of positive) {
+    for (const [name, value, maximum] of bounded) {
       problems.check(Number.isInteger(value) && value >= 1 && value <= maximum, `${name} must be an integer in 1…${maximum}, got ${value}`);
     }
     problems.throwIfAny();
@@ -140,6 +149,11 @@ export class ModelService {
     this.settings = settings;
     this.logger = options.logger ?? silentLogger;
     this.monotonicNow = options.monotonicNow ?? (() => performance.now());
+  }
+
+  /** The request limits the workers enforce (the OpenAPI document states them). */
+  get requestLimits(): RequestLimits {
+    return this.settings.limits;
   }
 
   /** The model serving now (undefined before the first load). */

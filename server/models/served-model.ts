@@ -1,27 +1,22 @@
 /**
- * One model version being served: its ONNX session in inference worker(s) behind a micro-batcher,
- * and the feature statistics it ships with. Loading checks everything before the model may serve:
- * the registry gives the bytes and the `feature-statistics.json` artifact, the ONNX metadata names
- * this deployment's feature spec (hash) and the classes LA/MM/UM, ONNX Runtime accepts the graph, and
- * a warm-up prediction gives sane probabilities. Any failure refuses the model (ModelRefusedError).
+ * One model version being served: prediction worker(s) holding its ONNX session and feature
+ * statistics, behind a micro-batcher. Loading checks everything before the model may serve: the
+ * registry gives the bytes and the `feature-statistics.json` artifact, the ONNX metadata names this
+ * deployment's feature spec (hash) and the classes LA/MM/UM, the statistics are well-formed, ONNX
+ * Runtime accepts the graph, and warm-up predictions give sane probabilities. Any failure refuses the
+ * model (ModelRefusedError).
  */
-import { basketBatchFromBaskets } from '../../core/features/basket-batch';
-import { BasketFeatures } from '../../core/features/compute';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
-import {
-  PRICE_LEVELS,
-  STATISTICS_LEVELS,
-  statisticsFromDocument,
-  type FeatureStatistics,
-  type FeatureStatisticsDocument,
-} from '../../core/features/statistics';
 import { assertFeatureSpec, readOnnxMetadata, type OnnxModelInfo } from '../../core/onnx/metadata';
 import type { ModelRegistry } from '../../core/registry/port';
 import { ARTIFACT_NAMES, type ModelVersion } from '../../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
 import { ModelRefusedError, type ModelLoadStage } from '../errors';
 import { InferenceWorker } from '../inference/inference-worker';
-import { MicroBatcher, type CompletedBatch, type JobResult } from '../inference/micro-batcher';
+import { MicroBatcher, type CompletedBatch, type RequestOutcome } from '../inference/micro-batcher';
+import type { BodyShape } from '../inference/protocol';
+import type { RequestLimits } from '../schemas';
+import { parseStatisticsArtifact } from './statistics-artifact';
 
 export const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
 
@@ -30,14 +25,16 @@ export interface InferenceSettings {
   readonly workers: number;
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
-  readonly maxBatchRows: number;
-  readonly maxQueuedBaskets: number;
+  readonly maxBatchBytes: number;
+  readonly maxQueuedRequests: number;
+  readonly maxQueuedBytes: number;
   readonly maxInFlightBatchesPerWorker: number;
+  readonly limits: RequestLimits;
 }
 
 export interface ServedModelHooks {
   readonly monotonicNow: () => number;
-  /** Every completed run of this model. */
+  /** Every completed batch of this model. */
   readonly onBatch?: (model: ServedModel, batch: CompletedBatch) => void;
   /** A worker failed after loading (the model can no longer serve reliably). */
   readonly onWorkerFailure?: (model: ServedModel, error: Error) => void;
@@ -61,13 +58,12 @@ export const WARM_UP_BASKET: Basket = {
   ],
 };
 
-/** Rows the warm-up runs (a small and a full-size batch, so both paths are allocated before traffic). */
-const WARM_UP_ROWS = [1, 64] as const;
+const encoder = new TextEncoder();
 
 export class ServedModel {
   /**
    * Fetches, checks, loads and warms a model version.
-   * @throws ModelRefusedError (the stage tells where it failed)
+   * @throws ModelRefusedError (its `stage` tells where it failed)
    */
   static async load(registry: ModelRegistry, reference: string, settings: InferenceSettings, hooks: ServedModelHooks): Promise<ServedModel> {
     const refuse = (stage: ModelLoadStage, error: unknown, id = reference): ModelRefusedError =>
@@ -87,7 +83,6 @@ export class ServedModel {
     }
 
     let info: OnnxModelInfo;
-    let statistics: FeatureStatistics;
     try {
       info = readOnnxMetadata(bytes);
       assertFeatureSpec(info, FEATURE_SPEC);
@@ -97,7 +92,7 @@ export class ServedModel {
       if (info.classLabels.length !== CLASS_COUNT || info.classLabels.some((label, index) => label !== PRICE_SENSITIVITY_CLASSES[index])) {
         throw new Error(`the model's classes are ${JSON.stringify(info.classLabels)}, expected ${JSON.stringify(PRICE_SENSITIVITY_CLASSES)}`);
       }
-      statistics = parseStatisticsArtifact(statisticsBytes);
+      parseStatisticsArtifact(statisticsBytes);
     } catch (error) {
       throw refuse('check', error, version.id);
     }
@@ -108,23 +103,26 @@ export class ServedModel {
       if (model) hooks.onWorkerFailure?.(model, error);
     };
     try {
-      for (let index = 0; index < settings.workers; index++) {
-        workers.push(
-          await InferenceWorker.start({
+      const started = await Promise.allSettled(
+        Array.from({ length: settings.workers }, () =>
+          InferenceWorker.start({
             model: bytes,
-            featureCount: FEATURE_COUNT,
-            classCount: CLASS_COUNT,
+            statistics: statisticsBytes,
+            limits: settings.limits,
             session: { intraOpThreads: settings.intraOpThreads, interOpThreads: settings.interOpThreads },
             onFailure,
           }),
-        );
-      }
+        ),
+      );
+      for (const outcome of started) if (outcome.status === 'fulfilled') workers.push(outcome.value);
+      const failed = started.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     } catch (error) {
       await Promise.all(workers.map((worker) => worker.terminate()));
       throw refuse('load', error, version.id);
     }
 
-    model = new ServedModel(version, info, new BasketFeatures(statistics), workers, settings, hooks);
+    model = new ServedModel(version, info, workers, settings, hooks);
     try {
       await model.warmUp();
     } catch (error) {
@@ -142,17 +140,16 @@ export class ServedModel {
   private constructor(
     readonly version: ModelVersion,
     readonly info: OnnxModelInfo,
-    private readonly features: BasketFeatures,
     private readonly workers: readonly InferenceWorker[],
     settings: InferenceSettings,
     private readonly hooks: ServedModelHooks,
   ) {
     this.batcher = new MicroBatcher({
       workers,
-      featureCount: FEATURE_COUNT,
       classCount: CLASS_COUNT,
-      maxBatchRows: settings.maxBatchRows,
-      maxQueuedRows: settings.maxQueuedBaskets,
+      maxBatchBytes: settings.maxBatchBytes,
+      maxQueuedRequests: settings.maxQueuedRequests,
+      maxQueuedBytes: settings.maxQueuedBytes,
       maxInFlightPerWorker: settings.maxInFlightBatchesPerWorker,
       monotonicNow: hooks.monotonicNow,
       onBatch: (batch) => {
@@ -170,26 +167,28 @@ export class ServedModel {
     return !this.closed && this.workers.every((worker) => !worker.failed);
   }
 
-  /** Baskets waiting or running. */
-  get queuedBaskets(): number {
-    return this.batcher.queuedRows;
+  /** Requests waiting or running. */
+  get queuedRequests(): number {
+    return this.batcher.queuedRequests;
   }
 
-  hasRoomFor(baskets: number): boolean {
-    return this.batcher.hasRoomFor(baskets);
+  /** Body bytes waiting or running. */
+  get queuedBytes(): number {
+    return this.batcher.queuedBytes;
+  }
+
+  hasRoomFor(bytes: number): boolean {
+    return this.batcher.hasRoomFor(bytes);
   }
 
   /**
-   * Features of `baskets` (computed here, on the calling thread, by the same function batch training
-   * uses) queued for one inference run.
+   * Queues a request body (UTF-8 JSON: one basket, or `{baskets}`; its buffer is the model's from
+   * now on). A worker validates it, computes the features (BasketFeatures.compute, as in training)
+   * and predicts, batched with the requests around it.
    * @throws InferenceQueueFullError synchronously when the queue has no room
    */
-  predict(baskets: readonly Basket[], requestId: string, timeoutMs: number): Promise<JobResult> {
-    const rows = baskets.length;
-    const batch = basketBatchFromBaskets(baskets);
-    const values = new Float32Array(rows * FEATURE_COUNT);
-    for (let index = 0; index < rows; index++) this.features.compute(batch, index, values, index * FEATURE_COUNT);
-    return this.batcher.submit(values, rows, requestId, timeoutMs);
+  predict(shape: BodyShape, body: Uint8Array, requestId: string, timeoutMs: number): Promise<RequestOutcome> {
+    return this.batcher.submit(shape, body, requestId, timeoutMs);
   }
 
   /** Waits for queued and running predictions, then stops the workers. */
@@ -200,14 +199,20 @@ export class ServedModel {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
+  /** A small and a large batch through every worker, checked for sane probabilities. */
   private async warmUp(): Promise<void> {
-    for (const rows of WARM_UP_ROWS) {
-      const baskets = Array.from({ length: rows }, () => WARM_UP_BASKET);
-      const result = await this.predict(baskets, 'warm-up', 30_000);
-      for (let row = 0; row < rows; row++) {
+    const small = encoder.encode(JSON.stringify(WARM_UP_BASKET));
+    const large = JSON.stringify({ baskets: Array.from({ length: 64 }, () => WARM_UP_BASKET) });
+    const checks: Promise<RequestOutcome>[] = [];
+    for (let index = 0; index < this.workers.length; index++) {
+      checks.push(this.predict('basket', small.slice(), 'warm-up', 30_000), this.predict('batch', encoder.encode(large), 'warm-up', 30_000));
+    }
+    for (const outcome of await Promise.all(checks)) {
+      if (!outcome.ok) throw new Error(`the warm-up basket was refused: ${outcome.problem.detail}`);
+      for (let row = 0; row < outcome.rows; row++) {
         let sum = 0;
         for (let k = 0; k < CLASS_COUNT; k++) {
-          const probability = result.probabilities[row * CLASS_COUNT + k];
+          const probability = outcome.probabilities[row * CLASS_COUNT + k];
           if (!Number.isFinite(probability) || probability < 0 || probability > 1) throw new Error(`warm-up probability ${probability} is not in [0, 1]`);
           sum += probability;
         }
@@ -216,35 +221,4 @@ export class ServedModel {
     }
     this.warm = true;
   }
-}
-
-/**
- * The `feature-statistics.json` artifact, checked for the shape the feature function reads.
- * @throws Error describing every problem
- */
-export function parseStatisticsArtifact(bytes: Uint8Array): FeatureStatistics {
-  let document: FeatureStatisticsDocument;
-  try {
-    document = JSON.parse(Buffer.from(bytes).toString('utf8')) as FeatureStatisticsDocument;
-  } catch (error) {
-    throw new Error(`${ARTIFACT_NAMES.featureStatistics} is not JSON: ${(error as Error).message}`);
-  }
-  const problems: string[] = [];
-  const isNumbers = (value: unknown, multipleOf = 1): boolean =>
-    Array.isArray(value) && value.length % multipleOf === 0 && value.every((item) => typeof item === 'number' && Number.isFinite(item));
-  if (typeof document !== 'object' || document === null) problems.push('it is not an object');
-  else {
-    if (document.formatVersion !== 1) problems.push(`formatVersion is ${JSON.stringify(document.formatVersion)}, expected 1`);
-    if (!isNumbers(document.prior) || document.prior.length !== CLASS_COUNT) problems.push(`prior must be ${CLASS_COUNT} numbers`);
-    if (typeof document.smoothing !== 'number' || !(document.smoothing >= 0)) problems.push('smoothing must be a number ≥ 0');
-    for (const level of STATISTICS_LEVELS) {
-      if (!isNumbers(document.classCounts?.[level], CLASS_COUNT)) problems.push(`classCounts.${level} must be numbers, ${CLASS_COUNT} per code`);
-    }
-    for (const level of PRICE_LEVELS) {
-      if (!isNumbers(document.priceSums?.[level])) problems.push(`priceSums.${level} must be numbers`);
-      if (!isNumbers(document.priceCounts?.[level])) problems.push(`priceCounts.${level} must be numbers`);
-    }
-  }
-  if (problems.length > 0) throw new Error(`${ARTIFACT_NAMES.featureStatistics} is malformed: ${problems.join('; ')}`);
-  return statisticsFromDocument(document);
 }
