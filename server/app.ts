@@ -274,6 +274,7 @@ export function createApp(deps: AppDependencies) {
   const predictRoute = createRoute({
     method: 'post',
     path: '/v1/predict',
+    operationId: 'predictBasket',
     summary: 'Price sensitivity of one basket',
     description: `The basket's class (LA, MM, UM) and class probabilities. At most ${requestLimits.maxLinesPerBasket} lines; body at most ${limits.maxSingleBodyBytes} bytes.`,
     tags: ['predictions'],
@@ -301,6 +302,7 @@ export function createApp(deps: AppDependencies) {
   const batchRoute = createRoute({
     method: 'post',
     path: '/v1/predict/batch',
+    operationId: 'predictBaskets',
     summary: 'Price sensitivity of many baskets',
     description: `Predictions in request order. At most ${requestLimits.maxBasketsPerBatch} baskets of at most ${requestLimits.maxLinesPerBasket} lines; body at most ${limits.maxBatchBodyBytes} bytes.`,
     tags: ['predictions'],
@@ -318,6 +320,7 @@ export function createApp(deps: AppDependencies) {
   const reloadRoute = createRoute({
     method: 'post',
     path: '/admin/reload',
+    operationId: 'reloadModel',
     summary: 'Reload the pinned model now',
     description:
       'Resolves the pinned reference again; a new version is loaded, checked (feature-spec hash, warm-up prediction) beside the serving one and swapped in atomically. A refused model leaves the serving one in place.',
@@ -335,16 +338,20 @@ export function createApp(deps: AppDependencies) {
   const healthRoute = createRoute({
     method: 'get',
     path: '/healthz',
+    operationId: 'getHealth',
     summary: 'Liveness: the process answers',
     tags: ['operations'],
+    security: [],
     responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
   });
 
   const readinessRoute = createRoute({
     method: 'get',
     path: '/readyz',
+    operationId: 'getReadiness',
     summary: 'Readiness: a model is loaded and warmed',
     tags: ['operations'],
+    security: [],
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
       503: PROBLEMS[503],
@@ -354,16 +361,20 @@ export function createApp(deps: AppDependencies) {
   const metricsRoute = createRoute({
     method: 'get',
     path: '/metrics',
+    operationId: 'getMetrics',
     summary: 'Prometheus metrics',
     tags: ['operations'],
+    security: [],
     responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
   });
 
   const openApiRoute = createRoute({
     method: 'get',
     path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
     summary: 'This OpenAPI 3.1 document',
     tags: ['operations'],
+    security: [],
     responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.looseObject({}) } } } },
   });
 
@@ -429,7 +440,6 @@ export function createApp(deps: AppDependencies) {
         version: '1.0.0',
         description:
           'Price sensitivity (LA, MM, UM) of shopping baskets in the LGSR format. Errors are RFC 9457 problem documents (application/problem+json) whose `type` is `urn:retail-mlops:problem:<kind>`.',
-        license: { name: 'UNLICENSED' },
       },
       servers: [{ url: '/' }],
       tags: [

@@ -51,6 +51,12 @@ export interface StartServerOptions {
   readonly requestLimits?: Partial<RequestLimits>;
   /** Body sizes, request timeout, Retry-After. */
   readonly limits?: AppLimits;
+  /**
+   * On shutdown, how long to keep accepting before closing the listener: readiness already answers
+   * 503 and every response carries `Connection: close`, so load balancers and keep-alive clients move
+   * away first (use it when no preStop hook delays SIGTERM). @default 0
+   */
+  readonly drainDelayMs?: number;
   /** How long shutdown waits for in-flight requests before cutting connections. @default 25_000 */
   readonly shutdownTimeoutMs?: number;
   /** Close gracefully on SIGTERM and SIGINT (a second signal cuts connections at once). @default false */
@@ -82,6 +88,7 @@ interface ResolvedSettings {
   readonly host: string;
   readonly apiKeys: readonly string[];
   readonly predictionLogDirectory: string | undefined;
+  readonly drainDelayMs: number;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -130,6 +137,8 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   }
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 25_000;
   problems.check(Number.isInteger(shutdownTimeoutMs) && shutdownTimeoutMs >= 0, `shutdownTimeoutMs must be an integer ≥ 0, got ${shutdownTimeoutMs}`);
+  const drainDelayMs = options.drainDelayMs ?? 0;
+  problems.check(Number.isInteger(drainDelayMs) && drainDelayMs >= 0, `drainDelayMs must be an integer ≥ 0, got ${drainDelayMs}`);
   problems.throwIfAny();
   return {
     registry: registry!,
@@ -138,6 +147,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     host,
     apiKeys: apiKeys!,
     predictionLogDirectory: options.predictionLogDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_LOG || undefined),
+    drainDelayMs,
     shutdownTimeoutMs,
   };
 }
@@ -199,7 +209,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       draining = true;
       for (const remove of removeSignalHandlers) remove();
       const started = performance.now();
-      logger.log('info', 'server.draining', { url });
+      logger.log('info', 'server.draining', { url, drainDelayMs: settings.drainDelayMs });
+      if (settings.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, settings.drainDelayMs));
       await closeServer(server, settings.shutdownTimeoutMs);
       await models.close();
       await predictionLog.close();
@@ -244,7 +255,10 @@ function listen(app: AppType, port: number, hostname: string): Promise<Server> {
   });
 }
 
-/** Stops accepting, lets in-flight requests finish (idle keep-alive connections close), then cuts what is left. */
+/**
+ * Stops accepting, closes idle keep-alive connections, lets in-flight requests finish (their
+ * responses carry `Connection: close`), then cuts whatever is left after the timeout.
+ */
 function closeServer(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
