@@ -1,7 +1,7 @@
 import type { DuckDBDataChunk } from '@duckdb/node-api';
-import { allocateBasketBatch, VOCABULARIES, type BasketBatch } from '../features/basket-batch';
 import { DuckDbSession, sqlString } from './duckdb';
 import type { Lake } from './lake';
+import { allocateBasketBatch, VOCABULARIES, type BasketBatch } from '../features/basket-batch';
 
 /** Baskets read from gold, with their ids (BASKET_ID fits a double: 15 digits). */
 export interface GoldBaskets {
@@ -24,7 +24,7 @@ export async function readGoldBaskets(lake: Lake, weeks?: readonly number[], ses
     const basketCount = Number(counts[0].baskets);
     const batch = allocateBasketBatch(basketCount, Number(counts[0].lines));
     const basketIds = new Float64Array(basketCount);
-    const labelIndex = `coalesce(list_position(['LA', 'MM', 'UM'], BASKET_PRICE_SENSITIVITY), 0) - 1`;
+    const labelIndex = 'coalesce(list_position([\'LA\', \'MM\', \'UM\'], BASKET_PRICE_SENSITIVITY), 0) - 1';
     const result = await own.connection.stream(`SELECT
         BASKET_ID::DOUBLE, SHOP_WEEK::INTEGER, coalesce(STORE_CODE[6:]::INTEGER, -1),
         ${position(VOCABULARIES.storeFormat, 'STORE_FORMAT')}, ${position(VOCABULARIES.storeRegion, 'STORE_REGION')},

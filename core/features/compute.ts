@@ -34,7 +34,9 @@ export class BasketFeatures {
     this.product10Price = meanPrices(statistics.priceSums.product10, statistics.priceCounts.product10);
     const stores = statistics.classCounts.store.length / 3;
     this.storeShares = new Float64Array(stores * 3);
-    for (let store = 0; store < stores; store++) smoothInto(statistics.classCounts.store, store, this.prior, 0, this.smoothing, this.storeShares, store * 3);
+    for (let store = 0; store < stores; store++) {
+      smoothInto(statistics.classCounts.store, store, this.prior, 0, this.smoothing, this.storeShares, store * 3);
+    }
   }
 
   /** Writes basket `basket`'s features into `out[offset … offset + FEATURE_COUNT - 1]`. */
@@ -147,7 +149,8 @@ export class BasketFeatures {
       const classPrice = code10 >= 0 && code10 < this.product10Price.length ? this.product10Price[code10] : 0;
       if (quantity > 0 && classPrice > 0) {
         const unitPrice = lineSpend / quantity;
-        const productPrice = product >= 0 && product < this.productPrice.length && this.productPrice[product] > 0 ? this.productPrice[product] : unitPrice;
+        const knownPrice = product >= 0 && product < this.productPrice.length && this.productPrice[product] > 0;
+        const productPrice = knownPrice ? this.productPrice[product] : unitPrice;
         const index = Math.log(Math.max(productPrice, 1e-3) / classPrice);
         priceIndexSum += index;
         priceIndexWeighted += index * lineSpend;
@@ -222,7 +225,15 @@ export class BasketFeatures {
  * Class shares of `code` at one level, smoothed towards its parent's shares:
  * (count_k + m · parent_k) / (n + m). Returns whether the code was seen in training.
  */
-function smoothInto(counts: Float64Array, code: number, parent: ArrayLike<number>, parentOffset: number, smoothing: number, out: Float64Array, outOffset: number): boolean {
+function smoothInto(
+  counts: Float64Array,
+  code: number,
+  parent: ArrayLike<number>,
+  parentOffset: number,
+  smoothing: number,
+  out: Float64Array,
+  outOffset: number,
+): boolean {
   const base = code * 3;
   if (code < 0 || base + 2 >= counts.length) {
     out[outOffset] = parent[parentOffset];
@@ -260,6 +271,8 @@ export function featureMatrix(features: BasketFeatures, batch: BasketBatch, rows
 /** The context-only columns of a full feature matrix (for the baseline model). */
 export function contextColumns(values: Float32Array, rows: number): Float32Array {
   const context = new Float32Array(rows * CONTEXT_FEATURE_COUNT);
-  for (let row = 0; row < rows; row++) context.set(values.subarray(row * FEATURE_COUNT, row * FEATURE_COUNT + CONTEXT_FEATURE_COUNT), row * CONTEXT_FEATURE_COUNT);
+  for (let row = 0; row < rows; row++) {
+    context.set(values.subarray(row * FEATURE_COUNT, row * FEATURE_COUNT + CONTEXT_FEATURE_COUNT), row * CONTEXT_FEATURE_COUNT);
+  }
   return context;
 }

@@ -65,7 +65,9 @@ export function fitFeatureStatistics(batch: BasketBatch, rows: ArrayLike<number>
       sizes.product40 = Math.max(sizes.product40, batch.product40[line] + 1);
     }
   }
-  const classCounts = Object.fromEntries(STATISTICS_LEVELS.map((level) => [level, new Float64Array(sizes[level] * 3)])) as Record<StatisticsLevel, Float64Array>;
+  const classCounts = Object.fromEntries(
+    STATISTICS_LEVELS.map((level) => [level, new Float64Array(sizes[level] * 3)]),
+  ) as Record<StatisticsLevel, Float64Array>;
   const priceSums = Object.fromEntries(PRICE_LEVELS.map((level) => [level, new Float64Array(sizes[level])])) as Record<PriceLevel, Float64Array>;
   const priceCounts = Object.fromEntries(PRICE_LEVELS.map((level) => [level, new Float64Array(sizes[level])])) as Record<PriceLevel, Float64Array>;
   const prior = [0, 0, 0];
@@ -121,7 +123,12 @@ export interface FeatureStatisticsDocument {
 export function statisticsToDocument(statistics: FeatureStatistics): FeatureStatisticsDocument {
   const plain = <K extends string>(record: Readonly<Record<K, Float64Array>>): Record<K, number[]> =>
     Object.fromEntries(Object.entries(record).map(([key, values]) => [key, Array.from(values as Float64Array)])) as Record<K, number[]>;
-  return { ...statistics, classCounts: plain(statistics.classCounts), priceSums: plain(statistics.priceSums), priceCounts: plain(statistics.priceCounts) };
+  return {
+    ...statistics,
+    classCounts: plain(statistics.classCounts),
+    priceSums: plain(statistics.priceSums),
+    priceCounts: plain(statistics.priceCounts),
+  };
 }
 
 export function statisticsFromDocument(document: FeatureStatisticsDocument): FeatureStatistics {
