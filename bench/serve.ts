@@ -97,7 +97,15 @@ interface PhaseResult {
   readonly total: number;
 }
 
-async function runPhase(name: string, url: string, requestPath: string, bodies: readonly string[], basketsPerRequest: number, settings: BenchSettings, during?: () => Promise<void>): Promise<PhaseResult> {
+async function runPhase(
+  name: string,
+  url: string,
+  requestPath: string,
+  bodies: readonly string[],
+  basketsPerRequest: number,
+  settings: BenchSettings,
+  during?: () => Promise<void>,
+): Promise<PhaseResult> {
   const instance = autocannon({
     url,
     connections: settings.connections,
@@ -106,7 +114,7 @@ async function runPhase(name: string, url: string, requestPath: string, bodies: 
     requests: bodies.map((body) => ({
       method: 'POST' as const,
       path: requestPath,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      headers: { 'content-type': 'application/json', 'authorization': `Bearer ${API_KEY}` },
       body,
     })),
   });
@@ -136,8 +144,9 @@ async function bench(): Promise<void> {
   const results: PhaseResult[] = [];
   try {
     const singleBodies = fixture.baskets.slice(0, 500).map((basket) => JSON.stringify(basket));
+    const basketAt = (position: number) => fixture.baskets[position % fixture.baskets.length];
     const batchBodies = Array.from({ length: 20 }, (_, index) =>
-      JSON.stringify({ baskets: Array.from({ length: settings.batchSize }, (__, offset) => fixture.baskets[(index * settings.batchSize + offset) % fixture.baskets.length]) }),
+      JSON.stringify({ baskets: Array.from({ length: settings.batchSize }, (__, offset) => basketAt(index * settings.batchSize + offset)) }),
     );
     process.stderr.write(`server ${server.url}; ${settings.connections} connections, ${settings.durationSeconds} s per phase${settings.predictionLog ? ', prediction log on' : ''}\n`);
 

@@ -7,6 +7,7 @@
  * (bearer API key), GET /healthz, /readyz, /metrics, /openapi.json (open). Every error is an RFC 9457
  * problem document, rendered by the one `onError` below.
  */
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -14,10 +15,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId as requestIdMiddleware } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { timeout } from 'hono/timeout';
-import type { IntervalHistogram } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
-import { ProblemCollector, RetailMlopsError } from '../core/errors';
-import { PRICE_SENSITIVITY_CLASSES } from '../core/schema/lgsr';
 import { bearerToken, type ApiKeyAuthenticator } from './auth';
 import {
   InferenceQueueFullError,
@@ -26,9 +24,9 @@ import {
   ModelRefusedError,
   ServiceClosingError,
 } from './errors';
+import type { BodyShape } from './inference/protocol';
 import { silentLogger, type ServerLogger } from './logger';
 import { createServerMetrics } from './metrics';
-import type { BodyShape } from './inference/protocol';
 import type { ModelService } from './models/model-service';
 import type { ServedModel } from './models/served-model';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
@@ -45,6 +43,8 @@ import {
   type BasketRequest,
   type BatchRequest,
 } from './schemas';
+import { ProblemCollector, RetailMlopsError } from '../core/errors';
+import { PRICE_SENSITIVITY_CLASSES } from '../core/schema/lgsr';
 
 /** Wall-clock and monotonic time. */
 export interface Clock {

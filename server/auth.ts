@@ -11,10 +11,10 @@ import { InvalidOptionsError } from '../core/errors';
 export const MIN_API_KEY_LENGTH = 16;
 
 export interface ApiKeyAuthenticator {
-  /** Whether `token` is one of the keys. */
-  verify(token: string): boolean;
   /** How many keys are configured. */
   readonly keyCount: number;
+  /** Whether `token` is one of the keys. */
+  verify(token: string): boolean;
 }
 
 /**

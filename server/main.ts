@@ -7,22 +7,22 @@
  * Environment: PORT, RETAIL_MLOPS_API_KEYS (comma-separated) or RETAIL_MLOPS_API_KEYS_FILE,
  * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL (default `production`), RETAIL_MLOPS_PREDICTION_LOG.
  */
-import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
-import { ProblemCollector } from '../core/errors';
-import { parseReference } from '../core/registry/identity';
-import type { ModelRegistry } from '../core/registry/port';
 import { createApp, type AppLimits, type AppType } from './app';
 import { apiKeysFromEnvironment, createApiKeyAuthenticator } from './auth';
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { openRegistry } from './open-registry';
+import { ProblemCollector } from '../core/errors';
 import { openFilePredictionLog } from './prediction-log/file-log';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
 import type { RequestLimits } from './schemas';
+import { parseReference } from '../core/registry/identity';
+import type { ModelRegistry } from '../core/registry/port';
 
 export interface StartServerOptions {
   /** A registry URI (see openRegistry) or an opened registry. @default $RETAIL_MLOPS_REGISTRY (required) */

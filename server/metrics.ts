@@ -5,9 +5,9 @@
  */
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { PRICE_SENSITIVITY_CLASSES } from '../core/schema/lgsr';
-import type { PredictionLogSink } from './prediction-log/sink';
 import type { ModelService } from './models/model-service';
+import type { PredictionLogSink } from './prediction-log/sink';
+import { PRICE_SENSITIVITY_CLASSES } from '../core/schema/lgsr';
 
 export interface ServerMetrics {
   readonly requestDuration: Histogram<'route' | 'method' | 'status'>;
@@ -63,7 +63,8 @@ export function createServerMetrics(registry: Registry, sources: ServerMetricsSo
       this.reset();
       const model = models.current;
       if (model) {
-        this.set({ version: model.id, feature_spec_version: model.info.featureSpecVersion, algorithm: model.info.algorithm, reference: models.reference }, 1);
+        const { featureSpecVersion, algorithm } = model.info;
+        this.set({ version: model.id, feature_spec_version: featureSpecVersion, algorithm, reference: models.reference }, 1);
       }
     },
   });

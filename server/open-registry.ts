@@ -11,10 +11,10 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UnsupportedRegistryError } from './errors';
 import { RetailMlopsError } from '../core/errors';
 import type { ModelRegistry } from '../core/registry/port';
 import { createLocalRegistry } from '../providers/local/registry';
-import { UnsupportedRegistryError } from './errors';
 
 interface RegistryResolver {
   /** How the URI looks, for error messages. */

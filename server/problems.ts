@@ -10,7 +10,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 /** The kinds of problem, with their status and title (the title never changes for a kind). */
 export const PROBLEM_KINDS = {
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
-  unauthorized: { status: 401, title: 'A valid API key is required (Authorization: Bearer <key>)' },
+  'unauthorized': { status: 401, title: 'A valid API key is required (Authorization: Bearer <key>)' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
@@ -18,10 +18,10 @@ export const PROBLEM_KINDS = {
   'invalid-request': { status: 422, title: 'The request body does not match the schema' },
   'limit-exceeded': { status: 422, title: 'The request exceeds a size limit (lines per basket or baskets per batch)' },
   'model-refused': { status: 422, title: 'The model was refused; the previous model keeps serving' },
-  internal: { status: 500, title: 'Internal server error' },
+  'internal': { status: 500, title: 'Internal server error' },
   'registry-unavailable': { status: 502, title: 'The model registry could not provide the model' },
   'model-not-ready': { status: 503, title: 'No model is loaded yet' },
-  overloaded: { status: 503, title: 'The server is at capacity; retry later' },
+  'overloaded': { status: 503, title: 'The server is at capacity; retry later' },
   'request-timeout': { status: 503, title: 'The request did not complete in time; retry later' },
   'shutting-down': { status: 503, title: 'The server is shutting down' },
 } as const satisfies Record<string, { readonly status: ContentfulStatusCode; readonly title: string }>;
@@ -72,7 +72,11 @@ export class ProblemException extends HTTPException {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** The problem document and headers of a kind. */
-export function problemResponse(kind: ProblemKind, options: ProblemOptions, request: { readonly requestId?: string; readonly path: string }): Response {
+export function problemResponse(
+  kind: ProblemKind,
+  options: ProblemOptions,
+  request: { readonly requestId?: string; readonly path: string },
+): Response {
   const { status, title } = PROBLEM_KINDS[kind];
   const document: ProblemDocument = {
     type: problemType(kind),

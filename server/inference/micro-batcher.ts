@@ -14,11 +14,11 @@ import type { BodyProblem, BodyShape, RunResult } from './protocol';
 
 /** What runs a batch: an InferenceWorker (or a stand-in in tests). */
 export interface InferenceRunner {
-  /** Predicts for request bodies (their buffers may be transferred). */
-  run(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): Promise<RunResult>;
   /** Batches sent and not answered yet. */
   readonly inFlight: number;
   readonly failed: boolean;
+  /** Predicts for request bodies (their buffers may be transferred). */
+  run(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): Promise<RunResult>;
 }
 
 /** One request's answer: its predictions (views into the batch's buffers), or why its body was refused. */
@@ -198,7 +198,10 @@ export class MicroBatcher {
     }
     this.settle(jobs.length, bytes);
     this.flush();
-    if (row > 0) this.options.onBatch?.({ rows: row, features: result.features, probabilities, labels, requestIds, rowsPerRequest: Uint32Array.from(validRows) });
+    if (row > 0) {
+      const rowsPerValidRequest = Uint32Array.from(validRows);
+      this.options.onBatch?.({ rows: row, features: result.features, probabilities, labels, requestIds, rowsPerRequest: rowsPerValidRequest });
+    }
   }
 
   private settle(requests: number, bytes: number): void {

@@ -7,11 +7,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import type { RunRequest, RunResult, WorkerRequest, WorkerResponse } from './protocol';
+import { RequestFeaturizer } from './request-features';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import { parseStatisticsArtifact } from '../models/statistics-artifact';
-import type { RunRequest, RunResult, WorkerRequest, WorkerResponse } from './protocol';
-import { RequestFeaturizer } from './request-features';
 
 const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
 
@@ -51,7 +51,8 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
       }
     }
     const result: RunResult = { type: 'result', id: message.id, rowsPerRequest, problems, features, probabilities, labels };
-    send(result, [features.buffer as ArrayBuffer, probabilities.buffer as ArrayBuffer, labels.buffer as ArrayBuffer, rowsPerRequest.buffer as ArrayBuffer]);
+    const transfer = [features.buffer, probabilities.buffer, labels.buffer, rowsPerRequest.buffer] as ArrayBuffer[];
+    send(result, transfer);
   };
 
   port.on('message', (message: WorkerRequest) => {

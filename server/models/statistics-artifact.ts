@@ -27,8 +27,7 @@ export function parseStatisticsArtifact(bytes: Uint8Array): FeatureStatistics {
   const problems: string[] = [];
   const isNumbers = (value: unknown, multipleOf = 1): boolean =>
     Array.isArray(value) && value.length % multipleOf === 0 && value.every((item) => typeof item === 'number' && Number.isFinite(item));
-  if (typeof document !== 'object' || document === null) problems.push('it is not an object');
-  else {
+  if (typeof document !== 'object' || document === null) {problems.push('it is not an object');} else {
     if (document.formatVersion !== 1) problems.push(`formatVersion is ${JSON.stringify(document.formatVersion)}, expected 1`);
     if (!isNumbers(document.prior) || document.prior.length !== classCount) problems.push(`prior must be ${classCount} numbers`);
     if (typeof document.smoothing !== 'number' || !(document.smoothing >= 0)) problems.push('smoothing must be a number ≥ 0');

@@ -84,7 +84,9 @@ export function* predictionLogRecords(batch: PredictionLogBatch): Generator<Pred
 }
 
 /** Keeps records in memory (tests, or no log wanted: `capacity: 0`). */
-export function createMemoryPredictionLog(options: { readonly capacity?: number } = {}): PredictionLogSink & { readonly records: PredictionLogRecord[] } {
+export function createMemoryPredictionLog(
+  options: { readonly capacity?: number } = {},
+): PredictionLogSink & { readonly records: PredictionLogRecord[] } {
   const capacity = options.capacity ?? 1_000_000;
   const records: PredictionLogRecord[] = [];
   let dropped = 0;

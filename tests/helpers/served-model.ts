@@ -11,8 +11,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ingest } from '../../core/data/ingest';
+import { REPO_ROOT, SAMPLE_FILES } from './paths';
 import { readGoldBaskets } from '../../core/data/gold-reader';
+import { ingest } from '../../core/data/ingest';
 import { Lake } from '../../core/data/lake';
 import { computeMetrics } from '../../core/evaluation/metrics';
 import { VOCABULARIES, type BasketBatch } from '../../core/features/basket-batch';
@@ -23,12 +24,11 @@ import { exportOnnx } from '../../core/onnx/export';
 import type { OnnxModelMetadata } from '../../core/onnx/metadata';
 import type { ModelRegistry } from '../../core/registry/port';
 import { ARTIFACT_NAMES, type ModelLineage } from '../../core/registry/types';
+import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
 import { trainLogisticRegression } from '../../core/training/logistic-regression';
 import type { LinearModelIR } from '../../core/training/model';
 import { predictProbabilities } from '../../core/training/predict';
-import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
 import { createLocalRegistry } from '../../providers/local/registry';
-import { REPO_ROOT, SAMPLE_FILES } from './paths';
 
 /** What the cache holds besides the registry. */
 interface CachedFixture {
@@ -173,7 +173,8 @@ function deserializeModel(model: SerializedLinearModel): LinearModelIR {
 }
 
 function serializeModel(model: LinearModelIR): SerializedLinearModel {
-  return { classes: model.classes, featureCount: model.featureCount, coefficients: Array.from(model.coefficients), intercepts: Array.from(model.intercepts) };
+  const { classes, featureCount } = model;
+  return { classes, featureCount, coefficients: Array.from(model.coefficients), intercepts: Array.from(model.intercepts) };
 }
 
 /** The cache key: every core source (features, training, export, ingest) and the sample files' sizes and times. */
@@ -229,7 +230,7 @@ async function buildFixture(directory: string): Promise<void> {
   for (let basket = 0; basket < batch.size; basket++) {
     if (training.has(batch.week[basket])) {
       if (batch.label[basket] >= 0) trainRows.push(basket);
-    } else evaluationRows.push(basket);
+    } else {evaluationRows.push(basket);}
   }
   const { statistics, values } = outOfFoldFeatures(batch, trainRows);
   const labels = Int32Array.from(trainRows, (row) => batch.label[row]);

@@ -3,9 +3,9 @@
  * type per kind, no stack traces), and the server keeps serving: a valid request succeeds after each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY, AUTHORIZED, createTestApp, expectProblem, JSON_HEADERS, type TestApp } from './harness';
 import type { Basket, BasketLine } from '../../core/schema/lgsr';
 import type { ProblemKind } from '../../server/problems';
-import { API_KEY, AUTHORIZED, createTestApp, expectProblem, JSON_HEADERS, type TestApp } from './harness';
 
 describe('bad input', () => {
   let test: TestApp;
@@ -23,7 +23,10 @@ describe('bad input', () => {
   }
 
   const withContext = (changes: Record<string, unknown>): unknown => ({ ...basket, context: { ...basket.context, ...changes } });
-  const withLine = (changes: Partial<Record<keyof BasketLine, unknown>>): unknown => ({ ...basket, lines: [{ ...basket.lines[0], ...changes }, ...basket.lines.slice(1)] });
+  const withLine = (changes: Partial<Record<keyof BasketLine, unknown>>): unknown => ({
+    ...basket,
+    lines: [{ ...basket.lines[0], ...changes }, ...basket.lines.slice(1)],
+  });
   const withoutContextField = (field: string): unknown => {
     const context: Record<string, unknown> = { ...basket.context };
     delete context[field];
@@ -60,7 +63,9 @@ describe('bad input', () => {
     ['spend null', 422, 'invalid-request', () => withLine({ SPEND: null }), '/lines/0/SPEND'],
   ];
 
-  it.each(cases)('%s → %i %s', async (_name, status, kind, body, path) => {
+  const namedCases = cases.map(([name, status, kind, body, path]) => ({ name, status, kind, body, path }));
+
+  it.each(namedCases)('$name → $status $kind', async ({ status, kind, body, path }) => {
     const document = await expectProblem(await test.post('/v1/predict', body()), status, kind);
     if (path !== undefined) expect(document.errors?.map((error) => error.path)).toContain(path);
     await expectStillServing();
@@ -113,7 +118,7 @@ describe('bad input', () => {
   });
 
   it('a body that is not JSON by its media type → 415', async () => {
-    await expectProblem(await test.post('/v1/predict', JSON.stringify(basket), { authorization: `Bearer ${API_KEY}`, 'content-type': 'text/plain' }), 415, 'unsupported-media-type');
+    await expectProblem(await test.post('/v1/predict', JSON.stringify(basket), { 'authorization': `Bearer ${API_KEY}`, 'content-type': 'text/plain' }), 415, 'unsupported-media-type');
     await expectProblem(await test.post('/v1/predict', JSON.stringify(basket), { authorization: `Bearer ${API_KEY}` }), 415, 'unsupported-media-type');
     // application/json with a charset is fine
     expect((await test.post('/v1/predict', basket, { ...AUTHORIZED, 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);

@@ -7,10 +7,10 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY, AUTHORIZED } from './harness';
 import { cli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/paths';
 import { registerServedModel, servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
-import { API_KEY, AUTHORIZED } from './harness';
 
 interface ServeProcess {
   readonly url: string;

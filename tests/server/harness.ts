@@ -62,7 +62,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 }
 
 /** What batch scoring gives for baskets: the in-process predictor on the features training computes. */
-export function batchScoring(model: LinearModelIR, fixture: ServedModelFixture, baskets: readonly Basket[]): { probabilities: Float32Array; labels: Int32Array } {
+export function batchScoring(
+  model: LinearModelIR,
+  fixture: ServedModelFixture,
+  baskets: readonly Basket[],
+): { probabilities: Float32Array; labels: Int32Array } {
   const features = featureMatrix(new BasketFeatures(fixture.statistics), basketBatchFromBaskets(baskets));
   return predict(model, features, baskets.length);
 }

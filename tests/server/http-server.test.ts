@@ -7,14 +7,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { API_KEY, AUTHORIZED, batchScoring } from './harness';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import { createPredictionClient, type BasketRequest } from '../../server/client';
 import { silentLogger } from '../../server/logger';
 import { resolveServerSettings, startServer, type ServerHandle } from '../../server/main';
 import type { PredictionLogRecord } from '../../server/prediction-log/sink';
-import { servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
 import { temporaryDirectory } from '../helpers/paths';
-import { API_KEY, AUTHORIZED, batchScoring } from './harness';
+import { servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
 
 describe('the server on a real port', () => {
   let fixture: ServedModelFixture;
@@ -125,7 +125,9 @@ describe('the server on a real port', () => {
       fetch(`${server.url}/v1/predict/batch`, { method: 'POST', headers: { ...AUTHORIZED, 'x-request-id': `drain-${index}` }, body: slow }),
     );
     const deadline = Date.now() + 20_000;
-    while ((server.models.current?.queuedRequests ?? 0) < inFlight.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+    while ((server.models.current?.queuedRequests ?? 0) < inFlight.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     expect(server.models.current?.queuedRequests).toBe(inFlight.length);
     const closing = server.close();
     const statuses = await Promise.all(inFlight.map(async (request) => (await request).status));

@@ -5,13 +5,13 @@
  * keeps serving; a service that cannot load its first model is not ready.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { AUTHORIZED, batchScoring, createTestApp, expectProblem, sleep, type TestApp } from './harness';
 import { FEATURE_SPEC } from '../../core/features/spec';
 import { exportOnnx } from '../../core/onnx/export';
 import type { LinearModelIR } from '../../core/training/model';
 import { ModelRefusedError } from '../../server/errors';
 import { ModelService } from '../../server/models/model-service';
 import { exportMetadata, registerServedModel, servedModelFixture } from '../helpers/served-model';
-import { AUTHORIZED, batchScoring, createTestApp, expectProblem, sleep, type TestApp } from './harness';
 
 /** A model like `model` with shifted intercepts: valid, and different bytes (a new version). */
 function variantOf(model: LinearModelIR, shift: number): LinearModelIR {
@@ -35,8 +35,7 @@ function keepPredicting(test: TestApp, clients: number) {
   const loops = Array.from({ length: clients }, async (_, client) => {
     for (let index = client; !stopped; index += clients) {
       const response = await test.post('/v1/predict', baskets[index % baskets.length]);
-      if (response.status !== 200) failures.push(`${response.status} ${await response.text()}`);
-      else {
+      if (response.status !== 200) {failures.push(`${response.status} ${await response.text()}`);} else {
         const { modelVersion } = (await response.json()) as { modelVersion: string };
         versions.set(modelVersion, (versions.get(modelVersion) ?? 0) + 1);
       }

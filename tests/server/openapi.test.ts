@@ -8,18 +8,25 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY } from './harness';
+import { createLocalRegistry } from '../../providers/local/registry';
 import { createApp } from '../../server/app';
 import { createApiKeyAuthenticator } from '../../server/auth';
 import { ModelService } from '../../server/models/model-service';
-import { createLocalRegistry } from '../../providers/local/registry';
 import { REPO_ROOT, temporaryDirectory } from '../helpers/paths';
-import { API_KEY } from './harness';
 
 const run = promisify(execFile);
 
+interface OpenApiOperation {
+  readonly operationId?: string;
+  readonly security?: unknown[];
+  readonly requestBody?: unknown;
+  readonly responses: Record<string, unknown>;
+}
+
 interface OpenApiDocument {
   readonly openapi: string;
-  readonly paths: Record<string, Record<string, { operationId?: string; security?: unknown[]; requestBody?: unknown; responses: Record<string, unknown> }>>;
+  readonly paths: Record<string, Record<string, OpenApiOperation>>;
   readonly components: { readonly schemas: Record<string, { properties?: Record<string, Record<string, unknown>> }> };
 }
 

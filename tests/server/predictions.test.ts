@@ -5,9 +5,9 @@
  * and the metrics see every prediction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTHORIZED, batchScoring, createTestApp, type TestApp } from './harness';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
 import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
-import { AUTHORIZED, batchScoring, createTestApp, type TestApp } from './harness';
 
 interface Prediction {
   readonly label: string;
@@ -133,5 +133,5 @@ describe('predictions', () => {
 
 async function batchRunCount(test: TestApp): Promise<number> {
   const metric = await test.metricsRegistry.getSingleMetric('retail_mlops_inference_batch_rows')!.get();
-  return metric.values.find((value) => value.metricName === 'retail_mlops_inference_batch_rows_count')?.value ?? 0;
+  return metric.values.find((value) => (value as { metricName?: string }).metricName === 'retail_mlops_inference_batch_rows_count')?.value ?? 0;
 }
