@@ -2,15 +2,19 @@
  * The real CLI: `retail-mlops serve` as a child process. SIGTERM with requests in flight drains them
  * (all complete) and exits 0; configuration problems exit 2 with a reason; an unusable model exits 1.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, symlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, AUTHORIZED } from './harness';
 import { cli } from '../helpers/cli';
-import { REPO_ROOT } from '../helpers/paths';
+import { REPO_ROOT, temporaryDirectory } from '../helpers/paths';
 import { registerServedModel, servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
+
+const run = promisify(execFile);
 
 interface ServeProcess {
   readonly url: string;
@@ -19,9 +23,12 @@ interface ServeProcess {
   signal(name: NodeJS.Signals): void;
 }
 
+/** The TypeScript CLI through tsx, as `npm run cli` runs it. */
+const SOURCE_CLI = [path.join(REPO_ROOT, 'node_modules/.bin/tsx'), path.join(REPO_ROOT, 'bin/retail-mlops.ts')] as const;
+
 /** Starts `serve --json` and waits for its one JSON document (printed once the model is warm). */
-async function serve(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [path.join(REPO_ROOT, 'bin/retail-mlops.ts'), 'serve', '--json', ...args], {
+async function serve(args: readonly string[], env: NodeJS.ProcessEnv, command: readonly [string, string] = SOURCE_CLI): Promise<ServeProcess> {
+  const child = spawn(command[0], [command[1], 'serve', '--json', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -102,6 +109,25 @@ describe('retail-mlops serve (the real CLI)', () => {
     const refused = await cli(['serve', '--registry', fixture.registryRoot, '--model', 'broken', '--port', '0', '--host', '127.0.0.1'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`retail-mlops: MODEL_REFUSED: model ${bad} refused (check)`);
+  });
+
+  it('runs compiled (tsc → lib/, plain node): the prediction workers start from their .js files', async () => {
+    const build = temporaryDirectory('retail-mlops-compiled-');
+    try {
+      await run(path.join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--outDir', path.join(build.path, 'lib')], { cwd: REPO_ROOT });
+      symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(build.path, 'node_modules'), 'dir');
+      copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(build.path, 'package.json'));
+      const server = await serve(['--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1'], { RETAIL_MLOPS_API_KEYS: API_KEY }, [
+        process.execPath,
+        path.join(build.path, 'lib/bin/retail-mlops.js'),
+      ]);
+      const response = await fetch(`${server.url}/v1/predict/batch`, { method: 'POST', headers: AUTHORIZED, body: JSON.stringify({ baskets: fixture.baskets.slice(0, 10) }) });
+      expect(response.status).toBe(200);
+      server.signal('SIGTERM');
+      expect(await server.exit).toBe(0);
+    } finally {
+      build.remove();
+    }
   });
 
   it('describes itself in --help', async () => {
