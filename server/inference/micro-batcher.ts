@@ -23,7 +23,14 @@ export interface InferenceRunner {
 
 /** One request's answer: its predictions (views into the batch's buffers), or why its body was refused. */
 export type RequestOutcome =
-  | { readonly ok: true; readonly rows: number; readonly probabilities: Float32Array; readonly labels: Uint8Array }
+  | {
+    readonly ok: true;
+    readonly rows: number;
+    readonly probabilities: Float32Array;
+    readonly labels: Uint8Array;
+    /** The predictions as JSON text (see RunResult.predictionsJson). */
+    readonly predictionsJson: string;
+  }
   | { readonly ok: false; readonly problem: BodyProblem };
 
 /** A completed batch's valid requests, for the prediction log and metrics. */
@@ -174,7 +181,7 @@ export class MicroBatcher {
 
   private complete(jobs: readonly Job[], bytes: number, result: RunResult): void {
     const classCount = this.options.classCount;
-    const { rowsPerRequest, problems, probabilities, labels } = result;
+    const { rowsPerRequest, problems, probabilities, labels, predictionsJson } = result;
     const requestIds: string[] = [];
     const validRows: number[] = [];
     let row = 0;
@@ -191,6 +198,7 @@ export class MicroBatcher {
         rows,
         probabilities: probabilities.subarray(row * classCount, (row + rows) * classCount),
         labels: labels.subarray(row, row + rows),
+        predictionsJson: predictionsJson[index] ?? '[]',
       });
       requestIds.push(job.requestId);
       validRows.push(rows);

@@ -7,7 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { RunRequest, RunResult, WorkerRequest, WorkerResponse } from './protocol';
+import type { BodyProblem, BodyShape, RunRequest, RunResult, WorkerRequest, WorkerResponse } from './protocol';
 import { RequestFeaturizer } from './request-features';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
@@ -50,7 +50,8 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
         labels[row] = label;
       }
     }
-    const result: RunResult = { type: 'result', id: message.id, rowsPerRequest, problems, features, probabilities, labels };
+    const predictionsJson = responseFragments(message.shapes, rowsPerRequest, problems, probabilities, labels);
+    const result: RunResult = { type: 'result', id: message.id, rowsPerRequest, problems, features, probabilities, labels, predictionsJson };
     const transfer = [features.buffer, probabilities.buffer, labels.buffer, rowsPerRequest.buffer] as ArrayBuffer[];
     send(result, transfer);
   };
@@ -90,6 +91,39 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
       }
     });
   });
+}
+
+/** `"label":"MM","probabilities":{"LA":…,"MM":…,"UM":…}` for one row (numbers as JSON.stringify writes them). */
+function predictionMembers(probabilities: Float32Array, labels: Uint8Array, row: number): string {
+  const number = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
+  const offset = row * CLASS_COUNT;
+  return (
+    `"label":"${PRICE_SENSITIVITY_CLASSES[labels[row]]}","probabilities":{"LA":${number(probabilities[offset])},` +
+    `"MM":${number(probabilities[offset + 1])},"UM":${number(probabilities[offset + 2])}}`
+  );
+}
+
+/** The JSON text of every valid request's predictions (see RunResult.predictionsJson). */
+function responseFragments(
+  shapes: readonly BodyShape[],
+  rowsPerRequest: Uint32Array,
+  problems: readonly (BodyProblem | null)[],
+  probabilities: Float32Array,
+  labels: Uint8Array,
+): (string | null)[] {
+  const fragments: (string | null)[] = new Array<string | null>(shapes.length).fill(null);
+  let row = 0;
+  for (let index = 0; index < shapes.length; index++) {
+    if (problems[index]) continue;
+    const rows = rowsPerRequest[index];
+    if (shapes[index] === 'basket') {fragments[index] = predictionMembers(probabilities, labels, row);} else {
+      const items = new Array<string>(rows);
+      for (let offset = 0; offset < rows; offset++) items[offset] = `{${predictionMembers(probabilities, labels, row + offset)}}`;
+      fragments[index] = `[${items.join(',')}]`;
+    }
+    row += rows;
+  }
+  return fragments;
 }
 
 if (parentPort) startModelWorker(parentPort);

@@ -56,6 +56,11 @@ export interface RunResult {
   readonly probabilities: Float32Array;
   /** Class index per row (ONNX `label` output). */
   readonly labels: Uint8Array;
+  /**
+   * Each valid request's predictions as JSON text, built here so the main thread only concatenates:
+   * for a basket the members `"label":…,"probabilities":{…}`; for a batch the array `[{…},…]`.
+   */
+  readonly predictionsJson: readonly (string | null)[];
 }
 
 export type WorkerResponse =

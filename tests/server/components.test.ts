@@ -108,7 +108,16 @@ class StandInRunner implements InferenceRunner {
       labels[row] = body.length % 3;
       probabilities[row * 3 + labels[row]] = 1;
     });
-    return { type: 'result', id: 0, rowsPerRequest: new Uint32Array(rows).fill(1), problems: shapes.map(() => null), features: new Float32Array(rows * FEATURE_COUNT), probabilities, labels };
+    return {
+      type: 'result',
+      id: 0,
+      rowsPerRequest: new Uint32Array(rows).fill(1),
+      problems: shapes.map(() => null),
+      features: new Float32Array(rows * FEATURE_COUNT),
+      probabilities,
+      labels,
+      predictionsJson: shapes.map(() => ''),
+    };
   }
 }
 
