@@ -28,6 +28,8 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxLinesPerBasket: 200, m
 
 /** QUANTITY above this is refused as implausible (LGSR quantities are small integers). */
 export const MAX_QUANTITY = 10_000;
+/** SPEND above this is refused as implausible. */
+export const MAX_SPEND = 1e9;
 
 const code = (pattern: RegExp, example: string, description: string) =>
   z.string().regex(pattern, { message: `must match ${pattern.source}` }).openapi({ example, description });
@@ -52,7 +54,7 @@ export const BasketLineSchema = z
     PROD_CODE_30: code(CODE_PATTERNS.PROD_CODE_30, 'G00021', 'the group: G + 5 digits'),
     PROD_CODE_40: code(CODE_PATTERNS.PROD_CODE_40, 'D00005', 'the division: D + 5 digits'),
     QUANTITY: z.int().min(1).max(MAX_QUANTITY).openapi({ example: 1, description: 'a positive integer' }),
-    SPEND: z.number().min(0).max(1e9).openapi({ example: 0.93, description: 'a finite number ≥ 0' }),
+    SPEND: z.number().min(0).max(MAX_SPEND).openapi({ example: 0.93, description: 'a finite number ≥ 0' }),
   })
   .openapi('BasketLine', { description: 'One product line (LGSR column names).' });
 

@@ -1,6 +1,7 @@
 /**
  * Request bodies → feature rows, as a prediction worker does it: decode the UTF-8 JSON, validate it
- * with the API's zod schemas (schemas.ts: the same schemas the OpenAPI document describes), turn the
+ * with the API's zod schemas (schemas.ts: the same schemas the OpenAPI document describes; a valid
+ * body passes basket-check.ts's allocation-free check of the same constraints instead), turn the
  * baskets into a columnar batch (`basketBatchFromBaskets`) and compute each basket's features with
  * `BasketFeatures.compute`, the function batch training uses. A refused body becomes a problem
  * (malformed JSON, schema violation, size limit), never an exception.
@@ -12,6 +13,7 @@ import { FEATURE_COUNT } from '../../core/features/spec';
 import type { FeatureStatistics } from '../../core/features/statistics';
 import type { Basket } from '../../core/schema/lgsr';
 import { basketSchema, batchRequestSchema, type RequestLimits } from '../schemas';
+import { isValidBasket, isValidBatch } from './basket-check';
 import type { BodyProblem, BodyShape } from './protocol';
 
 /** Schema violations listed at most in one problem (the count is in `detail`). */
@@ -48,10 +50,13 @@ export class RequestFeaturizer {
     } catch (error) {
       return { problem: { kind: 'malformed-json', detail: (error as Error).message } };
     }
+    // the common, valid case skips zod (basket-check.ts holds the same constraints); zod decides otherwise
     if (shape === 'basket') {
+      if (isValidBasket(value, this.limits)) return { baskets: [value] };
       const result = this.basketSchema.safeParse(value);
       return result.success ? { baskets: [result.data] } : { problem: validationProblem(result.error, this.limits) };
     }
+    if (isValidBatch(value, this.limits)) return { baskets: value.baskets };
     const result = this.batchSchema.safeParse(value);
     return result.success ? { baskets: result.data.baskets } : { problem: validationProblem(result.error, this.limits) };
   }

@@ -143,7 +143,7 @@ export function basketsFromBatch(batch: BasketBatch, rows: ArrayLike<number>): B
         PROD_CODE_30: code('G', batch.product30[line], 5),
         PROD_CODE_40: code('D', batch.product40[line], 5),
         QUANTITY: batch.quantity[line],
-        SPEND: batch.spend[line],
+        SPEND: asSent(batch.spend[line]),
       });
     }
     baskets.push({
@@ -160,6 +160,15 @@ export function basketsFromBatch(batch: BasketBatch, rows: ArrayLike<number>): B
     });
   }
   return baskets;
+}
+
+/**
+ * SPEND as a till sends it (pence: 1.36, not the float32 1.3600000143051147 gold holds); the same
+ * float32 once the server reads it, so features are unchanged.
+ */
+function asSent(spend: number): number {
+  const pence = Math.round(spend * 100) / 100;
+  return Math.fround(pence) === spend ? pence : spend;
 }
 
 function deserializeModel(model: SerializedLinearModel): LinearModelIR {

@@ -142,7 +142,7 @@ describe('model lifecycle', () => {
     const mismatched = await registerServedModel(registry, { model: otherSpec, statistics, seed: 'other-spec', featureSpecHash: 'ffffffffffffffff' });
     await registry.setAlias('production', mismatched, { actor: 'tests', reason: 'wrong spec' });
     // the poll sees it, refuses it once, and does not retry the same version on every tick
-    for (let attempt = 0; attempt < 200 && (await reloadCount(test, 'refused')) === 0; attempt++) await sleep(20);
+    for (let attempt = 0; attempt < 1500 && (await reloadCount(test, 'refused')) === 0; attempt++) await sleep(20);
     await sleep(500);
     expect(await reloadCount(test, 'refused')).toBe(1);
     expect(test.models.current?.id).toBe(versions.production);
