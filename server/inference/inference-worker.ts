@@ -68,14 +68,18 @@ export class InferenceWorker {
     return this.failure !== undefined;
   }
 
-  /** Predicts for request bodies (their buffers are transferred to the worker). */
+  /** Predicts for request bodies (copied into one buffer, which is transferred). */
   run(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): Promise<RunResult> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
+    const bodyEnds = new Uint32Array(bodies.length);
+    let length = 0;
+    for (let index = 0; index < bodies.length; index++) bodyEnds[index] = length += bodies[index].byteLength;
+    const bodyBytes = new Uint8Array(length);
+    for (let index = 0; index < bodies.length; index++) bodyBytes.set(bodies[index], index === 0 ? 0 : bodyEnds[index - 1]);
     return new Promise<RunResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const transfer = [...new Set(bodies.map((body) => body.buffer as ArrayBuffer))];
-      this.post({ type: 'run', id, shapes, bodies }, transfer);
+      this.post({ type: 'run', id, shapes, bodyBytes, bodyEnds }, [bodyBytes.buffer, bodyEnds.buffer]);
     });
   }
 

@@ -17,7 +17,7 @@ export interface InferenceRunner {
   /** Batches sent and not answered yet. */
   readonly inFlight: number;
   readonly failed: boolean;
-  /** Predicts for request bodies (their buffers may be transferred). */
+  /** Predicts for request bodies (the runner may keep or transfer them). */
   run(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): Promise<RunResult>;
 }
 

@@ -28,8 +28,13 @@ export interface RunRequest {
   readonly type: 'run';
   readonly id: number;
   readonly shapes: readonly BodyShape[];
-  /** UTF-8 JSON bodies, one per request. */
-  readonly bodies: readonly Uint8Array[];
+  /**
+   * The UTF-8 JSON bodies, one per request, back to back in one buffer (one transfer per batch:
+   * transferring many small buffers costs the main thread more than copying them into one).
+   */
+  readonly bodyBytes: Uint8Array;
+  /** Where each body ends in `bodyBytes` (body i spans bodyEnds[i - 1] … bodyEnds[i]). */
+  readonly bodyEnds: Uint32Array;
 }
 
 export type WorkerRequest = LoadRequest | RunRequest;
