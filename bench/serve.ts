@@ -1,5 +1,5 @@
 /**
- * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --prediction-log]`: the
+ * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --workers 2 --prediction-log]`: the
  * prediction API under load, on loopback. Starts the real CLI (`retail-mlops serve`, a child process,
  * so the load generator does not share its event loop) on the trained test model, drives it with
  * autocannon, and prints req/s, p50/p99 latency and errors for:
@@ -21,7 +21,8 @@ interface BenchSettings {
   readonly connections: number;
   readonly batchSize: number;
   readonly predictionLog: boolean;
-  readonly workers: number;
+  /** Prediction worker threads; undefined: the server's default. */
+  readonly workers: number | undefined;
 }
 
 const API_KEY = 'bench-api-key-0123456789';
@@ -37,7 +38,7 @@ function parseSettings(argv: readonly string[]): BenchSettings {
     connections: value('--connections', 50),
     batchSize: value('--batch-size', 100),
     predictionLog: argv.includes('--prediction-log'),
-    workers: value('--workers', 1),
+    workers: argv.includes('--workers') ? value('--workers', 2) : undefined,
   };
 }
 
@@ -58,10 +59,9 @@ async function startServerProcess(fixture: ServedModelFixture, settings: BenchSe
     '127.0.0.1',
     '--poll-interval',
     '0',
-    '--workers',
-    String(settings.workers),
     '--json',
   ];
+  if (settings.workers !== undefined) args.push('--workers', String(settings.workers));
   if (settings.predictionLog) args.push('--prediction-log', logDirectory);
   const child = spawn(path.join(repositoryRoot, 'node_modules/.bin/tsx'), args, {
     env: { ...process.env, RETAIL_MLOPS_API_KEYS: API_KEY, NODE_ENV: 'production' },

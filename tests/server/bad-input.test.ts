@@ -147,3 +147,35 @@ describe('bad input', () => {
     await expectProblem(await test.app.request('/v1/predict', { headers: AUTHORIZED }), 404, 'not-found');
   });
 });
+
+describe('overload and timeouts', () => {
+  it('answers 503 overloaded with Retry-After when the queue is full, rather than queueing, and recovers', async () => {
+    const test = await createTestApp({ models: { maxQueuedRequests: 2, inferenceWorkers: 1 }, app: { limits: { retryAfterSeconds: 2 } } });
+    try {
+      const basket = test.fixture.baskets[0];
+      const responses = await Promise.all(Array.from({ length: 40 }, () => test.post('/v1/predict', basket)));
+      const statuses = responses.map((response) => response.status);
+      expect(statuses).toContain(200);
+      expect(statuses).toContain(503);
+      expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
+      const refused = responses.find((response) => response.status === 503)!;
+      expect(refused.headers.get('retry-after')).toBe('2');
+      await expectProblem(refused, 503, 'overloaded');
+      expect((await test.post('/v1/predict', basket)).status).toBe(200);
+    } finally {
+      await test.close();
+    }
+  });
+
+  it('answers 503 request-timeout when a prediction takes longer than the request timeout', async () => {
+    const test = await createTestApp({ app: { limits: { requestTimeoutMs: 5, maxBatchBodyBytes: 16 * 1024 * 1024 } } });
+    try {
+      const baskets = Array.from({ length: 10_000 }, (_, index) => test.fixture.baskets[index % test.fixture.baskets.length]);
+      const response = await test.post('/v1/predict/batch', { baskets });
+      expect(response.headers.get('retry-after')).toBe('1');
+      await expectProblem(response, 503, 'request-timeout');
+    } finally {
+      await test.close();
+    }
+  });
+});

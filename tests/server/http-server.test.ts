@@ -106,6 +106,12 @@ describe('the server on a real port', () => {
     bodies.forEach((body, row) => expect(body.probabilities.MM).toBeCloseTo(expected.probabilities[row * 3 + 1], 5));
   });
 
+  it('reports event-loop lag beside the request metrics', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^retail_mlops_event_loop_lag_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
+    expect(text).toMatch(/^retail_mlops_http_request_duration_seconds_count\{route="\/v1\/predict",method="POST",status="200"\} \d+$/m);
+  });
+
   it('reads configuration from the environment, options first, and reports every problem at once', () => {
     const settings = resolveServerSettings({ environment: { PORT: '9090', RETAIL_MLOPS_REGISTRY: '/srv/registry', RETAIL_MLOPS_API_KEYS: `${API_KEY}, second-key-0123456789` } });
     expect(settings).toMatchObject({ port: 9090, registry: '/srv/registry', model: 'production', apiKeys: [API_KEY, 'second-key-0123456789'] });
