@@ -1,7 +1,8 @@
 /**
- * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --workers 2 --prediction-log]`: the
- * prediction API under load, on loopback. Starts the real CLI (`retail-mlops serve`, a child process,
- * so the load generator does not share its event loop) on the trained test model, drives it with
+ * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --workers 2 --prediction-log --tsx]`:
+ * the prediction API under load, on loopback. Starts the real CLI (`retail-mlops serve`, a child
+ * process, so the load generator does not share its event loop) on the trained test model, compiled
+ * with tsc as the image runs it (`--tsx`: from the TypeScript sources instead), drives it with
  * autocannon, and prints req/s, p50/p99 latency and errors for:
  *
  *   1. single baskets  (POST /v1/predict)          target on 2 cores: ≥ 8,000 req/s, p99 ≤ 20 ms
@@ -10,9 +11,13 @@
  *
  * Numbers on a shared machine are indicative: the load generator and the server share the cores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, symlinkSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { servedModelFixture, type ServedModelFixture } from '../tests/helpers/served-model';
 
@@ -23,6 +28,8 @@ interface BenchSettings {
   readonly predictionLog: boolean;
   /** Prediction worker threads; undefined: the server's default. */
   readonly workers: number | undefined;
+  /** Run the TypeScript sources through tsx instead of the tsc output. */
+  readonly tsx: boolean;
 }
 
 const API_KEY = 'bench-api-key-0123456789';
@@ -39,6 +46,7 @@ function parseSettings(argv: readonly string[]): BenchSettings {
     batchSize: value('--batch-size', 100),
     predictionLog: argv.includes('--prediction-log'),
     workers: argv.includes('--workers') ? value('--workers', 2) : undefined,
+    tsx: argv.includes('--tsx'),
   };
 }
 
@@ -47,9 +55,25 @@ interface RunningServer {
   readonly child: ChildProcess;
 }
 
-async function startServerProcess(fixture: ServedModelFixture, settings: BenchSettings, logDirectory: string): Promise<RunningServer> {
+/** The CLI as the image runs it: tsc's output, plain node (node_modules linked from the repository). */
+async function compiledCli(directory: string): Promise<readonly [string, string]> {
+  await promisify(execFile)(path.join(repositoryRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--outDir', path.join(directory, 'lib')], { cwd: repositoryRoot });
+  symlinkSync(path.join(repositoryRoot, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
+  copyFileSync(path.join(repositoryRoot, 'package.json'), path.join(directory, 'package.json'));
+  return [process.execPath, path.join(directory, 'lib/bin/retail-mlops.js')];
+}
+
+async function startServerProcess(
+  fixture: ServedModelFixture,
+  settings: BenchSettings,
+  logDirectory: string,
+  buildDirectory: string,
+): Promise<RunningServer> {
+  const [command, entry] = settings.tsx
+    ? [path.join(repositoryRoot, 'node_modules/.bin/tsx'), path.join(repositoryRoot, 'bin/retail-mlops.ts')]
+    : await compiledCli(buildDirectory);
   const args = [
-    path.join(repositoryRoot, 'bin/retail-mlops.ts'),
+    entry,
     'serve',
     '--registry',
     fixture.registryRoot,
@@ -63,7 +87,7 @@ async function startServerProcess(fixture: ServedModelFixture, settings: BenchSe
   ];
   if (settings.workers !== undefined) args.push('--workers', String(settings.workers));
   if (settings.predictionLog) args.push('--prediction-log', logDirectory);
-  const child = spawn(path.join(repositoryRoot, 'node_modules/.bin/tsx'), args, {
+  const child = spawn(command, args, {
     env: { ...process.env, RETAIL_MLOPS_API_KEYS: API_KEY, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -140,7 +164,8 @@ async function bench(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   const fixture = await servedModelFixture();
   const logDirectory = path.join(fixture.registryRoot, '..', `${path.basename(fixture.registryRoot)}-predictions`);
-  const server = await startServerProcess(fixture, settings, logDirectory);
+  const buildDirectory = await mkdtemp(path.join(tmpdir(), 'bench-serve-'));
+  const server = await startServerProcess(fixture, settings, logDirectory, buildDirectory);
   const results: PhaseResult[] = [];
   try {
     const singleBodies = fixture.baskets.slice(0, 500).map((basket) => JSON.stringify(basket));
@@ -148,7 +173,8 @@ async function bench(): Promise<void> {
     const batchBodies = Array.from({ length: 20 }, (_, index) =>
       JSON.stringify({ baskets: Array.from({ length: settings.batchSize }, (__, offset) => basketAt(index * settings.batchSize + offset)) }),
     );
-    process.stderr.write(`server ${server.url}; ${settings.connections} connections, ${settings.durationSeconds} s per phase${settings.predictionLog ? ', prediction log on' : ''}\n`);
+    const how = `${settings.tsx ? 'tsx sources' : 'compiled'}${settings.predictionLog ? ', prediction log on' : ''}`;
+    process.stderr.write(`server ${server.url} (${how}); ${settings.connections} connections, ${settings.durationSeconds} s per phase\n`);
 
     // a short warm-up (JIT, connection setup), not reported
     await runPhase('warm-up', server.url, '/v1/predict', singleBodies, 1, { ...settings, durationSeconds: 2 });
@@ -176,6 +202,8 @@ async function bench(): Promise<void> {
     server.child.kill('SIGTERM');
     await new Promise((resolve) => server.child.once('exit', resolve));
     fixture.remove();
+    await rm(buildDirectory, { recursive: true, force: true });
+    await rm(logDirectory, { recursive: true, force: true });
   }
 
   const rows = results.map((result) => [
