@@ -46,7 +46,7 @@ import {
 } from './schemas';
 import { ProblemCollector, RetailMlopsError } from '../core/errors';
 
-/** Wall-clock and monotonic time. */
+/** Wall-clock time (the prediction log's timestamps); injected so tests can fix it. */
 export interface Clock {
   /** Epoch milliseconds (prediction-log timestamps). */
   now(): number;

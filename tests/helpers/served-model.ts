@@ -85,11 +85,6 @@ export async function servedModelFixture(): Promise<ServedModelFixture> {
   };
 }
 
-/** Probabilities of the in-process predictor (batch scoring) for rows × classes, row-major. */
-export function batchProbabilities(model: LinearModelIR, features: Float32Array, rows: number): Float32Array {
-  return predictProbabilities(model, features, rows);
-}
-
 /** Registers a model version the way `train` does (ONNX bytes + the feature statistics artifact). */
 export async function registerServedModel(
   registry: ModelRegistry,
