@@ -118,6 +118,10 @@ const project = new typescript.TypeScriptProject({
     'cdk-nag@^3.0.2',
     'aws-cdk@2.1148.1',
     's3rver@^3.7.1',
+    // the server's load benchmark (bench/serve.ts) and the OpenAPI lint in tests (2.77.0: the last that runs on Node 20)
+    'autocannon@^8',
+    '@types/autocannon@^7',
+    '@redocly/cli@2.77.0',
   ],
   gitignore: ['/providers/aws/infra/cdk.out/', '/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
@@ -171,6 +175,7 @@ project.package.setScript('bench:features', 'tsx bench/features.ts');
 project.package.setScript('bench:lr', 'tsx bench/logistic-regression.ts');
 project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 project.package.setScript('bench:train', 'tsx bench/train.ts');
+project.package.setScript('bench:serve', 'tsx bench/serve.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');

@@ -8,6 +8,7 @@ import { registerPipelineCommand } from './pipeline';
 import { registerPredict } from './predict';
 import { registerPromote } from './promote';
 import { registerRun } from './run';
+import { registerServe } from './serve';
 import { registerTrain } from './train';
 import { registerTrainJob } from './train-job';
 
@@ -21,6 +22,7 @@ export const commands: CommandRegistration[] = [
   registerGate,
   registerPredict,
   registerModels,
+  registerServe,
   registerPromote,
   registerPipelineCommand,
   registerTrainJob,

@@ -1,0 +1,96 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { InvalidOptionsError } from '../../core/errors';
+import { resolveServerSettings, startServer, type StartServerOptions } from '../../server/main';
+import { withGlobalFlags } from '../cli';
+import { positiveInteger, runCommand, say, UsageError, type GlobalFlags } from '../output';
+
+interface ServeFlags extends GlobalFlags {
+  readonly registry?: string;
+  readonly model?: string;
+  readonly port?: number;
+  readonly host: string;
+  readonly lake?: string;
+  readonly predictionLog?: string;
+  readonly pollInterval?: number;
+  readonly workers?: number;
+  readonly intraOpThreads?: number;
+}
+
+/** What `serve --json` prints once it is ready (the process then serves until SIGTERM). */
+export interface ServeSummary {
+  readonly url: string;
+  readonly port: number;
+  readonly reference: string;
+  readonly modelVersion: string;
+}
+
+function portNumber(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed > 65_535) throw new UsageError(`--port must be an integer in 0…65535, got '${value}'`);
+  return parsed;
+}
+
+function nonNegativeInteger(name: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value.replace(/_/g, ''));
+    if (!/^\d[\d_]*$/.test(value) || !Number.isSafeInteger(parsed)) throw new UsageError(`${name} must be an integer ≥ 0, got '${value}'`);
+    return parsed;
+  };
+}
+
+/**
+ * `retail-mlops serve`: the prediction API. Flags override the environment (PORT,
+ * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, RETAIL_MLOPS_API_KEYS / RETAIL_MLOPS_API_KEYS_FILE,
+ * RETAIL_MLOPS_PREDICTION_LOG). Runs until SIGTERM or SIGINT, then drains and exits 0.
+ */
+export function registerServe(program: Command): void {
+  withGlobalFlags(
+    program
+      .command('serve')
+      .description('serve predictions over HTTP: POST /v1/predict, /v1/predict/batch; GET /healthz, /readyz, /metrics, /openapi.json')
+      .option('--registry <uri>', 'model registry: a directory (local), later s3://… or https://….blob.core.windows.net/… [env RETAIL_MLOPS_REGISTRY]')
+      .option('--model <reference>', 'alias (production), version id (v-…) or #n to serve [env RETAIL_MLOPS_MODEL, default production]')
+      .option('--port <port>', 'port to listen on; 0 picks a free one [env PORT, default 8080]', portNumber)
+      .option('--host <address>', 'address to bind', '0.0.0.0')
+      .option('--lake <dir>', 'write the prediction log to <dir>/predictions/')
+      .option('--prediction-log <dir>', 'write the prediction log to <dir> [env RETAIL_MLOPS_PREDICTION_LOG]')
+      .option('--poll-interval <ms>', 'how often to re-resolve an alias; 0 never [default 30000]', nonNegativeInteger('--poll-interval'))
+      .option('--workers <n>', 'inference worker threads [default 1]', positiveInteger('--workers'))
+      .option('--intra-op-threads <n>', 'ONNX Runtime intra-op threads per worker [default 1]', positiveInteger('--intra-op-threads')),
+  ).action(async (flags: ServeFlags) => {
+    if (flags.lake && flags.predictionLog) throw new UsageError('give --lake or --prediction-log, not both');
+    const options: StartServerOptions = {
+      registry: flags.registry,
+      model: flags.model,
+      port: flags.port,
+      host: flags.host,
+      predictionLogDirectory: flags.predictionLog ?? (flags.lake ? path.join(flags.lake, 'predictions') : undefined),
+      pollIntervalMs: flags.pollInterval,
+      inferenceWorkers: flags.workers,
+      intraOpThreads: flags.intraOpThreads,
+      handleSignals: true,
+    };
+    try {
+      resolveServerSettings(options);
+    } catch (error) {
+      // a configuration problem is a usage error (exit 2), like a bad flag
+      if (error instanceof InvalidOptionsError) throw new UsageError(error.message);
+      throw error;
+    }
+    let closed: Promise<void> | undefined;
+    await runCommand(
+      flags,
+      async (): Promise<ServeSummary> => {
+        const server = await startServer(options);
+        closed = server.closed;
+        return { url: server.url, port: server.port, reference: server.models.reference, modelVersion: server.initialModel.modelVersion };
+      },
+      (summary) => `serving ${summary.reference} (${summary.modelVersion}) on ${summary.url}; SIGTERM drains and stops`,
+    );
+    if (closed) {
+      await closed;
+      say(flags, 'stopped');
+    }
+  });
+}

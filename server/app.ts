@@ -1,0 +1,460 @@
+/**
+ * The prediction API as a Hono app. `createApp(deps)` only builds it from what it is given (the model
+ * service, API keys, clock, logger, metrics registry, prediction log): it binds no port, starts no
+ * timer and loads nothing, so tests drive it with `app.request()` and main.ts serves it.
+ *
+ * Routes (OpenAPI 3.1 at /openapi.json): POST /v1/predict, POST /v1/predict/batch, POST /admin/reload
+ * (bearer API key), GET /healthz, /readyz, /metrics, /openapi.json (open). Every error is an RFC 9457
+ * problem document, rendered by the one `onError` below.
+ */
+import type { IntervalHistogram } from 'node:perf_hooks';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler, TypedResponse } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId as requestIdMiddleware } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import { timeout } from 'hono/timeout';
+import type { JSONParsed } from 'hono/utils/types';
+import { Registry } from 'prom-client';
+import { bearerToken, type ApiKeyAuthenticator } from './auth';
+import {
+  InferenceQueueFullError,
+  InferenceTimeoutError,
+  ModelNotReadyError,
+  ModelRefusedError,
+  ServiceClosingError,
+} from './errors';
+import type { BodyShape } from './inference/protocol';
+import { silentLogger, type ServerLogger } from './logger';
+import { createServerMetrics } from './metrics';
+import type { ModelService } from './models/model-service';
+import type { ServedModel } from './models/served-model';
+import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
+import { kindOfHttpStatus, ProblemException, problemResponse, type ProblemKind, type ProblemOptions } from './problems';
+import {
+  basketSchema,
+  BatchPredictResponseSchema,
+  batchRequestSchema,
+  HealthSchema,
+  PredictResponseSchema,
+  ProblemSchema,
+  ReadinessSchema,
+  ReloadResponseSchema,
+  type BasketRequest,
+  type BatchRequest,
+} from './schemas';
+import { ProblemCollector, RetailMlopsError } from '../core/errors';
+
+/** Wall-clock time (the prediction log's timestamps); injected so tests can fix it. */
+export interface Clock {
+  /** Epoch milliseconds (prediction-log timestamps). */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Request limits of the HTTP layer; every field is optional (basket limits: ModelServiceOptions.requestLimits). */
+export interface AppLimits {
+  /** Body size of POST /v1/predict. @default 262_144 (256 KiB) */
+  readonly maxSingleBodyBytes?: number;
+  /** Body size of POST /v1/predict/batch. @default 33_554_432 (32 MiB) */
+  readonly maxBatchBodyBytes?: number;
+  /** A prediction request not answered by then gets 503 request-timeout. @default 10_000 */
+  readonly requestTimeoutMs?: number;
+  /** The `Retry-After` of 503 answers, in seconds. @default 1 */
+  readonly retryAfterSeconds?: number;
+}
+
+export interface AppDependencies {
+  /** The model source: registry + pinned reference, loading and hot swaps. */
+  readonly models: ModelService;
+  /** Checks the bearer API keys of /v1/* and /admin/*. */
+  readonly auth: ApiKeyAuthenticator;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default silentLogger */
+  readonly logger?: ServerLogger;
+  /** Where the metrics are registered (and /metrics reads). @default a new prom-client Registry */
+  readonly metricsRegistry?: Registry;
+  /** Receives every prediction. @default disabledPredictionLog */
+  readonly predictionLog?: PredictionLogSink;
+  /** A started event-loop delay monitor, reported in /metrics. @default none */
+  readonly eventLoopDelay?: IntervalHistogram;
+  /**
+   * Asked on every response: true once shutdown began (responses then carry `Connection: close`,
+   * readiness answers 503). @default never
+   */
+  readonly isDraining?: () => boolean;
+  readonly limits?: AppLimits;
+}
+
+interface ResolvedLimits {
+  readonly maxSingleBodyBytes: number;
+  readonly maxBatchBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly retryAfterSeconds: number;
+}
+
+type AppEnvironment = { Variables: { requestId: string; body: Uint8Array } };
+
+const problemContent = { 'application/problem+json': { schema: ProblemSchema } } as const;
+const problem = (description: string) => ({ description, content: problemContent });
+/** The problem answers a route may give, by status (kinds in parentheses). */
+const PROBLEMS = {
+  400: problem('Malformed JSON (malformed-json)'),
+  401: problem('Missing or wrong API key (unauthorized)'),
+  413: problem('Body too large (payload-too-large)'),
+  415: problem('Body is not application/json (unsupported-media-type)'),
+  422: problem('Schema violation (invalid-request), a size limit exceeded (limit-exceeded) or a refused model (model-refused)'),
+  500: problem('Internal error (internal)'),
+  502: problem('The registry failed to provide the model (registry-unavailable)'),
+  503: problem('No model yet (model-not-ready), queue full (overloaded), timeout (request-timeout) or shutdown (shutting-down); see Retry-After'),
+} as const;
+
+function resolveLimits(limits: AppLimits = {}): ResolvedLimits {
+  const resolved: ResolvedLimits = {
+    maxSingleBodyBytes: limits.maxSingleBodyBytes ?? 256 * 1024,
+    maxBatchBodyBytes: limits.maxBatchBodyBytes ?? 32 * 1024 * 1024,
+    requestTimeoutMs: limits.requestTimeoutMs ?? 10_000,
+    retryAfterSeconds: limits.retryAfterSeconds ?? 1,
+  };
+  const problems = new ProblemCollector('server limits');
+  for (const [name, value] of Object.entries(resolved)) {
+    problems.check(Number.isInteger(value) && value >= 1, `${name} must be a positive integer, got ${value}`);
+  }
+  problems.throwIfAny();
+  return resolved;
+}
+
+/**
+ * Builds the app. Validates the limits eagerly (InvalidOptionsError listing every problem).
+ */
+export function createApp(deps: AppDependencies) {
+  const limits = resolveLimits(deps.limits);
+  const { models, auth } = deps;
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? silentLogger;
+  const registry = deps.metricsRegistry ?? new Registry();
+  const predictionLog = deps.predictionLog ?? disabledPredictionLog;
+  const isDraining = deps.isDraining ?? (() => false);
+  const metrics = createServerMetrics(registry, { models, predictionLog, eventLoopDelay: deps.eventLoopDelay });
+  const requestLimits = models.requestLimits;
+
+  models.subscribe({
+    onPredictions(model, batch) {
+      metrics.countPredictions(batch.labels);
+      metrics.batchRows.observe(batch.rows);
+      predictionLog.append({
+        time: clock.now(),
+        modelVersion: model.id,
+        featureSpecVersion: model.info.featureSpecVersion,
+        featureCount: batch.features.length / Math.max(batch.rows, 1),
+        requestIds: batch.requestIds,
+        rowsPerRequest: batch.rowsPerRequest,
+        features: batch.features,
+        probabilities: batch.probabilities,
+        labels: batch.labels,
+      });
+    },
+    onModelLoaded(_model, _previous, trigger) {
+      metrics.modelReloads.inc({ outcome: 'loaded', trigger });
+    },
+    onModelRefused(_error, trigger) {
+      metrics.modelReloads.inc({ outcome: 'refused', trigger });
+    },
+  });
+
+  const app = new OpenAPIHono<AppEnvironment>();
+
+  const problemOf = (error: unknown): { kind: ProblemKind; options: ProblemOptions } => {
+    const retry = { retryAfterSeconds: limits.retryAfterSeconds };
+    if (error instanceof ProblemException) return { kind: error.kind, options: error.options };
+    if (error instanceof HTTPException) {
+      const kind = kindOfHttpStatus(error.status);
+      return { kind, options: kind === 'internal' ? {} : { detail: error.message, ...(error.status === 503 ? retry : {}) } };
+    }
+    if (error instanceof InferenceQueueFullError) return { kind: 'overloaded', options: { detail: error.message, ...retry } };
+    if (error instanceof InferenceTimeoutError) return { kind: 'request-timeout', options: { detail: error.message, ...retry } };
+    if (error instanceof ModelNotReadyError) return { kind: 'model-not-ready', options: { detail: error.message, ...retry } };
+    if (error instanceof ServiceClosingError) return { kind: 'shutting-down', options: { detail: error.message, ...retry } };
+    if (error instanceof ModelRefusedError) return { kind: error.stage === 'fetch' ? 'registry-unavailable' : 'model-refused', options: { detail: error.message } };
+    return { kind: 'internal', options: {} };
+  };
+
+  app.onError((error, c) => {
+    const { kind, options } = problemOf(error);
+    if (kind === 'internal') {
+      logger.log('error', 'request.failed', { requestId: c.get('requestId'), path: c.req.path, error: RetailMlopsError.isInstance(error) || error instanceof Error ? error : String(error) });
+    }
+    return problemResponse(kind, options, { requestId: c.get('requestId'), path: c.req.path });
+  });
+  app.notFound((c) => problemResponse('not-found', { detail: `${c.req.method} ${c.req.path}` }, { requestId: c.get('requestId'), path: c.req.path }));
+
+  // every request: an id (a well-formed X-Request-Id is kept), duration metric, Connection: close while draining
+  app.use('*', requestIdMiddleware({ limitLength: 128 }));
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    if (isDraining()) c.res.headers.set('connection', 'close');
+    const route = routePath(c, -1);
+    metrics.requestDuration.observe(
+      { route: KNOWN_ROUTES.has(route) ? route : 'unmatched', method: c.req.method, status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
+
+  const authenticate: MiddlewareHandler<AppEnvironment> = async (c, next) => {
+    const header = c.req.header('authorization');
+    const token = bearerToken(header);
+    if (token === undefined || !auth.verify(token)) {
+      throw new ProblemException('unauthorized', {
+        detail: header === undefined ? 'no Authorization header' : 'the API key is not valid',
+        headers: { 'www-authenticate': header === undefined ? 'Bearer realm="retail-mlops"' : 'Bearer realm="retail-mlops", error="invalid_token"' },
+      });
+    }
+    await next();
+  };
+  app.use('/v1/*', authenticate);
+  app.use('/admin/*', authenticate);
+  app.use('/v1/*', timeout(limits.requestTimeoutMs, () => new ProblemException('request-timeout', { detail: `no answer within ${limits.requestTimeoutMs} ms`, retryAfterSeconds: limits.retryAfterSeconds })));
+
+  /**
+   * Body size: a Content-Length over the limit is refused before reading (Node's parser holds the body
+   * to its Content-Length); a chunked body is counted as it streams (Hono's bodyLimit). The header
+   * check matters for speed too: touching `c.req.raw.body` would build a full WHATWG Request.
+   */
+  const limitBody = (maxBytes: number): MiddlewareHandler<AppEnvironment> => {
+    const tooLarge = (): never => {
+      throw new ProblemException('payload-too-large', { detail: `the body exceeds ${maxBytes} bytes` });
+    };
+    const streaming = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+    return async (c, next) => {
+      const length = c.req.header('content-length');
+      if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+        if (Number(length) > maxBytes) tooLarge();
+        return next();
+      }
+      return streaming(c, next);
+    };
+  };
+  /** Refuses before reading the body when no model serves or the queue is full (cheap under overload). */
+  const admission: MiddlewareHandler<AppEnvironment> = async (_c, next) => {
+    const model = models.model();
+    if (!model.hasRoomFor(0)) {
+      throw new ProblemException('overloaded', { detail: `the inference queue is full (${model.queuedRequests} requests)`, retryAfterSeconds: limits.retryAfterSeconds });
+    }
+    await next();
+  };
+  /**
+   * Reads the body as bytes for the prediction workers, which parse, validate (the route's zod
+   * schemas) and featurize it off the event loop. Only the media type is checked here.
+   */
+  const rawBody: MiddlewareHandler<AppEnvironment> = async (c, next) => {
+    const contentType = c.req.header('content-type');
+    if (!contentType || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+      throw new ProblemException('unsupported-media-type', { detail: `content-type is ${contentType ? JSON.stringify(contentType) : 'missing'}` });
+    }
+    c.set('body', new Uint8Array(await c.req.arrayBuffer()));
+    // the handler routes' body schema is a type-only pass-through: nothing is parsed on this thread
+    c.req.json = (() => NOTHING_PARSED) as typeof c.req.json;
+    await next();
+  };
+
+  const predictResponses = {
+    200: { description: 'The prediction', content: { 'application/json': { schema: PredictResponseSchema } } },
+    400: PROBLEMS[400],
+    401: PROBLEMS[401],
+    413: PROBLEMS[413],
+    415: PROBLEMS[415],
+    422: PROBLEMS[422],
+    500: PROBLEMS[500],
+    503: PROBLEMS[503],
+  } as const;
+  const predictRoute = createRoute({
+    method: 'post',
+    path: '/v1/predict',
+    operationId: 'predictBasket',
+    summary: 'Price sensitivity of one basket',
+    description: `The basket's class (LA, MM, UM) and class probabilities. At most ${requestLimits.maxLinesPerBasket} lines; body at most ${limits.maxSingleBodyBytes} bytes.`,
+    tags: ['predictions'],
+    security: [{ apiKey: [] }],
+    request: { body: { required: true, content: { 'application/json': { schema: basketSchema(requestLimits) } } } },
+    responses: predictResponses,
+  });
+  const predictHandlerRoute = createRoute({
+    ...predictRoute,
+    hide: true,
+    middleware: [limitBody(limits.maxSingleBodyBytes), admission, rawBody] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: z.custom<BasketRequest>(() => true) } } } },
+  });
+
+  const batchResponses = {
+    200: { description: 'The predictions, in request order', content: { 'application/json': { schema: BatchPredictResponseSchema } } },
+    400: PROBLEMS[400],
+    401: PROBLEMS[401],
+    413: PROBLEMS[413],
+    415: PROBLEMS[415],
+    422: PROBLEMS[422],
+    500: PROBLEMS[500],
+    503: PROBLEMS[503],
+  } as const;
+  const batchRoute = createRoute({
+    method: 'post',
+    path: '/v1/predict/batch',
+    operationId: 'predictBaskets',
+    summary: 'Price sensitivity of many baskets',
+    description: `Predictions in request order. At most ${requestLimits.maxBasketsPerBatch} baskets of at most ${requestLimits.maxLinesPerBasket} lines; body at most ${limits.maxBatchBodyBytes} bytes.`,
+    tags: ['predictions'],
+    security: [{ apiKey: [] }],
+    request: { body: { required: true, content: { 'application/json': { schema: batchRequestSchema(requestLimits) } } } },
+    responses: batchResponses,
+  });
+  const batchHandlerRoute = createRoute({
+    ...batchRoute,
+    hide: true,
+    middleware: [limitBody(limits.maxBatchBodyBytes), admission, rawBody] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: z.custom<BatchRequest>(() => true) } } } },
+  });
+
+  const reloadRoute = createRoute({
+    method: 'post',
+    path: '/admin/reload',
+    operationId: 'reloadModel',
+    summary: 'Reload the pinned model now',
+    description:
+      'Resolves the pinned reference again; a new version is loaded, checked (feature-spec hash, warm-up prediction) beside the serving one and swapped in atomically. A refused model leaves the serving one in place.',
+    tags: ['admin'],
+    security: [{ apiKey: [] }],
+    responses: {
+      200: { description: 'The model serving now', content: { 'application/json': { schema: ReloadResponseSchema } } },
+      401: PROBLEMS[401],
+      422: PROBLEMS[422],
+      502: PROBLEMS[502],
+      503: PROBLEMS[503],
+    },
+  });
+
+  const healthRoute = createRoute({
+    method: 'get',
+    path: '/healthz',
+    operationId: 'getHealth',
+    summary: 'Liveness: the process answers',
+    tags: ['operations'],
+    security: [],
+    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
+  });
+
+  const readinessRoute = createRoute({
+    method: 'get',
+    path: '/readyz',
+    operationId: 'getReadiness',
+    summary: 'Readiness: a model is loaded and warmed',
+    tags: ['operations'],
+    security: [],
+    responses: {
+      200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
+      503: PROBLEMS[503],
+    },
+  });
+
+  const metricsRoute = createRoute({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics',
+    tags: ['operations'],
+    security: [],
+    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+  });
+
+  const openApiRoute = createRoute({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This OpenAPI 3.1 document',
+    tags: ['operations'],
+    security: [],
+    responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.looseObject({}) } } } },
+  });
+
+  const servingMembers = (model: ServedModel, requestId: string): string =>
+    `"modelVersion":${JSON.stringify(model.id)},"featureSpecVersion":${JSON.stringify(model.info.featureSpecVersion)},"requestId":${JSON.stringify(requestId)}`;
+
+  const predictionsOf = async (model: ServedModel, shape: BodyShape, c: { get(key: 'requestId'): string; get(key: 'body'): Uint8Array }) => {
+    const outcome = await model.predict(shape, c.get('body'), c.get('requestId'), limits.requestTimeoutMs);
+    if (!outcome.ok) throw new ProblemException(outcome.problem.kind, { detail: outcome.problem.detail, errors: outcome.problem.errors });
+    return outcome;
+  };
+
+  app.openAPIRegistry.registerPath(predictRoute);
+  app.openAPIRegistry.registerPath(batchRoute);
+  // The answers are JSON text: the predictions part comes from the worker that made them (so a
+  // 10,000-basket answer costs this thread a concatenation, not 10,000 objects); tests parse every shape.
+  const routes = app
+    .openapi(predictHandlerRoute, async (c) => {
+      const model = models.model();
+      const outcome = await predictionsOf(model, 'basket', c);
+      return jsonText<PredictResponse>(c, `{${outcome.predictionsJson},${servingMembers(model, c.get('requestId'))}}`);
+    })
+    .openapi(batchHandlerRoute, async (c) => {
+      const model = models.model();
+      const outcome = await predictionsOf(model, 'batch', c);
+      return jsonText<BatchPredictResponse>(c, `{"predictions":${outcome.predictionsJson},${servingMembers(model, c.get('requestId'))}}`);
+    })
+    .openapi(reloadRoute, async (c) => c.json(await models.reload('admin'), 200))
+    .openapi(healthRoute, (c) => c.json({ status: 'alive' as const }, 200))
+    .openapi(readinessRoute, (c) => {
+      const model = models.current;
+      if (!models.ready || !model || isDraining()) {
+        throw new ProblemException(isDraining() || models.isClosing ? 'shutting-down' : 'model-not-ready', { retryAfterSeconds: limits.retryAfterSeconds });
+      }
+      return c.json({ status: 'ready' as const, modelVersion: model.id, featureSpecVersion: model.info.featureSpecVersion, loadedAt: model.loadedAt.toISOString() }, 200);
+    })
+    .openapi(metricsRoute, async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key (RETAIL_MLOPS_API_KEYS) as a bearer token',
+  });
+  // the document route is served here (its own description is registered above as openApiRoute)
+  app.openAPIRegistry.registerPath(openApiRoute);
+  let document: unknown;
+  routes.get('/openapi.json', (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'retail-mlops prediction API',
+        version: '1.0.0',
+        description:
+          'Price sensitivity (LA, MM, UM) of shopping baskets in the LGSR format. Errors are RFC 9457 problem documents (application/problem+json) whose `type` is `urn:retail-mlops:problem:<kind>`.',
+      },
+      servers: [{ url: '/' }],
+      tags: [
+        { name: 'predictions', description: 'Basket price-sensitivity predictions' },
+        { name: 'admin', description: 'Model lifecycle' },
+        { name: 'operations', description: 'Health, readiness, metrics, this document' },
+      ],
+    });
+    return c.json(document as object, 200);
+  });
+  return routes;
+}
+
+type PredictResponse = z.infer<typeof PredictResponseSchema>;
+type BatchPredictResponse = z.infer<typeof BatchPredictResponseSchema>;
+
+/** JSON text answered as 200 and typed as the route's answer (for the typed client). */
+function jsonText<T>(c: Context, text: string): TypedResponse<JSONParsed<T>, 200, 'json'> {
+  return c.body(text, 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
+}
+
+/** What the handler routes' pass-through body schema yields (the body is parsed in the workers). */
+const NOTHING_PARSED: Promise<undefined> = Promise.resolve(undefined);
+
+/** The app's type: what `hc<AppType>` (client.ts) is typed against. */
+export type AppType = ReturnType<typeof createApp>;
+
+const KNOWN_ROUTES = new Set(['/v1/predict', '/v1/predict/batch', '/admin/reload', '/healthz', '/readyz', '/metrics', '/openapi.json']);
+

@@ -1,0 +1,224 @@
+/**
+ * One model version being served: prediction worker(s) holding its ONNX session and feature
+ * statistics, behind a micro-batcher. Loading checks everything before the model may serve: the
+ * registry gives the bytes and the `feature-statistics.json` artifact, the ONNX metadata names this
+ * deployment's feature spec (hash) and the classes LA/MM/UM, the statistics are well-formed, ONNX
+ * Runtime accepts the graph, and warm-up predictions give sane probabilities. Any failure refuses the
+ * model (ModelRefusedError).
+ */
+import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
+import { assertFeatureSpec, readOnnxMetadata, type OnnxModelInfo } from '../../core/onnx/metadata';
+import type { ModelRegistry } from '../../core/registry/port';
+import { ARTIFACT_NAMES, type ModelVersion } from '../../core/registry/types';
+import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
+import { ModelRefusedError, type ModelLoadStage } from '../errors';
+import { InferenceWorker } from '../inference/inference-worker';
+import { MicroBatcher, type CompletedBatch, type RequestOutcome } from '../inference/micro-batcher';
+import type { BodyShape } from '../inference/protocol';
+import type { RequestLimits } from '../schemas';
+import { parseStatisticsArtifact } from './statistics-artifact';
+
+export const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
+
+/** How the inference of one served model runs. */
+export interface InferenceSettings {
+  readonly workers: number;
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  readonly maxBatchBytes: number;
+  readonly maxQueuedRequests: number;
+  readonly maxQueuedBytes: number;
+  readonly maxInFlightBatchesPerWorker: number;
+  readonly limits: RequestLimits;
+}
+
+export interface ServedModelHooks {
+  readonly monotonicNow: () => number;
+  /** Every completed batch of this model. */
+  readonly onBatch?: (model: ServedModel, batch: CompletedBatch) => void;
+  /** A worker failed after loading (the model can no longer serve reliably). */
+  readonly onWorkerFailure?: (model: ServedModel, error: Error) => void;
+}
+
+/** A basket that exercises every feature path (known and unknown codes), for warm-up. */
+export const WARM_UP_BASKET: Basket = {
+  context: {
+    STORE_CODE: 'STORE00001',
+    STORE_FORMAT: 'LS',
+    STORE_REGION: 'E02',
+    SHOP_WEEKDAY: 7,
+    SHOP_HOUR: 19,
+    BASKET_TYPE: 'Full Shop',
+    BASKET_DOMINANT_MISSION: 'Mixed',
+  },
+  lines: [
+    { PROD_CODE: 'PRD0900033', PROD_CODE_10: 'CL00201', PROD_CODE_20: 'DEP00067', PROD_CODE_30: 'G00021', PROD_CODE_40: 'D00005', QUANTITY: 1, SPEND: 0.93 },
+    { PROD_CODE: 'PRD0900097', PROD_CODE_10: 'CL00001', PROD_CODE_20: 'DEP00001', PROD_CODE_30: 'G00001', PROD_CODE_40: 'D00001', QUANTITY: 2, SPEND: 2.06 },
+    { PROD_CODE: 'PRD0999999', PROD_CODE_10: 'CL09999', PROD_CODE_20: 'DEP09999', PROD_CODE_30: 'G09999', PROD_CODE_40: 'D09999', QUANTITY: 1, SPEND: 5 },
+  ],
+};
+
+const encoder = new TextEncoder();
+
+export class ServedModel {
+  /**
+   * Fetches, checks, loads and warms a model version.
+   * @throws ModelRefusedError (its `stage` tells where it failed)
+   */
+  static async load(registry: ModelRegistry, reference: string, settings: InferenceSettings, hooks: ServedModelHooks): Promise<ServedModel> {
+    const refuse = (stage: ModelLoadStage, error: unknown, id = reference): ModelRefusedError =>
+      error instanceof ModelRefusedError ? error : new ModelRefusedError(id, stage, (error as Error).message ?? String(error), { cause: error });
+
+    let version: ModelVersion;
+    let bytes: Uint8Array;
+    let statisticsBytes: Uint8Array;
+    try {
+      version = await registry.get(reference);
+      [bytes, statisticsBytes] = await Promise.all([
+        registry.getModelBytes(version.id),
+        registry.getArtifact(version.id, ARTIFACT_NAMES.featureStatistics),
+      ]);
+    } catch (error) {
+      throw refuse('fetch', error);
+    }
+
+    let info: OnnxModelInfo;
+    try {
+      info = readOnnxMetadata(bytes);
+      assertFeatureSpec(info, FEATURE_SPEC);
+      if (info.featureNames.length !== FEATURE_COUNT || info.featureNames.some((name, index) => name !== FEATURE_SPEC.names[index])) {
+        throw new Error(`the model's feature names differ from feature spec ${FEATURE_SPEC.version}`);
+      }
+      if (info.classLabels.length !== CLASS_COUNT || info.classLabels.some((label, index) => label !== PRICE_SENSITIVITY_CLASSES[index])) {
+        throw new Error(`the model's classes are ${JSON.stringify(info.classLabels)}, expected ${JSON.stringify(PRICE_SENSITIVITY_CLASSES)}`);
+      }
+      parseStatisticsArtifact(statisticsBytes);
+    } catch (error) {
+      throw refuse('check', error, version.id);
+    }
+
+    const workers: InferenceWorker[] = [];
+    let model: ServedModel | undefined;
+    const onFailure = (error: Error): void => {
+      if (model) hooks.onWorkerFailure?.(model, error);
+    };
+    try {
+      const started = await Promise.allSettled(
+        Array.from({ length: settings.workers }, () =>
+          InferenceWorker.start({
+            model: bytes,
+            statistics: statisticsBytes,
+            limits: settings.limits,
+            session: { intraOpThreads: settings.intraOpThreads, interOpThreads: settings.interOpThreads },
+            onFailure,
+          }),
+        ),
+      );
+      for (const outcome of started) if (outcome.status === 'fulfilled') workers.push(outcome.value);
+      const failed = started.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    } catch (error) {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      throw refuse('load', error, version.id);
+    }
+
+    model = new ServedModel(version, info, workers, settings, hooks);
+    try {
+      await model.warmUp();
+    } catch (error) {
+      await model.close();
+      throw refuse('warm-up', error, version.id);
+    }
+    return model;
+  }
+
+  readonly loadedAt = new Date();
+  private readonly batcher: MicroBatcher;
+  private warm = false;
+  private closed = false;
+
+  private constructor(
+    readonly version: ModelVersion,
+    readonly info: OnnxModelInfo,
+    private readonly workers: readonly InferenceWorker[],
+    settings: InferenceSettings,
+    private readonly hooks: ServedModelHooks,
+  ) {
+    this.batcher = new MicroBatcher({
+      workers,
+      classCount: CLASS_COUNT,
+      maxBatchBytes: settings.maxBatchBytes,
+      maxQueuedRequests: settings.maxQueuedRequests,
+      maxQueuedBytes: settings.maxQueuedBytes,
+      maxInFlightPerWorker: settings.maxInFlightBatchesPerWorker,
+      monotonicNow: hooks.monotonicNow,
+      onBatch: (batch) => {
+        if (this.warm) this.hooks.onBatch?.(this, batch);
+      },
+    });
+  }
+
+  get id(): string {
+    return this.version.id;
+  }
+
+  /** False once a worker failed (the model service replaces the model). */
+  get healthy(): boolean {
+    return !this.closed && this.workers.every((worker) => !worker.failed);
+  }
+
+  /** Requests waiting or running. */
+  get queuedRequests(): number {
+    return this.batcher.queuedRequests;
+  }
+
+  /** Body bytes waiting or running. */
+  get queuedBytes(): number {
+    return this.batcher.queuedBytes;
+  }
+
+  hasRoomFor(bytes: number): boolean {
+    return this.batcher.hasRoomFor(bytes);
+  }
+
+  /**
+   * Queues a request body (UTF-8 JSON: one basket, or `{baskets}`; its buffer is the model's from
+   * now on). A worker validates it, computes the features (BasketFeatures.compute, as in training)
+   * and predicts, batched with the requests around it.
+   * @throws InferenceQueueFullError synchronously when the queue has no room
+   */
+  predict(shape: BodyShape, body: Uint8Array, requestId: string, timeoutMs: number): Promise<RequestOutcome> {
+    return this.batcher.submit(shape, body, requestId, timeoutMs);
+  }
+
+  /** Waits for queued and running predictions, then stops the workers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.batcher.whenIdle();
+    this.closed = true;
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  /** A small and a large batch through every worker, checked for sane probabilities. */
+  private async warmUp(): Promise<void> {
+    const small = encoder.encode(JSON.stringify(WARM_UP_BASKET));
+    const large = JSON.stringify({ baskets: Array.from({ length: 64 }, () => WARM_UP_BASKET) });
+    const checks: Promise<RequestOutcome>[] = [];
+    for (let index = 0; index < this.workers.length; index++) {
+      checks.push(this.predict('basket', small.slice(), 'warm-up', 30_000), this.predict('batch', encoder.encode(large), 'warm-up', 30_000));
+    }
+    for (const outcome of await Promise.all(checks)) {
+      if (!outcome.ok) throw new Error(`the warm-up basket was refused: ${outcome.problem.detail}`);
+      for (let row = 0; row < outcome.rows; row++) {
+        let sum = 0;
+        for (let k = 0; k < CLASS_COUNT; k++) {
+          const probability = outcome.probabilities[row * CLASS_COUNT + k];
+          if (!Number.isFinite(probability) || probability < 0 || probability > 1) throw new Error(`warm-up probability ${probability} is not in [0, 1]`);
+          sum += probability;
+        }
+        if (Math.abs(sum - 1) > 1e-3) throw new Error(`warm-up probabilities sum to ${sum}, not 1`);
+      }
+    }
+    this.warm = true;
+  }
+}

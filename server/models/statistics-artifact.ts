@@ -1,0 +1,44 @@
+/**
+ * The `feature-statistics.json` artifact a model version ships with (the fitted statistics behind its
+ * learned features), read and checked for the shape the feature function reads.
+ */
+import {
+  PRICE_LEVELS,
+  STATISTICS_LEVELS,
+  statisticsFromDocument,
+  type FeatureStatistics,
+  type FeatureStatisticsDocument,
+} from '../../core/features/statistics';
+import { ARTIFACT_NAMES } from '../../core/registry/types';
+import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
+
+/**
+ * The statistics of an artifact's bytes.
+ * @throws Error describing every problem found
+ */
+export function parseStatisticsArtifact(bytes: Uint8Array): FeatureStatistics {
+  const classCount = PRICE_SENSITIVITY_CLASSES.length;
+  let document: FeatureStatisticsDocument;
+  try {
+    document = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as FeatureStatisticsDocument;
+  } catch (error) {
+    throw new Error(`${ARTIFACT_NAMES.featureStatistics} is not JSON: ${(error as Error).message}`);
+  }
+  const problems: string[] = [];
+  const isNumbers = (value: unknown, multipleOf = 1): boolean =>
+    Array.isArray(value) && value.length % multipleOf === 0 && value.every((item) => typeof item === 'number' && Number.isFinite(item));
+  if (typeof document !== 'object' || document === null) {problems.push('it is not an object');} else {
+    if (document.formatVersion !== 1) problems.push(`formatVersion is ${JSON.stringify(document.formatVersion)}, expected 1`);
+    if (!isNumbers(document.prior) || document.prior.length !== classCount) problems.push(`prior must be ${classCount} numbers`);
+    if (typeof document.smoothing !== 'number' || !(document.smoothing >= 0)) problems.push('smoothing must be a number ≥ 0');
+    for (const level of STATISTICS_LEVELS) {
+      if (!isNumbers(document.classCounts?.[level], classCount)) problems.push(`classCounts.${level} must be numbers, ${classCount} per code`);
+    }
+    for (const level of PRICE_LEVELS) {
+      if (!isNumbers(document.priceSums?.[level])) problems.push(`priceSums.${level} must be numbers`);
+      if (!isNumbers(document.priceCounts?.[level])) problems.push(`priceCounts.${level} must be numbers`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`${ARTIFACT_NAMES.featureStatistics} is malformed: ${problems.join('; ')}`);
+  return statisticsFromDocument(document);
+}

@@ -1,0 +1,139 @@
+/**
+ * The real CLI: `retail-mlops serve` as a child process. SIGTERM with requests in flight drains them
+ * (all complete) and exits 0; configuration problems exit 2 with a reason; an unusable model exits 1.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, symlinkSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY, AUTHORIZED } from './harness';
+import { cli } from '../helpers/cli';
+import { REPO_ROOT, temporaryDirectory } from '../helpers/paths';
+import { registerServedModel, servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
+
+const run = promisify(execFile);
+
+interface ServeProcess {
+  readonly url: string;
+  readonly exit: Promise<number | null>;
+  readonly stderr: () => string;
+  signal(name: NodeJS.Signals): void;
+}
+
+/** The TypeScript CLI through tsx, as `npm run cli` runs it. */
+const SOURCE_CLI = [path.join(REPO_ROOT, 'node_modules/.bin/tsx'), path.join(REPO_ROOT, 'bin/retail-mlops.ts')] as const;
+
+/** Starts `serve --json` and waits for its one JSON document (printed once the model is warm). */
+async function serve(args: readonly string[], env: NodeJS.ProcessEnv, command: readonly [string, string] = SOURCE_CLI): Promise<ServeProcess> {
+  const child = spawn(command[0], [command[1], 'serve', '--json', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let text = '';
+  for await (const line of createInterface({ input: child.stdout })) {
+    text += line;
+    try {
+      const summary = JSON.parse(text) as { url: string };
+      return { url: summary.url, exit, stderr: () => stderr, signal: (name) => child.kill(name) };
+    } catch {
+      // the document spans lines
+    }
+  }
+  throw new Error(`serve exited (${await exit}) before it was ready:\n${stderr}`);
+}
+
+async function queueDepth(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^retail_mlops_inference_queue_depth (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+describe('retail-mlops serve (the real CLI)', () => {
+  let fixture: ServedModelFixture;
+
+  beforeAll(async () => {
+    fixture = await servedModelFixture();
+  });
+  afterAll(() => fixture?.remove());
+
+  it('drains in-flight requests on SIGTERM, then exits 0', async () => {
+    const server = await serve(['--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1'], { RETAIL_MLOPS_API_KEYS: API_KEY });
+    const body = JSON.stringify({ baskets: Array.from({ length: 10_000 }, (_, index) => fixture.baskets[index % fixture.baskets.length]) });
+    const inFlight = Array.from({ length: 4 }, () => fetch(`${server.url}/v1/predict/batch`, { method: 'POST', headers: AUTHORIZED, body }));
+    const deadline = Date.now() + 30_000;
+    while ((await queueDepth(server.url)) < inFlight.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    server.signal('SIGTERM');
+    const responses = await Promise.all(inFlight);
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200]);
+    for (const response of responses) expect(((await response.json()) as { predictions: unknown[] }).predictions).toHaveLength(10_000);
+    expect(await server.exit).toBe(0);
+    expect(server.stderr()).toMatch(/"event":"server\.signal","signal":"SIGTERM"/);
+    expect(server.stderr()).toMatch(/"event":"server\.stopped"/);
+  });
+
+  it('takes its configuration from the environment (RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, PORT, a keys file)', async () => {
+    const keysFile = path.join(fixture.registryRoot, '..', `${path.basename(fixture.registryRoot)}-keys`);
+    await writeFile(keysFile, `other-key-0123456789\n${API_KEY}\n`);
+    const server = await serve(['--host', '127.0.0.1'], {
+      RETAIL_MLOPS_REGISTRY: fixture.registryRoot,
+      RETAIL_MLOPS_MODEL: 'candidate',
+      PORT: '0',
+      RETAIL_MLOPS_API_KEYS_FILE: keysFile,
+    });
+    const response = await fetch(`${server.url}/v1/predict`, { method: 'POST', headers: AUTHORIZED, body: JSON.stringify(fixture.baskets[0]) });
+    expect(((await response.json()) as { modelVersion: string }).modelVersion).toBe(fixture.versions.candidate);
+    server.signal('SIGINT');
+    expect(await server.exit).toBe(0);
+  });
+
+  it('exits 2 with every configuration problem, 1 when the model is refused', async () => {
+    const usage = await cli(['serve', '--port', '0'], { env: { RETAIL_MLOPS_API_KEYS: '', RETAIL_MLOPS_REGISTRY: '' } });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/a model registry is required.*at least one API key is required/);
+    expect((await cli(['serve', '--port', 'http'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } })).code).toBe(2);
+
+    const unknownScheme = await cli(['serve', '--registry', 'ftp://example.com/registry', '--port', '0'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } });
+    expect(unknownScheme.code).toBe(1);
+    expect(unknownScheme.stderr).toContain('REGISTRY_SCHEME_UNSUPPORTED');
+
+    const bad = await registerServedModel(fixture.registry, { model: new Uint8Array([1, 2, 3]), statistics: fixture.statistics, seed: 'cli-bad' });
+    await fixture.registry.setAlias('broken', bad, { actor: 'tests', reason: 'cli refusal' });
+    const refused = await cli(['serve', '--registry', fixture.registryRoot, '--model', 'broken', '--port', '0', '--host', '127.0.0.1'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`retail-mlops: MODEL_REFUSED: model ${bad} refused (check)`);
+  });
+
+  it('runs compiled (tsc → lib/, plain node): the prediction workers start from their .js files', async () => {
+    const build = temporaryDirectory('retail-mlops-compiled-');
+    try {
+      await run(path.join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--outDir', path.join(build.path, 'lib')], { cwd: REPO_ROOT });
+      symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(build.path, 'node_modules'), 'dir');
+      copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(build.path, 'package.json'));
+      const server = await serve(['--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1'], { RETAIL_MLOPS_API_KEYS: API_KEY }, [
+        process.execPath,
+        path.join(build.path, 'lib/bin/retail-mlops.js'),
+      ]);
+      const response = await fetch(`${server.url}/v1/predict/batch`, { method: 'POST', headers: AUTHORIZED, body: JSON.stringify({ baskets: fixture.baskets.slice(0, 10) }) });
+      expect(response.status).toBe(200);
+      server.signal('SIGTERM');
+      expect(await server.exit).toBe(0);
+    } finally {
+      build.remove();
+    }
+  });
+
+  it('describes itself in --help', async () => {
+    const help = await cli(['serve', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: retail-mlops serve');
+    expect(help.stdout).toMatch(/--registry <uri>[\s\S]*--model <reference>[\s\S]*--port <port>[\s\S]*--host <address>/);
+  });
+});
