@@ -222,7 +222,7 @@ function isRemoteLocation(location: string): boolean {
 }
 
 /** A value safe to put inside a single-quoted shell word. */
-function shellQuote(value: string): string {
+export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:@%+=,*-]+$/.test(value) ? value : `'${value.replace(/'/g, '\'\\\'\'')}'`;
 }
 

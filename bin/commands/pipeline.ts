@@ -44,7 +44,7 @@ function formatListing(model: PipelineModel): string {
     .join('\n');
 }
 
-function formatSummary(summary: PipelineRunSummary): string {
+export function formatSummary(summary: PipelineRunSummary): string {
   const width = Math.max(...summary.stages.map((stage) => stage.name.length), 5);
   const lines = summary.stages.map((stage) => {
     const detail = stage.status === 'passed' || stage.status === 'failed' ? `${stage.seconds.toFixed(1)} s` : (stage.reason ?? '');
@@ -55,7 +55,7 @@ function formatSummary(summary: PipelineRunSummary): string {
 }
 
 /** Progress lines on stderr: `[i/N] Stage …` as it starts, then its outcome and time. */
-function progressLogger(flags: GlobalFlags): (event: PipelineProgressEvent) => void {
+export function progressLogger(flags: GlobalFlags): (event: PipelineProgressEvent) => void {
   return (event) => {
     if (flags.quiet) return;
     const position = `[${event.index}/${event.total}]`;
