@@ -64,7 +64,7 @@ async function runMainJob(flags: RunFlags): Promise<MainJobSummary> {
     if (!existsSync(out)) {
       const result = await generateLgsr({ rows: flags.rows, seed: flags.seed, out, progress: progressFor(flags) });
       say({ ...flags, json: true }, `generated ${result.rows} rows, ${result.weeks} weeks → ${out}`);
-    } else say({ ...flags, json: true }, `reusing the generated sample ${out}`);
+    } else {say({ ...flags, json: true }, `reusing the generated sample ${out}`);}
     data = [out];
   }
   const lake = path.join(workdir, 'lake');
@@ -103,7 +103,7 @@ function describeRun(summary: MainJobSummary): string {
   return [
     '',
     formatSummary(summary.pipeline),
-    `models trained on this lake version:`,
+    'models trained on this lake version:',
     ...rows,
     `candidate: ${summary.candidate.algorithm} ${summary.candidate.version} (passed the gate)`,
     `report: ${summary.report}`,
