@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import {
   TRAINING_SPECIFICATION_VERSION,
-  type FeatureImportance,
   type HyperparameterValue,
   type TrainedModel,
   type TrainingBackend,
@@ -11,14 +10,14 @@ import {
 import { readGoldBaskets } from '../data/gold-reader';
 import { Lake } from '../data/lake';
 import { InvalidOptionsError } from '../errors';
-import { trainLogisticRegression } from './logistic-regression';
-import type { FeatureMatrix, ModelIR } from './model';
+import type { FeatureMatrix } from './model';
 import { predictProbabilities } from './predict';
+import { featureImportance, rowsOfWeeks } from './split-rows';
 import { IN_PROCESS_TRAINERS } from './trainers';
+import { contextOnlyBaseline } from '../evaluation/context-baseline';
 import { computeMetrics, type EvaluationMetrics } from '../evaluation/metrics';
 import type { BasketBatch } from '../features/basket-batch';
-import { contextColumns } from '../features/compute';
-import { CONTEXT_FEATURE_COUNT, FEATURE_COUNT, FEATURE_SPEC } from '../features/spec';
+import { FEATURE_COUNT, FEATURE_SPEC } from '../features/spec';
 import { statisticsToDocument } from '../features/statistics';
 import { heldOutFeatures, outOfFoldFeatures } from '../features/training-matrix';
 import { exportOnnx } from '../onnx/export';
@@ -37,18 +36,6 @@ export function createInProcessTrainingBackend(): TrainingBackend {
   };
 }
 
-/** Rows (basket indexes) of the batch whose week is in `weeks` and whose label is known; and the XX count. */
-function rowsOfWeeks(batch: BasketBatch, weeks: readonly number[]): { rows: Int32Array; unclassified: number } {
-  const wanted = new Set(weeks);
-  const rows: number[] = [];
-  let unclassified = 0;
-  for (let basket = 0; basket < batch.size; basket++) {
-    if (!wanted.has(batch.week[basket])) continue;
-    if (batch.label[basket] < 0) unclassified += 1;
-    else rows.push(basket);
-  }
-  return { rows: Int32Array.from(rows), unclassified };
-}
 
 function labelsOf(batch: BasketBatch, rows: Int32Array): Int32Array {
   return rows.map((row) => batch.label[row]);
@@ -127,7 +114,7 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
   // 3. held-out weeks, with a context-only baseline for the lift
   const testValues = heldOutFeatures(final.statistics, batch, test.rows);
   const testLabels = labelsOf(batch, test.rows);
-  const baseline = contextBaseline(final.values, finalLabels, testValues, testLabels);
+  const baseline = contextOnlyBaseline({ values: final.values, labels: finalLabels }, { values: testValues, labels: testLabels }, CLASSES);
   const probabilities = predictProbabilities(model, testValues, testLabels.length);
   const metrics = computeMetrics(testLabels, probabilities, CLASSES, { baseline });
   const testMetrics: EvaluationMetrics = { ...metrics, excluded: { ...metrics.excluded, XX: test.unclassified } };
@@ -165,44 +152,6 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
   };
 }
 
-/** A logistic regression on the context columns only: what the basket says without its products. */
-function contextBaseline(
-  trainValues: Float32Array,
-  trainLabels: Int32Array,
-  testValues: Float32Array,
-  testLabels: Int32Array,
-): { name: string; accuracy: number; macroF1: number } {
-  const train = matrix(contextColumns(trainValues, trainLabels.length), trainLabels, CONTEXT_FEATURE_COUNT);
-  const { model } = trainLogisticRegression(train, CLASSES, { l2: 1e-3, maxIterations: 200 });
-  const metrics = computeMetrics(testLabels, predictProbabilities(model, contextColumns(testValues, testLabels.length), testLabels.length), CLASSES);
-  return { name: 'context-only logistic regression', accuracy: metrics.accuracy, macroF1: metrics.macroF1 };
-}
-
-/** Linear: Σ_classes |coefficient| × the feature's standard deviation; trees: splits per feature. Normalised to sum 1. */
-function featureImportance(model: ModelIR, values: Float32Array, rows: number): FeatureImportance[] {
-  const scores = new Float64Array(FEATURE_COUNT);
-  if (model.kind === 'linear') {
-    for (let feature = 0; feature < FEATURE_COUNT; feature++) {
-      let sum = 0;
-      let squares = 0;
-      for (let row = 0; row < rows; row++) {
-        const value = values[row * FEATURE_COUNT + feature];
-        sum += value;
-        squares += value * value;
-      }
-      const deviation = Math.sqrt(Math.max(squares / rows - (sum / rows) ** 2, 0));
-      for (let label = 0; label < model.classes.length; label++) {
-        scores[feature] += Math.abs(model.coefficients[label * FEATURE_COUNT + feature]) * deviation;
-      }
-    }
-  } else {
-    for (const tree of model.trees) for (const feature of tree.feature) if (feature >= 0) scores[feature] += 1;
-  }
-  const total = scores.reduce((sum, score) => sum + score, 0) || 1;
-  return FEATURE_SPEC.names
-    .map((name, index) => ({ name, importance: scores[index] / total }))
-    .sort((a, b) => b.importance - a.importance);
-}
 
 /** The commit of the code that trains: $RETAIL_MLOPS_COMMIT, else git's HEAD, else 'unknown'. */
 export function codeCommit(): string {

@@ -35,7 +35,6 @@ import { pullLake } from '../../core/data/lake-sync';
 import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
 import { contextOnlyBaseline } from '../../core/evaluation/context-baseline';
 import { computeMetrics, type EvaluationMetrics } from '../../core/evaluation/metrics';
-import type { BasketBatch } from '../../core/features/basket-batch';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
 import { statisticsToDocument } from '../../core/features/statistics';
 import { heldOutFeatures, outOfFoldFeatures } from '../../core/features/training-matrix';
@@ -44,7 +43,6 @@ import { silentProgress, type ProgressReporter } from '../../core/progress';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import {
   TRAINING_SPECIFICATION_VERSION,
-  type FeatureImportance,
   type HyperparameterValue,
   type TrainedModel,
   type TrainingBackend,
@@ -52,8 +50,8 @@ import {
   type TrainingRunOptions,
 } from '../../core/training/contract';
 import { codeCommit } from '../../core/training/in-process';
-import type { TreeEnsembleIR } from '../../core/training/model';
 import { predictProbabilities } from '../../core/training/predict';
+import { featureImportance, rowsOfWeeks } from '../../core/training/split-rows';
 
 /** The algorithm name jobs use to ask for this backend. */
 export const SAGEMAKER_XGBOOST_ALGORITHM = 'sagemaker-xgboost';
@@ -267,25 +265,6 @@ interface Channel {
 
 const CLASSES = PRICE_SENSITIVITY_CLASSES;
 
-function rowsOfWeeks(batch: BasketBatch, weeks: readonly number[]): { rows: Int32Array; unclassified: number } {
-  const wanted = new Set(weeks);
-  const rows: number[] = [];
-  let unclassified = 0;
-  for (let basket = 0; basket < batch.size; basket++) {
-    if (!wanted.has(batch.week[basket])) continue;
-    if (batch.label[basket] < 0) unclassified += 1;
-    else rows.push(basket);
-  }
-  return { rows: Int32Array.from(rows), unclassified };
-}
-
-/** Splits per feature over all trees, normalised to sum 1 (as the in-process backend reports trees). */
-function splitCountImportance(model: TreeEnsembleIR): FeatureImportance[] {
-  const scores = new Float64Array(FEATURE_COUNT);
-  for (const tree of model.trees) for (const feature of tree.feature) if (feature >= 0) scores[feature] += 1;
-  const total = scores.reduce((sum, score) => sum + score, 0) || 1;
-  return FEATURE_SPEC.names.map((name, index) => ({ name, importance: scores[index] / total })).sort((a, b) => b.importance - a.importance);
-}
 
 class SageMakerTrainingBackend implements TrainingBackend {
   readonly specificationVersion = TRAINING_SPECIFICATION_VERSION;
@@ -377,7 +356,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
       metrics: { ...metrics, excluded: { ...metrics.excluded, XX: test.unclassified } },
       validationMetrics,
       featureStatistics: statisticsToDocument(final.statistics),
-      featureImportance: splitCountImportance(imported.model),
+      featureImportance: featureImportance(imported.model),
       lineage: {
         lakeVersion: String(job.dataset.version),
         inputFiles: lake.manifest.raw.map((entry) => ({ path: entry.name, sha256: entry.sha256 })),
