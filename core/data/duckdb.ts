@@ -1,3 +1,5 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 
 /** Options for an embedded DuckDB session. */
@@ -6,7 +8,7 @@ export interface DuckDbSessionOptions {
   readonly threads?: number;
   /** Memory DuckDB may use before spilling to `spillDirectory`. @default '1GB' */
   readonly memoryLimit?: string;
-  /** Where DuckDB spills when over `memoryLimit`. @default DuckDB's own default (next to the database) */
+  /** Where DuckDB spills when over `memoryLimit`. @default `<os temp dir>/retail-mlops-duckdb` (never the working directory) */
   readonly spillDirectory?: string;
 }
 
@@ -23,7 +25,7 @@ export class DuckDbSession {
       preserve_insertion_order: 'true',
     };
     if (options.threads !== undefined) settings.threads = String(options.threads);
-    if (options.spillDirectory !== undefined) settings.temp_directory = options.spillDirectory;
+    settings.temp_directory = options.spillDirectory ?? path.join(os.tmpdir(), 'retail-mlops-duckdb');
     const instance = await DuckDBInstance.create(':memory:', settings);
     const connection = await instance.connect();
     return new DuckDbSession(instance, connection);
