@@ -41,8 +41,8 @@ import type { S3ObjectStorage } from './object-storage';
 import { canonicalJson } from '../../core/canonical-json';
 import { ProblemCollector, RetailMlopsError } from '../../core/errors';
 import type { EvaluationMetrics } from '../../core/evaluation/metrics';
+import { compareAliasChanges, nextAliasChange } from '../../core/registry/alias-history';
 import {
-  AliasConflictError,
   AliasNotFoundError,
   ArtifactNotFoundError,
   ModelVersionNotFoundError,
@@ -289,7 +289,7 @@ class SageMakerModelRegistry implements ModelRegistry {
       return changes;
     }
     const all = (await Promise.all((await this.aliasNames()).map(async (name) => (await this.readAliasHistory(name)).changes))).flat();
-    return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : a.sequence - b.sequence));
+    return all.sort(compareAliasChanges);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -298,24 +298,12 @@ class SageMakerModelRegistry implements ModelRegistry {
     for (let attempt = 0; attempt <= this.options.maxAliasRetries; attempt++) {
       const target = await this.resolve(reference);
       const { changes, etag } = await this.readAliasHistory(alias);
-      const latest = changes.at(-1);
-      const current = latest?.to ?? null;
-      if (options.expectedCurrent !== undefined && options.expectedCurrent !== current) {
-        throw new AliasConflictError(alias, options.expectedCurrent, current);
-      }
-      if (latest && current === target.version.id) {
+      const next = nextAliasChange(alias, changes, target.version.id, options);
+      if (!next.changed) {
         await this.mirrorAlias(alias, options);
-        return { changed: false, change: latest };
+        return next;
       }
-      const change: AliasChange = {
-        alias,
-        from: current,
-        to: target.version.id,
-        actor: options.actor,
-        reason: options.reason,
-        at: new Date().toISOString(),
-        sequence: (latest?.sequence ?? 0) + 1,
-      };
+      const { change } = next;
       const body = Buffer.from([...changes, change].map((line) => `${JSON.stringify(line)}\n`).join(''));
       const { written } = await this.storage.putConditionally(this.aliasKey(alias), body, etag ? { ifMatch: etag } : { ifNoneMatch: '*' }, { contentType: 'application/x-ndjson' });
       if (written) {

@@ -34,8 +34,8 @@ import { createDefaultCredential, isTokenCredential } from './credential';
 import { azureFailure, hasStatus } from './errors';
 import { createManagementClient, managementEndpointProblems } from './management-client';
 import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
+import { compareAliasChanges, nextAliasChange } from '../../core/registry/alias-history';
 import {
-  AliasConflictError,
   AliasNotFoundError,
   ArtifactNotFoundError,
   ModelVersionNotFoundError,
@@ -309,21 +309,10 @@ class AzureMlModelRegistry implements ModelRegistry {
     return this.locked(async () => {
       const target = await this.resolve(reference);
       const { history, etag } = await this.readAliasHistory(alias);
-      const latest = history.at(-1);
-      const current = latest?.to ?? null;
-      if (options.expectedCurrent !== undefined && options.expectedCurrent !== current) {
-        throw new AliasConflictError(alias, options.expectedCurrent, current);
-      }
-      if (latest && current === target.id) return { changed: false, change: latest };
-      const change: AliasChange = {
-        alias,
-        from: current,
-        to: target.id,
-        actor: options.actor,
-        reason: options.reason,
-        at: new Date().toISOString(),
-        sequence: (latest?.sequence ?? 0) + 1,
-      };
+      const next = nextAliasChange(alias, history, target.id, options);
+      if (!next.changed) return next;
+      const { change } = next;
+      const current = change.from;
       await this.appendAliasChange(alias, history, change, etag);
       // mirror the aliases onto the Azure ML versions they left and reached
       const states = await this.aliases();
@@ -352,7 +341,7 @@ class AzureMlModelRegistry implements ModelRegistry {
       return history;
     }
     const all = (await Promise.all((await this.aliasNames()).map(async (name) => (await this.readAliasHistory(name)).history))).flat();
-    return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : a.sequence - b.sequence));
+    return all.sort(compareAliasChanges);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ import * as path from 'node:path';
 import { withLockFile } from './lock-file';
 import { ProblemCollector } from '../../core/errors';
 import { writeFileAtomically } from '../../core/files/write-atomically';
+import { compareAliasChanges, nextAliasChange } from '../../core/registry/alias-history';
 import {
-  AliasConflictError,
   AliasNotFoundError,
   ArtifactNotFoundError,
   ModelVersionNotFoundError,
@@ -199,21 +199,9 @@ class LocalModelRegistry implements ModelRegistry {
     return this.locked(async () => {
       const target = await this.resolve(reference);
       const history = await this.readAliasHistory(alias, { repair: true });
-      const latest = history.at(-1);
-      const current = latest?.to ?? null;
-      if (options.expectedCurrent !== undefined && options.expectedCurrent !== current) {
-        throw new AliasConflictError(alias, options.expectedCurrent, current);
-      }
-      if (latest && current === target.id) return { changed: false, change: latest };
-      const change: AliasChange = {
-        alias,
-        from: current,
-        to: target.id,
-        actor: options.actor,
-        reason: options.reason,
-        at: new Date().toISOString(),
-        sequence: (latest?.sequence ?? 0) + 1,
-      };
+      const next = nextAliasChange(alias, history, target.id, options);
+      if (!next.changed) return next;
+      const { change } = next;
       const handle = await open(this.aliasPath(alias), 'a');
       try {
         await handle.write(`${JSON.stringify(change)}\n`);
@@ -241,7 +229,7 @@ class LocalModelRegistry implements ModelRegistry {
       return history;
     }
     const all = (await Promise.all((await this.aliasNames()).map((name) => this.readAliasHistory(name)))).flat();
-    return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : a.sequence - b.sequence));
+    return all.sort(compareAliasChanges);
   }
 
   // ---------------------------------------------------------------------------------------------
