@@ -60,9 +60,10 @@ describe('train → evaluate → gate → predict on the real sample, through th
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
   });
 
-  it('refuses to evaluate on weeks the model trained on', async () => {
+  it('scores only the weeks a lake holds that the model never trained on (files are scored as given)', async () => {
     const result = await cli(['evaluate', '--registry', registry, '--model', trained.champion.modelVersion, '--data', SAMPLE_FILES[0], '--json']);
-    expect(result.code).toBe(0); // files are new data by definition: scored as given
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).weeks).toEqual([200607]);
     const onLake = await cli(['evaluate', '--registry', registry, '--model', trained.champion.modelVersion, '--data', lake, '--json']);
     expect(JSON.parse(onLake.stdout).weeks).toEqual([200611]);
   });
