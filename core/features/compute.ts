@@ -24,6 +24,16 @@ export class BasketFeatures {
   /** Distribution of (#UM − #LA) lines over the basket's lines, offset by the line count. */
   private ruleDistribution = new Float64Array(256);
   private ruleNext = new Float64Array(256);
+  // per-basket accumulators, reset at the start of each basket (no allocation per basket)
+  private readonly divisionSpend = new Float64Array(9);
+  /** share sum, spend-weighted share, min, max, log ratio, class-level sum, department-level sum: 7 × 3 */
+  private readonly accumulators = new Float64Array(21);
+
+  // Per-product line values (see productSlot): slot 0 is scratch, slots 1… are cached products.
+  private readonly productSlots = new Map<number, number>();
+  private cacheValues = new Float64Array(1024 * CACHE_STRIDE);
+  private cacheCodes = new Int32Array(1024 * 4);
+  private cacheUsed = 1;
 
   constructor(readonly statistics: FeatureStatistics) {
     this.prior = Float64Array.from(statistics.prior);
@@ -39,6 +49,67 @@ export class BasketFeatures {
     }
   }
 
+  /**
+   * The offset in cacheValues of a line's product-dependent values: class shares down the product tree
+   * (division → group → department → class → product, each smoothed towards its parent), their log
+   * ratios to the prior, the expected tier, the tier likelihoods, and the product's price index. A pure
+   * function of the five codes, so it is computed once per product (and its parents, which are checked)
+   * and reused: the same arithmetic in the same order, so the features are bit-identical.
+   */
+  private productSlot(product: number, code10: number, code20: number, code30: number, code40: number): number {
+    const known = this.productSlots.get(product);
+    if (known !== undefined) {
+      const codes = known * 4;
+      const cached = this.cacheCodes;
+      if (cached[codes] === code10 && cached[codes + 1] === code20 && cached[codes + 2] === code30 && cached[codes + 3] === code40) return known * CACHE_STRIDE;
+    }
+    let slot = 0;
+    if (known === undefined && this.cacheUsed < MAX_CACHED_PRODUCTS) {
+      slot = this.cacheUsed++;
+      if (slot * CACHE_STRIDE >= this.cacheValues.length) {
+        const values = new Float64Array(this.cacheValues.length * 2);
+        values.set(this.cacheValues);
+        this.cacheValues = values;
+        const codes = new Int32Array(this.cacheCodes.length * 2);
+        codes.set(this.cacheCodes);
+        this.cacheCodes = codes;
+      }
+      this.productSlots.set(product, slot);
+      this.cacheCodes.set([code10, code20, code30, code40], slot * 4);
+    }
+    const offset = slot * CACHE_STRIDE;
+    const out = this.cacheValues;
+    const shares = this.lineShares;
+    const levels = this.levelShares;
+    smoothInto(this.counts.product40, code40, this.prior, 0, this.smoothing, levels, 12);
+    smoothInto(this.counts.product30, code30, levels, 12, this.smoothing, levels, 9);
+    smoothInto(this.counts.product20, code20, levels, 9, this.smoothing, levels, 6);
+    smoothInto(this.counts.product10, code10, levels, 6, this.smoothing, levels, 3);
+    out[offset + C_KNOWN] = smoothInto(this.counts.product, product, levels, 3, this.smoothing, shares, 0) ? 1 : 0;
+    let tier = 0;
+    for (let label = 0; label < 3; label++) {
+      const share = shares[label];
+      out[offset + C_SHARES + label] = share;
+      out[offset + C_SHARES_10 + label] = levels[3 + label];
+      out[offset + C_SHARES_20 + label] = levels[6 + label];
+      out[offset + C_LOG_RATIO + label] = Math.log(Math.max(share, 1e-9)) - this.logPrior[label];
+      tier += label * share;
+    }
+    out[offset + C_TIER] = tier;
+    const likelyLow = shares[0] / this.prior[0];
+    const likelyMiddle = shares[1] / this.prior[1];
+    const likelyHigh = shares[2] / this.prior[2];
+    const likelyTotal = likelyLow + likelyMiddle + likelyHigh;
+    out[offset + C_LIKELY] = likelyLow / likelyTotal;
+    out[offset + C_LIKELY + 1] = likelyMiddle / likelyTotal;
+    out[offset + C_LIKELY + 2] = likelyHigh / likelyTotal;
+    // the price index when the product's mean price is known (else the line's own unit price is used)
+    const classPrice = code10 >= 0 && code10 < this.product10Price.length ? this.product10Price[code10] : 0;
+    const knownPrice = product >= 0 && product < this.productPrice.length && this.productPrice[product] > 0;
+    out[offset + C_PRICE_INDEX] = knownPrice && classPrice > 0 ? Math.log(Math.max(this.productPrice[product], 1e-3) / classPrice) : Number.NaN;
+    return offset;
+  }
+
   /** Writes basket `basket`'s features into `out[offset … offset + FEATURE_COUNT - 1]`. */
   compute(batch: BasketBatch, basket: number, out: Float32Array, offset: number): void {
     const from = batch.lineStart[basket];
@@ -49,15 +120,12 @@ export class BasketFeatures {
     let spend = 0;
     let distinct10 = 0;
     let distinct20 = 0;
-    const divisionSpend = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-    // learned accumulators
-    const shareSum = [0, 0, 0];
-    const shareWeighted = [0, 0, 0];
-    const shareMin = [1, 1, 1];
-    const shareMax = [0, 0, 0];
-    const logRatio = [0, 0, 0];
-    const share10Sum = [0, 0, 0];
-    const share20Sum = [0, 0, 0];
+    const divisionSpend = this.divisionSpend.fill(0);
+    // learned accumulators: [SUM, WEIGHTED, MIN, MAX, LOG_RATIO, SUM_10, SUM_20] × 3 labels
+    const acc = this.accumulators.fill(0);
+    acc[MIN] = 1;
+    acc[MIN + 1] = 1;
+    acc[MIN + 2] = 1;
     let priceIndexSum = 0;
     let priceIndexWeighted = 0;
     let priceIndexMin = Infinity;
@@ -68,8 +136,6 @@ export class BasketFeatures {
     let tierSquares = 0;
     let tierWeighted = 0;
     let unseen = 0;
-    const shares = this.lineShares;
-    const levels = this.levelShares;
     // The label follows the products' price tiers: UM when a basket holds more up-market than
     // less-affluent lines, LA when fewer, MM on a tie. Each line's tier is uncertain (its product's
     // shares relative to the prior), so track the distribution of the difference.
@@ -103,35 +169,27 @@ export class BasketFeatures {
         distinct20 += 1;
       }
 
-      // class shares down the product tree: division → group → department → class → product
-      smoothInto(this.counts.product40, batch.product40[line], this.prior, 0, this.smoothing, levels, 12);
-      smoothInto(this.counts.product30, batch.product30[line], levels, 12, this.smoothing, levels, 9);
-      smoothInto(this.counts.product20, code20, levels, 9, this.smoothing, levels, 6);
-      smoothInto(this.counts.product10, code10, levels, 6, this.smoothing, levels, 3);
+      // everything that depends only on the line's product codes, computed once per product
       const product = batch.product[line];
-      const known = smoothInto(this.counts.product, product, levels, 3, this.smoothing, shares, 0);
-      if (!known) unseen += 1;
-      let tier = 0;
+      const slot = this.productSlot(product, code10, code20, batch.product30[line], division);
+      const cached = this.cacheValues;
+      if (cached[slot + C_KNOWN] === 0) unseen += 1;
       for (let label = 0; label < 3; label++) {
-        const share = shares[label];
-        shareSum[label] += share;
-        shareWeighted[label] += share * lineSpend;
-        if (share < shareMin[label]) shareMin[label] = share;
-        if (share > shareMax[label]) shareMax[label] = share;
-        logRatio[label] += Math.log(Math.max(share, 1e-9)) - this.logPrior[label];
-        share10Sum[label] += levels[3 + label];
-        share20Sum[label] += levels[6 + label];
-        tier += label * share;
+        const share = cached[slot + C_SHARES + label];
+        acc[SUM + label] += share;
+        acc[WEIGHTED + label] += share * lineSpend;
+        if (share < acc[MIN + label]) acc[MIN + label] = share;
+        if (share > acc[MAX + label]) acc[MAX + label] = share;
+        acc[LOG_RATIO + label] += cached[slot + C_LOG_RATIO + label];
+        acc[SUM_10 + label] += cached[slot + C_SHARES_10 + label];
+        acc[SUM_20 + label] += cached[slot + C_SHARES_20 + label];
       }
+      const tier = cached[slot + C_TIER];
       tierSum += tier;
       tierSquares += tier * tier;
-      const likelyLow = shares[0] / this.prior[0];
-      const likelyMiddle = shares[1] / this.prior[1];
-      const likelyHigh = shares[2] / this.prior[2];
-      const likelyTotal = likelyLow + likelyMiddle + likelyHigh;
-      const low = likelyLow / likelyTotal;
-      const middle = likelyMiddle / likelyTotal;
-      const high = likelyHigh / likelyTotal;
+      const low = cached[slot + C_LIKELY];
+      const middle = cached[slot + C_LIKELY + 1];
+      const high = cached[slot + C_LIKELY + 2];
       expectedDifference += high - low;
       ruleNext.fill(0, ruleLow - 1, ruleHigh + 2);
       for (let difference = ruleLow; difference <= ruleHigh; difference++) {
@@ -140,7 +198,9 @@ export class BasketFeatures {
         ruleNext[difference] += mass * middle;
         ruleNext[difference + 1] += mass * high;
       }
-      [rule, ruleNext] = [ruleNext, rule];
+      const swap = rule;
+      rule = ruleNext;
+      ruleNext = swap;
       ruleLow -= 1;
       ruleHigh += 1;
       tierWeighted += tier * lineSpend;
@@ -148,10 +208,8 @@ export class BasketFeatures {
       // price position: the line's unit price against its class's mean unit price
       const classPrice = code10 >= 0 && code10 < this.product10Price.length ? this.product10Price[code10] : 0;
       if (quantity > 0 && classPrice > 0) {
-        const unitPrice = lineSpend / quantity;
-        const knownPrice = product >= 0 && product < this.productPrice.length && this.productPrice[product] > 0;
-        const productPrice = knownPrice ? this.productPrice[product] : unitPrice;
-        const index = Math.log(Math.max(productPrice, 1e-3) / classPrice);
+        const productIndex = cached[slot + C_PRICE_INDEX];
+        const index = Number.isNaN(productIndex) ? Math.log(Math.max(lineSpend / quantity, 1e-3) / classPrice) : productIndex;
         priceIndexSum += index;
         priceIndexWeighted += index * lineSpend;
         if (index < priceIndexMin) priceIndexMin = index;
@@ -184,19 +242,25 @@ export class BasketFeatures {
     // learned
     const lines = Math.max(lineCount, 1);
     const spendWeight = spend > 0 ? spend : 1;
-    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? shareSum[label] / lines : this.prior[label];
-    for (let label = 0; label < 3; label++) out[cursor++] = spend > 0 ? shareWeighted[label] / spendWeight : this.prior[label];
-    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? shareMin[label] : this.prior[label];
-    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? shareMax[label] : this.prior[label];
-    for (let label = 0; label < 3; label++) out[cursor++] = logRatio[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? acc[SUM + label] / lines : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = spend > 0 ? acc[WEIGHTED + label] / spendWeight : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? acc[MIN + label] : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? acc[MAX + label] : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = acc[LOG_RATIO + label];
     // naive Bayes posterior: prior × Π share/prior, normalised
-    const scores = [0, 1, 2].map((label) => this.logPrior[label] + logRatio[label]);
-    const top = Math.max(scores[0], scores[1], scores[2]);
-    const exps = scores.map((score) => Math.exp(score - top));
-    const total = exps[0] + exps[1] + exps[2];
-    for (let label = 0; label < 3; label++) out[cursor++] = exps[label] / total;
-    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? share10Sum[label] / lines : this.prior[label];
-    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? share20Sum[label] / lines : this.prior[label];
+    const score0 = this.logPrior[0] + acc[LOG_RATIO];
+    const score1 = this.logPrior[1] + acc[LOG_RATIO + 1];
+    const score2 = this.logPrior[2] + acc[LOG_RATIO + 2];
+    const top = Math.max(score0, score1, score2);
+    const exp0 = Math.exp(score0 - top);
+    const exp1 = Math.exp(score1 - top);
+    const exp2 = Math.exp(score2 - top);
+    const total = exp0 + exp1 + exp2;
+    out[cursor++] = exp0 / total;
+    out[cursor++] = exp1 / total;
+    out[cursor++] = exp2 / total;
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? acc[SUM_10 + label] / lines : this.prior[label];
+    for (let label = 0; label < 3; label++) out[cursor++] = lineCount > 0 ? acc[SUM_20 + label] / lines : this.prior[label];
     const store = batch.storeNumber[basket];
     const storeKnown = store >= 0 && store * 3 < this.storeShares.length;
     for (let label = 0; label < 3; label++) out[cursor++] = storeKnown ? this.storeShares[store * 3 + label] : this.prior[label];
@@ -220,6 +284,28 @@ export class BasketFeatures {
     if (cursor - offset !== FEATURE_COUNT) throw new Error(`feature function wrote ${cursor - offset} values, the spec has ${FEATURE_COUNT}`);
   }
 }
+
+// a product's cached line values (BasketFeatures.productSlot)
+const C_SHARES = 0;
+const C_SHARES_10 = 3;
+const C_SHARES_20 = 6;
+const C_LOG_RATIO = 9;
+const C_LIKELY = 12;
+const C_TIER = 15;
+const C_KNOWN = 16;
+const C_PRICE_INDEX = 17;
+const CACHE_STRIDE = 18;
+/** Products whose line values are kept (beyond: computed per line, as before). */
+const MAX_CACHED_PRODUCTS = 1 << 20;
+
+// offsets into BasketFeatures' accumulators
+const SUM = 0;
+const WEIGHTED = 3;
+const MIN = 6;
+const MAX = 9;
+const LOG_RATIO = 12;
+const SUM_10 = 15;
+const SUM_20 = 18;
 
 /**
  * Class shares of `code` at one level, smoothed towards its parent's shares:
