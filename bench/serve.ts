@@ -28,7 +28,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { fastApiUnavailableReason, prepareFastApiModel, startFastApiService, type FastApiModel, type FastApiService } from './fastapi-service';
+import { FASTAPI_SPEED_PACKAGES, fastApiUnavailableReason, prepareFastApiModel, startFastApiService, type FastApiModel, type FastApiService } from './fastapi-service';
 import { servedModelFixture, type ServedModelFixture } from '../tests/helpers/served-model';
 
 interface BenchSettings {
@@ -237,6 +237,9 @@ async function bench(): Promise<void> {
       const service = await startFastApiService({ modelDirectory: baseline.directory, apiKeys: [API_KEY], workers: settings.fastApiWorkers });
       try {
         process.stderr.write(`FastAPI ${service.url} (${service.workers} uvicorn workers, ${service.loop}, ${service.http}; ${baseline.modelVersion})\n`);
+        if (service.loop !== 'uvloop' || service.http !== 'httptools') {
+          process.stderr.write(`bench:serve: uvicorn runs without uvloop/httptools, slower than a uvicorn[standard] deployment: bin/setup installs ${FASTAPI_SPEED_PACKAGES.join(' ')}\n`);
+        }
         await runPhase('warm-up', service.url, '/v1/predict', singleBodies, 1, { ...settings, durationSeconds: 2 });
         const fastApi = await runPhase('single  POST /v1/predict, FastAPI + XGBoost', service.url, '/v1/predict', singleBodies, 1, settings);
         results.push(fastApi);
