@@ -123,7 +123,7 @@ const project = new typescript.TypeScriptProject({
     '@types/autocannon@^7',
     '@redocly/cli@2.77.0',
   ],
-  gitignore: ['/.tmp/', '/.retail-mlops/', '/providers/aws/infra/cdk.out/', '/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
+  gitignore: ['/.tmp/', '__pycache__/', '/.retail-mlops/', '/providers/aws/infra/cdk.out/', '/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
 });
 
 // constructs is a runtime dependency (cdk8s needs it at run time); projen's own build-time entry would duplicate it.

@@ -1,5 +1,6 @@
 /**
- * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --workers 2 --prediction-log --tsx]`:
+ * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --workers 2 --prediction-log --tsx
+ *                        --skip-fastapi --fastapi-workers 2]`:
  * the prediction API under load, on loopback. Starts the real CLI (`retail-mlops serve`, a child
  * process, so the load generator does not share its event loop) on the trained test model, compiled
  * with tsc as the image runs it (`--tsx`: from the TypeScript sources instead), drives it with
@@ -8,17 +9,26 @@
  *   1. single baskets  (POST /v1/predict)          target on 2 cores: ≥ 8,000 req/s, p99 ≤ 20 ms
  *   2. batches         (POST /v1/predict/batch)    target: ≥ 300,000 baskets/s
  *   3. single baskets while the model is swapped twice (alias moved + POST /admin/reload): 0 failed
+ *   4. single baskets, our server serving gradient-boosted trees, then the same load on a FastAPI +
+ *      XGBoost service doing the same work (bench/fastapi/: pydantic validation, bearer key, the same
+ *      85 features from the same statistics, an XGBoost booster trained with our GBDT's settings on
+ *      the same matrix), under uvicorn with one worker process per core; one after the other, never
+ *      both at once.                          target: ours ≥ 10 × FastAPI's req/s
+ *
+ * Phase 4 needs Debian's python3-fastapi, python3-uvicorn and python3-xgboost (bin/setup installs
+ * them); without them it is skipped with a message saying so, as with --skip-fastapi.
  *
  * Numbers on a shared machine are indicative: the load generator and the server share the cores.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
+import { FASTAPI_SPEED_PACKAGES, fastApiUnavailableReason, prepareFastApiModel, startFastApiService, type FastApiModel, type FastApiService } from './fastapi-service';
 import { servedModelFixture, type ServedModelFixture } from '../tests/helpers/served-model';
 
 interface BenchSettings {
@@ -30,6 +40,10 @@ interface BenchSettings {
   readonly workers: number | undefined;
   /** Run the TypeScript sources through tsx instead of the tsc output. */
   readonly tsx: boolean;
+  /** Skip phase 4 (the FastAPI + XGBoost comparison). */
+  readonly skipFastApi: boolean;
+  /** uvicorn worker processes of the FastAPI service: one per core, as our server spreads over the cores. */
+  readonly fastApiWorkers: number;
 }
 
 const API_KEY = 'bench-api-key-0123456789';
@@ -47,6 +61,8 @@ function parseSettings(argv: readonly string[]): BenchSettings {
     predictionLog: argv.includes('--prediction-log'),
     workers: argv.includes('--workers') ? value('--workers', 2) : undefined,
     tsx: argv.includes('--tsx'),
+    skipFastApi: argv.includes('--skip-fastapi'),
+    fastApiWorkers: value('--fastapi-workers', availableParallelism()),
   };
 }
 
@@ -165,8 +181,19 @@ async function bench(): Promise<void> {
   const fixture = await servedModelFixture();
   const logDirectory = path.join(fixture.registryRoot, '..', `${path.basename(fixture.registryRoot)}-predictions`);
   const buildDirectory = await mkdtemp(path.join(tmpdir(), 'bench-serve-'));
+  const loadBefore = loadavg();
+  // the baseline's model is trained before any load, so that it never competes with a phase
+  const baseline = await prepareBaseline(fixture, settings, buildDirectory);
   const server = await startServerProcess(fixture, settings, logDirectory, buildDirectory);
+  let serverStopped = false;
+  const stopServer = async (): Promise<void> => {
+    if (serverStopped) return;
+    serverStopped = true;
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => server.child.once('exit', resolve));
+  };
   const results: PhaseResult[] = [];
+  let comparison: { readonly ours: PhaseResult; readonly fastApi: PhaseResult; readonly service: FastApiService } | undefined;
   try {
     const singleBodies = fixture.baskets.slice(0, 500).map((basket) => JSON.stringify(basket));
     const basketAt = (position: number) => fixture.baskets[position % fixture.baskets.length];
@@ -198,9 +225,31 @@ async function bench(): Promise<void> {
       }),
     );
     process.stderr.write(`swaps: ${swaps.join('; ')}\n`);
+
+    if (baseline !== undefined) {
+      // 4. the same work on both sides: our server serving the GBDT, then FastAPI + XGBoost
+      await swap(fixture.versions.gbdt);
+      if (!swaps.at(-1)!.includes(fixture.versions.gbdt)) throw new Error(`could not serve the GBDT version: ${swaps.at(-1)}`);
+      await runPhase('warm-up', server.url, '/v1/predict', singleBodies, 1, { ...settings, durationSeconds: 2 });
+      const ours = await runPhase('single  POST /v1/predict, gbdt (ours)', server.url, '/v1/predict', singleBodies, 1, settings);
+      results.push(ours);
+      await stopServer();
+      const service = await startFastApiService({ modelDirectory: baseline.directory, apiKeys: [API_KEY], workers: settings.fastApiWorkers });
+      try {
+        process.stderr.write(`FastAPI ${service.url} (${service.workers} uvicorn workers, ${service.loop}, ${service.http}; ${baseline.modelVersion})\n`);
+        if (service.loop !== 'uvloop' || service.http !== 'httptools') {
+          process.stderr.write(`bench:serve: uvicorn runs without uvloop/httptools, slower than a uvicorn[standard] deployment: bin/setup installs ${FASTAPI_SPEED_PACKAGES.join(' ')}\n`);
+        }
+        await runPhase('warm-up', service.url, '/v1/predict', singleBodies, 1, { ...settings, durationSeconds: 2 });
+        const fastApi = await runPhase('single  POST /v1/predict, FastAPI + XGBoost', service.url, '/v1/predict', singleBodies, 1, settings);
+        results.push(fastApi);
+        comparison = { ours, fastApi, service };
+      } finally {
+        await service.stop();
+      }
+    }
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((resolve) => server.child.once('exit', resolve));
+    await stopServer();
     fixture.remove();
     await rm(buildDirectory, { recursive: true, force: true });
     await rm(logDirectory, { recursive: true, force: true });
@@ -222,6 +271,38 @@ async function bench(): Promise<void> {
   process.stdout.write(`${format(header)}\n${rows.map(format).join('\n')}\n`);
   const swapPhase = results[2];
   process.stdout.write(`failed during the swaps: ${swapPhase.errors + swapPhase.timeouts + swapPhase.non2xx}\n`);
+  if (comparison !== undefined) {
+    const { ours, fastApi, service } = comparison;
+    const ratio = (value: number): string => (fastApi.requestsPerSecond > 0 ? `${(value / fastApi.requestsPerSecond).toFixed(1)}×` : 'n/a');
+    process.stdout.write(
+      `ours (gbdt) / FastAPI + XGBoost (${service.workers} uvicorn workers, ${service.loop}, ${service.http}): ` +
+        `${ratio(ours.requestsPerSecond)} the req/s (target ≥ 10×); p99 ${ours.p99} ms vs ${fastApi.p99} ms\n` +
+        `  for reference, the production logistic regression: ${ratio(results[0].requestsPerSecond)} FastAPI's req/s\n`,
+    );
+  }
+  const load = (values: readonly number[]): string => values.map((value) => value.toFixed(2)).join(' ');
+  process.stdout.write(`load average (1/5/15 min): ${load(loadBefore)} before, ${load(loadavg())} after; ${availableParallelism()} cores\n`);
+}
+
+/** The FastAPI baseline's model, or undefined (with the reason on stderr) when phase 4 is skipped. */
+async function prepareBaseline(fixture: ServedModelFixture, settings: BenchSettings, directory: string): Promise<FastApiModel | undefined> {
+  if (settings.skipFastApi) return undefined;
+  const unavailable = fastApiUnavailableReason();
+  if (unavailable !== undefined) {
+    process.stderr.write(`bench:serve: skipping the FastAPI + XGBoost comparison: ${unavailable}\n`);
+    return undefined;
+  }
+  const modelDirectory = path.join(directory, 'fastapi-model');
+  mkdirSync(modelDirectory);
+  const started = performance.now();
+  const model = await prepareFastApiModel({
+    registry: fixture.registry,
+    reference: fixture.versions.gbdt,
+    trainingMatrixDirectory: fixture.trainingMatrixDirectory,
+    directory: modelDirectory,
+  });
+  process.stderr.write(`FastAPI baseline: ${model.modelVersion} trained in ${((performance.now() - started) / 1000).toFixed(1)} s on the matrix of ${model.statisticsVersion}\n`);
+  return model;
 }
 
 bench().catch((error: unknown) => {

@@ -16,12 +16,12 @@
  * The machine may be shared: each side also reports its CPU time, and with --repeat N both train N
  * times, alternating, and the fastest wall time of each counts.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readMatrix, syntheticMatrix, writeMatrix, type MatrixOnDisk } from './training-matrix';
+import { BENCH_BOOSTING_SETTINGS, SYSTEM_PYTHON, trainXGBoost, type BoostingSettings } from './xgboost';
 import { readGoldBaskets } from '../core/data/gold-reader';
 import { Lake } from '../core/data/lake';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../core/features/spec';
@@ -40,19 +40,19 @@ const { values: flags } = parseArgs({
     'lake': { type: 'string' },
     'rows': { type: 'string', default: '200000' },
     'seed': { type: 'string', default: '20240601' },
-    'rounds': { type: 'string', default: '100' },
-    'max-depth': { type: 'string', default: '6' },
-    'max-bin': { type: 'string', default: '256' },
-    'learning-rate': { type: 'string', default: '0.3' },
-    'lambda': { type: 'string', default: '1' },
-    'min-child-weight': { type: 'string', default: '1' },
+    'rounds': { type: 'string', default: String(BENCH_BOOSTING_SETTINGS.rounds) },
+    'max-depth': { type: 'string', default: String(BENCH_BOOSTING_SETTINGS.maxDepth) },
+    'max-bin': { type: 'string', default: String(BENCH_BOOSTING_SETTINGS.maxBin) },
+    'learning-rate': { type: 'string', default: String(BENCH_BOOSTING_SETTINGS.learningRate) },
+    'lambda': { type: 'string', default: String(BENCH_BOOSTING_SETTINGS.l2Regularization) },
+    'min-child-weight': { type: 'string', default: String(BENCH_BOOSTING_SETTINGS.minChildWeight) },
     'repeat': { type: 'string', default: '1' },
-    'python': { type: 'string', default: '/usr/bin/python3' },
+    'python': { type: 'string', default: SYSTEM_PYTHON },
     'keep': { type: 'boolean', default: false },
   },
 });
 
-const settings = {
+const settings: BoostingSettings = {
   rounds: Number(flags.rounds),
   maxDepth: Number(flags['max-depth']),
   maxBin: Number(flags['max-bin']),
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     let xgboost: XGBoostRun | undefined;
     let ours: { seconds: number; cpuSeconds: number; labels: Int32Array } | undefined;
     for (let attempt = 0; attempt < Number(flags.repeat); attempt++) {
-      const xgboostRun = runXGBoost(matrixDirectory, matrix, flags.python);
+      const xgboostRun = await runXGBoost(matrixDirectory, matrix, flags.python);
       log(`xgboost ${xgboostRun.version} hist: ${xgboostRun.seconds.toFixed(2)} s (cpu ${xgboostRun.cpuSeconds.toFixed(2)} s)`);
       if (xgboost === undefined || xgboostRun.seconds < xgboost.seconds) xgboost = xgboostRun;
       const started = performance.now();
@@ -144,48 +144,14 @@ interface XGBoostRun {
   readonly labels: Int32Array;
 }
 
-/** Generates and runs the XGBoost script on the same files; it writes held-out probabilities back. */
-function runXGBoost(matrixDirectory: string, matrix: MatrixOnDisk, python: string): XGBoostRun {
-  const script = path.join(workDirectory, 'xgboost_train.py');
+/** Trains XGBoost on the same files (bench/xgboost.ts); it writes the held-out probabilities back. */
+async function runXGBoost(matrixDirectory: string, matrix: MatrixOnDisk, python: string): Promise<XGBoostRun> {
   const probabilitiesFile = path.join(workDirectory, 'xgboost_probabilities.f32');
-  const parameters = {
-    objective: 'multi:softprob',
-    num_class: matrix.classes.length,
-    tree_method: 'hist',
-    max_depth: settings.maxDepth,
-    max_bin: settings.maxBin,
-    eta: settings.learningRate,
-    lambda: settings.l2Regularization,
-    min_child_weight: settings.minChildWeight,
-    nthread: THREADS,
-    seed: 0,
-    verbosity: 0,
-  };
-  writeFileSync(
-    script,
-    `import json, sys, time
-import numpy as np
-import xgboost as xgb
-directory, output = sys.argv[1], sys.argv[2]
-rows, columns, train_rows = ${matrix.rows}, ${matrix.columns}, ${matrix.trainRows}
-values = np.fromfile(directory + '/values.f32', dtype='<f4').reshape(rows, columns)
-labels = np.fromfile(directory + '/labels.i32', dtype='<i4')
-train = xgb.DMatrix(values[:train_rows], label=labels[:train_rows], nthread=${THREADS})
-held_out = xgb.DMatrix(values[train_rows:], nthread=${THREADS})
-params = json.loads('${JSON.stringify(parameters)}')
-started, cpu_started = time.perf_counter(), time.process_time()
-booster = xgb.train(params, train, num_boost_round=${settings.rounds})
-seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-booster.predict(held_out).astype('<f4').tofile(output)
-print(json.dumps({'version': xgb.__version__, 'seconds': seconds, 'cpuSeconds': cpu_seconds}))
-`,
-  );
-  const output = execFileSync(python, [script, matrixDirectory, probabilitiesFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const report = JSON.parse(output.trim().split('\n').pop()!) as { version: string; seconds: number; cpuSeconds: number };
+  const classCount = matrix.classes.length;
+  const report = await trainXGBoost({ matrixDirectory, classCount, settings, threads: THREADS, probabilitiesFile, python });
   const bytes = readFileSync(probabilitiesFile);
   const probabilities = new Float32Array(bytes.length / 4);
   new Uint8Array(probabilities.buffer).set(bytes);
-  const classCount = matrix.classes.length;
   return { ...report, labels: argmaxRows(probabilities, probabilities.length / classCount, classCount) };
 }
 

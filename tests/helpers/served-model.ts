@@ -2,6 +2,8 @@
  * A real served model for the server's tests and benchmark: the real LGSR sample ingested, features
  * fitted on the first weeks (out-of-fold), a logistic regression trained and exported to ONNX, and
  * registered in a local registry with its `feature-statistics.json`, exactly as `train` registers.
+ * Beside it, on the same matrix, gradient-boosted trees with the benchmarks' settings (the model the
+ * FastAPI + XGBoost baseline of bench/fastapi/ mirrors), and that training matrix on disk.
  *
  * Building takes a few seconds, so the result is cached in the temp directory under a key made of
  * the core sources and the sample files: every test file (and the benchmark) of a run reuses it, and
@@ -12,6 +14,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT, SAMPLE_FILES } from './paths';
+import { writeMatrix } from '../../bench/training-matrix';
+import { BENCH_BOOSTING_SETTINGS } from '../../bench/xgboost';
 import { readGoldBaskets } from '../../core/data/gold-reader';
 import { ingest } from '../../core/data/ingest';
 import { Lake } from '../../core/data/lake';
@@ -26,13 +30,14 @@ import type { ModelRegistry } from '../../core/registry/port';
 import { ARTIFACT_NAMES, type ModelLineage } from '../../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
 import { trainLogisticRegression } from '../../core/training/logistic-regression';
-import type { LinearModelIR } from '../../core/training/model';
+import type { LinearModelIR, ModelIR } from '../../core/training/model';
 import { predictProbabilities } from '../../core/training/predict';
+import { trainGradientBoostedTrees } from '../../core/training/trees/gradient-boosting';
 import { createLocalRegistry } from '../../providers/local/registry';
 
 /** What the cache holds besides the registry. */
 interface CachedFixture {
-  readonly versions: { readonly production: string; readonly candidate: string };
+  readonly versions: FixtureVersions;
   readonly models: { readonly production: SerializedLinearModel; readonly candidate: SerializedLinearModel };
   readonly trainingWeeks: readonly number[];
   readonly evaluationWeeks: readonly number[];
@@ -47,23 +52,40 @@ interface SerializedLinearModel {
   readonly intercepts: readonly number[];
 }
 
+/** The registered versions; all three ship the same statistics. */
+export interface FixtureVersions {
+  /** Logistic regression, alias `production`. */
+  readonly production: string;
+  /** Another logistic regression, alias `candidate`. */
+  readonly candidate: string;
+  /** Gradient-boosted trees (BENCH_BOOSTING_SETTINGS), alias `gbdt`. */
+  readonly gbdt: string;
+}
+
 export interface ServedModelFixture {
-  /** A fresh copy of the registry: `production` → a model, `candidate` → another one (same statistics). */
+  /** A fresh copy of the registry: `production`, `candidate` and `gbdt` aliases (see FixtureVersions). */
   readonly registryRoot: string;
   readonly registry: ModelRegistry;
-  readonly versions: { readonly production: string; readonly candidate: string };
+  readonly versions: FixtureVersions;
   readonly models: { readonly production: LinearModelIR; readonly candidate: LinearModelIR };
   /** The statistics both models ship with. */
   readonly statistics: FeatureStatistics;
   /** Held-out baskets (the last sample week) as the API takes them, with their true class index (-1 for XX). */
   readonly baskets: readonly Basket[];
   readonly labels: readonly number[];
+  /**
+   * The matrix every version was trained on (bench/training-matrix.ts's layout, all rows train), in
+   * the shared cache: read it, never change it.
+   */
+  readonly trainingMatrixDirectory: string;
   /** Removes the copy. */
   readonly remove: () => void;
 }
 
 /** How many held-out baskets the fixture keeps (enough for parity tests and the benchmark's variety). */
 const KEPT_BASKETS = 3000;
+/** The training matrix's folder in the cache. */
+const TRAINING_MATRIX = 'training-matrix';
 
 /** A fresh copy of the cached served-model registry (built on first use). */
 export async function servedModelFixture(): Promise<ServedModelFixture> {
@@ -81,6 +103,7 @@ export async function servedModelFixture(): Promise<ServedModelFixture> {
     statistics: statisticsFromDocument(document),
     baskets: cached.baskets,
     labels: cached.labels,
+    trainingMatrixDirectory: path.join(cacheDirectory, TRAINING_MATRIX),
     remove: () => rmSync(copy, { recursive: true, force: true }),
   };
 }
@@ -193,6 +216,8 @@ function cacheKey(): string {
   };
   visit(path.join(REPO_ROOT, 'core'));
   hash.update(readFileSync(path.join(REPO_ROOT, 'providers/local/registry.ts')));
+  hash.update(readFileSync(path.join(REPO_ROOT, 'bench/xgboost.ts')));
+  hash.update(readFileSync(path.join(REPO_ROOT, 'bench/training-matrix.ts')));
   hash.update(readFileSync(__filename));
   for (const file of SAMPLE_FILES) {
     const stat = statSync(file);
@@ -241,9 +266,13 @@ async function buildFixture(directory: string): Promise<void> {
   const matrix = { rows: trainRows.length, columns: FEATURE_COUNT, values, labels };
   const production = trainLogisticRegression(matrix, PRICE_SENSITIVITY_CLASSES, { l2: 1e-4 }).model;
   const candidate = trainLogisticRegression(matrix, PRICE_SENSITIVITY_CLASSES, { l2: 3e-3 }).model;
+  const boosted = trainGradientBoostedTrees(matrix, PRICE_SENSITIVITY_CLASSES, BENCH_BOOSTING_SETTINGS).model;
+  mkdirSync(path.join(directory, TRAINING_MATRIX));
+  writeMatrix(path.join(directory, TRAINING_MATRIX), { ...matrix, classes: [...PRICE_SENSITIVITY_CLASSES], trainRows: matrix.rows }, FEATURE_SPEC.names);
 
   const registry = createLocalRegistry({ root: path.join(directory, 'registry') });
-  const register = async (model: LinearModelIR, seed: string): Promise<string> => {
+  const register = async (model: ModelIR, seed: string): Promise<string> => {
+    const algorithm = model.kind === 'linear' ? 'lr' : 'gbdt';
     const evaluationFeatures = heldOutFeatures(statistics, batch, evaluationRows);
     const scored = evaluationRows.map((row, index) => ({ label: batch.label[row], index })).filter((entry) => entry.label >= 0);
     const probabilities = predictProbabilities(model, evaluationFeatures, evaluationRows.length);
@@ -251,7 +280,7 @@ async function buildFixture(directory: string): Promise<void> {
     scored.forEach((entry, position) => keptProbabilities.set(probabilities.subarray(entry.index * 3, entry.index * 3 + 3), position * 3));
     const metrics = computeMetrics(Int32Array.from(scored, (entry) => entry.label), keptProbabilities, PRICE_SENSITIVITY_CLASSES);
     const { version } = await registry.register({
-      model: exportOnnx(model, exportMetadata()),
+      model: exportOnnx(model, exportMetadata({ algorithm })),
       metrics,
       lineage: {
         lakeVersion: String(lake.manifest.version),
@@ -259,7 +288,7 @@ async function buildFixture(directory: string): Promise<void> {
         featureSpecVersion: FEATURE_SPEC.version,
         featureSpecHash: FEATURE_SPEC.hash,
         codeCommit: 'tests',
-        algorithm: 'lr',
+        algorithm,
         parameters: { seed },
         trainingWeeks,
         evaluationWeeks,
@@ -271,12 +300,14 @@ async function buildFixture(directory: string): Promise<void> {
   };
   const productionVersion = await register(production, 'production');
   const candidateVersion = await register(candidate, 'candidate');
+  const boostedVersion = await register(boosted, 'gbdt');
   await registry.setAlias('production', productionVersion, { actor: 'tests', reason: 'fixture' });
   await registry.setAlias('candidate', candidateVersion, { actor: 'tests', reason: 'fixture' });
+  await registry.setAlias('gbdt', boostedVersion, { actor: 'tests', reason: 'fixture' });
 
   const kept = evaluationRows.slice(0, KEPT_BASKETS);
   const fixture: CachedFixture = {
-    versions: { production: productionVersion, candidate: candidateVersion },
+    versions: { production: productionVersion, candidate: candidateVersion, gbdt: boostedVersion },
     models: { production: serializeModel(production), candidate: serializeModel(candidate) },
     trainingWeeks,
     evaluationWeeks,
