@@ -62,6 +62,15 @@ export function codeNumber(code: string, prefix: string): number {
   return code.length > prefix.length ? value : -1;
 }
 
+/**
+ * A category code as the Int16 columns hold it: codes beyond Int16 (which the schema's five digits
+ * allow, but no code tree has: gold stores them as SMALLINT) are unknown (-1), not wrapped onto
+ * another category.
+ */
+function smallCode(code: number): number {
+  return code <= 0x7fff ? code : -1;
+}
+
 /** Allocates a batch for `size` baskets and `lines` lines. */
 export function allocateBasketBatch(size: number, lines: number): BasketBatch {
   return {
@@ -107,10 +116,10 @@ export function basketBatchFromBaskets(baskets: readonly Basket[]): BasketBatch 
     batch.lineStart[index] = line;
     for (const item of basketLines) {
       batch.product[line] = codeNumber(item.PROD_CODE, 'PRD');
-      batch.product10[line] = codeNumber(item.PROD_CODE_10, 'CL');
-      batch.product20[line] = codeNumber(item.PROD_CODE_20, 'DEP');
-      batch.product30[line] = codeNumber(item.PROD_CODE_30, 'G');
-      batch.product40[line] = codeNumber(item.PROD_CODE_40, 'D');
+      batch.product10[line] = smallCode(codeNumber(item.PROD_CODE_10, 'CL'));
+      batch.product20[line] = smallCode(codeNumber(item.PROD_CODE_20, 'DEP'));
+      batch.product30[line] = smallCode(codeNumber(item.PROD_CODE_30, 'G'));
+      batch.product40[line] = smallCode(codeNumber(item.PROD_CODE_40, 'D'));
       batch.quantity[line] = item.QUANTITY;
       batch.spend[line] = item.SPEND;
       line += 1;

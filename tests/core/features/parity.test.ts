@@ -117,3 +117,47 @@ describe('features on the real sample', () => {
     expect(accuracy(inFold)).toBeGreaterThan(accuracy(outOfFold) + 0.1);
   });
 });
+
+describe('the API path\'s conversion and the per-product cache', () => {
+  const basket = (lines: ReadonlyArray<readonly [product: string, class10: string]>): Basket => ({
+    context: { STORE_CODE: 'STORE00001', STORE_FORMAT: 'LS', STORE_REGION: 'E02', SHOP_WEEKDAY: 3, SHOP_HOUR: 17, BASKET_TYPE: 'Top Up', BASKET_DOMINANT_MISSION: 'Fresh' },
+    lines: lines.map(([product, class10]) => ({
+      PROD_CODE: product,
+      PROD_CODE_10: class10,
+      PROD_CODE_20: 'DEP00001',
+      PROD_CODE_30: 'G00001',
+      PROD_CODE_40: 'D00001',
+      QUANTITY: 2,
+      SPEND: 3.5,
+    })),
+  });
+
+  it('treats category codes beyond Int16 as unknown instead of wrapping them onto another category', () => {
+    const batch = basketBatchFromBaskets([basket([['PRD0900001', 'CL00001'], ['PRD0900002', 'CL40000'], ['PRD0900003', 'CL65537'], ['PRD0900004', 'CL32767']])]);
+    expect(Array.from(batch.product10)).toEqual([1, -1, -1, 32767]);
+  });
+
+  it('gives a basket the same features whatever the instance computed before (the cache checks a product\'s parents)', async () => {
+    const scratch = temporaryDirectory();
+    try {
+      await ingest({ inputs: SAMPLE_FILES.slice(0, 1), lake: path.join(scratch.path, 'lake') });
+      const gold = await readGoldBaskets(await Lake.open(path.join(scratch.path, 'lake')));
+      const statistics = fitFeatureStatistics(gold.batch, Int32Array.from({ length: gold.batch.size }, (_, index) => index));
+      const product = `PRD${String(gold.batch.product[0]).padStart(7, '0')}`;
+      const own = `CL${String(gold.batch.product10[0]).padStart(5, '0')}`;
+      const other = `CL${String((gold.batch.product10[0] % 200) + 1).padStart(5, '0')}`;
+      expect(other).not.toBe(own);
+      // the same product under its own class and under another one
+      const first = basketBatchFromBaskets([basket([[product, own]])]);
+      const second = basketBatchFromBaskets([basket([[product, other]])]);
+      const fresh = (batch: typeof first): Float32Array => featureMatrix(new BasketFeatures(statistics), batch);
+      // one instance sees the product under the other class first, then under its own
+      const shared = new BasketFeatures(statistics);
+      expect(Array.from(featureMatrix(shared, second))).toEqual(Array.from(fresh(second)));
+      expect(Array.from(featureMatrix(shared, first))).toEqual(Array.from(fresh(first)));
+      expect(Array.from(fresh(first))).not.toEqual(Array.from(fresh(second)));
+    } finally {
+      scratch.remove();
+    }
+  });
+});
