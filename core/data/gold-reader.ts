@@ -1,5 +1,6 @@
 import type { DuckDBDataChunk, DuckDBListVector, DuckDBStructVector } from '@duckdb/node-api';
 import { DuckDbSession, sqlString } from './duckdb';
+import { copyNumericColumn } from './duckdb-columns';
 import type { Lake } from './lake';
 import { allocateBasketBatch, VOCABULARIES, type BasketBatch } from '../features/basket-batch';
 
@@ -17,55 +18,66 @@ const position = (vocabulary: readonly string[], column: string): string =>
  * same vocabularies as the serving path. One streamed query, one row per basket, in gold order.
  */
 export async function readGoldBaskets(lake: Lake, weeks?: readonly number[], session?: DuckDbSession): Promise<GoldBaskets> {
+  return readGoldRelation(lake.goldSql(weeks), session);
+}
+
+/** As readGoldBaskets, from a DuckDB relation over gold files (`Lake.goldSql`), e.g. in a worker that has no Lake. */
+export async function readGoldRelation(relation: string, session?: DuckDbSession): Promise<GoldBaskets> {
   const own = session ?? (await DuckDbSession.open());
   try {
-    const relation = lake.goldSql(weeks);
-    const counts = await own.rows<{ baskets: bigint; lines: bigint }>(`SELECT count(*) AS baskets, coalesce(sum(len(LINES)), 0) AS lines FROM ${relation}`);
+    // gold's LINE_COUNT is len(LINES) (one GROUP BY builds both) and is a small column to scan
+    const counts = await own.rows<{ baskets: bigint; lines: bigint }>(`SELECT count(*) AS baskets, coalesce(sum(LINE_COUNT), 0) AS lines FROM ${relation}`);
     const basketCount = Number(counts[0].baskets);
-    const batch = allocateBasketBatch(basketCount, Number(counts[0].lines));
+    const lineCount = Number(counts[0].lines);
+    const batch = allocateBasketBatch(basketCount, lineCount);
     const basketIds = new Float64Array(basketCount);
     const labelIndex = 'coalesce(list_position([\'LA\', \'MM\', \'UM\'], BASKET_PRICE_SENSITIVITY), 0) - 1';
-    // LINES stays a list: its struct fields are read from the list's flat child vectors (no unnest,
-    // which would repeat every basket column once per line).
+    // Every column is non-NULL (coalesced here; LINES' fields are checked codes), so whole vectors are
+    // copied at once. LINES stays a list: its struct fields come from the list's flat child vectors
+    // (no unnest, which would repeat every basket column once per line).
     const result = await own.connection.stream(`SELECT
         BASKET_ID::DOUBLE, SHOP_WEEK::INTEGER, coalesce(STORE_CODE[6:]::INTEGER, -1),
         ${position(VOCABULARIES.storeFormat, 'STORE_FORMAT')}, ${position(VOCABULARIES.storeRegion, 'STORE_REGION')},
-        SHOP_WEEKDAY::INTEGER, SHOP_HOUR::INTEGER, ${position(VOCABULARIES.basketType, 'BASKET_TYPE')},
-        ${position(VOCABULARIES.mission, 'BASKET_DOMINANT_MISSION')}, ${labelIndex},
-        LINES::STRUCT(PROD INTEGER, PROD_10 SMALLINT, PROD_20 SMALLINT, PROD_30 SMALLINT, PROD_40 SMALLINT, QUANTITY FLOAT, SPEND FLOAT)[]
+        coalesce(SHOP_WEEKDAY, 0)::INTEGER, coalesce(SHOP_HOUR, 0)::INTEGER, ${position(VOCABULARIES.basketType, 'BASKET_TYPE')},
+        ${position(VOCABULARIES.mission, 'BASKET_DOMINANT_MISSION')}, ${labelIndex}, LINES
       FROM ${relation}`);
+    const basketColumns = [basketIds, batch.week, batch.storeNumber, batch.storeFormat, batch.storeRegion, batch.weekday, batch.hour, batch.basketType, batch.mission, batch.label];
+    const lineColumns = [batch.product, batch.product10, batch.product20, batch.product30, batch.product40, batch.quantity, batch.spend];
     let basket = 0;
     let line = 0;
     for (let chunk: DuckDBDataChunk | null = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-      const columns = Array.from({ length: 10 }, (_, index) => chunk!.getColumnVector(index));
+      const rows = chunk.rowCount;
+      if (basket + rows > basketCount) throw new Error(`gold changed while it was read: more than ${basketCount} baskets`);
+      basketColumns.forEach((target, column) => copyNumericColumn(chunk!.getColumnVector(column), 0, rows, target, basket));
       const lines = chunk.getColumnVector(10) as DuckDBListVector;
       const fields = lines.childVector as DuckDBStructVector;
-      const [product, product10, product20, product30, product40, quantity, spend] = Array.from({ length: 7 }, (_, index) => fields.entryVectorAt(index));
-      for (let row = 0; row < chunk.rowCount; row++, basket++) {
-        basketIds[basket] = columns[0].getItem(row) as number;
-        batch.week[basket] = columns[1].getItem(row) as number;
-        batch.storeNumber[basket] = columns[2].getItem(row) as number;
-        batch.storeFormat[basket] = columns[3].getItem(row) as number;
-        batch.storeRegion[basket] = columns[4].getItem(row) as number;
-        batch.weekday[basket] = columns[5].getItem(row) as number;
-        batch.hour[basket] = columns[6].getItem(row) as number;
-        batch.basketType[basket] = columns[7].getItem(row) as number;
-        batch.mission[basket] = columns[8].getItem(row) as number;
-        batch.label[basket] = columns[9].getItem(row) as number;
-        batch.lineStart[basket] = line;
-        const first = lines.getEntryOffset(row);
-        const end = first + lines.getEntryLength(row);
-        for (let entry = first; entry < end; entry++, line++) {
-          batch.product[line] = product.getItem(entry) as number;
-          batch.product10[line] = product10.getItem(entry) as number;
-          batch.product20[line] = product20.getItem(entry) as number;
-          batch.product30[line] = product30.getItem(entry) as number;
-          batch.product40[line] = product40.getItem(entry) as number;
-          batch.quantity[line] = quantity.getItem(entry) as number;
-          batch.spend[line] = spend.getItem(entry) as number;
-        }
+      const first = rows > 0 ? lines.getEntryOffset(0) : 0;
+      let next = first;
+      let contiguous = true;
+      for (let row = 0; row < rows; row++) {
+        batch.lineStart[basket + row] = line + (next - first);
+        if (lines.getEntryOffset(row) !== next) contiguous = false;
+        next = lines.getEntryOffset(row) + lines.getEntryLength(row);
       }
+      if (line + (next - first) > lineCount) throw new Error(`gold's LINE_COUNT disagrees with its LINES (more than ${lineCount} lines)`);
+      if (contiguous) {
+        lineColumns.forEach((target, field) => copyNumericColumn(fields.entryVectorAt(field), first, next - first, target, line));
+      } else {
+        // a scan hands lists out in order; should one not, copy list by list
+        let at = line;
+        for (let row = 0; row < rows; row++) {
+          batch.lineStart[basket + row] = at;
+          const offset = lines.getEntryOffset(row);
+          const length = lines.getEntryLength(row);
+          lineColumns.forEach((target, field) => copyNumericColumn(fields.entryVectorAt(field), offset, length, target, at));
+          at += length;
+        }
+        next = first + (at - line);
+      }
+      line += next - first;
+      basket += rows;
     }
+    if (basket !== basketCount || line !== lineCount) throw new Error(`gold changed while it was read: ${basket} baskets and ${line} lines, expected ${basketCount} and ${lineCount}`);
     batch.lineStart[basketCount] = line;
     return { batch, basketIds };
   } finally {
