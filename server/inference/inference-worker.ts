@@ -5,7 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import { InferenceWorkerError } from '../errors';
 import type { RequestLimits } from '../schemas';
-import { launchWorker } from '../worker-launcher';
+import { launchWorker } from '../../core/worker-launcher';
 import type { BodyShape, RunResult, SessionSettings, WorkerRequest, WorkerResponse } from './protocol';
 
 interface PendingRun {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { ProblemCollector } from '../../core/errors';
 import { silentLogger, type ServerLogger } from '../logger';
-import { launchWorker } from '../worker-launcher';
+import { launchWorker } from '../../core/worker-launcher';
 import type { LogWriterRequest, LogWriterResponse } from './protocol';
 import type { PredictionLogBatch, PredictionLogSink, PredictionLogStats } from './sink';
 
