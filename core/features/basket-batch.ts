@@ -67,7 +67,7 @@ export function codeNumber(code: string, prefix: string): number {
  * allow, but no code tree has: gold stores them as SMALLINT) are unknown (-1), not wrapped onto
  * another category.
  */
-function smallCode(code: number): number {
+export function smallCode(code: number): number {
   return code <= 0x7fff ? code : -1;
 }
 

@@ -1,19 +1,21 @@
 /**
- * Request bodies → feature rows, as a prediction worker does it: decode the UTF-8 JSON, validate it
- * with the API's zod schemas (schemas.ts: the same schemas the OpenAPI document describes; a valid
- * body passes basket-check.ts's allocation-free check of the same constraints instead), turn the
- * baskets into a columnar batch (`basketBatchFromBaskets`) and compute each basket's features with
+ * Request bodies → feature rows, as a prediction worker does it: read the body straight into a
+ * columnar batch when fast-body.ts can (the common, valid case), else decode the UTF-8 JSON, validate
+ * it with the API's zod schemas (schemas.ts: the same schemas the OpenAPI document describes; a valid
+ * body passes basket-check.ts's allocation-free check of the same constraints instead) and turn the
+ * baskets into a batch (`basketBatchFromBaskets`); then compute each basket's features with
  * `BasketFeatures.compute`, the function batch training uses. A refused body becomes a problem
  * (malformed JSON, schema violation, size limit), never an exception.
  */
 import type { ZodError } from 'zod';
-import { basketBatchFromBaskets } from '../../core/features/basket-batch';
+import { basketBatchFromBaskets, type BasketBatch } from '../../core/features/basket-batch';
 import { BasketFeatures } from '../../core/features/compute';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import type { FeatureStatistics } from '../../core/features/statistics';
 import type { Basket } from '../../core/schema/lgsr';
 import { basketSchema, batchRequestSchema, type RequestLimits } from '../schemas';
 import { isValidBasket, isValidBatch } from './basket-check';
+import { parseBody } from './fast-body';
 import type { BodyProblem, BodyShape } from './protocol';
 
 /** Schema violations listed at most in one problem (the count is in `detail`). */
@@ -65,20 +67,29 @@ export class RequestFeaturizer {
   featurize(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): FeaturizedRequests {
     const rowsPerRequest = new Uint32Array(bodies.length);
     const problems: (BodyProblem | null)[] = new Array<BodyProblem | null>(bodies.length).fill(null);
-    const baskets: Basket[] = [];
+    const batches: BasketBatch[] = [];
+    let rows = 0;
     for (let index = 0; index < bodies.length; index++) {
-      const decoded = this.decode(shapes[index], bodies[index]);
-      if ('problem' in decoded) {
-        problems[index] = decoded.problem;
-        continue;
+      // the fast path when it can (fast-body.ts), JSON.parse and zod when it cannot decide
+      let batch = parseBody(shapes[index], bodies[index], this.limits);
+      if (!batch) {
+        const decoded = this.decode(shapes[index], bodies[index]);
+        if ('problem' in decoded) {
+          problems[index] = decoded.problem;
+          continue;
+        }
+        batch = basketBatchFromBaskets(decoded.baskets);
       }
-      rowsPerRequest[index] = decoded.baskets.length;
-      for (const basket of decoded.baskets) baskets.push(basket);
+      rowsPerRequest[index] = batch.size;
+      batches.push(batch);
+      rows += batch.size;
     }
-    const batch = basketBatchFromBaskets(baskets);
-    const features = new Float32Array(baskets.length * FEATURE_COUNT);
-    for (let row = 0; row < baskets.length; row++) this.features.compute(batch, row, features, row * FEATURE_COUNT);
-    return { rows: baskets.length, rowsPerRequest, problems, features };
+    const features = new Float32Array(rows * FEATURE_COUNT);
+    let row = 0;
+    for (const batch of batches) {
+      for (let basket = 0; basket < batch.size; basket++, row++) this.features.compute(batch, basket, features, row * FEATURE_COUNT);
+    }
+    return { rows, rowsPerRequest, problems, features };
   }
 }
 
