@@ -3,9 +3,9 @@
  * request bodies, one message each way per batch (buffers transferred, not copied).
  */
 import type { Worker } from 'node:worker_threads';
+import { launchWorker } from '../../core/worker-launcher';
 import { InferenceWorkerError } from '../errors';
 import type { RequestLimits } from '../schemas';
-import { launchWorker } from '../../core/worker-launcher';
 import type { BodyShape, RunResult, SessionSettings, WorkerRequest, WorkerResponse } from './protocol';
 
 interface PendingRun {
@@ -24,6 +24,9 @@ export interface InferenceWorkerOptions {
   /** How long loading may take. @default 30_000 */
   readonly loadTimeoutMs?: number;
 }
+
+/** Bodies from this size on are transferred in their own buffer rather than copied (a batch of ~10 baskets). */
+const TRANSFER_WHOLE_BYTES = 16 * 1024;
 
 export class InferenceWorker {
   /**
@@ -68,18 +71,33 @@ export class InferenceWorker {
     return this.failure !== undefined;
   }
 
-  /** Predicts for request bodies (copied into one buffer, which is transferred). */
+  /**
+   * Predicts for request bodies, which are the worker's from now on: a large body that owns its whole
+   * buffer is transferred as it is, the others are copied into one buffer, which is transferred.
+   */
   run(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): Promise<RunResult> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const bodyEnds = new Uint32Array(bodies.length);
-    let length = 0;
-    for (let index = 0; index < bodies.length; index++) bodyEnds[index] = length += bodies[index].byteLength;
-    const bodyBytes = new Uint8Array(length);
-    for (let index = 0; index < bodies.length; index++) bodyBytes.set(bodies[index], index === 0 ? 0 : bodyEnds[index - 1]);
+    const own = bodies.map(
+      (body) => body.byteLength >= TRANSFER_WHOLE_BYTES && body.byteOffset === 0 && body.buffer instanceof ArrayBuffer && body.byteLength === body.buffer.byteLength,
+    );
+    let shared = 0;
+    for (let index = 0; index < bodies.length; index++) if (!own[index]) shared += bodies[index].byteLength;
+    const sharedBytes = new Uint8Array(shared);
+    const transfer: ArrayBuffer[] = [sharedBytes.buffer];
+    let offset = 0;
+    const sent = bodies.map((body, index) => {
+      if (own[index]) {
+        transfer.push(body.buffer as ArrayBuffer);
+        return body;
+      }
+      sharedBytes.set(body, offset);
+      offset += body.byteLength;
+      return sharedBytes.subarray(offset - body.byteLength, offset);
+    });
     return new Promise<RunResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.post({ type: 'run', id, shapes, bodyBytes, bodyEnds }, [bodyBytes.buffer, bodyEnds.buffer]);
+      this.post({ type: 'run', id, shapes, bodies: sent }, transfer);
     });
   }
 

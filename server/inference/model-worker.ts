@@ -28,8 +28,7 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
 
   const run = async (message: RunRequest): Promise<void> => {
     if (!loaded) throw new Error('no model is loaded in this worker');
-    const { bodyBytes, bodyEnds } = message;
-    const bodies = Array.from(bodyEnds, (end, index) => bodyBytes.subarray(index === 0 ? 0 : bodyEnds[index - 1], end));
+    const { bodies } = message;
     const { rows, rowsPerRequest, problems, features } = loaded.featurizer.featurize(message.shapes, bodies);
     let probabilities = new Float32Array(0);
     const labels = new Uint8Array(rows);

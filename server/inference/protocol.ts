@@ -29,12 +29,11 @@ export interface RunRequest {
   readonly id: number;
   readonly shapes: readonly BodyShape[];
   /**
-   * The UTF-8 JSON bodies, one per request, back to back in one buffer (one transfer per batch:
-   * transferring many small buffers costs the main thread more than copying them into one).
+   * The UTF-8 JSON bodies, one per request. Small bodies are views into one shared buffer (one
+   * transfer for many: transferring many small buffers costs the main thread more than copying them
+   * into one); a large body that owns its whole buffer is transferred as it is (no copy).
    */
-  readonly bodyBytes: Uint8Array;
-  /** Where each body ends in `bodyBytes` (body i spans bodyEnds[i - 1] … bodyEnds[i]). */
-  readonly bodyEnds: Uint32Array;
+  readonly bodies: readonly Uint8Array[];
 }
 
 export type WorkerRequest = LoadRequest | RunRequest;
