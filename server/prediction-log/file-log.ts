@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { ProblemCollector } from '../../core/errors';
-import { silentLogger, type ServerLogger } from '../logger';
 import { launchWorker } from '../../core/worker-launcher';
+import { silentLogger, type ServerLogger } from '../logger';
 import type { LogWriterRequest, LogWriterResponse } from './protocol';
 import type { PredictionLogBatch, PredictionLogSink, PredictionLogStats } from './sink';
 
