@@ -47,6 +47,7 @@ interface BenchSettings {
 }
 
 const API_KEY = 'bench-api-key-0123456789';
+const ADMIN_KEY = 'bench-admin-key-0123456789';
 const repositoryRoot = path.resolve(__dirname, '..');
 
 function parseSettings(argv: readonly string[]): BenchSettings {
@@ -104,7 +105,7 @@ async function startServerProcess(
   if (settings.workers !== undefined) args.push('--workers', String(settings.workers));
   if (settings.predictionLog) args.push('--prediction-log', logDirectory);
   const child = spawn(command, args, {
-    env: { ...process.env, RETAIL_MLOPS_API_KEYS: API_KEY, NODE_ENV: 'production' },
+    env: { ...process.env, RETAIL_MLOPS_API_KEYS: API_KEY, RETAIL_MLOPS_ADMIN_KEYS: ADMIN_KEY, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -211,7 +212,7 @@ async function bench(): Promise<void> {
     const swaps: string[] = [];
     const swap = async (target: string): Promise<void> => {
       await fixture.registry.setAlias('production', target, { actor: 'bench', reason: 'swap under load' });
-      const response = await fetch(`${server.url}/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` } });
+      const response = await fetch(`${server.url}/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
       const body = (await response.json()) as { modelVersion?: string; changed?: boolean; type?: string };
       swaps.push(`${response.status} → ${body.modelVersion ?? body.type} (changed: ${body.changed})`);
     };

@@ -69,8 +69,13 @@ export interface AppLimits {
 export interface AppDependencies {
   /** The model source: registry + pinned reference, loading and hot swaps. */
   readonly models: ModelService;
-  /** Checks the bearer API keys of /v1/* and /admin/*. */
+  /** Checks the bearer API keys of /v1/*. */
   readonly auth: ApiKeyAuthenticator;
+  /**
+   * Checks the bearer keys of /admin/* (model reloads), which are never prediction keys: a prediction
+   * key there gets 403. @default none: /admin/* answers 403 to every key
+   */
+  readonly adminAuth?: ApiKeyAuthenticator;
   /** @default systemClock */
   readonly clock?: Clock;
   /** @default silentLogger */
@@ -104,6 +109,7 @@ const problem = (description: string) => ({ description, content: problemContent
 const PROBLEMS = {
   400: problem('Malformed JSON (malformed-json)'),
   401: problem('Missing or wrong API key (unauthorized)'),
+  403: problem('A prediction key on an admin endpoint, or admin endpoints off (forbidden)'),
   413: problem('Body too large (payload-too-large)'),
   415: problem('Body is not application/json (unsupported-media-type)'),
   422: problem('Schema violation (invalid-request), a size limit exceeded (limit-exceeded) or a refused model (model-refused)'),
@@ -215,8 +221,24 @@ export function createApp(deps: AppDependencies) {
     }
     await next();
   };
+  const authenticateAdmin: MiddlewareHandler<AppEnvironment> = async (c, next) => {
+    const header = c.req.header('authorization');
+    const token = bearerToken(header);
+    if (token !== undefined && deps.adminAuth?.verify(token)) return next();
+    if (token !== undefined && auth.verify(token)) {
+      throw new ProblemException('forbidden', {
+        detail: deps.adminAuth
+          ? 'an API key may not use /admin: use an admin key (RETAIL_MLOPS_ADMIN_KEYS)'
+          : 'the admin endpoints are off: no admin keys are configured (RETAIL_MLOPS_ADMIN_KEYS)',
+      });
+    }
+    throw new ProblemException('unauthorized', {
+      detail: header === undefined ? 'no Authorization header' : 'the key is not valid',
+      headers: { 'www-authenticate': header === undefined ? 'Bearer realm="retail-mlops-admin"' : 'Bearer realm="retail-mlops-admin", error="invalid_token"' },
+    });
+  };
   app.use('/v1/*', authenticate);
-  app.use('/admin/*', authenticate);
+  app.use('/admin/*', authenticateAdmin);
   app.use('/v1/*', timeout(limits.requestTimeoutMs, () => new ProblemException('request-timeout', { detail: `no answer within ${limits.requestTimeoutMs} ms`, retryAfterSeconds: limits.retryAfterSeconds })));
 
   /**
@@ -325,10 +347,11 @@ export function createApp(deps: AppDependencies) {
     description:
       'Resolves the pinned reference again; a new version is loaded, checked (feature-spec hash, warm-up prediction) beside the serving one and swapped in atomically. A refused model leaves the serving one in place.',
     tags: ['admin'],
-    security: [{ apiKey: [] }],
+    security: [{ adminKey: [] }],
     responses: {
       200: { description: 'The model serving now', content: { 'application/json': { schema: ReloadResponseSchema } } },
       401: PROBLEMS[401],
+      403: PROBLEMS[403],
       422: PROBLEMS[422],
       502: PROBLEMS[502],
       503: PROBLEMS[503],
@@ -417,6 +440,11 @@ export function createApp(deps: AppDependencies) {
     type: 'http',
     scheme: 'bearer',
     description: 'An API key (RETAIL_MLOPS_API_KEYS) as a bearer token',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An admin key (RETAIL_MLOPS_ADMIN_KEYS) as a bearer token; without admin keys the admin endpoints are off',
   });
   // the document route is served here (its own description is registered above as openApiRoute)
   app.openAPIRegistry.registerPath(openApiRoute);

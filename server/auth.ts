@@ -21,13 +21,13 @@ export interface ApiKeyAuthenticator {
  * An authenticator for `keys`.
  * @throws InvalidOptionsError listing every key that is too short or has whitespace (keys are never echoed)
  */
-export function createApiKeyAuthenticator(keys: readonly string[]): ApiKeyAuthenticator {
+export function createApiKeyAuthenticator(keys: readonly string[], kind = 'API key'): ApiKeyAuthenticator {
   const problems: string[] = [];
   keys.forEach((key, index) => {
-    if (key.length < MIN_API_KEY_LENGTH) problems.push(`API key #${index + 1} is shorter than ${MIN_API_KEY_LENGTH} characters`);
-    if (/\s/.test(key)) problems.push(`API key #${index + 1} contains whitespace`);
+    if (key.length < MIN_API_KEY_LENGTH) problems.push(`${kind} #${index + 1} is shorter than ${MIN_API_KEY_LENGTH} characters`);
+    if (/\s/.test(key)) problems.push(`${kind} #${index + 1} contains whitespace`);
   });
-  if (problems.length > 0) throw new InvalidOptionsError('API keys', problems);
+  if (problems.length > 0) throw new InvalidOptionsError(`${kind}s`, problems);
   const digests = [...new Set(keys)].map(digest);
   return {
     keyCount: digests.length,
@@ -56,21 +56,22 @@ export function parseApiKeys(text: string): string[] {
 }
 
 /**
- * The keys from the environment: `RETAIL_MLOPS_API_KEYS` (comma-separated) or the file named by
- * `RETAIL_MLOPS_API_KEYS_FILE` (comma- or newline-separated; e.g. a mounted Kubernetes Secret).
- * Both set is an error (which one wins would be a guess).
+ * Keys from the environment: `<variable>` (comma-separated) or the file named by `<variable>_FILE`
+ * (comma- or newline-separated; e.g. a mounted Kubernetes Secret). Both set is an error (which one
+ * wins would be a guess). `RETAIL_MLOPS_API_KEYS` holds the prediction keys, `RETAIL_MLOPS_ADMIN_KEYS`
+ * the admin keys.
  * @throws InvalidOptionsError
  */
-export function apiKeysFromEnvironment(environment: NodeJS.ProcessEnv): string[] | undefined {
-  const inline = environment.RETAIL_MLOPS_API_KEYS;
-  const file = environment.RETAIL_MLOPS_API_KEYS_FILE;
-  if (inline && file) throw new InvalidOptionsError('server environment', ['set RETAIL_MLOPS_API_KEYS or RETAIL_MLOPS_API_KEYS_FILE, not both']);
+export function apiKeysFromEnvironment(environment: NodeJS.ProcessEnv, variable: 'RETAIL_MLOPS_API_KEYS' | 'RETAIL_MLOPS_ADMIN_KEYS' = 'RETAIL_MLOPS_API_KEYS'): string[] | undefined {
+  const inline = environment[variable];
+  const file = environment[`${variable}_FILE`];
+  if (inline && file) throw new InvalidOptionsError('server environment', [`set ${variable} or ${variable}_FILE, not both`]);
   if (inline) return parseApiKeys(inline);
   if (file) {
     try {
       return parseApiKeys(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new InvalidOptionsError('server environment', [`RETAIL_MLOPS_API_KEYS_FILE ${file} cannot be read: ${(error as Error).message}`]);
+      throw new InvalidOptionsError('server environment', [`${variable}_FILE ${file} cannot be read: ${(error as Error).message}`]);
     }
   }
   return undefined;

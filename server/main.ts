@@ -5,6 +5,7 @@
  * the prediction log.
  *
  * Environment: PORT, RETAIL_MLOPS_API_KEYS (comma-separated) or RETAIL_MLOPS_API_KEYS_FILE,
+ * RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE (optional: without them /admin/* is off),
  * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL (default `production`), RETAIL_MLOPS_PREDICTION_LOG.
  */
 import type { Server } from 'node:http';
@@ -35,6 +36,12 @@ export interface StartServerOptions {
   readonly host?: string;
   /** @default $RETAIL_MLOPS_API_KEYS or the keys in $RETAIL_MLOPS_API_KEYS_FILE (at least one is required) */
   readonly apiKeys?: readonly string[];
+  /**
+   * Keys for /admin/* (POST /admin/reload), none of them a prediction key. Without any, /admin/*
+   * answers 403: a prediction key never reloads models. @default $RETAIL_MLOPS_ADMIN_KEYS or the keys
+   * in $RETAIL_MLOPS_ADMIN_KEYS_FILE, else none
+   */
+  readonly adminKeys?: readonly string[];
   /** Where prediction-log files go, e.g. `<lake>/predictions`. @default $RETAIL_MLOPS_PREDICTION_LOG, else no log */
   readonly predictionLogDirectory?: string;
   /** How often an alias is re-resolved (0: never). @default 30_000 */
@@ -87,6 +94,7 @@ interface ResolvedSettings {
   readonly port: number;
   readonly host: string;
   readonly apiKeys: readonly string[];
+  readonly adminKeys: readonly string[];
   readonly predictionLogDirectory: string | undefined;
   readonly drainDelayMs: number;
   readonly shutdownTimeoutMs: number;
@@ -135,6 +143,23 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
       problems.check(false, (error as Error).message);
     }
   }
+  let adminKeys: readonly string[] | undefined = options.adminKeys;
+  if (!adminKeys) {
+    try {
+      adminKeys = apiKeysFromEnvironment(environment, 'RETAIL_MLOPS_ADMIN_KEYS');
+    } catch (error) {
+      problems.check(false, (error as Error).message);
+    }
+  }
+  if (adminKeys && adminKeys.length > 0) {
+    try {
+      createApiKeyAuthenticator(adminKeys, 'admin key');
+    } catch (error) {
+      problems.check(false, (error as Error).message);
+    }
+    const predictionKeys = new Set(apiKeys ?? []);
+    adminKeys.forEach((key, index) => problems.check(!predictionKeys.has(key), `admin key #${index + 1} is also an API key: admin keys must be separate`));
+  }
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 25_000;
   problems.check(Number.isInteger(shutdownTimeoutMs) && shutdownTimeoutMs >= 0, `shutdownTimeoutMs must be an integer ≥ 0, got ${shutdownTimeoutMs}`);
   const drainDelayMs = options.drainDelayMs ?? 0;
@@ -146,6 +171,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     port,
     host,
     apiKeys: apiKeys!,
+    adminKeys: adminKeys ?? [],
     predictionLogDirectory: options.predictionLogDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_LOG || undefined),
     drainDelayMs,
     shutdownTimeoutMs,
@@ -181,6 +207,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const app = createApp({
     models,
     auth: createApiKeyAuthenticator(settings.apiKeys),
+    adminAuth: settings.adminKeys.length > 0 ? createApiKeyAuthenticator(settings.adminKeys, 'admin key') : undefined,
     logger,
     metricsRegistry: new Registry(),
     predictionLog,

@@ -11,6 +11,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export const PROBLEM_KINDS = {
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
   'unauthorized': { status: 401, title: 'A valid API key is required (Authorization: Bearer <key>)' },
+  'forbidden': { status: 403, title: 'This key may not use this resource' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
@@ -100,6 +101,8 @@ export function kindOfHttpStatus(status: number): ProblemKind {
       return 'malformed-json';
     case 401:
       return 'unauthorized';
+    case 403:
+      return 'forbidden';
     case 404:
       return 'not-found';
     case 405:

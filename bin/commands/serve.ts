@@ -42,7 +42,7 @@ function nonNegativeInteger(name: string): (value: string) => number {
 /**
  * `retail-mlops serve`: the prediction API. Flags override the environment (PORT,
  * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, RETAIL_MLOPS_API_KEYS / RETAIL_MLOPS_API_KEYS_FILE,
- * RETAIL_MLOPS_PREDICTION_LOG). Runs until SIGTERM or SIGINT, then drains and exits 0.
+ * RETAIL_MLOPS_ADMIN_KEYS / RETAIL_MLOPS_ADMIN_KEYS_FILE, RETAIL_MLOPS_PREDICTION_LOG). Runs until SIGTERM or SIGINT, then drains and exits 0.
  */
 export function registerServe(program: Command): void {
   withGlobalFlags(
@@ -56,8 +56,15 @@ export function registerServe(program: Command): void {
       .option('--lake <dir>', 'write the prediction log to <dir>/predictions/')
       .option('--prediction-log <dir>', 'write the prediction log to <dir> [env RETAIL_MLOPS_PREDICTION_LOG]')
       .option('--poll-interval <ms>', 'how often to re-resolve an alias; 0 never [default 30000]', nonNegativeInteger('--poll-interval'))
-      .option('--workers <n>', 'inference worker threads [default 1]', positiveInteger('--workers'))
-      .option('--intra-op-threads <n>', 'ONNX Runtime intra-op threads per worker [default 1]', positiveInteger('--intra-op-threads')),
+      .option('--workers <n>', 'inference worker threads [default 2]', positiveInteger('--workers'))
+      .option('--intra-op-threads <n>', 'ONNX Runtime intra-op threads per worker [default 1]', positiveInteger('--intra-op-threads'))
+      .addHelpText(
+        'after',
+        '\nKeys (bearer tokens, ≥ 16 characters, comma- or newline-separated):\n' +
+          '  RETAIL_MLOPS_API_KEYS or RETAIL_MLOPS_API_KEYS_FILE      prediction keys for /v1/* (required)\n' +
+          '  RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE  admin keys for POST /admin/reload, never prediction keys\n' +
+          '                                                           (without them /admin/* answers 403)',
+      ),
   ).action(async (flags: ServeFlags) => {
     if (flags.lake && flags.predictionLog) throw new UsageError('give --lake or --prediction-log, not both');
     const options: StartServerOptions = {

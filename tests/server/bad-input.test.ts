@@ -3,7 +3,7 @@
  * type per kind, no stack traces), and the server keeps serving: a valid request succeeds after each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, AUTHORIZED, createTestApp, expectProblem, JSON_HEADERS, type TestApp } from './harness';
+import { ADMIN, API_KEY, AUTHORIZED, createTestApp, expectProblem, JSON_HEADERS, type TestApp } from './harness';
 import type { Basket, BasketLine } from '../../core/schema/lgsr';
 import type { ProblemKind } from '../../server/problems';
 
@@ -136,6 +136,26 @@ describe('bad input', () => {
     await expectProblem(await test.post('/v1/predict/batch', { baskets: [basket] }, JSON_HEADERS), 401, 'unauthorized');
     await expectProblem(await test.post('/admin/reload', '', {}), 401, 'unauthorized');
     await expectStillServing();
+  });
+
+  it('admin endpoints take admin keys only: a prediction key → 403, an admin key cannot predict → 401', async () => {
+    const withPredictionKey = await expectProblem(await test.post('/admin/reload', '', { authorization: `Bearer ${API_KEY}` }), 403, 'forbidden');
+    expect(withPredictionKey.detail).toMatch(/use an admin key/);
+    await expectProblem(await test.post('/admin/reload', '', { authorization: `Bearer ${API_KEY}x` }), 401, 'unauthorized');
+    expect((await test.post('/admin/reload', '', ADMIN)).status).toBe(200);
+    await expectProblem(await test.post('/v1/predict', basket, { ...JSON_HEADERS, ...ADMIN }), 401, 'unauthorized');
+    await expectStillServing();
+  });
+
+  it('without admin keys the admin endpoints are off (403 to every valid key)', async () => {
+    const noAdmin = await createTestApp({ fixture: test.fixture, app: { adminAuth: undefined } });
+    try {
+      const document = await expectProblem(await noAdmin.post('/admin/reload', '', { authorization: `Bearer ${API_KEY}` }), 403, 'forbidden');
+      expect(document.detail).toMatch(/no admin keys are configured/);
+      await expectProblem(await noAdmin.post('/admin/reload', '', ADMIN), 401, 'unauthorized');
+    } finally {
+      await noAdmin.close();
+    }
   });
 
   it('health, readiness, metrics and the OpenAPI document need no key', async () => {

@@ -79,17 +79,23 @@ describe('retail-mlops serve (the real CLI)', () => {
     expect(server.stderr()).toMatch(/"event":"server\.stopped"/);
   });
 
-  it('takes its configuration from the environment (RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, PORT, a keys file)', async () => {
+  it('takes its configuration from the environment (RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, PORT, key files)', async () => {
     const keysFile = path.join(fixture.registryRoot, '..', `${path.basename(fixture.registryRoot)}-keys`);
     await writeFile(keysFile, `other-key-0123456789\n${API_KEY}\n`);
+    const adminKeysFile = `${keysFile}-admin`;
+    const adminKey = 'cli-admin-key-0123456789';
+    await writeFile(adminKeysFile, `${adminKey}\n`);
     const server = await serve(['--host', '127.0.0.1'], {
       RETAIL_MLOPS_REGISTRY: fixture.registryRoot,
       RETAIL_MLOPS_MODEL: 'candidate',
       PORT: '0',
       RETAIL_MLOPS_API_KEYS_FILE: keysFile,
+      RETAIL_MLOPS_ADMIN_KEYS_FILE: adminKeysFile,
     });
     const response = await fetch(`${server.url}/v1/predict`, { method: 'POST', headers: AUTHORIZED, body: JSON.stringify(fixture.baskets[0]) });
     expect(((await response.json()) as { modelVersion: string }).modelVersion).toBe(fixture.versions.candidate);
+    expect((await fetch(`${server.url}/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(200);
+    expect((await fetch(`${server.url}/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` } })).status).toBe(403);
     server.signal('SIGINT');
     expect(await server.exit).toBe(0);
   });

@@ -19,6 +19,9 @@ import { servedModelFixture, type ServedModelFixture } from '../helpers/served-m
 export const API_KEY = 'test-api-key-0123456789abcdef';
 export const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 export const AUTHORIZED = { authorization: `Bearer ${API_KEY}`, ...JSON_HEADERS } as const;
+/** The admin key of /admin/* (never a prediction key). */
+export const ADMIN_KEY = 'test-admin-key-fedcba9876543210';
+export const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` } as const;
 
 export interface TestApp {
   readonly app: ReturnType<typeof createApp>;
@@ -44,7 +47,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const models = new ModelService({ registry: fixture.registry, reference: 'production', pollIntervalMs: 0, ...options.models });
   const predictionLog = createMemoryPredictionLog();
   const metricsRegistry = new Registry();
-  const app = createApp({ models, auth: createApiKeyAuthenticator([API_KEY]), predictionLog, metricsRegistry, ...options.app });
+  const app = createApp({
+    models,
+    auth: createApiKeyAuthenticator([API_KEY]),
+    adminAuth: createApiKeyAuthenticator([ADMIN_KEY], 'admin key'),
+    predictionLog,
+    metricsRegistry,
+    ...options.app,
+  });
   if (options.start ?? true) await models.start();
   return {
     app,

@@ -124,6 +124,21 @@ describe('the server on a real port', () => {
     );
   });
 
+  it('takes admin keys apart from the API keys: none means admin is off; short or shared keys are refused', () => {
+    const base = { RETAIL_MLOPS_REGISTRY: '/r', RETAIL_MLOPS_API_KEYS: API_KEY };
+    expect(resolveServerSettings({ environment: base }).adminKeys).toEqual([]);
+    expect(resolveServerSettings({ environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc' } }).adminKeys).toEqual(['admin-key-0123456789abc']);
+    expect(resolveServerSettings({ adminKeys: ['admin-key-from-options-01'], environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc' } }).adminKeys).toEqual([
+      'admin-key-from-options-01',
+    ]);
+    expect(() => resolveServerSettings({ environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: `short,${API_KEY}` } })).toThrow(
+      /admin key #1 is shorter than 16.*admin key #2 is also an API key/,
+    );
+    expect(() => resolveServerSettings({ environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc', RETAIL_MLOPS_ADMIN_KEYS_FILE: '/x' } })).toThrow(
+      /set RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE, not both/,
+    );
+  });
+
   it('writes the prediction log as JSON lines, complete files renamed from .partial on close, after draining', async () => {
     // requests the server has read and is working on when shutdown begins
     const slow = JSON.stringify({ baskets: Array.from({ length: 10_000 }, (_, index) => fixture.baskets[index % fixture.baskets.length]) });

@@ -5,7 +5,7 @@
  * keeps serving; a service that cannot load its first model is not ready.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AUTHORIZED, batchScoring, createTestApp, expectProblem, sleep, type TestApp } from './harness';
+import { ADMIN, AUTHORIZED, batchScoring, createTestApp, expectProblem, sleep, type TestApp } from './harness';
 import { FEATURE_SPEC } from '../../core/features/spec';
 import { exportOnnx } from '../../core/onnx/export';
 import type { LinearModelIR } from '../../core/training/model';
@@ -98,18 +98,18 @@ describe('model lifecycle', () => {
   it('swaps on POST /admin/reload under concurrent requests, failing none; reload without a change is a no-op', async () => {
     test = await createTestApp();
     const { registry, versions } = test.fixture;
-    const unchanged = await test.post('/admin/reload', '');
+    const unchanged = await test.post('/admin/reload', '', ADMIN);
     expect(await unchanged.json()).toEqual({ changed: false, modelVersion: versions.production, previousVersion: versions.production, reference: 'production' });
     const load = keepPredicting(test, 16);
     await sleep(200);
     await registry.setAlias('production', versions.candidate, { actor: 'tests', reason: 'admin swap' });
-    const reload = await test.post('/admin/reload', '');
+    const reload = await test.post('/admin/reload', '', ADMIN);
     expect(reload.status).toBe(200);
     expect(await reload.json()).toEqual({ changed: true, modelVersion: versions.candidate, previousVersion: versions.production, reference: 'production' });
     await sleep(200);
     await registry.setAlias('production', versions.production, { actor: 'tests', reason: 'and back' });
     // concurrent reloads share one load
-    const [first, second] = await Promise.all([test.post('/admin/reload', ''), test.post('/admin/reload', '')]);
+    const [first, second] = await Promise.all([test.post('/admin/reload', '', ADMIN), test.post('/admin/reload', '', ADMIN)]);
     expect([first.status, second.status]).toEqual([200, 200]);
     await sleep(200);
     await load.stop();
@@ -125,7 +125,7 @@ describe('model lifecycle', () => {
     const bad = await registerServedModel(registry, { model: new Uint8Array(Buffer.from('this is not an ONNX model at all')), statistics, seed: 'bad-bytes' });
     await registry.setAlias('production', bad, { actor: 'tests', reason: 'corrupt' });
     const load = keepPredicting(test, 8);
-    const document = await expectProblem(await test.post('/admin/reload', ''), 422, 'model-refused');
+    const document = await expectProblem(await test.post('/admin/reload', '', ADMIN), 422, 'model-refused');
     expect(document.detail).toContain(`model ${bad} refused (check)`);
     await load.stop();
     expect(load.failures).toEqual([]);
@@ -146,7 +146,7 @@ describe('model lifecycle', () => {
     await sleep(500);
     expect(await reloadCount(test, 'refused')).toBe(1);
     expect(test.models.current?.id).toBe(versions.production);
-    const document = await expectProblem(await test.post('/admin/reload', ''), 422, 'model-refused');
+    const document = await expectProblem(await test.post('/admin/reload', '', ADMIN), 422, 'model-refused');
     expect(document.detail).toContain('feature spec 0.9.0 (hash ffffffffffffffff)');
     expect(document.detail).toContain(`feature spec ${FEATURE_SPEC.version} (hash ${FEATURE_SPEC.hash})`);
     expect((await test.post('/v1/predict', test.fixture.baskets[0])).status).toBe(200);
@@ -158,13 +158,13 @@ describe('model lifecycle', () => {
     const { registry, versions, models } = test.fixture;
     const id = await registerServedModel(registry, { model: exportOnnx(variantOf(models.candidate, 0.25), exportMetadata()), statistics: '{"formatVersion":1,"prior":[1]}', seed: 'bad-stats' });
     await registry.setAlias('production', id, { actor: 'tests', reason: 'bad statistics' });
-    const document = await expectProblem(await test.post('/admin/reload', ''), 422, 'model-refused');
+    const document = await expectProblem(await test.post('/admin/reload', '', ADMIN), 422, 'model-refused');
     expect(document.detail).toMatch(/feature-statistics\.json is malformed: .*prior must be 3 numbers/);
     expect(test.models.current?.id).toBe(versions.production);
     // a good model after a refused one is taken
     const good = await registerServedModel(registry, { model: exportOnnx(variantOf(models.candidate, 0.75), exportMetadata()), statistics: test.fixture.statistics, seed: 'good' });
     await registry.setAlias('production', good, { actor: 'tests', reason: 'fixed' });
-    const reload = await test.post('/admin/reload', '');
+    const reload = await test.post('/admin/reload', '', ADMIN);
     expect(reload.status).toBe(200);
     expect(test.models.current?.id).toBe(good);
   });
@@ -200,7 +200,7 @@ describe('model lifecycle', () => {
     // many requests in flight on the old model while the swap happens
     const inFlight = test.fixture.baskets.slice(0, 200).map((basket) => test!.post('/v1/predict', basket, AUTHORIZED));
     await registry.setAlias('production', versions.candidate, { actor: 'tests', reason: 'swap mid-flight' });
-    const reload = test.post('/admin/reload', '');
+    const reload = test.post('/admin/reload', '', ADMIN);
     const responses = await Promise.all(inFlight);
     expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
     expect((await reload).status).toBe(200);

@@ -60,9 +60,9 @@ describe('the OpenAPI document', () => {
     for (const methods of Object.values(document.paths)) for (const operation of Object.values(methods)) expect(operation.operationId).toMatch(/^[a-z][A-Za-z]+$/);
   });
 
-  it('requires the API key on predictions and admin only', () => {
+  it('requires the API key on predictions, an admin key on admin, nothing elsewhere', () => {
     expect(document.paths['/v1/predict'].post.security).toEqual([{ apiKey: [] }]);
-    expect(document.paths['/admin/reload'].post.security).toEqual([{ apiKey: [] }]);
+    expect(document.paths['/admin/reload'].post.security).toEqual([{ adminKey: [] }]);
     expect(document.paths['/healthz'].get.security).toEqual([]);
     expect(document.paths['/metrics'].get.security).toEqual([]);
   });
