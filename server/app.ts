@@ -32,6 +32,7 @@ import type { ModelService } from './models/model-service';
 import type { ServedModel } from './models/served-model';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
 import { kindOfHttpStatus, ProblemException, problemResponse, type ProblemKind, type ProblemOptions } from './problems';
+import type { RequestWindow } from './request-window';
 import {
   basketSchema,
   BatchPredictResponseSchema,
@@ -84,6 +85,8 @@ export interface AppDependencies {
   readonly metricsRegistry?: Registry;
   /** Receives every prediction. @default disabledPredictionLog */
   readonly predictionLog?: PredictionLogSink;
+  /** Receives every /v1/* request's duration and status (the `http.window` log events). @default none */
+  readonly requestWindow?: RequestWindow;
   /** A started event-loop delay monitor, reported in /metrics. @default none */
   readonly eventLoopDelay?: IntervalHistogram;
   /**
@@ -204,10 +207,9 @@ export function createApp(deps: AppDependencies) {
     await next();
     if (isDraining()) c.res.headers.set('connection', 'close');
     const route = routePath(c, -1);
-    metrics.requestDuration.observe(
-      { route: KNOWN_ROUTES.has(route) ? route : 'unmatched', method: c.req.method, status: String(c.res.status) },
-      (performance.now() - started) / 1000,
-    );
+    const elapsed = performance.now() - started;
+    metrics.requestDuration.observe({ route: KNOWN_ROUTES.has(route) ? route : 'unmatched', method: c.req.method, status: String(c.res.status) }, elapsed / 1000);
+    if (c.req.path.startsWith('/v1/')) deps.requestWindow?.record(elapsed, c.res.status);
   });
 
   const authenticate: MiddlewareHandler<AppEnvironment> = async (c, next) => {

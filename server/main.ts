@@ -18,6 +18,7 @@ import { apiKeysFromEnvironment, createApiKeyAuthenticator } from './auth';
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { openRegistry } from './open-registry';
+import { HTTP_WINDOW_EVENT, RequestWindow } from './request-window';
 import { ProblemCollector } from '../core/errors';
 import { openFilePredictionLog } from './prediction-log/file-log';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
@@ -66,6 +67,11 @@ export interface StartServerOptions {
   readonly drainDelayMs?: number;
   /** How long shutdown waits for in-flight requests before cutting connections. @default 25_000 */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * How often an `http.window` event (requests, 5xx, latency percentiles of /v1/*) is logged; 0 never.
+   * Log-based alerts read these. @default 60_000
+   */
+  readonly requestWindowMs?: number;
   /** Close gracefully on SIGTERM and SIGINT (a second signal cuts connections at once). @default false */
   readonly handleSignals?: boolean;
   /** @default JSON lines on stderr */
@@ -162,6 +168,8 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   }
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 25_000;
   problems.check(Number.isInteger(shutdownTimeoutMs) && shutdownTimeoutMs >= 0, `shutdownTimeoutMs must be an integer ≥ 0, got ${shutdownTimeoutMs}`);
+  const requestWindowMs = options.requestWindowMs ?? 60_000;
+  problems.check(Number.isInteger(requestWindowMs) && requestWindowMs >= 0, `requestWindowMs must be an integer ≥ 0, got ${requestWindowMs}`);
   const drainDelayMs = options.drainDelayMs ?? 0;
   problems.check(Number.isInteger(drainDelayMs) && drainDelayMs >= 0, `drainDelayMs must be an integer ≥ 0, got ${drainDelayMs}`);
   problems.throwIfAny();
@@ -201,6 +209,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const predictionLog: PredictionLogSink = settings.predictionLogDirectory
     ? await openFilePredictionLog({ directory: settings.predictionLogDirectory, logger })
     : disabledPredictionLog;
+  const requestWindow = new RequestWindow();
+  const requestWindowMs = options.requestWindowMs ?? 60_000;
+  const logWindow = (): void => {
+    const summary = requestWindow.flush();
+    if (summary) logger.log('info', HTTP_WINDOW_EVENT, { ...summary });
+  };
+  const windowTimer = requestWindowMs > 0 ? setInterval(logWindow, requestWindowMs).unref() : undefined;
   const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
   eventLoopDelay.enable();
   let draining = false;
@@ -211,6 +226,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     logger,
     metricsRegistry: new Registry(),
     predictionLog,
+    requestWindow,
     eventLoopDelay,
     isDraining: () => draining,
     limits: options.limits,
@@ -239,6 +255,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       logger.log('info', 'server.draining', { url, drainDelayMs: settings.drainDelayMs });
       if (settings.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, settings.drainDelayMs));
       await closeServer(server, settings.shutdownTimeoutMs);
+      clearInterval(windowTimer);
+      if (windowTimer) logWindow();
       await models.close();
       await predictionLog.close();
       eventLoopDelay.disable();

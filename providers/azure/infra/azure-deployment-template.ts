@@ -33,6 +33,7 @@ import {
   type ArmResource,
   type ArmValue,
 } from './arm-template';
+import { HTTP_WINDOW_EVENT } from '../../../server/request-window';
 
 /** Built-in role ids (the same in every tenant). */
 export const BUILT_IN_ROLES = {
@@ -526,20 +527,21 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
       },
       dependsOn: [logAnalytics, actionGroup],
     });
+  // the API logs one `http.window` event a minute per pod (server/request-window.ts): requests, errors5xx, p95Ms, …
   alert(
     'api-p95-latency',
-    'The prediction API\'s p95 request latency (event http.request, field durationMs) is above the threshold',
+    `The prediction API's p95 request latency (event ${HTTP_WINDOW_EVENT}, field p95Ms: the worst pod's minute) is above the threshold`,
     2,
-    format("{0} | where tostring(entry.event) == 'http.request' | summarize p95 = percentile(todouble(entry.durationMs), 95) by bin(TimeGenerated, 5m)", apiLogs),
+    format(`{0} | where tostring(entry.event) == '${HTTP_WINDOW_EVENT}' | summarize p95 = max(todouble(entry.p95Ms)) by bin(TimeGenerated, 5m)`, apiLogs),
     'p95',
     p95LatencyThresholdMs,
   );
   alert(
     'api-5xx-rate',
-    'More than the threshold percentage of the prediction API\'s responses are 5xx (event http.request, field status)',
+    `More than the threshold percentage of the prediction API's responses are 5xx (event ${HTTP_WINDOW_EVENT}, fields errors5xx and requests)`,
     1,
     format(
-      "{0} | where tostring(entry.event) == 'http.request' | summarize errors = countif(toint(entry.status) >= 500), total = count() by bin(TimeGenerated, 5m) | extend percent = 100.0 * errors / total",
+      `{0} | where tostring(entry.event) == '${HTTP_WINDOW_EVENT}' | summarize errors = sum(toint(entry.errors5xx)), total = sum(toint(entry.requests)) by bin(TimeGenerated, 5m) | where total > 0 | extend percent = 100.0 * errors / total`,
       apiLogs,
     ),
     'percent',
