@@ -75,18 +75,20 @@ const CHUNK_ROWS = 2048;
 
 /**
  * Batch scoring: every basket of the data → BASKET_ID, SHOP_WEEK, LABEL, P_LA, P_MM, P_UM, MODEL_VERSION,
- * in gold order. Worker threads (one per core) each take a week: read it from gold, compute the features
- * (the same function as training and the server) and score them; this thread appends the results to
- * DuckDB and writes the file (temp path, then rename).
+ * weeks ascending (gold's order within a week). Worker threads (one per core) each take a group of
+ * weeks: read it from gold, compute the features (the same function as training and the server) and
+ * score them; this thread appends the results to DuckDB and writes the file (temp path, then rename).
  */
 export async function predictBaskets(options: PredictOptions): Promise<PredictSummary> {
   const loaded = await loadModel(options.registry, options.model);
   const source = await openDataSource(options.data, options.progress);
-  const pool = await ScoringPool.start({ model: loaded.bytes, statistics: loaded.statistics, engine: options.engine, workers: options.workers });
-  const session = await DuckDbSession.open();
   const target = path.resolve(options.out);
   const temporary = tempSibling(target);
+  let pool: ScoringPool | undefined;
+  let session: DuckDbSession | undefined;
   try {
+    pool = await ScoringPool.start({ model: loaded.bytes, statistics: loaded.statistics, engine: options.engine, workers: options.workers });
+    session = await DuckDbSession.open();
     const started = performance.now();
     const weeks = (await session.rows<{ week: number; baskets: bigint }>(`SELECT SHOP_WEEK::INTEGER AS week, count(*) AS baskets FROM ${source.lake.goldSql()} GROUP BY ALL ORDER BY week`)).map(
       (row) => ({ week: row.week, baskets: Number(row.baskets) }),
@@ -132,14 +134,14 @@ export async function predictBaskets(options: PredictOptions): Promise<PredictSu
       maxDifference: run.maxDifference,
     };
   } finally {
-    session.close();
-    await pool.close();
+    session?.close();
+    await pool?.close();
     await fs.rm(temporary, { force: true });
     if (source.scratch) await fs.rm(source.lake.root, { recursive: true, force: true });
   }
 }
 
-/** Appends one week's scores; counts the labels (argmax, ties to the first class, as the SQL above). */
+/** Appends one task's scores; counts the labels (argmax, ties to the first class, as the SQL above). */
 function append(appender: DuckDBAppender, scored: ScoredBaskets, labels: Record<string, number>): number {
   const rows = scored.basketIds.length;
   const low = new Float32Array(CHUNK_ROWS);

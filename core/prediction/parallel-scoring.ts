@@ -28,8 +28,8 @@ export interface ScoringRun {
 }
 
 /**
- * Worker threads that read, featurize and score gold baskets, one relation (a week) per task,
- * handed out as workers free up. Results come back in task order.
+ * Worker threads that read, featurize and score gold baskets, one relation (a group of weeks) per
+ * task, handed out as workers free up. Results come back in task order.
  */
 export class ScoringPool {
   /** Starts the workers and waits until each has its model and DuckDB session. */
@@ -44,8 +44,9 @@ export class ScoringPool {
     const workers = Array.from({ length: count }, () => launchWorker(__dirname, 'score-worker', { workerData }));
     try {
       const ready = await Promise.all(workers.map((worker) => nextReply(worker)));
-      const first = ready[0];
-      if (first.type !== 'ready') throw new Error(`scoring worker failed to start: ${first.type === 'error' ? first.message : first.type}`);
+      const failed = ready.find((reply) => reply.type !== 'ready');
+      if (failed) throw new Error(`a scoring worker failed to start: ${failed.type === 'error' ? failed.message : failed.type}`);
+      const first = ready[0] as Extract<ScoreWorkerReply, { type: 'ready' }>;
       return new ScoringPool(workers, first.engine, first.fallbackReason);
     } catch (error) {
       await Promise.all(workers.map((worker) => worker.terminate()));
@@ -87,7 +88,8 @@ export class ScoringPool {
     };
     const drive = async (worker: Worker): Promise<void> => {
       while (nextTask < relations.length && deliveryError === undefined) {
-        const task: ScoreTask = { id: nextTask++, relation: relations[nextTask - 1] };
+        const task: ScoreTask = { id: nextTask, relation: relations[nextTask] };
+        nextTask += 1;
         worker.postMessage(task);
         const reply = await nextReply(worker);
         if (reply.type === 'error') throw new Error(`scoring ${task.relation}: ${reply.message}`);

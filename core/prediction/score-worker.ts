@@ -1,7 +1,7 @@
 /**
  * A scoring worker thread: reads gold baskets with its own single-threaded DuckDB session, computes
- * their features with the model's statistics and scores them. Each worker takes a whole week at a
- * time, so reading, features and scoring of different weeks overlap across the cores.
+ * their features with the model's statistics and scores them. Each worker takes a group of whole
+ * weeks at a time, so reading, features and scoring of different weeks overlap across the cores.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ScoreTask, ScoreWorkerData, ScoreWorkerReply } from './protocol';
@@ -54,8 +54,10 @@ async function start(): Promise<void> {
         await checker.release();
       }
     }
-    const weeks = batch.week.slice();
-    reply({ type: 'result', id: task.id, basketIds, weeks, probabilities, verifiedRows, maxDifference }, [basketIds.buffer as ArrayBuffer, weeks.buffer, probabilities.buffer as ArrayBuffer]);
+    // the batch is done with: its week column goes as it is
+    const weeks = batch.week;
+    const transfer = [basketIds.buffer, weeks.buffer, probabilities.buffer] as ArrayBuffer[];
+    reply({ type: 'result', id: task.id, basketIds, weeks, probabilities, verifiedRows, maxDifference }, transfer);
   }
 }
 
