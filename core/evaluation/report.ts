@@ -397,6 +397,26 @@ export function renderReport(input: ReportInput): string {
     sections.push(featuresSection(input.featureImportance, maximumFeatures));
   }
   if (input.runs !== undefined && input.runs.length > 1) sections.push(comparisonSection(input.runs, input.model));
+  return htmlDocument({
+    title: `${title}${input.model.version ? ` (${input.model.version})` : ''}`,
+    heading: title,
+    subtitle,
+    sections,
+    footer: `retail-mlops evaluation report${input.generatedAt ? ` · generated ${input.generatedAt}` : ''} · self-contained: no scripts, no external resources.`,
+  });
+}
+
+/**
+ * A self-contained report page (the evaluation and drift reports): inline style, no scripts, a CSP that
+ * lets nothing be fetched. `sections` are HTML; every other field is text.
+ */
+export function htmlDocument(page: {
+  readonly title: string;
+  readonly heading: string;
+  readonly subtitle: string;
+  readonly sections: readonly string[];
+  readonly footer: string;
+}): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -405,14 +425,14 @@ export function renderReport(input: ReportInput): string {
     // Nothing may be fetched: only the inline style is allowed, and no script at all.
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; img-src data:">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeMarkup(title)}${input.model.version ? ` (${escapeMarkup(input.model.version)})` : ''}</title>`,
+    `<title>${escapeMarkup(page.title)}</title>`,
     `<style>${STYLE}</style>`,
     '</head>',
     '<body>',
     '<main>',
-    `<header><h1>${escapeMarkup(title)}</h1><p class="subtitle">${escapeMarkup(subtitle)}</p></header>`,
-    ...sections,
-    `<footer>retail-mlops evaluation report${input.generatedAt ? ` · generated ${escapeMarkup(input.generatedAt)}` : ''} · self-contained: no scripts, no external resources.</footer>`,
+    `<header><h1>${escapeMarkup(page.heading)}</h1><p class="subtitle">${escapeMarkup(page.subtitle)}</p></header>`,
+    ...page.sections,
+    `<footer>${escapeMarkup(page.footer)}</footer>`,
     '</main>',
     '</body>',
     '</html>',
