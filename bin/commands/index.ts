@@ -1,4 +1,5 @@
 import type { CommandRegistration } from '../cli';
+import { registerDrift } from './drift';
 import { registerEvaluate } from './evaluate';
 import { registerGate } from './gate';
 import { generateCommand } from './generate';
@@ -23,6 +24,7 @@ export const commands: CommandRegistration[] = [
   registerPredict,
   registerModels,
   registerServe,
+  registerDrift,
   registerPromote,
   registerPipelineCommand,
   registerTrainJob,

@@ -55,7 +55,8 @@ export interface PredictionLogRecord {
   readonly features: readonly number[];
 }
 
-const round6 = (value: number): number => Math.round(value * 1e6) / 1e6;
+/** How the log writes a value (6 decimals); the drift report rounds its reference the same way. */
+export const round6 = (value: number): number => Math.round(value * 1e6) / 1e6;
 
 /** The records of a batch, in row order. */
 export function* predictionLogRecords(batch: PredictionLogBatch): Generator<PredictionLogRecord> {

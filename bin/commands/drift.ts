@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { DRIFT_PSI_THRESHOLD, DRIFT_REPORT_EVENT } from '../../core/monitoring/drift';
+import { createLocalRegistry } from '../../providers/local/registry';
+import { createJsonLogger } from '../../server/logger';
+import { withGlobalFlags } from '../cli';
+import { driftReport, type DriftSummary } from '../jobs/drift-report';
+import { runCommand, UsageError, type GlobalFlags } from '../output';
+
+interface DriftFlags extends GlobalFlags {
+  readonly registry: string;
+  readonly model: string;
+  readonly lake: string;
+  readonly predictions?: string;
+  readonly since?: string;
+  readonly report?: string;
+}
+
+export function registerDrift(program: Command): void {
+  withGlobalFlags(
+    program
+      .command('drift')
+      .description("drift of the API's logged predictions against the model's evaluation weeks: PSI per feature and of the predicted classes")
+      .requiredOption('--registry <dir>', 'model registry directory')
+      .option('--model <ref>', 'version id, #n or alias whose evaluation weeks are the reference', 'production')
+      .requiredOption('--lake <dir>', 'the lake holding those weeks')
+      .option('--predictions <dir>', 'the prediction log (default: <lake>/predictions)')
+      .option('--since <time>', 'only predictions logged at or after this ISO 8601 time')
+      .option('--report <file.html>', 'write the HTML report here'),
+  ).action(async (flags: DriftFlags) => {
+    const since = flags.since === undefined ? undefined : new Date(flags.since);
+    if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since must be an ISO 8601 time, got '${flags.since}'`);
+    await runCommand(
+      flags,
+      async () => {
+        const registry = createLocalRegistry({ root: flags.registry });
+        const summary = await driftReport({ registry, model: flags.model, lake: flags.lake, predictions: flags.predictions, since, report: flags.report });
+        // one structured line for log-based alerts, whatever the output mode
+        createJsonLogger().log(summary.drifted.length > 0 ? 'warn' : 'info', DRIFT_REPORT_EVENT, {
+          modelVersion: summary.modelVersion,
+          maxPsi: summary.maxPsi,
+          maxPsiFeature: summary.maxPsiFeature ?? null,
+          classPsi: summary.classPsi,
+          predictions: summary.predictions,
+          drifted: summary.drifted,
+        });
+        return summary;
+      },
+      describeDrift,
+    );
+  });
+}
+
+function describeDrift(summary: DriftSummary): string {
+  const lines = [
+    `model ${summary.modelVersion}: ${summary.predictions} logged predictions (${summary.from ?? '?'} … ${summary.to ?? '?'}, ${summary.files} files) ` +
+      `against ${summary.referenceBaskets} baskets of weeks ${summary.referenceWeeks.join(' ')}`,
+    `largest PSI ${summary.maxPsi.toFixed(3)} (${summary.maxPsiFeature ?? '–'}), predicted classes ${summary.classPsi.toFixed(3)}; ` +
+      (summary.drifted.length > 0 ? `above ${DRIFT_PSI_THRESHOLD}: ${summary.drifted.join(', ')}` : `nothing above ${DRIFT_PSI_THRESHOLD}`),
+  ];
+  for (const feature of summary.features.slice(0, 5)) lines.push(`  ${feature.feature.padEnd(36)} PSI ${feature.psi.toFixed(4)}`);
+  if (summary.skipped > 0) lines.push(`${summary.skipped} records of another feature spec skipped`);
+  if (summary.report) lines.push(`report: ${summary.report}`);
+  return lines.join('\n');
+}
