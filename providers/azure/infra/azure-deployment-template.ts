@@ -33,6 +33,7 @@ import {
   type ArmResource,
   type ArmValue,
 } from './arm-template';
+import { DRIFT_REPORT_EVENT } from '../../../core/monitoring/drift';
 import { HTTP_WINDOW_EVENT } from '../../../server/request-window';
 
 /** Built-in role ids (the same in every tenant). */
@@ -549,9 +550,13 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
   );
   alert(
     'model-drift',
-    'A drift report found a feature whose PSI is above the threshold (event drift.report, field maxPsi): consider retraining',
+    `A drift report (retail-mlops drift) found a feature whose PSI is above the threshold (event ${DRIFT_REPORT_EVENT}, field maxPsi): consider retraining`,
     3,
-    format("{0} | where tostring(entry.event) == 'drift.report' | summarize maxPsi = max(todouble(entry.maxPsi)) by bin(TimeGenerated, 5m) | where maxPsi > {1}", apiLogs, driftPsiThreshold),
+    format(
+      `{0} | where tostring(entry.event) == '${DRIFT_REPORT_EVENT}' | summarize maxPsi = max(todouble(entry.maxPsi)) by bin(TimeGenerated, 5m) | where maxPsi > {1}`,
+      apiLogs,
+      driftPsiThreshold,
+    ),
     'maxPsi',
     0,
   );

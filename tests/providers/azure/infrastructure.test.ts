@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calls, parseExpression, templateExpressions } from './arm-expressions';
+import { DRIFT_REPORT_EVENT } from '../../../core/monitoring/drift';
 import { BUILT_IN_ROLES, renderAzureDeploymentTemplate, TOKEN_EXCHANGE_AUDIENCE } from '../../../providers/azure/infra/azure-deployment-template';
 import { HTTP_WINDOW_EVENT } from '../../../server/request-window';
 import { REPO_ROOT } from '../../helpers/paths';
@@ -189,10 +190,13 @@ describe('the ARM template', () => {
     const alerts = ofType('Microsoft.Insights/scheduledQueryRules');
     expect(alerts.map((alert) => alert.properties?.criteria.allOf[0].metricMeasureColumn)).toEqual(['p95', 'percent', 'maxPsi']);
     // the latency and error alerts read the event the server logs (tests/server/request-window.test.ts) and its fields
-    const [latency, errors] = alerts.map((alert) => String(alert.properties?.criteria.allOf[0].query));
+    const [latency, errors, drift] = alerts.map((alert) => String(alert.properties?.criteria.allOf[0].query));
     for (const query of [latency, errors]) expect(query).toContain(`tostring(entry.event) == ''${HTTP_WINDOW_EVENT}''`);
     expect(latency).toContain('entry.p95Ms');
     expect(errors).toMatch(/entry\.errors5xx.*entry\.requests/);
+    // and the drift alert the line `retail-mlops drift` logs (tests/bin/drift.test.ts)
+    expect(drift).toContain(`tostring(entry.event) == ''${DRIFT_REPORT_EVENT}''`);
+    expect(drift).toContain('entry.maxPsi');
     for (const alert of alerts) expect(alert.properties?.actions.actionGroups).toHaveLength(1);
     const budget = one('Microsoft.Consumption/budgets');
     expect(template.parameters.monthlyBudget.defaultValue).toBe(500);
