@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { basketBatchFromBaskets } from '../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../core/features/compute';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
@@ -8,8 +8,8 @@ import { computeDrift, DRIFT_REPORT_EVENT, populationStabilityIndex } from '../.
 import type { Basket } from '../../core/schema/lgsr';
 import { openFilePredictionLog } from '../../server/prediction-log/file-log';
 import { cli } from '../helpers/cli';
-import { SAMPLE_DIR, temporaryDirectory } from '../helpers/paths';
-import { servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
+import type { ServedModelFixture } from '../helpers/served-model';
+import { useServedModelAndSampleLake } from '../helpers/served-sample-lake';
 
 describe('PSI', () => {
   it('is 0 for the same distribution, grows with the shift, and survives empty bins', () => {
@@ -47,8 +47,8 @@ describe('PSI', () => {
 });
 
 describe('retail-mlops drift on the real sample and a prediction log', () => {
-  const scratch = temporaryDirectory();
-  const lake = path.join(scratch.path, 'lake');
+  const setup = useServedModelAndSampleLake();
+  const { lake, scratch } = setup;
   let fixture: ServedModelFixture;
 
   /** Writes the baskets' predictions as the server's prediction log does. */
@@ -72,18 +72,13 @@ describe('retail-mlops drift on the real sample and a prediction log', () => {
     await log.close();
   }
 
-  beforeAll(async () => {
-    fixture = await servedModelFixture();
-    expect((await cli(['ingest', SAMPLE_DIR, '--lake', lake, '--quiet'])).code).toBe(0);
-  });
-  afterAll(() => {
-    fixture.remove();
-    scratch.remove();
+  beforeAll(() => {
+    fixture = setup.fixture();
   });
 
   it('finds no drift in baskets like the evaluation week, and reports the shift of a skewed log with its event and HTML report', async () => {
     // the evaluation week's own baskets (the fixture keeps the held-out week's), labelled as the model would
-    const steady = path.join(scratch.path, 'steady');
+    const steady = path.join(scratch, 'steady');
     await logPredictions(steady, fixture.baskets, (index) => Math.max(0, fixture.labels[index]));
     const calm = await cli(['drift', '--registry', fixture.registryRoot, '--model', 'production', '--lake', lake, '--predictions', steady, '--json']);
     expect(calm.code, calm.stderr).toBe(0);
@@ -96,9 +91,9 @@ describe('retail-mlops drift on the real sample and a prediction log', () => {
     // only large-store baskets, all predicted UM: store format and the classes move
     const skewedBaskets = fixture.baskets.filter((basket) => basket.context.STORE_FORMAT === 'LS');
     expect(skewedBaskets.length).toBeGreaterThan(100);
-    const skewed = path.join(scratch.path, 'skewed');
+    const skewed = path.join(scratch, 'skewed');
     await logPredictions(skewed, skewedBaskets, () => 2);
-    const report = path.join(scratch.path, 'drift.html');
+    const report = path.join(scratch, 'drift.html');
     const alarmed = await cli(['drift', '--registry', fixture.registryRoot, '--model', 'production', '--lake', lake, '--predictions', skewed, '--report', report, '--json']);
     expect(alarmed.code, alarmed.stderr).toBe(0);
     const loud = JSON.parse(alarmed.stdout) as { maxPsi: number; drifted: string[]; classPsi: number; features: Array<{ feature: string; psi: number }> };
@@ -120,7 +115,7 @@ describe('retail-mlops drift on the real sample and a prediction log', () => {
   });
 
   it('says so when the log holds nothing to compare', async () => {
-    const result = await cli(['drift', '--registry', fixture.registryRoot, '--lake', lake, '--predictions', path.join(scratch.path, 'steady'), '--since', '2030-01-01T00:00:00Z']);
+    const result = await cli(['drift', '--registry', fixture.registryRoot, '--lake', lake, '--predictions', path.join(scratch, 'steady'), '--since', '2030-01-01T00:00:00Z']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no predictions of feature spec .* since 2030-01-01/);
     expect((await cli(['drift', '--registry', fixture.registryRoot, '--lake', lake, '--since', 'yesterday'])).code).toBe(2);

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { weekGroups } from '../../bin/jobs/predict-baskets';
 import { cli } from '../helpers/cli';
 import { query } from '../helpers/duckdb';
-import { SAMPLE_DIR, temporaryDirectory } from '../helpers/paths';
-import { servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
+import type { ServedModelFixture } from '../helpers/served-model';
+import { useServedModelAndSampleLake } from '../helpers/served-sample-lake';
 
 interface PredictSummary {
   baskets: number;
@@ -17,17 +17,12 @@ interface PredictSummary {
 }
 
 describe('predict: batch scoring of every basket, through the CLI', () => {
-  const scratch = temporaryDirectory();
-  const lake = path.join(scratch.path, 'lake');
+  const setup = useServedModelAndSampleLake();
+  const { lake, scratch } = setup;
   let fixture: ServedModelFixture;
 
-  beforeAll(async () => {
-    fixture = await servedModelFixture();
-    expect((await cli(['ingest', SAMPLE_DIR, '--lake', lake, '--quiet'])).code).toBe(0);
-  });
-  afterAll(() => {
-    fixture.remove();
-    scratch.remove();
+  beforeAll(() => {
+    fixture = setup.fixture();
   });
 
   const predict = async (model: string, out: string, ...flags: string[]): Promise<PredictSummary> => {
@@ -37,8 +32,8 @@ describe('predict: batch scoring of every basket, through the CLI', () => {
   };
 
   it('scores a GBDT with the compiled engine, checked against ONNX Runtime, and equal to ONNX Runtime on every basket', async () => {
-    const compiled = path.join(scratch.path, 'compiled.parquet');
-    const reference = path.join(scratch.path, 'onnxruntime.parquet');
+    const compiled = path.join(scratch, 'compiled.parquet');
+    const reference = path.join(scratch, 'onnxruntime.parquet');
     const auto = await predict('gbdt', compiled);
     expect(auto).toMatchObject({ baskets: 16_011, engine: 'compiled-trees' });
     expect(auto.verifiedRows).toBeGreaterThan(0);
@@ -72,17 +67,17 @@ describe('predict: batch scoring of every basket, through the CLI', () => {
   });
 
   it('scores a linear model with ONNX Runtime and says why', async () => {
-    const summary = await predict('production', path.join(scratch.path, 'linear.csv'));
+    const summary = await predict('production', path.join(scratch, 'linear.csv'));
     expect(summary.engine).toBe('onnxruntime');
     expect(summary.fallbackReason).toMatch(/LinearClassifier/);
-    const lines = readFileSync(path.join(scratch.path, 'linear.csv'), 'utf8').trim().split('\n');
+    const lines = readFileSync(path.join(scratch, 'linear.csv'), 'utf8').trim().split('\n');
     expect(lines[0]).toBe('BASKET_ID,SHOP_WEEK,LABEL,P_LA,P_MM,P_UM,MODEL_VERSION');
     expect(lines).toHaveLength(16_012);
     expect(lines[1]).toMatch(/^\d{15},\d{6},(LA|MM|UM),[01]\.\d{1,6},[01]\.\d{1,6},[01]\.\d{1,6},v-[0-9a-f]+$/);
   });
 
   it('refuses an unknown engine with a usage error', async () => {
-    const result = await cli(['predict', '--registry', fixture.registryRoot, '--data', lake, '--out', path.join(scratch.path, 'x.csv'), '--engine', 'gpu']);
+    const result = await cli(['predict', '--registry', fixture.registryRoot, '--data', lake, '--out', path.join(scratch, 'x.csv'), '--engine', 'gpu']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--engine/);
   });
