@@ -212,15 +212,16 @@ export function createApp(deps: AppDependencies) {
     if (c.req.path.startsWith('/v1/')) deps.requestWindow?.record(elapsed, c.res.status);
   });
 
+  /** 401 with the WWW-Authenticate challenge of `realm` (no header, or a key that is not valid). */
+  const unauthorized = (header: string | undefined, realm: string, what: string): ProblemException =>
+    new ProblemException('unauthorized', {
+      detail: header === undefined ? 'no Authorization header' : `the ${what} is not valid`,
+      headers: { 'www-authenticate': header === undefined ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_token"` },
+    });
   const authenticate: MiddlewareHandler<AppEnvironment> = async (c, next) => {
     const header = c.req.header('authorization');
     const token = bearerToken(header);
-    if (token === undefined || !auth.verify(token)) {
-      throw new ProblemException('unauthorized', {
-        detail: header === undefined ? 'no Authorization header' : 'the API key is not valid',
-        headers: { 'www-authenticate': header === undefined ? 'Bearer realm="retail-mlops"' : 'Bearer realm="retail-mlops", error="invalid_token"' },
-      });
-    }
+    if (token === undefined || !auth.verify(token)) throw unauthorized(header, 'retail-mlops', 'API key');
     await next();
   };
   const authenticateAdmin: MiddlewareHandler<AppEnvironment> = async (c, next) => {
@@ -234,10 +235,7 @@ export function createApp(deps: AppDependencies) {
           : 'the admin endpoints are off: no admin keys are configured (RETAIL_MLOPS_ADMIN_KEYS)',
       });
     }
-    throw new ProblemException('unauthorized', {
-      detail: header === undefined ? 'no Authorization header' : 'the key is not valid',
-      headers: { 'www-authenticate': header === undefined ? 'Bearer realm="retail-mlops-admin"' : 'Bearer realm="retail-mlops-admin", error="invalid_token"' },
-    });
+    throw unauthorized(header, 'retail-mlops-admin', 'key');
   };
   app.use('/v1/*', authenticate);
   app.use('/admin/*', authenticateAdmin);
