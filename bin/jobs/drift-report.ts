@@ -12,6 +12,7 @@ import { renderDriftReport } from '../../core/monitoring/drift-report';
 import { createRowScorer } from '../../core/onnx/row-scorer';
 import type { ModelRegistry } from '../../core/registry/port';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
+import { argmaxRows } from '../../core/training/trees/tree-scores';
 import { round6 } from '../../server/prediction-log/sink';
 
 export interface DriftOptions {
@@ -73,9 +74,10 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
   // scored at full precision, binned as the log stores values (6 decimals): equal values stay equal
   const referenceLogged = referenceValues.map(round6);
   const scorer = await createRowScorer(loaded.bytes, FEATURE_COUNT);
-  let referencePredicted: Uint8Array;
+  let referencePredicted: Int32Array;
   try {
-    referencePredicted = argmax(batch.size > 0 ? await scorer.score(referenceValues, batch.size) : new Float32Array(0), batch.size);
+    const probabilities = batch.size > 0 ? await scorer.score(referenceValues, batch.size) : new Float32Array(0);
+    referencePredicted = argmaxRows(probabilities, batch.size, PRICE_SENSITIVITY_CLASSES.length);
   } finally {
     await scorer.release();
   }
@@ -120,18 +122,6 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
     features: drift.features.slice(0, 10),
     ...(report ? { report } : {}),
   };
-}
-
-/** Class index of the largest probability per row (ties to the first, as `predict`). */
-function argmax(probabilities: Float32Array, rows: number): Uint8Array {
-  const classes = PRICE_SENSITIVITY_CLASSES.length;
-  const labels = new Uint8Array(rows);
-  for (let row = 0; row < rows; row++) {
-    let best = 0;
-    for (let k = 1; k < classes; k++) if (probabilities[row * classes + k] > probabilities[row * classes + best]) best = k;
-    labels[row] = best;
-  }
-  return labels;
 }
 
 /** The complete `.jsonl` files of the prediction log (never `.partial` ones being written). */
