@@ -283,8 +283,8 @@ export function createApp(deps: AppDependencies) {
     await next();
   };
 
-  const predictResponses = {
-    200: { description: 'The prediction', content: { 'application/json': { schema: PredictResponseSchema } } },
+  /** The problem answers both prediction routes may give. */
+  const predictionProblems = {
     400: PROBLEMS[400],
     401: PROBLEMS[401],
     413: PROBLEMS[413],
@@ -292,6 +292,10 @@ export function createApp(deps: AppDependencies) {
     422: PROBLEMS[422],
     500: PROBLEMS[500],
     503: PROBLEMS[503],
+  } as const;
+  const predictResponses = {
+    200: { description: 'The prediction', content: { 'application/json': { schema: PredictResponseSchema } } },
+    ...predictionProblems,
   } as const;
   const predictRoute = createRoute({
     method: 'post',
@@ -313,13 +317,7 @@ export function createApp(deps: AppDependencies) {
 
   const batchResponses = {
     200: { description: 'The predictions, in request order', content: { 'application/json': { schema: BatchPredictResponseSchema } } },
-    400: PROBLEMS[400],
-    401: PROBLEMS[401],
-    413: PROBLEMS[413],
-    415: PROBLEMS[415],
-    422: PROBLEMS[422],
-    500: PROBLEMS[500],
-    503: PROBLEMS[503],
+    ...predictionProblems,
   } as const;
   const batchRoute = createRoute({
     method: 'post',
