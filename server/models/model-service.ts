@@ -99,6 +99,8 @@ export class ModelService {
   private pollTimer: NodeJS.Timeout | undefined;
   /** The last version refused by a poll (polls do not retry it; an admin reload does). */
   private refusedVersion: string | undefined;
+  /** What the reload in flight does: a poll (skips refused versions) or a full reload. */
+  private reloadingKind: 'poll' | 'full' | undefined;
   private closing = false;
 
   /**
@@ -195,14 +197,22 @@ export class ModelService {
 
   /**
    * Resolves the reference again and swaps to its version if it changed (or `force`, to replace a
-   * failed model by a fresh copy). Concurrent calls share one reload.
+   * failed model by a fresh copy). Concurrent calls share one reload, except that a poll never
+   * stands in for a stronger call: a poll skips a version it refused before, and a forced reload
+   * replaces a model a poll would keep, so those calls wait for the poll and then run their own.
    * @throws ModelRefusedError (the current model keeps serving)
    */
   reload(trigger: ReloadTrigger = 'admin', force = false): Promise<ReloadOutcome> {
     if (this.closing) return Promise.reject(new ServiceClosingError());
-    if (this.reloading) return this.reloading;
+    if (this.reloading) {
+      const weaker = this.reloadingKind === 'poll' && (trigger !== 'poll' || force);
+      if (!weaker) return this.reloading;
+      return this.reloading.catch(() => undefined).then(() => this.reload(trigger, force));
+    }
+    this.reloadingKind = trigger === 'poll' && !force ? 'poll' : 'full';
     this.reloading = this.performReload(trigger, force).finally(() => {
       this.reloading = undefined;
+      this.reloadingKind = undefined;
     });
     return this.reloading;
   }

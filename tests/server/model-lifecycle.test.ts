@@ -153,6 +153,25 @@ describe('model lifecycle', () => {
     expect(test.models.current?.id).toBe(versions.production);
   });
 
+  it('an admin reload during a poll does not take the poll\'s answer: it retries the version the poll skips', async () => {
+    test = await createTestApp({ models: { pollIntervalMs: 0 } });
+    const { registry, versions, statistics, models } = test.fixture;
+    const otherSpec = exportOnnx(variantOf(models.candidate, 0.5), exportMetadata({ featureSpecHash: 'ffffffffffffffff', featureSpecVersion: '0.9.0' }));
+    const mismatched = await registerServedModel(registry, { model: otherSpec, statistics, seed: 'other-spec-race', featureSpecHash: 'ffffffffffffffff' });
+    await registry.setAlias('production', mismatched, { actor: 'tests', reason: 'wrong spec' });
+    await expect(test.models.reload('poll')).rejects.toBeInstanceOf(ModelRefusedError);
+    // a poll in flight skips the refused version; the admin reload started beside it must still try it
+    const poll = test.models.reload('poll');
+    const admin = test.models.reload('admin');
+    await expect(poll).resolves.toMatchObject({ changed: false });
+    await expect(admin).rejects.toBeInstanceOf(ModelRefusedError);
+    // two admin reloads at once still share one
+    const [first, second] = [test.models.reload('admin'), test.models.reload('admin')];
+    expect(first).toBe(second);
+    await expect(first).rejects.toBeInstanceOf(ModelRefusedError);
+    expect(test.models.current?.id).toBe(versions.production);
+  });
+
   it('refuses a model whose feature statistics are malformed', async () => {
     test = await createTestApp();
     const { registry, versions, models } = test.fixture;
