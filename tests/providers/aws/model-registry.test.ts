@@ -4,10 +4,10 @@
  */
 import { DescribeModelPackageCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from './emulators/control-plane';
-import { startS3Emulator, type S3Emulator } from './emulators/s3';
 import type { ModelRegistry } from '../../../core/registry/port';
 import type { ModelVersion } from '../../../core/registry/types';
+import { startControlPlane, type ControlPlane } from '../../../providers/aws/emulator/control-plane';
+import { startS3Emulator, type S3Emulator } from '../../../providers/aws/emulator/s3';
 import { createSageMakerModelRegistry } from '../../../providers/aws/model-registry';
 import { createS3ObjectStorage, type S3ObjectStorage } from '../../../providers/aws/object-storage';
 import { registryConformance } from '../../conformance/registry';
