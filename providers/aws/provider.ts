@@ -1,6 +1,6 @@
 /**
  * The aws provider: the lake and the registry's artifacts in S3 (SSE-KMS), training on SageMaker
- * (the built-in XGBoost algorithm), the model registry on SageMaker Model Registry. One bucket holds
+ * (the project's trainers in the project's image, or the built-in XGBoost algorithm), the model registry on SageMaker Model Registry. One bucket holds
  * the three areas under their prefixes (the infra stack creates it, its KMS key and the roles).
  *
  * Options (flat, as the provider registry passes them; `retail-mlops … --provider aws --provider-option key=value`):
@@ -11,7 +11,8 @@
  * | `bucket` | the data bucket | required |
  * | `kmsKeyId` | KMS key for every object, the training volume and output | the bucket's default encryption |
  * | `roleArn` | SageMaker execution role of training jobs | required |
- * | `servingImage` | the API image (model packages' InferenceSpecification) | required |
+ * | `image` | the project's container image (ECR): training jobs of the project's trainers (lr, dt, rf, gbdt) run in it, and model packages name it | `image` or `servingImage` required |
+ * | `servingImage` | the API image of model packages' InferenceSpecification | `image` |
  * | `modelPackageGroupName` | the registry's Model Package Group | `retail-mlops` |
  * | `lakePrefix`, `registryPrefix`, `trainingPrefix` | areas of the bucket | `lake`, `registry`, `training` |
  * | `subnetIds`, `securityGroupIds` | comma-separated; training jobs run in these private subnets | no VPC |
@@ -35,6 +36,7 @@ const STRING_OPTIONS = [
   'bucket',
   'kmsKeyId',
   'roleArn',
+  'image',
   'servingImage',
   'modelPackageGroupName',
   'lakePrefix',
@@ -48,7 +50,7 @@ const STRING_OPTIONS = [
 ] as const;
 const BOOLEAN_OPTIONS = ['managedSpot', 'forcePathStyle'] as const;
 const NUMBER_OPTIONS = ['maxRuntimeSeconds'] as const;
-const REQUIRED = ['region', 'bucket', 'roleArn', 'servingImage'] as const;
+const REQUIRED = ['region', 'bucket', 'roleArn'] as const;
 
 function list(value: string | undefined): string[] {
   return value ? value.split(',').map((item) => item.trim()).filter((item) => item.length > 0) : [];
@@ -64,6 +66,7 @@ export async function createAwsProvider(options: ProviderOptions = {}): Promise<
   const known = new Set<string>([...STRING_OPTIONS, ...BOOLEAN_OPTIONS, ...NUMBER_OPTIONS]);
   for (const key of Object.keys(options)) problems.check(known.has(key), `unknown option '${key}' (known: ${[...known].join(', ')})`);
   for (const key of REQUIRED) problems.check(options[key] !== undefined, `${key} is required`);
+  problems.check(options.image !== undefined || options.servingImage !== undefined, 'image (or servingImage) is required');
   for (const key of STRING_OPTIONS) problems.check(options[key] === undefined || typeof options[key] === 'string', `${key} must be a string`);
   for (const key of BOOLEAN_OPTIONS) problems.check(options[key] === undefined || typeof options[key] === 'boolean', `${key} must be true or false`);
   for (const key of NUMBER_OPTIONS) problems.check(options[key] === undefined || typeof options[key] === 'number', `${key} must be a number`);
@@ -89,12 +92,13 @@ export async function createAwsProvider(options: ProviderOptions = {}): Promise<
       ...sageMakerConnection,
       storage: storageFor(text('registryPrefix') ?? 'registry'),
       modelPackageGroupName: text('modelPackageGroupName') ?? 'retail-mlops',
-      servingImage: text('servingImage')!,
+      servingImage: (text('servingImage') ?? text('image'))!,
     }),
     training: createSageMakerTrainingBackend({
       ...sageMakerConnection,
       storage: storageFor(text('trainingPrefix') ?? 'training'),
       roleArn: text('roleArn')!,
+      projectImage: text('image'),
       subnetIds: list(text('subnetIds')),
       securityGroupIds: list(text('securityGroupIds')),
       instanceType: text('instanceType'),

@@ -59,6 +59,9 @@ describe('aws provider', () => {
     expect(aws.storage.location).toBe('s3://retail-mlops-provider/lake');
     expect(aws.registry.provider).toBe('aws');
     expect(aws.training.algorithms).toEqual(['sagemaker-xgboost']);
+    // with the project's image, its own trainers run on SageMaker too (the same choice Azure has)
+    const withImage = await createProvider('aws', { ...BASE_OPTIONS, servingImage: undefined, image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/retail-mlops:1.4.0' });
+    expect(withImage.training.algorithms).toEqual(['sagemaker-xgboost', 'lr', 'dt', 'rf', 'gbdt']);
     expect([...loaded]).toEqual([]);
 
     // positive control: the first S3 call loads the S3 client (and nothing else)
@@ -74,10 +77,10 @@ describe('aws provider', () => {
     const error = await createProvider('aws', { region: 'us-east-1', bucket: 7, managedSpot: 'yes', colour: 'blue' }).catch((caught: unknown) => caught);
     expect((error as { code: string }).code).toBe('INVALID_OPTIONS');
     expect((error as { problems: string[] }).problems).toEqual([
-      "unknown option 'colour' (known: region, bucket, kmsKeyId, roleArn, servingImage, modelPackageGroupName, lakePrefix, registryPrefix, " +
+      "unknown option 'colour' (known: region, bucket, kmsKeyId, roleArn, image, servingImage, modelPackageGroupName, lakePrefix, registryPrefix, " +
         'trainingPrefix, subnetIds, securityGroupIds, instanceType, s3Endpoint, sageMakerEndpoint, managedSpot, forcePathStyle, maxRuntimeSeconds)',
       'roleArn is required',
-      'servingImage is required',
+      'image (or servingImage) is required',
       'bucket must be a string',
       'managedSpot must be true or false',
     ]);
