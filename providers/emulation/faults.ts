@@ -33,8 +33,12 @@ export interface Fault {
 export class FaultQueue {
   private readonly queue: { fault: Fault; remaining: number }[] = [];
 
-  /** The next `count` matching requests fail with `fault`. */
+  /** The next `count` matching requests fail with `fault`; a count of 0 clears every queued fault. */
   failNext(count: number, fault: Fault): void {
+    if (count === 0) {
+      this.queue.length = 0;
+      return;
+    }
     const problems = faultProblems(count, fault);
     if (problems.length > 0) throw new EmulatorError(`invalid fault: ${problems.join('; ')}`);
     this.queue.push({ fault, remaining: count });
