@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run --silent emulate -- aws|azure [--data DIR] [--port N] [--env-file FILE]`: starts on
+ * `npm run --silent emulate -- aws|azure [--data DIR] [--port N] [--env-out FILE]`: starts on
  * loopback everything that cloud's flow needs (providers/aws/emulator, providers/azure/emulator)
  * and, once ready, prints exactly one JSON line on stdout:
  *
@@ -8,14 +8,14 @@
  *
  * Logs go to stderr. SIGTERM or Ctrl-C stops all of it (child processes included) and exits 0.
  * `--data DIR` keeps the state in DIR across runs (default: a temporary directory, removed on
- * exit); `--port N` puts the servers on N, N+1, … (default: free ports); `--env-file FILE` also
+ * exit); `--port N` puts the servers on N, N+1, … (default: free ports); `--env-out FILE` also
  * writes the variables as `export KEY='value'` lines for a shell to `source`.
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { announcementLine, shellExports, type RunningEmulator } from '../providers/emulation/running-emulator';
 
-const USAGE = 'usage: emulate aws|azure [--data DIR] [--port N] [--env-file FILE]';
+const USAGE = 'usage: emulate aws|azure [--data DIR] [--port N] [--env-out FILE]';
 
 interface EmulateArguments {
   readonly cloud: 'aws' | 'azure';
@@ -31,7 +31,7 @@ function parseEmulateArguments(argv: readonly string[]): EmulateArguments | { re
   const values: Record<string, string> = {};
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index];
-    if (argument === '--data' || argument === '--port' || argument === '--env-file') {
+    if (argument === '--data' || argument === '--port' || argument === '--env-out') {
       const value = argv[index + 1];
       if (value === undefined || value.startsWith('--')) problems.push(`${argument} needs a value`);
       else values[argument] = value;
@@ -52,7 +52,7 @@ function parseEmulateArguments(argv: readonly string[]): EmulateArguments | { re
     cloud: cloud as 'aws' | 'azure',
     ...(values['--data'] !== undefined ? { dataDirectory: path.resolve(values['--data']) } : {}),
     ...(port !== undefined ? { port } : {}),
-    ...(values['--env-file'] !== undefined ? { envFile: path.resolve(values['--env-file']) } : {}),
+    ...(values['--env-out'] !== undefined ? { envFile: path.resolve(values['--env-out']) } : {}),
   };
 }
 

@@ -31,7 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import type { CreateTrainingJobCommandInput, DescribeTrainingJobCommandOutput, SageMakerClient, TrainingInstanceType } from '@aws-sdk/client-sagemaker';
 import { checkConnectionOptions, clientConfiguration, loadSageMaker, type AwsConnectionOptions } from './connection';
-import { SageMakerRequestError, TrainingJobFailedError } from './errors';
+import { isTransientAwsFailure, SageMakerRequestError, TrainingJobFailedError } from './errors';
 import { extractFromModelArchive, ModelArchiveError, readTarEntries } from './model-archive';
 import type { S3ObjectStorage } from './object-storage';
 import { JOB_CHANNEL, JOB_DOCUMENT_FILE, LAKE_CHANNEL, PROJECT_IMAGE_ENTRYPOINT, projectTrainingArguments, sageMakerManifest } from './project-training-job';
@@ -211,6 +211,8 @@ const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 /** SageMaker's name rule, leaving room for the `-early-stopping` suffix. */
 const JOB_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,47}$/;
 const EARLY_STOPPING_SUFFIX = '-early-stopping';
+/** Polls of a running job that may fail in a row (throttling, 5xx, no answer) before training gives up. */
+const MAX_FAILED_POLLS = 5;
 const IMAGE_PATTERN = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/;
 
 /**
@@ -655,6 +657,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
     const { DescribeTrainingJobCommand, StopTrainingJobCommand } = await loadSageMaker();
     let stopRequested = false;
     let shown = '';
+    let failedPolls = 0;
     const started = Date.now();
     try {
       for (;;) {
@@ -662,7 +665,17 @@ class SageMakerTrainingBackend implements TrainingBackend {
           stopRequested = true;
           await this.send('StopTrainingJob', name, async (client) => client.send(new StopTrainingJobCommand({ TrainingJobName: name })));
         }
-        const description = await this.send('DescribeTrainingJob', name, async (client) => client.send(new DescribeTrainingJobCommand({ TrainingJobName: name })));
+        let description: DescribeTrainingJobCommandOutput;
+        try {
+          description = await this.send('DescribeTrainingJob', name, async (client) => client.send(new DescribeTrainingJobCommand({ TrainingJobName: name })));
+          failedPolls = 0;
+        } catch (error) {
+          // the job runs on whatever the poll meets: a throttled or failing poll (after the SDK's own retries) is tried again next interval
+          failedPolls += 1;
+          if (!isTransientAwsFailure(error) || failedPolls > MAX_FAILED_POLLS) throw error;
+          await sleep(this.options.pollIntervalMs * failedPolls, undefined, { signal: stopRequested ? undefined : signal }).catch(() => undefined);
+          continue;
+        }
         const status = description.TrainingJobStatus ?? 'Unknown';
         const phase = `${name}: ${status}${description.SecondaryStatus ? ` (${description.SecondaryStatus})` : ''}`;
         if (phase !== shown) {

@@ -141,6 +141,26 @@ describe('SageMaker training job in the project image', () => {
     expect((error as Error).message).toMatch(/^SageMaker training job train-lr-bad-split ended Failed: /);
   });
 
+  it('keeps polling a running job through throttling and 5xx answers (after the SDK\'s own retries), and the job completes', async () => {
+    const before = emulator.controlPlane.requestsOf('DescribeTrainingJob').length;
+    // 4 failures: the first poll's three attempts (the SDK retries with backoff), then one more
+    emulator.controlPlane.failNext(4, { status: 503, code: 'ServiceUnavailable', message: 'please retry', operation: 'DescribeTrainingJob' });
+    const model = await createSageMakerTrainingBackend(backendOptions()).train({ ...job, name: 'train-lr-bumpy-polls' });
+    // the same job under another name: the same metrics (the name is in the model's metadata, so not the same bytes)
+    expect(model.metrics).toEqual(trained.metrics);
+    expect(emulator.controlPlane.requestsOf('DescribeTrainingJob').length - before).toBeGreaterThanOrEqual(6);
+  });
+
+  it('turns a denied request into one line naming the job and what the denial means', async () => {
+    emulator.controlPlane.failNext(1, { status: 400, code: 'AccessDeniedException', message: 'User is not authorized to perform: sagemaker:CreateTrainingJob', operation: 'CreateTrainingJob' });
+    const error = await createSageMakerTrainingBackend(backendOptions()).train({ ...job, name: 'train-lr-denied' }).catch((caught: unknown) => caught);
+    expect((error as { code?: string }).code).toBe('SAGEMAKER_REQUEST_FAILED');
+    expect((error as Error).message).toBe(
+      'SageMaker CreateTrainingJob (train-lr-denied) failed: AccessDeniedException: User is not authorized to perform: sagemaker:CreateTrainingJob ' +
+        '(denied: check the credentials in use and their IAM permissions on this resource)',
+    );
+  });
+
   it('refuses what it cannot run before calling SageMaker, listing every problem', async () => {
     const before = emulator.controlPlane.requests.length;
     const backend = createSageMakerTrainingBackend(backendOptions());

@@ -1,0 +1,132 @@
+/**
+ * A user's process on an emulated cloud (run by tests/bin/emulate.test.ts through tsx, in a fresh
+ * process whose environment is the one `npm run emulate` printed, nothing else of AWS or Azure):
+ * the SDK clients and the providers are created without any endpoint, credential or certificate
+ * option, so they can only reach the emulator through the environment. Prints one JSON summary.
+ *
+ *   tsx tests/bin/emulated-cloud-client.ts aws|azure <scratch directory>
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ingest } from '../../core/data/ingest';
+import { Lake } from '../../core/data/lake';
+import { pushLake } from '../../core/data/lake-sync';
+import { FEATURE_SPEC } from '../../core/features/spec';
+import type { ObjectStorage } from '../../core/storage/port';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingBackend, type TrainingJob } from '../../core/training/contract';
+import { trainInProcess } from '../../core/training/in-process';
+import { SAMPLE_FILES } from '../helpers/paths';
+
+interface Summary {
+  readonly objectRoundTrip: boolean;
+  readonly trained: Record<string, { readonly engine: string; readonly accuracy: number; readonly sameOnnxAsLocal?: boolean }>;
+  readonly failure?: string;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+function job(name: string, algorithm: string, weeks: readonly number[], hyperparameters: TrainingJob['hyperparameters']): TrainingJob {
+  return {
+    specificationVersion: TRAINING_SPECIFICATION_VERSION,
+    name,
+    dataset: { uri: required('RETAIL_MLOPS_LAKE'), version: 1 },
+    split: defaultTimeSplit(weeks),
+    featureSpec: { version: FEATURE_SPEC.version, hash: FEATURE_SPEC.hash },
+    algorithm,
+    hyperparameters,
+    seed: 7,
+  };
+}
+
+async function localLake(scratch: string): Promise<Lake> {
+  const directory = path.join(scratch, 'lake');
+  await ingest({ inputs: SAMPLE_FILES.slice(0, 3), lake: directory });
+  return Lake.open(directory);
+}
+
+async function trainBoth(backend: TrainingBackend, lake: Lake, trained: Record<string, Summary['trained'][string]>, xgboost: boolean): Promise<void> {
+  const lr = job('emulated-lr', 'lr', lake.weeks(), { maxIterations: 60 });
+  const model = await backend.train(lr);
+  const local = await trainInProcess({ ...lr, dataset: { uri: lake.root, version: 1 } });
+  trained.lr = { engine: model.engine, accuracy: model.metrics.accuracy, sameOnnxAsLocal: Buffer.from(model.onnx).equals(Buffer.from(local.onnx)) };
+  if (xgboost) {
+    const boosted = await backend.train(job('emulated-xgboost', 'sagemaker-xgboost', lake.weeks(), { num_round: 30, max_depth: 4, eta: 0.3, early_stopping_rounds: 5 }));
+    trained['sagemaker-xgboost'] = { engine: boosted.engine, accuracy: boosted.metrics.accuracy };
+  }
+}
+
+async function roundTrip(storage: ObjectStorage, scratch: string): Promise<boolean> {
+  // a streamed upload of a file (what s3rver corrupts when the SDK adds checksum trailers)
+  const file = path.join(scratch, 'payload.bin');
+  const payload = Buffer.from(Array.from({ length: 300_000 }, (_, index) => (index * 31) % 251));
+  await fs.writeFile(file, payload);
+  await storage.upload('round-trip/payload.bin', file);
+  return Buffer.from(await storage.get('round-trip/payload.bin')).equals(payload);
+}
+
+async function aws(scratch: string): Promise<Summary> {
+  const { S3Client, PutObjectCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const { createS3ObjectStorage } = await import('../../providers/aws/object-storage.js');
+  const { createSageMakerTrainingBackend } = await import('../../providers/aws/training-backend.js');
+  const region = required('AWS_REGION');
+  const forcePathStyle = required('RETAIL_MLOPS_AWS_S3_FORCE_PATH_STYLE') === 'true';
+  const [bucket, ...prefix] = required('RETAIL_MLOPS_LAKE').slice('s3://'.length).split('/');
+  // the bare SDK client: region, endpoint, credentials and checksum settings all come from the environment
+  const s3 = new S3Client({ forcePathStyle });
+  const file = path.join(scratch, 'bare.txt');
+  await fs.writeFile(file, 'bare SDK client, configured by the environment\n');
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'bare/object.txt', Body: createReadStream(file), ContentLength: (await fs.stat(file)).size }));
+  const read = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'bare/object.txt' }))).Body!.transformToString();
+  const storageAt = (where: string) => createS3ObjectStorage({ region, bucket, prefix: where, forcePathStyle });
+  const objectRoundTrip = read === (await fs.readFile(file, 'utf8')) && (await roundTrip(storageAt('scratch'), scratch));
+  const lake = await localLake(scratch);
+  await pushLake(lake, storageAt(prefix.join('/')));
+  const backend = createSageMakerTrainingBackend({
+    region,
+    storage: storageAt('training'),
+    roleArn: required('RETAIL_MLOPS_AWS_ROLE_ARN'),
+    projectImage: required('RETAIL_MLOPS_AWS_IMAGE'),
+    pollIntervalMs: 100,
+    workDirectory: path.join(scratch, 'work'),
+  });
+  const trained: Record<string, Summary['trained'][string]> = {};
+  await trainBoth(backend, lake, trained, true);
+  return { objectRoundTrip, trained };
+}
+
+async function azure(scratch: string): Promise<Summary> {
+  const { createAzureProvider } = await import('../../providers/azure/provider.js');
+  const provider = await createAzureProvider({
+    subscriptionId: required('RETAIL_MLOPS_AZURE_SUBSCRIPTION_ID'),
+    resourceGroup: required('RETAIL_MLOPS_AZURE_RESOURCE_GROUP'),
+    workspace: required('RETAIL_MLOPS_AZURE_WORKSPACE'),
+    computeName: required('RETAIL_MLOPS_AZURE_COMPUTE'),
+    image: required('RETAIL_MLOPS_AZURE_IMAGE'),
+    managementEndpoint: required('RETAIL_MLOPS_AZURE_MANAGEMENT_ENDPOINT'),
+    lake: required('RETAIL_MLOPS_LAKE'),
+    registry: required('RETAIL_MLOPS_REGISTRY'),
+    pollIntervalMs: 100,
+  });
+  const objectRoundTrip = await roundTrip(provider.storage, scratch);
+  await provider.storage.delete(['round-trip/payload.bin']);
+  const lake = await localLake(scratch);
+  await pushLake(lake, provider.storage);
+  const trained: Record<string, Summary['trained'][string]> = {};
+  await trainBoth(provider.training, lake, trained, false);
+  return { objectRoundTrip, trained };
+}
+
+async function main(): Promise<void> {
+  const [cloud, scratch] = process.argv.slice(2);
+  const summary = cloud === 'aws' ? await aws(scratch) : await azure(scratch);
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stdout.write(`${JSON.stringify({ objectRoundTrip: false, trained: {}, failure: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })}\n`);
+  process.exitCode = 1;
+});
