@@ -72,7 +72,8 @@ describe('the Azure ML emulator', () => {
     vi.stubEnv('IDENTITY_ENDPOINT', tokens.endpoint);
     vi.stubEnv('IDENTITY_HEADER', tokens.header);
     const { DefaultAzureCredential } = await import('@azure/identity');
-    const { client } = await createManagementClient({ subscriptionId: SUBSCRIPTION, credential: new DefaultAzureCredential(), endpoint: controlPlane.endpoint, trustedCertificates: certificate });
+    const credential = new DefaultAzureCredential();
+    const { client } = await createManagementClient({ subscriptionId: SUBSCRIPTION, credential, endpoint: controlPlane.endpoint, trustedCertificates: certificate });
     const datastore = await client.datastores.get('rg', 'mlw', 'lake');
     expect(datastore.properties).toMatchObject({ datastoreType: 'AzureBlob', containerName: 'lake' });
     vi.unstubAllEnvs();
