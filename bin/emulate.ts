@@ -104,7 +104,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (parsed.envFile) writeFileSync(parsed.envFile, shellExports(emulator.env));
   process.stdout.write(`${announcementLine(emulator)}\n`);
-  log(`ready: lake ${emulator.lake}, registry ${emulator.registry}${parsed.envFile ? `; variables in ${parsed.envFile}` : ''}; Ctrl-C stops it`);
+  log(`ready: lake ${emulator.lake}, registry ${emulator.registry}; state in ${emulator.dataDirectory}${parsed.envFile ? `; variables in ${parsed.envFile}` : ''}; Ctrl-C stops it`);
   return stopped;
 }
 

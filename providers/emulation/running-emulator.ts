@@ -12,6 +12,8 @@ export interface EmulatorAnnouncement {
 }
 
 export interface RunningEmulator extends EmulatorAnnouncement {
+  /** Where the state is kept (the `--data` directory, or a temporary one removed by `close`). */
+  readonly dataDirectory: string;
   /** Stops every server and child process it started; removes its state unless it was given a data directory. */
   close(): Promise<void>;
 }

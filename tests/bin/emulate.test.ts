@@ -179,6 +179,7 @@ describe('npm run emulate -- aws', () => {
     expect(summary.failure, stderr).toBeUndefined();
     expect(code).toBe(0);
     expect(summary.objectRoundTrip).toBe(true);
+    expect(summary.glueAnswer).toBe('EntityNotFoundException: Table gold not found.');
     expect(summary.trained).toMatchObject({ 'lr': { engine: 'sagemaker', sameOnnxAsLocal: true }, 'sagemaker-xgboost': { engine: 'sagemaker' } });
     expect((summary.trained as Record<string, { accuracy: number }>)['sagemaker-xgboost'].accuracy).toBeGreaterThan(0.75);
   });

@@ -19,6 +19,8 @@ import { SAMPLE_FILES } from '../helpers/paths';
 
 interface Summary {
   readonly objectRoundTrip: boolean;
+  /** The service that answered a bare Glue client (AWS only). */
+  readonly glueAnswer?: string;
   readonly trained: Record<string, { readonly engine: string; readonly accuracy: number; readonly sameOnnxAsLocal?: boolean }>;
   readonly failure?: string;
 }
@@ -95,7 +97,13 @@ async function aws(scratch: string): Promise<Summary> {
   });
   const trained: Record<string, Summary['trained'][string]> = {};
   await trainBoth(backend, lake, trained, true);
-  return { objectRoundTrip, trained };
+  // a bare Glue client reaches the emulated Data Catalog through AWS_ENDPOINT_URL_GLUE
+  const { GlueClient, GetTableCommand } = await import('@aws-sdk/client-glue');
+  const glueAnswer = await new GlueClient({}).send(new GetTableCommand({ DatabaseName: 'retail_mlops', Name: 'gold' })).then(
+    () => 'found',
+    (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`,
+  );
+  return { objectRoundTrip, glueAnswer, trained };
 }
 
 async function azure(scratch: string): Promise<Summary> {

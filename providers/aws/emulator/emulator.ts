@@ -96,6 +96,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
   const [runningS3, runningControlPlane] = [s3, controlPlane];
   return {
     provider: 'aws',
+    dataDirectory,
     env,
     lake,
     registry,

@@ -120,7 +120,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
       IDENTITY_ENDPOINT: tokens.endpoint,
       IDENTITY_HEADER: tokens.header,
     };
-    return { provider: 'azure', env, lake, registry, azurite, controlPlane, tokens, certificate: certificate.certificate, close: stopAll };
+    return { provider: 'azure', dataDirectory, env, lake, registry, azurite, controlPlane, tokens, certificate: certificate.certificate, close: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

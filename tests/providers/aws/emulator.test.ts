@@ -3,11 +3,17 @@
  * runtime schemas @aws-sdk/client-sagemaker ships), so it cannot drift into agreeing with our code:
  * a malformed request is refused the way SageMaker refuses it, and faults can be injected.
  */
+import { existsSync } from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CreateTrainingJobCommand, DescribeModelPackageGroupCommand, DescribeTrainingJobResponse$, SageMakerClient, type CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../../providers/aws/emulator/control-plane';
+import { startAwsEmulator } from '../../../providers/aws/emulator/emulator';
 import { shapeViolations } from '../../../providers/aws/emulator/service-shapes';
+import { createS3ObjectStorage } from '../../../providers/aws/object-storage';
+import { temporaryDirectory } from '../../helpers/paths';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'not-a-secret' };
 let controlPlane: ControlPlane;
@@ -101,5 +107,38 @@ describe('the SageMaker emulator against the service model', () => {
     expect((denied as { $metadata: { attempts: number } }).$metadata.attempts).toBe(1);
     const refused = await post('', { count: 0, status: 200, code: '' }, '/_emulator/fail-next');
     expect(refused.status).toBe(400);
+  });
+});
+
+describe('the AWS emulator\'s state', () => {
+  it('keeps objects and the control plane in --data across restarts; without it, leaves nothing behind', async () => {
+    const data = temporaryDirectory('emulator-data-');
+    try {
+      const first = await startAwsEmulator({ dataDirectory: data.path });
+      const bucket = new URL(first.lake).host;
+      await createS3ObjectStorage({ ...first.s3.connection, bucket }).put('kept.txt', Buffer.from('kept'));
+      const firstClient = new SageMakerClient({ region: 'us-east-1', endpoint: first.controlPlane.endpoint, credentials: CREDENTIALS });
+      await firstClient.send(new CreateTrainingJobCommand({ ...VALID_JOB, TrainingJobName: 'kept-job' } as CreateTrainingJobCommandInput)).catch(() => undefined);
+      firstClient.destroy();
+      await first.close();
+      const second = await startAwsEmulator({ dataDirectory: data.path });
+      try {
+        expect(Buffer.from(await createS3ObjectStorage({ ...second.s3.connection, bucket }).get('kept.txt')).toString()).toBe('kept');
+        const secondClient = new SageMakerClient({ region: 'us-east-1', endpoint: second.controlPlane.endpoint, credentials: CREDENTIALS });
+        const { DescribeTrainingJobCommand } = await import('@aws-sdk/client-sagemaker');
+        const kept = await secondClient.send(new DescribeTrainingJobCommand({ TrainingJobName: 'kept-job' }));
+        secondClient.destroy();
+        expect(kept.TrainingJobName).toBe('kept-job');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      data.remove();
+    }
+    const throwaway = await startAwsEmulator();
+    expect(path.dirname(throwaway.dataDirectory)).toBe(os.tmpdir());
+    expect(existsSync(path.join(throwaway.dataDirectory, 's3'))).toBe(true);
+    await throwaway.close();
+    expect(existsSync(throwaway.dataDirectory)).toBe(false);
   });
 });
