@@ -29,12 +29,12 @@ afterAll(async () => {
 });
 
 /** A raw awsJson request, for bodies the SDK would never send. */
-function post(target: string, body: object | string, path = '/'): Promise<{ status: number; json: Record<string, unknown> }> {
+function post(target: string, body: object | string, requestPath = '/'): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     const url = new URL(controlPlane.endpoint);
     const request = http.request(
-      { host: url.hostname, port: url.port, method: 'POST', path, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target, 'content-length': Buffer.byteLength(text) } },
+      { host: url.hostname, port: url.port, method: 'POST', path: requestPath, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target, 'content-length': Buffer.byteLength(text) } },
       (response) => {
         let answer = '';
         response.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
