@@ -40,7 +40,7 @@ export interface S3ObjectStorageOptions extends AwsConnectionOptions {
   /**
    * When the SDK adds request checksums: `WHEN_SUPPORTED` (CRC32 on every upload) or
    * `WHEN_REQUIRED`. S3 emulators such as s3rver corrupt streamed uploads with `WHEN_SUPPORTED`.
-   * @default - the SDK's: `AWS_REQUEST_CHECKSUM_CALCULATION` (and `AWS_RESPONSE_CHECKSUM_VALIDATION`) or the config file, else 'WHEN_SUPPORTED'
+   * @default - the SDK's (`WHEN_SUPPORTED`, or $AWS_REQUEST_CHECKSUM_CALCULATION)
    */
   readonly requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
   /**
@@ -319,8 +319,8 @@ class S3Store implements S3ObjectStorage {
         new Client({
           ...clientConfiguration(this.options),
           forcePathStyle: this.options.forcePathStyle ?? false,
-          // unset, the SDK reads AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION (or the config file), else WHEN_SUPPORTED
-          ...(this.options.requestChecksumCalculation !== undefined
+          // unset: the SDK's own default, or AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION
+          ...(this.options.requestChecksumCalculation
             ? { requestChecksumCalculation: this.options.requestChecksumCalculation, responseChecksumValidation: this.options.requestChecksumCalculation }
             : {}),
         }),

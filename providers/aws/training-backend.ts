@@ -63,6 +63,7 @@ import { predictProbabilities } from '../../core/training/predict';
 import { featureImportance, rowsOfWeeks } from '../../core/training/split-rows';
 import { fromTrainedModelDocument, ONNX_MODEL_FILE, TRAINED_MODEL_FILE, type TrainedModelDocument } from '../../core/training/trained-model-files';
 import { IN_PROCESS_TRAINERS } from '../../core/training/trainers';
+import { pollDelayMs } from '../job-polling';
 
 /** The algorithm name jobs use to ask for this backend. */
 export const SAGEMAKER_XGBOOST_ALGORITHM = 'sagemaker-xgboost';
@@ -168,7 +169,7 @@ export interface SageMakerTrainingBackendOptions extends AwsConnectionOptions {
    */
   readonly channelFormat?: ChannelFormat;
   /**
-   * How often DescribeTrainingJob is polled.
+   * How often DescribeTrainingJob is polled once a job has run a while (the first polls come after 1 s, 2 s, 4 s, …).
    * @default 30_000
    */
   readonly pollIntervalMs?: number;
@@ -658,6 +659,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
     let stopRequested = false;
     let shown = '';
     let failedPolls = 0;
+    let polls = 0;
     const started = Date.now();
     try {
       for (;;) {
@@ -689,7 +691,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
           if (stopRequested) signal?.throwIfAborted();
           throw new TrainingJobFailedError(name, status, description.FailureReason);
         }
-        await sleep(this.options.pollIntervalMs, undefined, { signal: stopRequested ? undefined : signal }).catch(() => undefined);
+        await sleep(pollDelayMs(polls++, this.options.pollIntervalMs), undefined, { signal: stopRequested ? undefined : signal }).catch(() => undefined);
       }
     } finally {
       if (shown) progress.stop();

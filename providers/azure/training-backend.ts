@@ -31,6 +31,7 @@ import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingBackend
 import { codeCommit } from '../../core/training/in-process';
 import { fromTrainedModelDocument, ONNX_MODEL_FILE, TRAINED_MODEL_FILE, type TrainedModelDocument } from '../../core/training/trained-model-files';
 import { IN_PROCESS_TRAINERS } from '../../core/training/trainers';
+import { pollDelayMs } from '../job-polling';
 
 const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Azure ML job names: a letter or digit first, then letters, digits, '-' and '_'; at most 255. */
@@ -83,7 +84,7 @@ export interface AzureMlTrainingBackendOptions {
    */
   readonly jobTimeout?: string;
   /**
-   * How often the job's status is read.
+   * How often the job's status is read once it has run a while (the first reads come after 1 s, 2 s, 4 s, …).
    * @default 15_000
    */
   readonly pollIntervalMs?: number;
@@ -201,6 +202,7 @@ class AzureMlTrainingBackend implements TrainingBackend {
     let status = 'Queued';
     let cancelled = false;
     let failedPolls = 0;
+    let polls = 0;
     try {
       for (;;) {
         if (signal?.aborted && !cancelled) {
@@ -218,7 +220,7 @@ class AzureMlTrainingBackend implements TrainingBackend {
           continue;
         }
         if (TERMINAL_STATES.has(status)) break;
-        await sleep(this.options.pollIntervalMs ?? 15_000, cancelled ? undefined : signal);
+        await sleep(pollDelayMs(polls++, this.options.pollIntervalMs ?? 15_000), cancelled ? undefined : signal);
       }
     } finally {
       progress.stop();

@@ -70,33 +70,29 @@ async function roundTrip(storage: ObjectStorage, scratch: string): Promise<boole
   return Buffer.from(await storage.get('round-trip/payload.bin')).equals(payload);
 }
 
+/** The environment as the CLI resolves it: from the variables alone (no settings file in `scratch`). */
+async function openFromVariables(scratch: string) {
+  const { openEnvironment, resolveEnvironment } = await import('../../providers/environment.js');
+  process.env.RETAIL_MLOPS_CACHE_DIR = path.join(scratch, 'cache');
+  return openEnvironment(resolveEnvironment({ variables: process.env, directory: scratch, uses: ['lake', 'registry', 'training'] }));
+}
+
 async function aws(scratch: string): Promise<Summary> {
   const { S3Client, PutObjectCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const { createS3ObjectStorage } = await import('../../providers/aws/object-storage.js');
-  const { createSageMakerTrainingBackend } = await import('../../providers/aws/training-backend.js');
-  const region = required('AWS_REGION');
-  const forcePathStyle = required('RETAIL_MLOPS_AWS_S3_FORCE_PATH_STYLE') === 'true';
-  const [bucket, ...prefix] = required('RETAIL_MLOPS_LAKE').slice('s3://'.length).split('/');
+  const [bucket] = required('RETAIL_MLOPS_LAKE').slice('s3://'.length).split('/');
   // the bare SDK client: region, endpoint, credentials and checksum settings all come from the environment
-  const s3 = new S3Client({ forcePathStyle });
+  const s3 = new S3Client({ forcePathStyle: required('RETAIL_MLOPS_AWS_S3_FORCE_PATH_STYLE') === 'true' });
   const file = path.join(scratch, 'bare.txt');
   await fs.writeFile(file, 'bare SDK client, configured by the environment\n');
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'bare/object.txt', Body: createReadStream(file), ContentLength: (await fs.stat(file)).size }));
   const read = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'bare/object.txt' }))).Body!.transformToString();
-  const storageAt = (where: string) => createS3ObjectStorage({ region, bucket, prefix: where, forcePathStyle });
-  const objectRoundTrip = read === (await fs.readFile(file, 'utf8')) && (await roundTrip(storageAt('scratch'), scratch));
+  // the provider, through the resolver every command uses
+  const environment = await openFromVariables(scratch);
+  const objectRoundTrip = read === (await fs.readFile(file, 'utf8')) && (await roundTrip(await environment.storage(`s3://${bucket}/scratch`), scratch));
   const lake = await localLake(scratch);
-  await pushLake(lake, storageAt(prefix.join('/')));
-  const backend = createSageMakerTrainingBackend({
-    region,
-    storage: storageAt('training'),
-    roleArn: required('RETAIL_MLOPS_AWS_ROLE_ARN'),
-    projectImage: required('RETAIL_MLOPS_AWS_IMAGE'),
-    pollIntervalMs: 100,
-    workDirectory: path.join(scratch, 'work'),
-  });
+  await pushLake(lake, await environment.storage(environment.settings.lake));
   const trained: Record<string, Summary['trained'][string]> = {};
-  await trainBoth(backend, lake, trained, true);
+  await trainBoth(await environment.trainingBackend(), lake, trained, true);
   // a bare Glue client reaches the emulated Data Catalog through AWS_ENDPOINT_URL_GLUE
   const { GlueClient, GetTableCommand } = await import('@aws-sdk/client-glue');
   const glueAnswer = await new GlueClient({}).send(new GetTableCommand({ DatabaseName: 'retail_mlops', Name: 'gold' })).then(
@@ -107,24 +103,14 @@ async function aws(scratch: string): Promise<Summary> {
 }
 
 async function azure(scratch: string): Promise<Summary> {
-  const { createAzureProvider } = await import('../../providers/azure/provider.js');
-  const provider = await createAzureProvider({
-    subscriptionId: required('RETAIL_MLOPS_AZURE_SUBSCRIPTION_ID'),
-    resourceGroup: required('RETAIL_MLOPS_AZURE_RESOURCE_GROUP'),
-    workspace: required('RETAIL_MLOPS_AZURE_WORKSPACE'),
-    computeName: required('RETAIL_MLOPS_AZURE_COMPUTE'),
-    image: required('RETAIL_MLOPS_AZURE_IMAGE'),
-    managementEndpoint: required('RETAIL_MLOPS_AZURE_MANAGEMENT_ENDPOINT'),
-    lake: required('RETAIL_MLOPS_LAKE'),
-    registry: required('RETAIL_MLOPS_REGISTRY'),
-    pollIntervalMs: 100,
-  });
-  const objectRoundTrip = await roundTrip(provider.storage, scratch);
-  await provider.storage.delete(['round-trip/payload.bin']);
+  const environment = await openFromVariables(scratch);
+  const lakeStorage = await environment.storage(environment.settings.lake);
+  const objectRoundTrip = await roundTrip(lakeStorage, scratch);
+  await lakeStorage.delete(['round-trip/payload.bin']);
   const lake = await localLake(scratch);
-  await pushLake(lake, provider.storage);
+  await pushLake(lake, lakeStorage);
   const trained: Record<string, Summary['trained'][string]> = {};
-  await trainBoth(provider.training, lake, trained, false);
+  await trainBoth(await environment.trainingBackend(), lake, trained, false);
   return { objectRoundTrip, trained };
 }
 
