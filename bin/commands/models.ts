@@ -1,11 +1,18 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { createLocalRegistry } from '../../providers/local/registry';
+import type { ModelRegistry } from '../../core/registry/port';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { runCommand, type GlobalFlags } from '../output';
 
 interface ModelsFlags extends GlobalFlags {
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly registry?: string;
+}
+
+async function registryOf(flags: ModelsFlags): Promise<ModelRegistry> {
+  return (await openCommandEnvironment(flags, ['registry'])).registry();
 }
 
 interface AliasFlags extends ModelsFlags {
@@ -15,12 +22,12 @@ interface AliasFlags extends ModelsFlags {
 
 export function registerModels(program: Command): void {
   const models = program.command('models').description('the model registry: list versions, show one, move an alias');
-  withGlobalFlags(models.command('list').description('every version with its metrics and aliases').requiredOption('--registry <dir>', 'registry directory')).action(
+  withGlobalFlags(withEnvironmentFlags(models.command('list').description('every version with its metrics and aliases'), ['registry'])).action(
     async (flags: ModelsFlags) => {
       await runCommand(
         flags,
         async () => {
-          const registry = createLocalRegistry({ root: flags.registry });
+          const registry = await registryOf(flags);
           const [versions, aliases] = await Promise.all([registry.list(), registry.aliases()]);
           return versions.map((version) => ({
             version: version.id,
@@ -42,23 +49,25 @@ export function registerModels(program: Command): void {
     },
   );
   withGlobalFlags(
-    models.command('show').description('one version: metrics, lineage, artifacts').argument('<ref>', 'version id, #n or alias').requiredOption('--registry <dir>', 'registry directory'),
+    withEnvironmentFlags(models.command('show').description('one version: metrics, lineage, artifacts').argument('<ref>', 'version id, #n or alias'), ['registry']),
   ).action(async (reference: string, flags: ModelsFlags) => {
-    await runCommand(flags, () => createLocalRegistry({ root: flags.registry }).get(reference), (version) => JSON.stringify(version, null, 2));
+    await runCommand(flags, async () => (await registryOf(flags)).get(reference), (version) => JSON.stringify(version, null, 2));
   });
   withGlobalFlags(
-    models
-      .command('alias')
-      .description('point an alias at a version (recorded with who, when and why)')
-      .argument('<alias>', 'e.g. candidate, staging, production')
-      .argument('<ref>', 'version id, #n or alias')
-      .requiredOption('--registry <dir>', 'registry directory')
+    withEnvironmentFlags(
+      models
+        .command('alias')
+        .description('point an alias at a version (recorded with who, when and why)')
+        .argument('<alias>', 'e.g. candidate, staging, production')
+        .argument('<ref>', 'version id, #n or alias'),
+      ['registry'],
+    )
       .requiredOption('--reason <text>', 'why (kept in the alias history)')
       .option('--actor <name>', 'who', os.userInfo().username),
   ).action(async (alias: string, reference: string, flags: AliasFlags) => {
     await runCommand(
       flags,
-      () => createLocalRegistry({ root: flags.registry }).setAlias(alias, reference, { actor: flags.actor ?? os.userInfo().username, reason: flags.reason }),
+      async () => (await registryOf(flags)).setAlias(alias, reference, { actor: flags.actor ?? os.userInfo().username, reason: flags.reason }),
       (result) => `${alias}: ${result.change.from ?? '(none)'} → ${result.change.to}${result.changed ? '' : ' (unchanged)'}`,
     );
   });
