@@ -4,7 +4,7 @@
  *
  * - Taking it: create the object with If-None-Match: * — or, when it exists but was released or
  *   abandoned, overwrite it with If-Match on the ETag just read. Of concurrent takers exactly one
- *   succeeds; the others wait (backoff with jitter) until `timeoutMs` and fail with RegistryBusyError.
+ *   succeeds; the others poll (backoff with jitter, at most 100 ms) until `timeoutMs` and fail with RegistryBusyError.
  * - Keeping it: the holder rewrites it every `staleMs / 3` (If-Match on its own last ETag), so the
  *   ETag of a live holder's lock keeps changing. A rewrite that fails its condition means the lock
  *   was taken over: `confirm()` then throws.
@@ -115,8 +115,8 @@ async function acquire(storage: ObjectStorage, key: string, timeoutMs: number, s
       const holder = owner?.host ? `${owner.host} pid ${owner.pid} since ${owner.acquiredAt}` : 'another writer';
       throw new RegistryBusyError(`${storage.location}/${key} is held by ${holder}; gave up after ${timeoutMs} ms`);
     }
-    // exponential backoff with jitter, 5 ms … 250 ms
-    await sleep(5 + Math.random() * Math.min(250, 5 * 2 ** Math.min(attempt, 6)));
+    // exponential backoff with jitter, 5 ms … 100 ms (a GET of a tiny object is cheap; an idle wait is not)
+    await sleep(5 + Math.random() * Math.min(95, 5 * 2 ** Math.min(attempt, 5)));
   }
 
   let lost = false;
