@@ -48,7 +48,7 @@ export interface S3ObjectStorageOptions extends AwsConnectionOptions {
   /**
    * When the SDK adds request checksums: `WHEN_SUPPORTED` (CRC32 on every upload) or
    * `WHEN_REQUIRED`. S3 emulators such as s3rver corrupt streamed uploads with `WHEN_SUPPORTED`.
-   * @default 'WHEN_SUPPORTED'
+   * @default - the SDK's (`WHEN_SUPPORTED`, or $AWS_REQUEST_CHECKSUM_CALCULATION)
    */
   readonly requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
   /**
@@ -313,8 +313,10 @@ class S3Store implements S3ObjectStorage {
         new Client({
           ...clientConfiguration(this.options),
           forcePathStyle: this.options.forcePathStyle ?? false,
-          requestChecksumCalculation: this.options.requestChecksumCalculation ?? 'WHEN_SUPPORTED',
-          responseChecksumValidation: this.options.requestChecksumCalculation ?? 'WHEN_SUPPORTED',
+          // unset: the SDK's own default, or AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION
+          ...(this.options.requestChecksumCalculation
+            ? { requestChecksumCalculation: this.options.requestChecksumCalculation, responseChecksumValidation: this.options.requestChecksumCalculation }
+            : {}),
         }),
     );
     return this.client;
