@@ -92,6 +92,8 @@ export class InvalidEnvironmentError extends InvalidOptionsError {
 
 type SettingValue = string | boolean | number | readonly string[];
 
+const LOCATION_KINDS: Readonly<Record<ProviderName, string>> = { local: 'a local directory', aws: 'an S3 location', azure: 'a Blob Storage location' };
+
 function flagKey(flag: string): keyof EnvironmentFlags {
   return flag.slice(2).replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase()) as keyof EnvironmentFlags;
 }
@@ -170,7 +172,8 @@ export function resolveEnvironment(options: ResolveEnvironmentOptions = {}): Res
       origins[setting.key] = origin;
     }
   }
-  if (!declared && name !== 'local' && origins.provider === undefined) {
+  // an environment the file does not declare is fine when flags or variables say where things are
+  if (!declared && name !== 'local' && !['provider', 'lake', 'registry'].some((key) => origins[key] !== undefined)) {
     const known = Object.keys(project.environments ?? {});
     problems.push(`no environment '${name}' in ${PROJECT_CONFIG_FILE} (${known.length > 0 ? `environments: ${known.join(', ')}` : 'it declares none'}); name one, or set ${SETTINGS[0].variable} and the locations`);
   }
@@ -180,6 +183,7 @@ export function resolveEnvironment(options: ResolveEnvironmentOptions = {}): Res
   const provider = (PROVIDER_NAMES as readonly string[]).includes(providerText) ? (providerText as ProviderName) : undefined;
   if (!provider) problems.push(`provider '${providerText}' (${origins.provider}) is not one of ${PROVIDER_NAMES.join(', ')}`);
 
+  const needed = { lake: uses.includes('lake') || uses.includes('training'), registry: uses.includes('registry'), landing: false };
   const location = (key: 'lake' | 'registry' | 'landing', fallback: string | undefined): string => {
     let text = values[key] as string | undefined;
     if (text === undefined && fallback !== undefined) {
@@ -187,6 +191,9 @@ export function resolveEnvironment(options: ResolveEnvironmentOptions = {}): Res
       origins[key] = 'default';
     }
     if (text === undefined) {
+      // with an unknown provider, which locations it needs is unknown too: only its name is reported;
+      // a location the use does not need may stay unset
+      if (!provider || !needed[key]) return '';
       problems.push(`${key} is required for provider ${provider} (${SETTINGS.find((setting) => setting.key === key)?.variable}, --${key}, or environments.${name}.${key}): ${provider ? LOCATION_FORMS[provider] : 'a location'}`);
       return '';
     }
@@ -199,14 +206,16 @@ export function resolveEnvironment(options: ResolveEnvironmentOptions = {}): Res
       return text;
     }
     if (provider && parsed.provider !== provider) {
-      problems.push(`${key} '${text}' (${origins[key]}) is a ${parsed.provider} location, but the provider is ${provider} (${origins.provider}): use ${LOCATION_FORMS[provider]}`);
+      problems.push(`${key} '${text}' (${origins[key]}) is ${LOCATION_KINDS[parsed.provider]}, but the provider is ${provider} (${origins.provider}): use ${LOCATION_FORMS[provider]}`);
     }
     return formatLocation(parsed);
   };
   const isLocal = provider === 'local';
   const lake = location('lake', isLocal ? LOCAL_DEFAULT.lake : undefined);
   const registry = location('registry', isLocal ? LOCAL_DEFAULT.registry : undefined);
-  const landing = location('landing', lake !== '' && !problems.some((problem) => problem.startsWith('lake')) ? (isLocal ? path.join(lake, 'landing') : `${lake}/landing`) : undefined);
+  const lakeProblem = lake === '' || problems.some((problem) => problem.startsWith('lake'));
+  // the landing area defaults to <lake>/landing; with no usable lake, only an explicit one is checked
+  const landing = lakeProblem && values.landing === undefined ? '' : location('landing', lakeProblem ? undefined : isLocal ? path.join(lake, 'landing') : `${lake}/landing`);
 
   const backendText = (values.backend as string | undefined) ?? (provider ? DEFAULT_BACKEND[provider] : 'in-process');
   if (values.backend === undefined) origins.backend = 'default';
