@@ -132,7 +132,7 @@ describe('resolveEnvironment', () => {
     expect(inferred).toMatchObject({ provider: 'aws', registry: 's3://acme-ml-dev/registry', backend: 'sagemaker' });
     expect(inferred.origins.provider).toBe('inferred from registry');
     expect(problemsOf(() => resolveEnvironment({ flags: { lake: 's3://acme-ml-dev/lake', registry: 'https://acmeml.blob.core.windows.net/registry' }, variables: {}, directory: directory.path }))).toContain(
-      "lake (flag --lake) is an S3 location, registry (flag --registry) is a Blob Storage location: one environment lives on one provider",
+      'lake (flag --lake) is an S3 location, registry (flag --registry) is a Blob Storage location: one environment lives on one provider',
     );
   });
 
