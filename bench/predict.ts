@@ -61,7 +61,7 @@ async function bench(): Promise<void> {
   const lakeVersion = await Lake.openExisting(lake);
   const scratch = mkdtempSync(path.join(tmpdir(), 'bench-predict-'));
   const run = (model: string, engine: ScoringEngine): Promise<PredictSummary> =>
-    predictBaskets({ registry, model, source: lakeSource(lakeVersion), out: path.join(scratch, `${model}-${engine}.parquet`), engine, workers });
+    predictBaskets({ registry, model, openSource: async () => lakeSource(lakeVersion), out: path.join(scratch, `${model}-${engine}.parquet`), engine, workers });
   const line = (label: string, summary: PredictSummary): string =>
     `${label.padEnd(28)} ${summary.baskets.toLocaleString('en')} baskets in ${summary.seconds.toFixed(3)} s = ${summary.basketsPerSecond.toLocaleString('en').padStart(9)} baskets/s` +
     ` (${summary.engine}${summary.verifiedRows > 0 ? `, ${summary.verifiedRows} rows checked, max |Δp| ${summary.maxDifference.toExponential(1)}` : ''})`;

@@ -38,7 +38,7 @@ export function registerDrift(program: Command): void {
     await runCommand(
       flags,
       async () => {
-        const services = await openCommandEnvironment(flags, ['lake', 'registry']);
+        const services = await openCommandEnvironment(flags, ['lake', 'serving']);
         const lake = services.lake();
         let scratch: string | undefined;
         let predictions = flags.predictions;
@@ -55,7 +55,7 @@ export function registerDrift(program: Command): void {
         let summary;
         try {
           summary = await driftReport({
-            registry: await services.registry(),
+            registry: await services.registry({ mirror: false }),
             model: flags.model,
             lake: await lake.openExisting(),
             lakeLocation: lake.location,

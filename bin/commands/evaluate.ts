@@ -30,13 +30,14 @@ export function registerEvaluate(program: Command): void {
     await runCommand(
       flags,
       async () => {
-        const services = await openCommandEnvironment(flags, ['lake', 'registry']);
-        const source = await openDataSource(services, flags.data ?? [], progressFor(flags));
-        try {
-          return await evaluateModel({ registry: await services.registry(), model: flags.model, source, report: flags.report, progress: progressFor(flags) });
-        } finally {
-          await source.close();
-        }
+        const services = await openCommandEnvironment(flags, ['lake', 'serving']);
+        return evaluateModel({
+          registry: await services.registry({ mirror: false }),
+          model: flags.model,
+          openSource: () => openDataSource(services, flags.data ?? [], progressFor(flags)),
+          report: flags.report,
+          progress: progressFor(flags),
+        });
       },
       describeEvaluation,
     );

@@ -2,8 +2,8 @@ import * as os from 'node:os';
 import type { Command } from 'commander';
 import { InvalidOptionsError } from '../../core/errors';
 import { parseReference, validateAliasChange } from '../../core/registry/identity';
-import { verifyModelVersion } from '../../core/registry/verify';
 import type { ModelRegistry } from '../../core/registry/port';
+import { verifyModelVersion } from '../../core/registry/verify';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { runCommand, UsageError, type GlobalFlags } from '../output';
@@ -14,8 +14,9 @@ interface ModelsFlags extends GlobalFlags {
   readonly registry?: string;
 }
 
-async function registryOf(flags: ModelsFlags): Promise<ModelRegistry> {
-  return (await openCommandEnvironment(flags, ['registry'])).registry();
+/** The environment's registry; reading needs no mirror into the cloud's own registry, moving an alias does. */
+async function registryOf(flags: ModelsFlags, use: 'serving' | 'registry' = 'serving'): Promise<ModelRegistry> {
+  return (await openCommandEnvironment(flags, [use])).registry({ mirror: use === 'registry' });
 }
 
 interface AliasFlags extends ModelsFlags {
@@ -115,7 +116,7 @@ export function registerModels(program: Command): void {
           parseReference(reference);
           validateAliasChange(alias, change);
         });
-        return (await registryOf(flags)).setAlias(alias, reference, change);
+        return (await registryOf(flags, 'registry')).setAlias(alias, reference, change);
       },
       (result) => `${alias}: ${result.change.from ?? '(none)'} → ${result.change.to}${result.changed ? '' : ' (unchanged)'}`,
     );

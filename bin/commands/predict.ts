@@ -34,21 +34,16 @@ export function registerPredict(program: Command): void {
     await runCommand(
       flags,
       async () => {
-        const services = await openCommandEnvironment(flags, ['lake', 'registry']);
-        const source = await openDataSource(services, flags.data ?? [], progressFor(flags));
-        try {
-          return await predictBaskets({
-            registry: await services.registry(),
-            model: flags.model,
-            source,
-            out: flags.out,
-            engine: flags.engine,
-            workers: flags.workers,
-            progress: progressFor(flags),
-          });
-        } finally {
-          await source.close();
-        }
+        const services = await openCommandEnvironment(flags, ['lake', 'serving']);
+        return predictBaskets({
+          registry: await services.registry({ mirror: false }),
+          model: flags.model,
+          openSource: () => openDataSource(services, flags.data ?? [], progressFor(flags)),
+          out: flags.out,
+          engine: flags.engine,
+          workers: flags.workers,
+          progress: progressFor(flags),
+        });
       },
       (summary) =>
         `${summary.baskets} baskets scored by ${summary.modelVersion} → ${summary.out} (${summary.seconds} s, ${summary.basketsPerSecond} baskets/s, ${summary.engine}` +

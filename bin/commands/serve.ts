@@ -80,7 +80,7 @@ export function registerServe(program: Command): void {
     const problems: string[] = [];
     let environment: ResolvedEnvironment | undefined;
     try {
-      environment = resolveEnvironment({ flags: { environment: flags.environment, provider: flags.provider, registry: flags.registry }, uses: ['registry'] });
+      environment = resolveEnvironment({ flags: { environment: flags.environment, provider: flags.provider, registry: flags.registry }, uses: ['serving'] });
     } catch (error) {
       if (!(error instanceof InvalidOptionsError)) throw error;
       problems.push(...error.problems);
@@ -103,7 +103,8 @@ export function registerServe(program: Command): void {
     }
     if (problems.length > 0 || !environment) throw new UsageError(`invalid serve settings: ${problems.join('; ')}`);
     const services = await openEnvironment(environment);
-    const options: StartServerOptions = { ...settings, registry: await services.registry() };
+    // the API only reads the registry: no mirror into the cloud's own registry, so no settings or rights for it
+    const options: StartServerOptions = { ...settings, registry: await services.registry({ mirror: false }) };
     let closed: Promise<void> | undefined;
     await runCommand(
       flags,

@@ -62,7 +62,7 @@ async function championOnSameRows(options: GateModelOptions, champion: ModelVers
   const summary = await evaluateModel({
     registry: options.registry,
     model: champion.id,
-    source: lakeSource(await options.openLake()),
+    openSource: async () => lakeSource(await options.openLake!()),
     weeks: candidate.lineage.evaluationWeeks,
   });
   return summary.metrics;

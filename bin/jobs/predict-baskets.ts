@@ -16,8 +16,8 @@ import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 export interface PredictOptions {
   readonly registry: ModelRegistry;
   readonly model: string;
-  /** The data to score (see openDataSource); the caller closes it. */
-  readonly source: DataSource;
+  /** Opens the data to score (see openDataSource), once the model has loaded; closed when done. */
+  readonly openSource: () => Promise<DataSource>;
   /** `.csv` or `.parquet`. */
   readonly out: string;
   /** @default 'auto' (compiled tree ensembles, checked against ONNX Runtime; ONNX Runtime for the rest) */
@@ -82,7 +82,7 @@ const CHUNK_ROWS = 2048;
  */
 export async function predictBaskets(options: PredictOptions): Promise<PredictSummary> {
   const loaded = await loadModel(options.registry, options.model);
-  const source = options.source;
+  const source = await options.openSource();
   const target = path.resolve(options.out);
   const temporary = tempSibling(target);
   let pool: ScoringPool | undefined;
@@ -138,6 +138,7 @@ export async function predictBaskets(options: PredictOptions): Promise<PredictSu
     session?.close();
     await pool?.close();
     await fs.rm(temporary, { force: true });
+    await source.close();
   }
 }
 

@@ -40,8 +40,11 @@ export interface SageMakerModelRegistryOptions extends AwsConnectionOptions {
   readonly storage: S3ObjectStorage;
   /** The Model Package Group that mirrors the registry (letters, digits, hyphens; ≤ 63). */
   readonly modelPackageGroupName: string;
-  /** The image that serves the models (the API's image in ECR): the packages' InferenceSpecification. */
-  readonly servingImage: string;
+  /**
+   * The image that serves the models (the API's image in ECR): the packages' InferenceSpecification.
+   * @default - no mirror: the registry in S3 alone (what a reader such as the API needs)
+   */
+  readonly servingImage?: string;
   /**
    * Create the Model Package Group on the first registration when it does not exist (the infra
    * stack creates it; this keeps a fresh account working).
@@ -85,7 +88,7 @@ export function createSageMakerModelRegistry(options: SageMakerModelRegistryOpti
     typeof options?.modelPackageGroupName === 'string' && GROUP_NAME_PATTERN.test(options.modelPackageGroupName),
     `modelPackageGroupName must be letters, digits and hyphens (≤ 63), got ${JSON.stringify(options?.modelPackageGroupName)}`,
   );
-  problems.check(typeof options?.servingImage === 'string' && /^\S{1,255}$/.test(options.servingImage), `servingImage must be an image URI, got ${JSON.stringify(options?.servingImage)}`);
+  problems.check(options?.servingImage === undefined || (typeof options.servingImage === 'string' && /^\S{1,255}$/.test(options.servingImage)), `servingImage must be an image URI, got ${JSON.stringify(options?.servingImage)}`);
   const lockTimeoutMs = options?.lockTimeoutMs ?? 60_000;
   const staleLockMs = options?.staleLockMs ?? 30_000;
   problems.check(Number.isInteger(lockTimeoutMs) && lockTimeoutMs >= 0, `lockTimeoutMs must be an integer ≥ 0, got ${lockTimeoutMs}`);
@@ -98,11 +101,14 @@ export function createSageMakerModelRegistry(options: SageMakerModelRegistryOpti
     provider: 'aws',
     storage: options.storage,
     lock: createObjectLock(options.storage, { timeoutMs: lockTimeoutMs, staleMs: staleLockMs }),
-    mirror: new SageMakerMirror({ ...options, createGroup: options.createGroup ?? true, tags }),
+    mirror:
+      options.servingImage === undefined
+        ? undefined
+        : new SageMakerMirror({ ...options, servingImage: options.servingImage, createGroup: options.createGroup ?? true, tags }),
   });
 }
 
-type MirrorOptions = SageMakerModelRegistryOptions & { readonly createGroup: boolean; readonly tags: Readonly<Record<string, string>> };
+type MirrorOptions = SageMakerModelRegistryOptions & { readonly servingImage: string; readonly createGroup: boolean; readonly tags: Readonly<Record<string, string>> };
 
 function clip(text: string): string {
   return text.length <= 1024 ? text : `${text.slice(0, 1021)}...`;

@@ -50,11 +50,18 @@ export const VERSION_ID_TAG = 'retail-mlops.version-id';
 export const ALIAS_TAG_PREFIX = 'retail-mlops.alias.';
 
 export interface AzureMlModelRegistryOptions {
-  /** The subscription of the Azure ML workspace. */
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  /** The Azure ML workspace. */
-  readonly workspace: string;
+  /**
+   * Mirror versions into the workspace's model versions (writers); a reader such as the API needs
+   * only Blob Storage and leaves it off.
+   * @default true
+   */
+  readonly mirror?: boolean;
+  /** The subscription of the Azure ML workspace (required with the mirror). */
+  readonly subscriptionId?: string;
+  /** Required with the mirror. */
+  readonly resourceGroup?: string;
+  /** The Azure ML workspace (required with the mirror). */
+  readonly workspace?: string;
   /**
    * Where model files and records live: `https://<account>.blob.core.windows.net/<container>[/<prefix>]`
    * (the form of `RETAIL_MLOPS_REGISTRY` on Azure).
@@ -90,9 +97,10 @@ export interface AzureMlModelRegistryOptions {
 
 function validate(options: AzureMlModelRegistryOptions): void {
   const problems = new ProblemCollector('Azure ML model registry options');
-  problems.check(typeof options?.subscriptionId === 'string' && GUID_PATTERN.test(options.subscriptionId), `subscriptionId must be a GUID, got ${JSON.stringify(options?.subscriptionId)}`);
-  problems.check(typeof options?.resourceGroup === 'string' && RESOURCE_GROUP_PATTERN.test(options.resourceGroup), `resourceGroup ${JSON.stringify(options?.resourceGroup)} is not a resource group name`);
-  problems.check(typeof options?.workspace === 'string' && WORKSPACE_PATTERN.test(options.workspace), `workspace ${JSON.stringify(options?.workspace)} is not a workspace name (3–33 letters, digits, '-', '_')`);
+  const mirrored = options?.mirror ?? true;
+  problems.check(!mirrored || (typeof options?.subscriptionId === 'string' && GUID_PATTERN.test(options.subscriptionId)), `subscriptionId must be a GUID, got ${JSON.stringify(options?.subscriptionId)}`);
+  problems.check(!mirrored || (typeof options?.resourceGroup === 'string' && RESOURCE_GROUP_PATTERN.test(options.resourceGroup)), `resourceGroup ${JSON.stringify(options?.resourceGroup)} is not a resource group name`);
+  problems.check(!mirrored || (typeof options?.workspace === 'string' && WORKSPACE_PATTERN.test(options.workspace)), `workspace ${JSON.stringify(options?.workspace)} is not a workspace name (3–33 letters, digits, '-', '_')`);
   try {
     const location = parseBlobLocation(String(options?.location));
     problems.check(CONTAINER_NAME_PATTERN.test(location.container), `location's container '${location.container}' is not a container name`);
@@ -129,24 +137,27 @@ export async function createAzureMlModelRegistry(options: AzureMlModelRegistryOp
   });
   const { BlobServiceClient } = await import('@azure/storage-blob');
   const container = new BlobServiceClient(location.accountUrl, storageCredential).getContainerClient(location.container);
-  const { client } = await createManagementClient({
-    subscriptionId: options.subscriptionId,
-    credential,
-    endpoint: options.managementEndpoint,
-    trustedCertificates: options.trustedCertificates,
-  });
   const blobName = (key: string): string => (location.prefix ? `${location.prefix}/${key}` : key);
   const lock: RegistryLock = {
     withLock: (body) => withBlobLease(container, blobName('.lock'), { timeoutMs: options.lockTimeoutMs ?? 60_000 }, (held) => body({ confirm: () => held.renew() })),
   };
-  const mirror = new AzureMlMirror({
-    client,
-    prefix: location.prefix,
-    resourceGroup: options.resourceGroup,
-    workspace: options.workspace,
-    modelName: options.modelName ?? 'retail-mlops-price-sensitivity',
-    datastore: options.datastore ?? 'registry',
-  });
+  let mirror: AzureMlMirror | undefined;
+  if (options.mirror ?? true) {
+    const { client } = await createManagementClient({
+      subscriptionId: options.subscriptionId as string,
+      credential,
+      endpoint: options.managementEndpoint,
+      trustedCertificates: options.trustedCertificates,
+    });
+    mirror = new AzureMlMirror({
+      client,
+      prefix: location.prefix,
+      resourceGroup: options.resourceGroup as string,
+      workspace: options.workspace as string,
+      modelName: options.modelName ?? 'retail-mlops-price-sensitivity',
+      datastore: options.datastore ?? 'registry',
+    });
+  }
   return createObjectStoreRegistry({ provider: 'azure', storage, lock, mirror });
 }
 

@@ -25,16 +25,19 @@ describe('settings problems are usage errors, listed together', () => {
     const unknown = await cli(['train', '--provider', 'gcp', '--algorithm', 'lr']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("provider 'gcp' (flag --provider) is not one of local, aws, azure");
-    const wrong = await cli(['ingest', SAMPLE_FILES[0], '--lake', 's3://retail-mlops-lake/lake']);
+    const wrong = await cli(['ingest', SAMPLE_FILES[0], '--lake', 's3://retail-mlops-lake/lake'], { env: { RETAIL_MLOPS_PROVIDER: 'local' } });
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain("lake 's3://retail-mlops-lake/lake' (flag --lake) is an S3 location, but the provider is local (default): use a directory or file:///…");
+    expect(wrong.stderr).toContain("lake 's3://retail-mlops-lake/lake' (flag --lake) is an S3 location, but the provider is local (RETAIL_MLOPS_PROVIDER): use a directory or file:///…");
   });
 
   it('missing cloud options, all at once, before any request', async () => {
-    const missing = await cli(['models', 'list', '--provider', 'aws', '--registry', 's3://retail-mlops-lake/registry'], { env: { AWS_REGION: '', AWS_DEFAULT_REGION: '', RETAIL_MLOPS_AWS_REGION: '' } });
+    const missing = await cli(['models', 'alias', 'production', '#1', '--reason', 'test', '--registry', 's3://retail-mlops-lake/registry'], { env: { AWS_REGION: '', AWS_DEFAULT_REGION: '', RETAIL_MLOPS_AWS_REGION: '' } });
     expect(missing.code).toBe(2);
+    // the provider follows from the s3:// location; moving an alias mirrors into SageMaker, so it needs the image too
     expect(missing.stderr).toMatch(/aws\.region is required.*aws\.image \(RETAIL_MLOPS_AWS_IMAGE\) is required/);
-    expect(missing.stderr).not.toContain('lake is required'); // listing models needs no lake
+    expect(missing.stderr).not.toContain('lake is required'); // the registry alone needs no lake
+    const reading = await cli(['models', 'list', '--registry', 's3://retail-mlops-lake/registry'], { env: { AWS_REGION: '', AWS_DEFAULT_REGION: '', RETAIL_MLOPS_AWS_REGION: '' } });
+    expect(reading.stderr).not.toContain('aws.image'); // reading mirrors nothing
     const training = await cli(['train', '--provider', 'aws', '--registry', 's3://retail-mlops-lake/registry'], { env: { AWS_REGION: 'eu-west-1' } });
     expect(training.code).toBe(2);
     expect(training.stderr).toMatch(/lake is required for provider aws.*aws\.image.*aws\.roleArn \(RETAIL_MLOPS_AWS_ROLE_ARN\) is required to train on SageMaker/);
@@ -62,9 +65,8 @@ describe('a local run loads no cloud SDK', () => {
     expect(list.code).toBe(0);
     expect([...ingest.modules, ...train.modules, ...list.modules]).toEqual([]);
 
-    const aws = await cloudModulesLoaded(['models', 'list', '--provider', 'aws', '--registry', 's3://retail-mlops-lake/registry'], {
+    const aws = await cloudModulesLoaded(['models', 'list', '--registry', 's3://retail-mlops-lake/registry'], {
       AWS_REGION: 'us-east-1',
-      RETAIL_MLOPS_AWS_IMAGE: '111122223333.dkr.ecr.us-east-1.amazonaws.com/retail-mlops:1.0.0',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
       AWS_ENDPOINT_URL_SAGEMAKER: 'http://127.0.0.1:9',
       AWS_ACCESS_KEY_ID: 'unused',

@@ -108,9 +108,9 @@ describe('retail-mlops serve (the real CLI)', () => {
     );
     expect((await cli(['serve', '--port', 'http'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } })).code).toBe(2);
 
-    const otherCloud = await cli(['serve', '--registry', 's3://retail-models/registry', '--port', '0'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } });
+    const otherCloud = await cli(['serve', '--provider', 'local', '--registry', 's3://retail-models/registry', '--port', '0'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } });
     expect(otherCloud.code).toBe(2);
-    expect(otherCloud.stderr).toContain("registry 's3://retail-models/registry' (flag --registry) is an S3 location, but the provider is local (default)");
+    expect(otherCloud.stderr).toContain("registry 's3://retail-models/registry' (flag --registry) is an S3 location, but the provider is local (flag --provider)");
 
     const bad = await registerServedModel(fixture.registry, { model: new Uint8Array([1, 2, 3]), statistics: fixture.statistics, seed: 'cli-bad' });
     await fixture.registry.setAlias('broken', bad, { actor: 'tests', reason: 'cli refusal' });
