@@ -148,20 +148,27 @@ async function stopAndCheck(emulate: RunningEmulate, ports: readonly number[]): 
 
 const unavailable = xgboostUnavailableReason();
 
-describe('npm run emulate -- aws', () => {
-  const scratch = temporaryDirectory('emulate-aws-');
-  let emulate: RunningEmulate;
+/** Starts `npm run emulate -- <cloud>` before the suite's tests and makes sure it is gone after them. */
+function emulateAround(cloud: 'aws' | 'azure'): { readonly scratch: string; readonly running: () => RunningEmulate } {
+  const scratch = temporaryDirectory(`emulate-${cloud}-`);
+  let emulate: RunningEmulate | undefined;
   beforeAll(async () => {
-    emulate = await startEmulate('aws');
+    emulate = await startEmulate(cloud);
   });
   afterAll(async () => {
     if (emulate && emulate.child.exitCode === null) emulate.child.kill('SIGTERM');
     await emulate?.exited;
     scratch.remove();
   });
+  return { scratch: scratch.path, running: () => emulate! };
+}
+
+
+describe('npm run emulate -- aws', () => {
+  const suite = emulateAround('aws');
 
   it('prints one JSON line: the provider, the variables to export, the lake and the registry', () => {
-    const { provider, env, lake, registry } = emulate.announcement;
+    const { provider, env, lake, registry } = suite.running().announcement;
     expect(provider).toBe('aws');
     expect(lake).toBe('s3://retail-mlops-dev/lake');
     expect(registry).toBe('s3://retail-mlops-dev/registry');
@@ -175,7 +182,7 @@ describe('npm run emulate -- aws', () => {
   });
 
   it.skipIf(unavailable !== undefined)('lets the SDKs, configured by that environment alone, store objects and train for real (project trainer and XGBoost)', async () => {
-    const { code, summary, stderr } = await runClient('aws', emulate.announcement.env, scratch.path);
+    const { code, summary, stderr } = await runClient('aws', suite.running().announcement.env, suite.scratch);
     expect(summary.failure, stderr).toBeUndefined();
     expect(code).toBe(0);
     expect(summary.objectRoundTrip).toBe(true);
@@ -185,25 +192,16 @@ describe('npm run emulate -- aws', () => {
   });
 
   it('stops everything on SIGTERM: exit 0, ports freed, no child left', async () => {
-    const { env } = emulate.announcement;
-    await stopAndCheck(emulate, [portOf(env.AWS_ENDPOINT_URL_S3), portOf(env.AWS_ENDPOINT_URL_SAGEMAKER)]);
+    const { env } = suite.running().announcement;
+    await stopAndCheck(suite.running(), [portOf(env.AWS_ENDPOINT_URL_S3), portOf(env.AWS_ENDPOINT_URL_SAGEMAKER)]);
   });
 });
 
 describe('npm run emulate -- azure', () => {
-  const scratch = temporaryDirectory('emulate-azure-');
-  let emulate: RunningEmulate;
-  beforeAll(async () => {
-    emulate = await startEmulate('azure');
-  });
-  afterAll(async () => {
-    if (emulate && emulate.child.exitCode === null) emulate.child.kill('SIGTERM');
-    await emulate?.exited;
-    scratch.remove();
-  });
+  const suite = emulateAround('azure');
 
   it('prints one JSON line: the provider, the variables to export, the lake and the registry', () => {
-    const { provider, env, lake, registry } = emulate.announcement;
+    const { provider, env, lake, registry } = suite.running().announcement;
     expect(provider).toBe('azure');
     expect(lake).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\/lake$/);
     expect(registry).toBe(lake.replace(/lake$/, 'registry'));
@@ -216,7 +214,7 @@ describe('npm run emulate -- azure', () => {
   });
 
   it('lets DefaultAzureCredential and the SDKs, configured by that environment alone, store blobs and run a command job for real', async () => {
-    const { code, summary, stderr } = await runClient('azure', emulate.announcement.env, scratch.path);
+    const { code, summary, stderr } = await runClient('azure', suite.running().announcement.env, suite.scratch);
     expect(summary.failure, stderr).toBeUndefined();
     expect(code).toBe(0);
     expect(summary.objectRoundTrip).toBe(true);
@@ -224,7 +222,7 @@ describe('npm run emulate -- azure', () => {
   });
 
   it('stops everything on SIGTERM: exit 0, ports freed, azurite and every other child gone', async () => {
-    const { env, lake } = emulate.announcement;
-    await stopAndCheck(emulate, [portOf(lake), portOf(env.RETAIL_MLOPS_AZURE_MANAGEMENT_ENDPOINT), portOf(env.IDENTITY_ENDPOINT)]);
+    const { env, lake } = suite.running().announcement;
+    await stopAndCheck(suite.running(), [portOf(lake), portOf(env.RETAIL_MLOPS_AZURE_MANAGEMENT_ENDPOINT), portOf(env.IDENTITY_ENDPOINT)]);
   });
 });
