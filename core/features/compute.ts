@@ -1,6 +1,6 @@
 import type { BasketBatch } from './basket-batch';
-import { CONTEXT_FEATURE_COUNT, FEATURE_COUNT } from './spec';
 import { tierMargin, type PriceTiers } from './price-tiers';
+import { CONTEXT_FEATURE_COUNT, FEATURE_COUNT } from './spec';
 import type { FeatureStatistics } from './statistics';
 
 /**

@@ -2,6 +2,7 @@
  * The `feature-statistics.json` artifact a model version ships with (the fitted statistics behind its
  * learned features), read and checked for the shape the feature function reads.
  */
+import { priceTiersDocumentProblems } from '../../core/features/price-tiers';
 import {
   PRICE_LEVELS,
   STATISTICS_LEVELS,
@@ -9,7 +10,6 @@ import {
   type FeatureStatistics,
   type FeatureStatisticsDocument,
 } from '../../core/features/statistics';
-import { priceTiersDocumentProblems } from '../../core/features/price-tiers';
 import { ARTIFACT_NAMES } from '../../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 
