@@ -186,24 +186,23 @@ export class BasketFeatures {
     // The label follows the products' price tiers: UM when a basket holds more up-market than
     // less-affluent lines, LA when fewer, MM on a tie. Each line's tier is uncertain (its product's
     // shares relative to the prior), so track the distribution of the difference.
+    // (and the same over the inferred price tiers, for the basket rule with its fitted thresholds)
     if (this.ruleDistribution.length < 2 * lineCount + 3) {
       this.ruleDistribution = new Float64Array(2 * lineCount + 3);
       this.ruleNext = new Float64Array(2 * lineCount + 3);
-    }
-    let rule = this.ruleDistribution;
-    let ruleNext = this.ruleNext;
-    rule.fill(0, 0, 2 * lineCount + 3);
-    rule[lineCount] = 1;
-    let ruleLow = lineCount;
-    let ruleHigh = lineCount;
-    if (this.tierDistribution.length < 2 * lineCount + 3) {
       this.tierDistribution = new Float64Array(2 * lineCount + 3);
       this.tierNext = new Float64Array(2 * lineCount + 3);
     }
+    let rule = this.ruleDistribution;
+    let ruleNext = this.ruleNext;
     let tierRule = this.tierDistribution;
     let tierNext = this.tierNext;
+    rule.fill(0, 0, 2 * lineCount + 3);
     tierRule.fill(0, 0, 2 * lineCount + 3);
+    rule[lineCount] = 1;
     tierRule[lineCount] = 1;
+    let ruleLow = lineCount;
+    let ruleHigh = lineCount;
     let expectedDifference = 0;
 
     for (let line = from; line < to; line++) {

@@ -286,13 +286,7 @@ export function fitThresholds(difference: Int32Array, lines: Int32Array, labels:
 }
 
 /** JSON form of the price tiers (in the statistics artifact): only the products that have a tier. */
-export interface PriceTiersDocument {
-  readonly lowerThreshold: number;
-  readonly upperThreshold: number;
-  readonly basketAgreement: number;
-  readonly sweeps: number;
-  readonly confidentMargin: number;
-  readonly sharpness: number;
+export interface PriceTiersDocument extends Omit<PriceTiers, 'productTier' | 'productAgreement' | 'levelTierCounts'> {
   /** Product numbers with a tier, ascending. */
   readonly products: readonly number[];
   /** Their tiers. */
@@ -300,7 +294,6 @@ export interface PriceTiersDocument {
   /** Their agreement counts, three per product (LA, MM, UM). */
   readonly productAgreement: readonly number[];
   readonly levelTierCounts: Readonly<Record<TierLevel, readonly number[]>>;
-  readonly tierPrior: readonly number[];
 }
 
 export function priceTiersToDocument(tiers: PriceTiers): PriceTiersDocument {
