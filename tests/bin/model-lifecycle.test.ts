@@ -142,5 +142,6 @@ describe('the main job', () => {
     const models = JSON.parse((await cli(['models', 'show', 'candidate', '--registry', path.join(workdir, 'registry'), '--json'])).stdout) as { id: string };
     expect(models.id).toBe(summary.candidate.version);
     expect(result.stderr).toMatch(/\[2\/5\] Train passed/);
-  });
+    // four algorithms on generated weeks, beside the other test files: ≈ 1 min alone, twice that on a busy machine
+  }, 240_000);
 });
