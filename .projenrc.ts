@@ -182,6 +182,7 @@ project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 project.package.setScript('bench:train', 'tsx bench/train.ts');
 project.package.setScript('bench:serve', 'tsx bench/serve.ts');
 project.package.setScript('bench:predict', 'tsx bench/predict.ts');
+project.package.setScript('bench:quality', 'tsx bench/quality.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');
