@@ -11,7 +11,7 @@ import { assertFeatureSpec, readOnnxMetadata, type OnnxModelInfo } from '../../c
 import type { ModelRegistry } from '../../core/registry/port';
 import { ARTIFACT_NAMES, type ModelVersion } from '../../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
-import { ModelRefusedError, type ModelLoadStage } from '../errors';
+import { ModelRefusedError, type InferenceQueueFullError, type ModelLoadStage, type OverloadedError } from '../errors';
 import { InferenceWorker } from '../inference/inference-worker';
 import { MicroBatcher, type CompletedBatch, type RequestOutcome } from '../inference/micro-batcher';
 import type { BodyShape } from '../inference/protocol';
@@ -29,6 +29,7 @@ export interface InferenceSettings {
   readonly maxQueuedRequests: number;
   readonly maxQueuedBytes: number;
   readonly maxInFlightBatchesPerWorker: number;
+  readonly latencyBudgetMs: number;
   readonly limits: RequestLimits;
 }
 
@@ -110,6 +111,8 @@ export class ServedModel {
             statistics: statisticsBytes,
             limits: settings.limits,
             session: { intraOpThreads: settings.intraOpThreads, interOpThreads: settings.interOpThreads },
+            classCount: CLASS_COUNT,
+            featureCount: FEATURE_COUNT,
             onFailure,
           }),
         ),
@@ -151,6 +154,7 @@ export class ServedModel {
       maxQueuedRequests: settings.maxQueuedRequests,
       maxQueuedBytes: settings.maxQueuedBytes,
       maxInFlightPerWorker: settings.maxInFlightBatchesPerWorker,
+      latencyBudgetMs: settings.latencyBudgetMs,
       monotonicNow: hooks.monotonicNow,
       onBatch: (batch) => {
         if (this.warm) this.hooks.onBatch?.(this, batch);
@@ -177,15 +181,21 @@ export class ServedModel {
     return this.batcher.queuedBytes;
   }
 
-  hasRoomFor(bytes: number): boolean {
-    return this.batcher.hasRoomFor(bytes);
+  /** Milliseconds a request arriving now is expected to wait for the workers (see MicroBatcher). */
+  get expectedWaitMs(): number {
+    return this.batcher.expectedWaitMs;
+  }
+
+  /** Why a request with a body of `bytes` would be refused now (queue full, over the latency budget), or undefined. */
+  refusal(bytes: number): InferenceQueueFullError | OverloadedError | undefined {
+    return this.batcher.refusal(bytes);
   }
 
   /**
    * Queues a request body (UTF-8 JSON: one basket, or `{baskets}`; its buffer is the model's from
    * now on). A worker validates it, computes the features (BasketFeatures.compute, as in training)
    * and predicts, batched with the requests around it.
-   * @throws InferenceQueueFullError synchronously when the queue has no room
+   * @throws InferenceQueueFullError · OverloadedError synchronously when it is not admitted
    */
   predict(shape: BodyShape, body: Uint8Array, requestId: string, timeoutMs: number): Promise<RequestOutcome> {
     return this.batcher.submit(shape, body, requestId, timeoutMs);
@@ -219,6 +229,7 @@ export class ServedModel {
         if (Math.abs(sum - 1) > 1e-3) throw new Error(`warm-up probabilities sum to ${sum}, not 1`);
       }
     }
+    this.batcher.resetEstimate();
     this.warm = true;
   }
 }

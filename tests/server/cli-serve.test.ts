@@ -65,7 +65,8 @@ describe('retail-mlops serve (the real CLI)', () => {
   afterAll(() => fixture?.remove());
 
   it('drains in-flight requests on SIGTERM, then exits 0', async () => {
-    const server = await serve(['--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1'], { RETAIL_MLOPS_API_KEYS: API_KEY });
+    // four large batches at once: a latency budget above what they take, so that none is shed
+    const server = await serve(['--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1', '--latency-budget', '600000'], { RETAIL_MLOPS_API_KEYS: API_KEY });
     const body = JSON.stringify({ baskets: Array.from({ length: 10_000 }, (_, index) => fixture.baskets[index % fixture.baskets.length]) });
     const inFlight = Array.from({ length: 4 }, () => fetch(`${server.url}/v1/predict/batch`, { method: 'POST', headers: AUTHORIZED, body }));
     const deadline = Date.now() + 30_000;

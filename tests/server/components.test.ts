@@ -109,14 +109,13 @@ class StandInRunner implements InferenceRunner {
       probabilities[row * 3 + labels[row]] = 1;
     });
     return {
-      type: 'result',
-      id: 0,
       rowsPerRequest: new Uint32Array(rows).fill(1),
       problems: shapes.map(() => null),
       features: new Float32Array(rows * FEATURE_COUNT),
       probabilities,
       labels,
       predictionsJson: shapes.map(() => ''),
+      computeMs: this.delayMs,
     };
   }
 }
@@ -131,6 +130,7 @@ describe('micro-batcher', () => {
       maxQueuedRequests: 1000,
       maxQueuedBytes: 1 << 24,
       maxInFlightPerWorker: 1,
+      latencyBudgetMs: 60_000,
       monotonicNow: () => performance.now(),
       ...overrides,
     });
@@ -162,7 +162,7 @@ describe('micro-batcher', () => {
   });
 
   it('drops requests that waited past their deadline without running them', async () => {
-    const runner = new StandInRunner(60);
+    const runner = new StandInRunner(400);
     const subject = batcher(runner);
     const running = subject.submit('basket', body(1), 'running', 5000);
     await new Promise((resolve) => setTimeout(resolve, 5));
