@@ -207,9 +207,17 @@ function buildApp(deps: AppDependencies) {
   });
   app.notFound((c) => problemResponse('not-found', { detail: `${c.req.method} ${c.req.path}` }, { requestId: c.get('requestId'), path: c.req.path }));
 
+  // one histogram child per route, method and status, kept (prom-client would hash the labels per call)
+  const durationByLabels = new Map<string, ReturnType<typeof metrics.requestDuration.labels>>();
   /** What every answered request records: the duration metric, and for /v1/* the request window. */
   const record = (route: string, method: string, status: number, elapsedMs: number): void => {
-    metrics.requestDuration.observe({ route, method, status: String(status) }, elapsedMs / 1000);
+    const key = `${route} ${method} ${status}`;
+    let duration = durationByLabels.get(key);
+    if (!duration) {
+      duration = metrics.requestDuration.labels({ route, method, status: String(status) });
+      durationByLabels.set(key, duration);
+    }
+    duration.observe(elapsedMs / 1000);
     if (route.startsWith('/v1/')) deps.requestWindow?.record(elapsedMs, status);
   };
 
@@ -308,6 +316,7 @@ function buildApp(deps: AppDependencies) {
   const predictionProblems = {
     400: PROBLEMS[400],
     401: PROBLEMS[401],
+    405: PROBLEMS[405],
     413: PROBLEMS[413],
     415: PROBLEMS[415],
     422: PROBLEMS[422],
@@ -370,6 +379,7 @@ function buildApp(deps: AppDependencies) {
     responses: {
       200: { description: 'The model serving now', content: { 'application/json': { schema: ReloadResponseSchema } } },
       401: PROBLEMS[401],
+      405: PROBLEMS[405],
       403: PROBLEMS[403],
       422: PROBLEMS[422],
       502: PROBLEMS[502],
@@ -384,7 +394,7 @@ function buildApp(deps: AppDependencies) {
     summary: 'Liveness: the process answers',
     tags: ['operations'],
     security: [],
-    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
+    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } }, 405: PROBLEMS[405] },
   });
 
   const readinessRoute = createRoute({
@@ -396,6 +406,7 @@ function buildApp(deps: AppDependencies) {
     security: [],
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
+      405: PROBLEMS[405],
       503: PROBLEMS[503],
     },
   });
@@ -407,7 +418,7 @@ function buildApp(deps: AppDependencies) {
     summary: 'Prometheus metrics',
     tags: ['operations'],
     security: [],
-    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } }, 405: PROBLEMS[405] },
   });
 
   const openApiRoute = createRoute({
@@ -417,7 +428,7 @@ function buildApp(deps: AppDependencies) {
     summary: 'This OpenAPI 3.1 document',
     tags: ['operations'],
     security: [],
-    responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.looseObject({}) } } } },
+    responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.looseObject({}) } } }, 405: PROBLEMS[405] },
   });
 
   const predictionsOf = async (model: ServedModel, shape: BodyShape, c: { get(key: 'requestId'): string; get(key: 'body'): Uint8Array }): Promise<string> => {
@@ -464,7 +475,8 @@ function buildApp(deps: AppDependencies) {
         title: 'retail-mlops prediction API',
         version: '1.0.0',
         description:
-          'Price sensitivity (LA, MM, UM) of shopping baskets in the LGSR format. Errors are RFC 9457 problem documents (application/problem+json) whose `type` is `urn:retail-mlops:problem:<kind>`.',
+          'Price sensitivity (LA, MM, UM) of shopping baskets in the LGSR format. Errors are RFC 9457 problem documents (application/problem+json) whose `type` is `urn:retail-mlops:problem:<kind>`, ' +
+          'also for requests that are not valid HTTP/1.1 (400 bad-request, e.g. Content-Length with Transfer-Encoding), whose headers are too large (431 headers-too-large) or that do not arrive in time (408 client-timeout).',
       },
       servers: [{ url: '/' }],
       tags: [

@@ -16,11 +16,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, type ApiKeyAuthenticator } from './auth';
 import { isJsonMediaType, PREDICTION_ROUTES, predictionAnswer, problemOfError, requestIdOf } from './http-rules';
-import type { RequestOutcome } from './inference/micro-batcher';
 import type { BodyShape } from './inference/protocol';
 import type { ServerLogger } from './logger';
 import type { ModelService } from './models/model-service';
-import type { ServedModel } from './models/served-model';
 import { problemAnswer, type ProblemKind, type ProblemOptions } from './problems';
 
 /** Takes a request and answers it (true), or leaves it untouched for the next handler (false). */
@@ -61,29 +59,22 @@ export function createFastPredictHandler(deps: FastPredictDependencies): NodeReq
   };
 
   const predict = (response: ServerResponse, route: string, shape: BodyShape, body: Uint8Array, requestId: string, started: number): void => {
-    let model: ServedModel;
-    let outcome: Promise<RequestOutcome>;
     try {
-      model = models.model();
-      outcome = model.predict(shape, body, requestId, requestTimeoutMs);
+      const model = models.model();
+      model.predictWith(shape, body, requestId, requestTimeoutMs, (error, result) => {
+        if (result?.ok) {
+          answer(response, route, started, 200, ['content-type', 'application/json', 'x-request-id', requestId], predictionAnswer(model, shape, result.predictionsJson, requestId));
+        } else if (result) {
+          answerProblem(response, route, started, requestId, result.problem.kind, { detail: result.problem.detail, errors: result.problem.errors });
+        } else {
+          const { kind, options } = problemOfError(error, retryAfterSeconds);
+          answerProblem(response, route, started, requestId, kind, options, error);
+        }
+      });
     } catch (error) {
       const { kind, options } = problemOfError(error, retryAfterSeconds);
       answerProblem(response, route, started, requestId, kind, options, error);
-      return;
     }
-    outcome.then(
-      (result) => {
-        if (result.ok) {
-          answer(response, route, started, 200, ['content-type', 'application/json', 'x-request-id', requestId], predictionAnswer(model, shape, result.predictionsJson, requestId));
-        } else {
-          answerProblem(response, route, started, requestId, result.problem.kind, { detail: result.problem.detail, errors: result.problem.errors });
-        }
-      },
-      (error: unknown) => {
-        const { kind, options } = problemOfError(error, retryAfterSeconds);
-        answerProblem(response, route, started, requestId, kind, options, error);
-      },
-    );
   };
 
   return (request, response) => {

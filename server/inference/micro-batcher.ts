@@ -41,6 +41,9 @@ export type RequestOutcome =
   }
   | { readonly ok: false; readonly problem: BodyProblem };
 
+/** How a request's answer is delivered without a promise (the HTTP fast path's way). */
+export type RequestCallback = (error: Error | undefined, outcome: RequestOutcome | undefined) => void;
+
 /** A completed batch's valid requests, for the prediction log and metrics. */
 export interface CompletedBatch {
   readonly rows: number;
@@ -88,8 +91,8 @@ interface Job {
   readonly requestId: string;
   readonly deadline: number;
   readonly timeoutMs: number;
-  readonly resolve: (outcome: RequestOutcome) => void;
-  readonly reject: (error: Error) => void;
+  /** Called once, with the outcome or the error (InferenceTimeoutError, InferenceWorkerError). */
+  readonly settled: RequestCallback;
   /** Answered (or timed out): a late result is dropped. */
   done: boolean;
   /** Sent to a worker. */
@@ -169,19 +172,30 @@ export class MicroBatcher {
    * @throws InferenceQueueFullError · OverloadedError (synchronously) when it is not admitted
    */
   submit(shape: BodyShape, body: Uint8Array, requestId: string, timeoutMs: number): Promise<RequestOutcome> {
+    let settled!: RequestCallback;
+    const outcome = new Promise<RequestOutcome>((resolve, reject) => {
+      settled = (error, result) => (error ? reject(error) : resolve(result!));
+    });
+    this.enqueue(shape, body, requestId, timeoutMs, settled);
+    return outcome;
+  }
+
+  /**
+   * As `submit`, with a callback instead of a promise (no promise and no microtask per request).
+   * @throws InferenceQueueFullError · OverloadedError (synchronously) when it is not admitted
+   */
+  enqueue(shape: BodyShape, body: Uint8Array, requestId: string, timeoutMs: number, settled: RequestCallback): void {
     const refusal = this.refusal(body.byteLength);
     if (refusal) throw refusal;
     this.pendingRequests += 1;
     this.pendingBytes += body.byteLength;
     this.waitingRequests += 1;
-    return new Promise<RequestOutcome>((resolve, reject) => {
-      const deadline = this.options.monotonicNow() + timeoutMs;
-      const job: Job = { shape, body, requestId, deadline, timeoutMs, resolve, reject, done: false, running: false };
-      this.queue.push(job);
-      this.open.add(job);
-      if (deadline < this.deadlineTimerAt) this.armDeadlineTimer(deadline);
-      this.scheduleFlush();
-    });
+    const deadline = this.options.monotonicNow() + timeoutMs;
+    const job: Job = { shape, body, requestId, deadline, timeoutMs, settled, done: false, running: false };
+    this.queue.push(job);
+    this.open.add(job);
+    if (deadline < this.deadlineTimerAt) this.armDeadlineTimer(deadline);
+    this.scheduleFlush();
   }
 
   /** Resolves when nothing is queued or running. */
@@ -246,7 +260,7 @@ export class MicroBatcher {
       (error: Error) => {
         const failure = error instanceof InferenceWorkerError ? error : new InferenceWorkerError(error.message, { cause: error });
         this.settle(jobs.length, bytes);
-        for (const job of jobs) this.finish(job)?.reject(failure);
+        for (const job of jobs) deliver(this.finish(job), failure, undefined);
         this.flush();
       },
     );
@@ -268,11 +282,11 @@ export class MicroBatcher {
       const job = this.finish(jobs[index]);
       const problem = problems[index];
       if (problem) {
-        job?.resolve({ ok: false, problem });
+        deliver(job, undefined, { ok: false, problem });
         continue;
       }
       const rows = rowsPerRequest[index];
-      job?.resolve({
+      deliver(job, undefined, {
         ok: true,
         rows,
         probabilities: probabilities.subarray(row * classCount, (row + rows) * classCount),
@@ -343,8 +357,20 @@ export class MicroBatcher {
         this.waitingRequests -= 1;
         this.settle(1, job.body.byteLength);
       }
-      job.reject(new InferenceTimeoutError(job.timeoutMs));
+      deliver(job, new InferenceTimeoutError(job.timeoutMs), undefined);
     }
     if (next < Infinity) this.armDeadlineTimer(next);
+  }
+}
+
+/** Hands a job its answer; a callback that throws does not keep the others of its batch from theirs (its error surfaces afterwards, uncaught). */
+function deliver(job: Job | undefined, error: Error | undefined, outcome: RequestOutcome | undefined): void {
+  if (!job) return;
+  try {
+    job.settled(error, outcome);
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown;
+    });
   }
 }
