@@ -85,11 +85,13 @@ export interface AppDependencies {
   readonly requestWindow?: RequestWindow;
   /** A started event-loop delay monitor, reported in /metrics. @default none */
   readonly eventLoopDelay?: IntervalHistogram;
-  /**
-   * Asked on every response: true once shutdown began (responses then carry `Connection: close`,
-   * readiness answers 503). @default never
-   */
+  /** True once shutdown began: readiness answers 503, the fast path leaves requests to the app. @default never */
   readonly isDraining?: () => boolean;
+  /**
+   * Asked on every answer: true while answers should carry `Connection: close` (so that keep-alive
+   * clients and load balancers move away). @default isDraining
+   */
+  readonly closesConnections?: () => boolean;
   readonly limits?: AppLimits;
 }
 
@@ -169,6 +171,7 @@ function buildApp(deps: AppDependencies) {
   const registry = deps.metricsRegistry ?? new Registry();
   const predictionLog = deps.predictionLog ?? disabledPredictionLog;
   const isDraining = deps.isDraining ?? (() => false);
+  const closesConnections = deps.closesConnections ?? isDraining;
   const metrics = createServerMetrics(registry, { models, predictionLog, eventLoopDelay: deps.eventLoopDelay });
   const requestLimits = models.requestLimits;
 
@@ -228,7 +231,7 @@ function buildApp(deps: AppDependencies) {
     c.set('requestId', requestId);
     c.header('x-request-id', requestId);
     await next();
-    if (isDraining()) c.res.headers.set('connection', 'close');
+    if (closesConnections()) c.res.headers.set('connection', 'close');
     const route = routePath(c, -1);
     record(Object.hasOwn(ROUTE_METHODS, route) ? route : 'unmatched', c.req.method, c.res.status, performance.now() - started);
   });
@@ -495,6 +498,7 @@ function buildApp(deps: AppDependencies) {
     requestTimeoutMs: limits.requestTimeoutMs,
     retryAfterSeconds: limits.retryAfterSeconds,
     isDraining,
+    closesConnections,
     record,
     logger,
   });

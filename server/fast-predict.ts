@@ -31,8 +31,10 @@ export interface FastPredictDependencies {
   readonly maxBodyBytes: Readonly<Record<BodyShape, number>>;
   readonly requestTimeoutMs: number;
   readonly retryAfterSeconds: number;
-  /** True once shutdown began (the Hono app then answers, with `Connection: close`). */
+  /** True once shutdown began (the Hono app then answers every request). */
   readonly isDraining: () => boolean;
+  /** True while answers should carry `Connection: close`. */
+  readonly closesConnections: () => boolean;
   /** Records an answered request (metrics and the request window), as the Hono app does. */
   readonly record: (route: string, method: string, status: number, elapsedMs: number) => void;
   readonly logger: ServerLogger;
@@ -42,11 +44,11 @@ export interface FastPredictDependencies {
 const SHARED_BODY_BYTES = 64 * 1024;
 
 export function createFastPredictHandler(deps: FastPredictDependencies): NodeRequestHandler {
-  const { models, auth, maxBodyBytes, requestTimeoutMs, retryAfterSeconds, isDraining, record, logger } = deps;
+  const { models, auth, maxBodyBytes, requestTimeoutMs, retryAfterSeconds, isDraining, closesConnections, record, logger } = deps;
 
   const answer = (response: ServerResponse, route: string, started: number, status: number, headers: readonly string[], text: string): void => {
     if (!response.destroyed) {
-      response.writeHead(status, isDraining() ? [...headers, 'content-length', String(Buffer.byteLength(text)), 'connection', 'close'] : [...headers, 'content-length', String(Buffer.byteLength(text))]);
+      response.writeHead(status, closesConnections() ? [...headers, 'content-length', String(Buffer.byteLength(text)), 'connection', 'close'] : [...headers, 'content-length', String(Buffer.byteLength(text))]);
       response.end(text);
     }
     record(route, 'POST', status, performance.now() - started);

@@ -252,6 +252,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
   eventLoopDelay.enable();
   let draining = false;
+  /** Whether answers carry `Connection: close` (see close()). */
+  let closingConnections = false;
   const { app, fastPredict } = createServerApp({
     models,
     auth: createApiKeyAuthenticator(settings.apiKeys),
@@ -262,6 +264,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     requestWindow,
     eventLoopDelay,
     isDraining: () => draining,
+    closesConnections: () => closingConnections,
     limits: options.limits,
   });
 
@@ -283,10 +286,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const close = (): Promise<void> => {
     closing ??= (async () => {
       draining = true;
+      closingConnections = true;
       for (const remove of removeSignalHandlers) remove();
       const started = performance.now();
       logger.log('info', 'server.draining', { url, drainDelayMs: settings.drainDelayMs });
       if (settings.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, settings.drainDelayMs));
+      // Closing a listener resets the connections the kernel has accepted for it and Node has not yet
+      // taken: clients that reconnected after a `Connection: close` would see their request reset. So
+      // answers keep connections alive for a moment, until no new connection came for a while; then
+      // the listener closes, and the answers in flight close their connections (clients reconnecting
+      // now are refused, cleanly).
+      closingConnections = false;
+      await connectionsSettled(server, settings.shutdownTimeoutMs);
+      closingConnections = true;
       await closeServer(server, settings.shutdownTimeoutMs);
       clearInterval(windowTimer);
       if (windowTimer) logWindow();
@@ -374,6 +386,33 @@ function answerClientError(error: Error & { code?: string; reason?: string }, so
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${headers}\r\n${answer.body}`);
+}
+
+/** How long no new connection must have come before the listener closes (see close()). */
+const CONNECTIONS_QUIET_MS = 50;
+/** How long close() waits for that at most (clients that never keep connections alive would keep it waiting). */
+const CONNECTIONS_QUIET_LIMIT_MS = 1000;
+
+/** Resolves once no connection was accepted for CONNECTIONS_QUIET_MS (or after the limit, or the timeout). */
+function connectionsSettled(server: Server, timeoutMs: number): Promise<void> {
+  let lastConnection = performance.now();
+  const onConnection = (): void => {
+    lastConnection = performance.now();
+  };
+  server.on('connection', onConnection);
+  const limit = performance.now() + Math.min(CONNECTIONS_QUIET_LIMIT_MS, timeoutMs);
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const now = performance.now();
+      if (now - lastConnection >= CONNECTIONS_QUIET_MS || now >= limit) {
+        server.off('connection', onConnection);
+        resolve();
+        return;
+      }
+      setTimeout(check, CONNECTIONS_QUIET_MS - (now - lastConnection));
+    };
+    setTimeout(check, CONNECTIONS_QUIET_MS);
+  });
 }
 
 /** How long connections left idle after the listener closed may still bring a request already sent, before they are closed. */

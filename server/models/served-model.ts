@@ -144,7 +144,7 @@ export class ServedModel {
     readonly version: ModelVersion,
     readonly info: OnnxModelInfo,
     private readonly workers: readonly InferenceWorker[],
-    settings: InferenceSettings,
+    private readonly settings: InferenceSettings,
     private readonly hooks: ServedModelHooks,
   ) {
     this.batcher = new MicroBatcher({
@@ -220,7 +220,7 @@ export class ServedModel {
   /** A small and a large batch through every worker, checked for sane probabilities. */
   private async warmUp(): Promise<void> {
     const small = encoder.encode(JSON.stringify(WARM_UP_BASKET));
-    const large = JSON.stringify({ baskets: Array.from({ length: 64 }, () => WARM_UP_BASKET) });
+    const large = JSON.stringify({ baskets: Array.from({ length: Math.min(64, this.settings.limits.maxBasketsPerBatch) }, () => WARM_UP_BASKET) });
     const checks: Promise<RequestOutcome>[] = [];
     for (let index = 0; index < this.workers.length; index++) {
       checks.push(this.predict('basket', small.slice(), 'warm-up', 30_000), this.predict('batch', encoder.encode(large), 'warm-up', 30_000));

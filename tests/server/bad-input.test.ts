@@ -206,6 +206,28 @@ describe('overload and timeouts', () => {
     }
   });
 
+  it('sheds on expected wait: over the latency budget a request gets 503 overloaded with Retry-After at once; the rest are served', async () => {
+    const test = await createTestApp({ models: { latencyBudgetMs: 1 }, app: { limits: { retryAfterSeconds: 3 } } });
+    try {
+      const { baskets } = test.fixture;
+      const batchOf = (count: number, offset: number) => ({ baskets: Array.from({ length: count }, (_, index) => baskets[(offset + index) % baskets.length]) });
+      // the workers show what a unit of work costs (a few hundred kilobytes) before any request is shed
+      expect((await test.post('/v1/predict/batch', batchOf(400, 0))).status).toBe(200);
+      const responses = await Promise.all(Array.from({ length: 30 }, (_, index) => test.post('/v1/predict/batch', batchOf(100, index * 100))));
+      const statuses = responses.map((response) => response.status);
+      expect(statuses).toContain(200);
+      expect(statuses).toContain(503);
+      expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
+      const shed = responses.find((response) => response.status === 503)!;
+      expect(shed.headers.get('retry-after')).toBe('3');
+      expect((await expectProblem(shed, 503, 'overloaded')).detail).toMatch(/over the latency budget of 1 ms/);
+      // nothing ahead: served again
+      expect((await test.post('/v1/predict', test.fixture.baskets[0])).status).toBe(200);
+    } finally {
+      await test.close();
+    }
+  });
+
   it('answers 503 request-timeout when a prediction takes longer than the request timeout', async () => {
     const test = await createTestApp({ app: { limits: { requestTimeoutMs: 5, maxBatchBodyBytes: 16 * 1024 * 1024 } } });
     try {

@@ -10,7 +10,7 @@ import { basketBatchFromBaskets } from '../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../core/features/compute';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
 import { apiKeysFromEnvironment, bearerToken, createApiKeyAuthenticator, parseApiKeys } from '../../server/auth';
-import { InferenceQueueFullError, InferenceTimeoutError, UnsupportedRegistryError } from '../../server/errors';
+import { InferenceQueueFullError, InferenceTimeoutError, OverloadedError, UnsupportedRegistryError } from '../../server/errors';
 import { MicroBatcher, type InferenceRunner } from '../../server/inference/micro-batcher';
 import type { BodyShape, RunResult } from '../../server/inference/protocol';
 import { RequestFeaturizer } from '../../server/inference/request-features';
@@ -173,6 +173,71 @@ describe('micro-batcher', () => {
     await subject.whenIdle();
     expect(subject.queuedRequests).toBe(0);
   });
+});
+
+describe('micro-batcher load shedding', () => {
+  const body = (length: number): Uint8Array => new Uint8Array(length);
+
+  it('refuses at once when the work ahead would take longer than the latency budget, at the cost the workers showed', async () => {
+    // every batch reports 20 ms of work, whatever its size: after one batch of 300 KiB the cost is known
+    const runner = new StandInRunner(20);
+    const subject = new MicroBatcher({
+      workers: [runner],
+      classCount: 3,
+      maxBatchBytes: 1 << 20,
+      maxQueuedRequests: 1000,
+      maxQueuedBytes: 1 << 26,
+      maxInFlightPerWorker: 1,
+      latencyBudgetMs: 10,
+      monotonicNow: () => performance.now(),
+    });
+    // no estimate yet: nothing is refused for its wait (a cold start proves nothing)
+    const first = [subject.submit('batch', body(100 * 1024), 'a', 5000), subject.submit('batch', body(100 * 1024), 'b', 5000), subject.submit('batch', body(100 * 1024), 'c', 5000)];
+    expect(subject.expectedWaitMs).toBe(0);
+    await Promise.all(first);
+    // 20 ms for 300 KiB + 3 requests' share: ≈ 0.065 µs a byte
+    const running = subject.submit('batch', body(100 * 1024), 'd', 5000);
+    const waiting = subject.submit('batch', body(100 * 1024), 'e', 5000);
+    // two 100 KiB requests ahead ≈ 13 ms > 10 ms
+    expect(subject.expectedWaitMs).toBeGreaterThan(10);
+    let refusal: unknown;
+    try {
+      void subject.submit('basket', body(1000), 'f', 5000);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(OverloadedError);
+    expect((refusal as OverloadedError).budgetMs).toBe(10);
+    expect(subject.refusal(1000)).toBeInstanceOf(OverloadedError);
+    await Promise.all([running, waiting]);
+    // once the work ahead is done, requests are taken again
+    expect(subject.expectedWaitMs).toBe(0);
+    await expect(subject.submit('basket', body(1000), 'g', 5000)).resolves.toMatchObject({ ok: true });
+  });
+
+  it('answers a running request that outlives its deadline with a timeout, and drops its late result', async () => {
+    const runner = new StandInRunner(200);
+    const subject = batcher(runner);
+    await expect(subject.submit('basket', body(10), 'slow', 20)).rejects.toBeInstanceOf(InferenceTimeoutError);
+    // answered at the deadline, while its run is still going (its bytes count until the run ends)
+    expect(runner.inFlight).toBe(1);
+    expect(subject.queuedRequests).toBe(1);
+    await subject.whenIdle();
+    expect(subject.queuedRequests).toBe(0);
+  });
+
+  function batcher(runner: InferenceRunner) {
+    return new MicroBatcher({
+      workers: [runner],
+      classCount: 3,
+      maxBatchBytes: 1 << 20,
+      maxQueuedRequests: 1000,
+      maxQueuedBytes: 1 << 24,
+      maxInFlightPerWorker: 1,
+      latencyBudgetMs: 60_000,
+      monotonicNow: () => performance.now(),
+    });
+  }
 });
 
 describe('request featurizer', () => {
