@@ -26,13 +26,22 @@ import { PRICE_SENSITIVITY_CLASSES } from '../schema/lgsr';
 
 const CLASSES = PRICE_SENSITIVITY_CLASSES;
 
-/** Training jobs run in this process on a local lake: the `local` provider's backend. */
-export function createInProcessTrainingBackend(): TrainingBackend {
+export interface InProcessTrainingBackendOptions {
+  /**
+   * Opens the lake a job names (`job.dataset.uri`) as a local, readable lake: the provider seam
+   * passes one that copies a cloud lake's gold layer into a cache.
+   * @default - the URI is a directory: Lake.openExisting
+   */
+  readonly openLake?: (uri: string) => Promise<Lake>;
+}
+
+/** Training jobs run in this process, on a lake readable from here. */
+export function createInProcessTrainingBackend(options: InProcessTrainingBackendOptions = {}): TrainingBackend {
   return {
     specificationVersion: TRAINING_SPECIFICATION_VERSION,
     provider: 'local',
     algorithms: Object.keys(IN_PROCESS_TRAINERS),
-    train: (job, options) => trainInProcess(job, options),
+    train: (job, runOptions) => trainInProcess(job, { ...runOptions, openLake: options.openLake }),
   };
 }
 
@@ -62,12 +71,12 @@ function validateJob(job: TrainingJob): void {
  * training rows), the algorithm trained with early stopping on the validation weeks, then refitted
  * on training + validation weeks with the chosen settings, evaluated on the test weeks, exported to ONNX.
  */
-export async function trainInProcess(job: TrainingJob, options: TrainingRunOptions = {}): Promise<TrainedModel> {
+export async function trainInProcess(job: TrainingJob, options: TrainingRunOptions & InProcessTrainingBackendOptions = {}): Promise<TrainedModel> {
   validateJob(job);
   const started = performance.now();
   const progress = options.progress ?? silentProgress;
   const trainer = IN_PROCESS_TRAINERS[job.algorithm];
-  const lake = (await Lake.openExisting(job.dataset.uri)).atVersion(job.dataset.version);
+  const lake = (await (options.openLake ?? Lake.openExisting)(job.dataset.uri)).atVersion(job.dataset.version);
   const weeks = [...job.split.trainWeeks, ...job.split.validationWeeks, ...job.split.testWeeks];
   const { batch } = await readGoldBaskets(lake, weeks);
   const train = rowsOfWeeks(batch, job.split.trainWeeks);

@@ -64,7 +64,7 @@ describe('hostile bodies on a real port', () => {
   beforeAll(async () => {
     fixture = await servedModelFixture();
     server = await startServer({
-      registry: fixture.registryRoot,
+      registry: fixture.registry,
       port: 0,
       host: '127.0.0.1',
       apiKeys: [API_KEY],
