@@ -46,9 +46,12 @@ const SHARED_BODY_BYTES = 64 * 1024;
 export function createFastPredictHandler(deps: FastPredictDependencies): NodeRequestHandler {
   const { models, auth, maxBodyBytes, requestTimeoutMs, retryAfterSeconds, isDraining, closesConnections, record, logger } = deps;
 
-  const answer = (response: ServerResponse, route: string, started: number, status: number, headers: readonly string[], text: string): void => {
+  /** Writes an answer; `headers` (name, value, …) is completed here. */
+  const answer = (response: ServerResponse, route: string, started: number, status: number, headers: string[], text: string): void => {
     if (!response.destroyed) {
-      response.writeHead(status, closesConnections() ? [...headers, 'content-length', String(Buffer.byteLength(text)), 'connection', 'close'] : [...headers, 'content-length', String(Buffer.byteLength(text))]);
+      headers.push('content-length', String(Buffer.byteLength(text)));
+      if (closesConnections()) headers.push('connection', 'close');
+      response.writeHead(status, headers);
       response.end(text);
     }
     record(route, 'POST', status, performance.now() - started);

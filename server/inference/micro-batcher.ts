@@ -29,13 +29,19 @@ export interface InferenceRunner {
   run(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): Promise<RunResult>;
 }
 
-/** One request's answer: its predictions (views into the batch's buffers), or why its body was refused. */
+/**
+ * One request's answer: where its predictions are in its batch's buffers (rows `firstRow` … `firstRow
+ * + rows - 1`; no views are made per request), or why its body was refused.
+ */
 export type RequestOutcome =
   | {
     readonly ok: true;
     readonly rows: number;
-    readonly probabilities: Float32Array;
-    readonly labels: Uint8Array;
+    readonly firstRow: number;
+    /** The whole batch's probabilities (rows × classes): read-only. */
+    readonly batchProbabilities: Float32Array;
+    /** The whole batch's labels: read-only. */
+    readonly batchLabels: Uint8Array;
     /** The predictions as JSON text (see RunReply.text). */
     readonly predictionsJson: string;
   }
@@ -267,7 +273,6 @@ export class MicroBatcher {
   }
 
   private complete(jobs: readonly Job[], bytes: number, result: RunResult): void {
-    const classCount = this.options.classCount;
     const { rowsPerRequest, problems, probabilities, labels, predictionsJson } = result;
     this.observedMs += result.computeMs;
     this.observedWork += bytes + REQUEST_WORK_BYTES * jobs.length;
@@ -289,8 +294,9 @@ export class MicroBatcher {
       deliver(job, undefined, {
         ok: true,
         rows,
-        probabilities: probabilities.subarray(row * classCount, (row + rows) * classCount),
-        labels: labels.subarray(row, row + rows),
+        firstRow: row,
+        batchProbabilities: probabilities,
+        batchLabels: labels,
         predictionsJson: predictionsJson[index] ?? '[]',
       });
       // a timed-out request's prediction was made all the same: it is logged

@@ -230,7 +230,7 @@ export class ServedModel {
       for (let row = 0; row < outcome.rows; row++) {
         let sum = 0;
         for (let k = 0; k < CLASS_COUNT; k++) {
-          const probability = outcome.probabilities[row * CLASS_COUNT + k];
+          const probability = outcome.batchProbabilities[(outcome.firstRow + row) * CLASS_COUNT + k];
           if (!Number.isFinite(probability) || probability < 0 || probability > 1) throw new Error(`warm-up probability ${probability} is not in [0, 1]`);
           sum += probability;
         }

@@ -115,7 +115,7 @@ describe('micro-batcher', () => {
     const outcomes = await Promise.all(Array.from({ length: 30 }, (_, index) => subject.submit('basket', body(index + 1), `r${index}`, 5000)));
     outcomes.forEach((outcome, index) => {
       expect(outcome.ok).toBe(true);
-      if (outcome.ok) expect(outcome.labels[0]).toBe((index + 1) % 3);
+      if (outcome.ok) expect(outcome.batchLabels[outcome.firstRow]).toBe((index + 1) % 3);
     });
     expect(runner.batches.reduce((sum, size) => sum + size, 0)).toBe(30);
     expect(runner.batches.length).toBeLessThan(30);
