@@ -2,8 +2,9 @@
  * The prediction routes' fast path on node:http, in front of the Hono app. It takes a request only
  * when it can see from the headers that every check would pass — `POST /v1/predict` or
  * `/v1/predict/batch`, a Content-Length within the limit (no chunked body), a JSON media type, a
- * valid API key, a model serving that admits the request, not draining — and then does what the
+ * valid API key, a model serving, not draining — and then does what the
  * Hono route does, without building WHATWG Request/Response objects or running a middleware chain:
+ * sheds it at once when the model does not admit it (503 overloaded, before reading the body), else
  * reads the body into one buffer, queues it for the prediction workers, answers with the same JSON
  * text or problem document and records the same metrics. Anything else it leaves to the Hono app
  * (returns false before touching the request), which decides and explains.
@@ -84,8 +85,8 @@ export function createFastPredictHandler(deps: FastPredictDependencies): NodeReq
 
   return (request, response) => {
     if (request.method !== 'POST') return false;
-    const route = request.url;
-    const shape = route === undefined ? undefined : PREDICTION_ROUTES[route];
+    const route = request.url ?? '';
+    const shape = Object.hasOwn(PREDICTION_ROUTES, route) ? PREDICTION_ROUTES[route] : undefined;
     if (shape === undefined) return false;
     const headers = request.headers;
     const lengthHeader = headers['content-length'];
@@ -97,11 +98,18 @@ export function createFastPredictHandler(deps: FastPredictDependencies): NodeReq
     if (token === undefined || !auth.verify(token)) return false;
     if (isDraining() || models.isClosing) return false;
     const model = models.current;
-    if (!model || model.refusal(length) !== undefined) return false;
+    if (!model) return false;
 
     const started = performance.now();
     const requestIdHeader = headers['x-request-id'];
     const requestId = requestIdOf(typeof requestIdHeader === 'string' ? requestIdHeader : undefined);
+    // shed at once, before reading the body (Node discards it after the answer)
+    const refusal = model.refusal(length);
+    if (refusal) {
+      const { kind, options } = problemOfError(refusal, retryAfterSeconds);
+      answerProblem(response, route, started, requestId, kind, options);
+      return true;
+    }
     let body: Uint8Array | undefined;
     let received = 0;
     request.on('data', (chunk: Buffer) => {
@@ -113,7 +121,7 @@ export function createFastPredictHandler(deps: FastPredictDependencies): NodeReq
       }
       received += chunk.length;
     });
-    request.on('end', () => predict(response, route!, shape, body ?? new Uint8Array(0), requestId, started));
+    request.on('end', () => predict(response, route, shape, body ?? new Uint8Array(0), requestId, started));
     return true;
   };
 }

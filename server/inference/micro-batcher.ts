@@ -8,7 +8,9 @@
  * Admission control, decided before a request's body is read and again when it is queued:
  * - the expected wait: the work queued and running ahead (body bytes plus a fixed share per request)
  *   times what the workers took per unit of work over the last few megabytes of it, spread over the
- *   workers (0 while a worker is idle and nothing waits). Beyond the latency budget a request is
+ *   workers (0 while a worker is idle and nothing waits), plus how long the server's own event loop
+ *   has been busy per turn (a request read in one turn is answered in the next: with a thousand
+ *   connections the HTTP work of a turn, not the workers, is the queue). Beyond the latency budget a request is
  *   refused at once (OverloadedError → 503 + Retry-After), so that the requests accepted are answered
  *   within the budget instead of everyone waiting longer. No estimate, no shedding, until the workers
  *   have done some work (a cold start is slow and would shed for nothing);
@@ -78,6 +80,11 @@ export interface MicroBatcherOptions {
   readonly latencyBudgetMs: number;
   /** Milliseconds since an arbitrary origin (deadlines are in this clock). */
   readonly monotonicNow: () => number;
+  /**
+   * Milliseconds the event loop has been busy since an arbitrary origin (the turn length is measured
+   * with it). @default `performance.eventLoopUtilization().active`
+   */
+  readonly loopBusyMs?: () => number;
   readonly onBatch?: (batch: CompletedBatch) => void;
 }
 
@@ -88,6 +95,10 @@ export interface MicroBatcherOptions {
 export const REQUEST_WORK_BYTES = 512;
 /** The cost estimate covers about this much recent work (older batches fade out). */
 const ESTIMATE_WINDOW_WORK = 4 * 1024 * 1024;
+/** How fast the turn length follows new turns (the weight of the newest). */
+const TURN_SMOOTHING = 0.25;
+/** A turn measured after a pause longer than this starts the average afresh. */
+const TURN_RESET_MS = 1000;
 /** Work observed before the estimate is used (until then nothing is shed for its expected wait). */
 const MIN_ESTIMATE_WORK = 256 * 1024;
 
@@ -119,10 +130,18 @@ export class MicroBatcher {
   /** Worker milliseconds and units of work (body bytes + REQUEST_WORK_BYTES per request) of the recent batches. */
   private observedMs = 0;
   private observedWork = 0;
+  /** Busy milliseconds of the event loop per turn with requests (smoothed), and where the last turn began. */
+  private turnMs = 0;
+  private lastTurnBusy: number | undefined;
+  private lastTurnAt = 0;
+  private turnsMeasured = 0;
+  private readonly loopBusyMs: () => number;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineTimerAt = Infinity;
 
-  constructor(private readonly options: MicroBatcherOptions) {}
+  constructor(private readonly options: MicroBatcherOptions) {
+    this.loopBusyMs = options.loopBusyMs ?? (() => performance.eventLoopUtilization().active);
+  }
 
   /** Requests waiting or running. */
   get queuedRequests(): number {
@@ -135,11 +154,17 @@ export class MicroBatcher {
   }
 
   /**
-   * Milliseconds a request arriving now is expected to wait for the workers: the work queued and
-   * running ahead of it at the cost per unit the last batches took, spread over the workers.
+   * Milliseconds a request arriving now is expected to wait: for the workers, the work queued and
+   * running ahead of it at the cost per unit the last batches took, spread over the workers; for the
+   * event loop, the length of its recent turns.
    */
   get expectedWaitMs(): number {
     if (this.observedWork < MIN_ESTIMATE_WORK || this.pendingRequests === 0) return 0;
+    return this.backlogMs() + this.turnMs;
+  }
+
+  /** The workers' share of the expected wait (see expectedWaitMs). */
+  private backlogMs(): number {
     let workers = 0;
     let idle = false;
     for (const worker of this.options.workers) {
@@ -150,6 +175,20 @@ export class MicroBatcher {
     if (idle && this.waitingRequests === 0) return 0;
     const costPerWorkMs = this.observedMs / this.observedWork;
     return ((this.pendingBytes + REQUEST_WORK_BYTES * this.pendingRequests) * costPerWorkMs) / Math.max(1, workers);
+  }
+
+  /** Measures the event loop's busy time since the last turn with requests (called once a turn, from the flush). */
+  private measureTurn(): void {
+    const busy = this.loopBusyMs();
+    const now = this.options.monotonicNow();
+    if (this.lastTurnBusy !== undefined) {
+      const turn = busy - this.lastTurnBusy;
+      const fresh = this.turnsMeasured === 0 || now - this.lastTurnAt > TURN_RESET_MS;
+      this.turnMs = fresh ? turn : this.turnMs + TURN_SMOOTHING * (turn - this.turnMs);
+      this.turnsMeasured += 1;
+    }
+    this.lastTurnBusy = busy;
+    this.lastTurnAt = now;
   }
 
   /** Forgets what the batches so far cost (a model's warm-up runs cold: its cost says nothing about serving). */
@@ -215,6 +254,7 @@ export class MicroBatcher {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
+      this.measureTurn();
       this.flush();
     });
   }

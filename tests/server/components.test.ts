@@ -164,6 +164,8 @@ describe('micro-batcher load shedding', () => {
       maxInFlightPerWorker: 1,
       latencyBudgetMs: 10,
       monotonicNow: () => performance.now(),
+      // the event loop is never busy here: the workers' share alone decides
+      loopBusyMs: () => 0,
     });
     // no estimate yet: nothing is refused for its wait (a cold start proves nothing)
     const first = [subject.submit('batch', body(100 * 1024), 'a', 5000), subject.submit('batch', body(100 * 1024), 'b', 5000), subject.submit('batch', body(100 * 1024), 'c', 5000)];
@@ -187,6 +189,29 @@ describe('micro-batcher load shedding', () => {
     // once the work ahead is done, requests are taken again
     expect(subject.expectedWaitMs).toBe(0);
     await expect(subject.submit('basket', body(1000), 'g', 5000)).resolves.toMatchObject({ ok: true });
+  });
+
+  it('counts the event loop\'s busy turns in the wait: a loop busy 100 ms a turn sheds with idle workers', async () => {
+    let busy = 0;
+    const subject = new MicroBatcher({
+      workers: [new StandInRunner(1)],
+      classCount: 3,
+      maxBatchBytes: 1 << 20,
+      maxQueuedRequests: 1000,
+      maxQueuedBytes: 1 << 26,
+      maxInFlightPerWorker: 1,
+      latencyBudgetMs: 50,
+      monotonicNow: () => performance.now(),
+      // every turn with requests found the loop busy for another 100 ms
+      loopBusyMs: () => (busy += 100),
+    });
+    await Promise.all([subject.submit('batch', body(300 * 1024), 'a', 5000)]);
+    await subject.submit('basket', body(1000), 'b', 5000);
+    // the workers are idle and nothing waits, but a request read now is answered a turn later
+    const running = subject.submit('basket', body(1000), 'c', 5000);
+    expect(subject.expectedWaitMs).toBeGreaterThan(50);
+    expect(() => subject.submit('basket', body(1000), 'd', 5000)).toThrow(OverloadedError);
+    await running;
   });
 
   it('answers a running request that outlives its deadline with a timeout, and drops its late result', async () => {

@@ -5,7 +5,7 @@
  * body (request ids aside). The fast path takes the valid-looking requests and leaves every other one
  * to the app, whose answers then come back unchanged.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Registry } from 'prom-client';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, AUTHORIZED } from './harness';
 import { createServerApp, type ServerApp } from '../../server/app';
 import { createApiKeyAuthenticator } from '../../server/auth';
-import { ModelService } from '../../server/models/model-service';
+import { ModelService, type ModelServiceOptions } from '../../server/models/model-service';
 import { servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
 
 interface Answer {
@@ -33,45 +33,67 @@ async function answerOf(response: Response): Promise<Answer> {
   return { status: response.status, headers, body };
 }
 
+interface Front {
+  readonly url: string;
+  readonly models: ModelService;
+  readonly serverApp: ServerApp;
+  /** Requests the fast path left to the app so far. */
+  leftToApp(): number;
+  close(): Promise<void>;
+}
+
+/** The app with the fast path in front, on a loopback port, as main.ts wires them (counting what the fast path leaves). */
+async function startFront(fixture: ServedModelFixture, options: Partial<ModelServiceOptions> = {}): Promise<Front> {
+  const models = new ModelService({ registry: fixture.registry, reference: 'production', pollIntervalMs: 0, requestLimits: { maxBasketsPerBatch: 50 }, ...options });
+  const serverApp = createServerApp({
+    models,
+    auth: createApiKeyAuthenticator([API_KEY]),
+    metricsRegistry: new Registry(),
+    limits: { maxSingleBodyBytes: 16 * 1024, maxBatchBodyBytes: 512 * 1024, retryAfterSeconds: 2 },
+  });
+  await models.start();
+  const honoListener = getRequestListener(serverApp.app.fetch);
+  let left = 0;
+  const server = createServer((request, response) => {
+    if (serverApp.fastPredict(request, response)) return;
+    left += 1;
+    void honoListener(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    models,
+    serverApp,
+    leftToApp: () => left,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await models.close();
+    },
+  };
+}
+
 describe('the prediction fast path', () => {
   let fixture: ServedModelFixture;
-  let models: ModelService;
+  let front: Front;
   let serverApp: ServerApp;
-  let server: Server;
   let url: string;
-  let leftToApp = 0;
 
   beforeAll(async () => {
     fixture = await servedModelFixture();
-    models = new ModelService({ registry: fixture.registry, reference: 'production', pollIntervalMs: 0, requestLimits: { maxBasketsPerBatch: 50 } });
-    serverApp = createServerApp({
-      models,
-      auth: createApiKeyAuthenticator([API_KEY]),
-      metricsRegistry: new Registry(),
-      limits: { maxSingleBodyBytes: 16 * 1024, maxBatchBodyBytes: 512 * 1024 },
-    });
-    await models.start();
-    const honoListener = getRequestListener(serverApp.app.fetch);
-    server = createServer((request, response) => {
-      if (serverApp.fastPredict(request, response)) return;
-      leftToApp += 1;
-      void honoListener(request, response);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    front = await startFront(fixture);
+    ({ serverApp, url } = front);
   });
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    await models?.close();
+    await front?.close();
     fixture?.remove();
   });
 
   /** Sends a request both ways; returns both answers and whether the fast path took it. */
   async function bothWays(path: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ wire: Answer; app: Answer; fast: boolean }> {
-    const before = leftToApp;
+    const before = front.leftToApp();
     const wire = await answerOf(await fetch(`${url}${path}`, { method: init.method ?? 'POST', headers: init.headers, body: init.body }));
-    const fast = leftToApp === before;
+    const fast = front.leftToApp() === before;
     const app = await answerOf(await serverApp.app.request(path, { method: init.method ?? 'POST', headers: init.headers, body: init.body }));
     return { wire, app, fast };
   }
@@ -133,5 +155,30 @@ describe('the prediction fast path', () => {
     const text = await (await serverApp.app.request('/metrics')).text();
     expect(text).toMatch(/retail_mlops_http_request_duration_seconds_count\{route="\/v1\/predict",method="POST",status="200"\} \d+/);
     expect(text).toMatch(/retail_mlops_http_request_duration_seconds_count\{route="\/v1\/predict\/batch",method="POST",status="422"\} \d+/);
+  });
+});
+
+describe('load shedding on the fast path', () => {
+  it('answers a request over the latency budget at once with 503 overloaded and Retry-After, as the app would', async () => {
+    const fixture = await servedModelFixture();
+    const front = await startFront(fixture, { latencyBudgetMs: 1 });
+    try {
+      const { baskets } = fixture;
+      const batchOf = (count: number, offset: number) => JSON.stringify({ baskets: Array.from({ length: count }, (_, index) => baskets[(offset + index) % baskets.length]) });
+      // the workers show what a unit of work costs before anything is shed
+      for (let round = 0; round < 8; round++) expect((await fetch(`${front.url}/v1/predict/batch`, { method: 'POST', headers: AUTHORIZED, body: batchOf(50, round * 50) })).status).toBe(200);
+      const before = front.leftToApp();
+      const responses = await Promise.all(Array.from({ length: 40 }, (_, index) => fetch(`${front.url}/v1/predict/batch`, { method: 'POST', headers: AUTHORIZED, body: batchOf(50, index * 50) })));
+      expect(front.leftToApp()).toBe(before);
+      const statuses = responses.map((response) => response.status);
+      expect(statuses).toContain(200);
+      expect(statuses).toContain(503);
+      const shed = await answerOf(responses.find((response) => response.status === 503)!);
+      expect(shed.headers).toMatchObject({ 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'retry-after': '2', 'x-request-id': 'present' });
+      expect(shed.body).toMatchObject({ type: 'urn:retail-mlops:problem:overloaded', status: 503, instance: '/v1/predict/batch', detail: expect.stringMatching(/over the latency budget of 1 ms/) });
+    } finally {
+      await front.close();
+      fixture.remove();
+    }
   });
 });
