@@ -63,10 +63,18 @@ export function isJsonMediaType(header: string | undefined): boolean {
   return true;
 }
 
+/** The serving members of each model's answers, up to the request id (made once per model). */
+const servingMembers = new WeakMap<ServedModel, string>();
+
 /** The JSON text of a 200 prediction answer (the predictions part is the worker's text). */
 export function predictionAnswer(model: ServedModel, shape: BodyShape, predictionsJson: string, requestId: string): string {
-  const members = `"modelVersion":${JSON.stringify(model.id)},"featureSpecVersion":${JSON.stringify(model.info.featureSpecVersion)},"requestId":${JSON.stringify(requestId)}`;
-  return shape === 'basket' ? `{${predictionsJson},${members}}` : `{"predictions":${predictionsJson},${members}}`;
+  let members = servingMembers.get(model);
+  if (members === undefined) {
+    members = `"modelVersion":${JSON.stringify(model.id)},"featureSpecVersion":${JSON.stringify(model.info.featureSpecVersion)},"requestId":`;
+    servingMembers.set(model, members);
+  }
+  // a request id is word characters, '-' and '=' (requestIdOf): no escaping needed
+  return shape === 'basket' ? `{${predictionsJson},${members}"${requestId}"}` : `{"predictions":${predictionsJson},${members}"${requestId}"}`;
 }
 
 /** A refused body's problem, as thrown by the prediction handlers. */
