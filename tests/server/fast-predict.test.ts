@@ -44,7 +44,7 @@ interface Front {
 
 /** The app with the fast path in front, on a loopback port, as main.ts wires them (counting what the fast path leaves). */
 async function startFront(fixture: ServedModelFixture, options: Partial<ModelServiceOptions> = {}): Promise<Front> {
-  const models = new ModelService({ registry: fixture.registry, reference: 'production', pollIntervalMs: 0, requestLimits: { maxBasketsPerBatch: 50 }, ...options });
+  const models = new ModelService({ registry: fixture.registry, reference: 'production', pollIntervalMs: 0, requestLimits: { maxBasketsPerBatch: 50 }, latencyBudgetMs: 3_600_000, ...options });
   const serverApp = createServerApp({
     models,
     auth: createApiKeyAuthenticator([API_KEY]),
