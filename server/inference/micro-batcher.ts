@@ -95,9 +95,12 @@ export interface MicroBatcherOptions {
 export const REQUEST_WORK_BYTES = 512;
 /** The cost estimate covers about this much recent work (older batches fade out). */
 const ESTIMATE_WINDOW_WORK = 4 * 1024 * 1024;
-/** How fast the turn length follows new turns (the weight of the newest). */
-const TURN_SMOOTHING = 0.25;
-/** A turn measured after a pause longer than this starts the average afresh. */
+/**
+ * The turn length counted is the shortest of the last this many turns with requests: a standing
+ * queue makes every turn long, while one long turn (a model loading, a collection) passes.
+ */
+const TURN_WINDOW = 8;
+/** Turns measured before a pause longer than this are forgotten. */
 const TURN_RESET_MS = 1000;
 /** Work observed before the estimate is used (until then nothing is shed for its expected wait). */
 const MIN_ESTIMATE_WORK = 256 * 1024;
@@ -130,11 +133,11 @@ export class MicroBatcher {
   /** Worker milliseconds and units of work (body bytes + REQUEST_WORK_BYTES per request) of the recent batches. */
   private observedMs = 0;
   private observedWork = 0;
-  /** Busy milliseconds of the event loop per turn with requests (smoothed), and where the last turn began. */
-  private turnMs = 0;
+  /** Busy milliseconds of the event loop in the last turns with requests (a ring), and where the last turn began. */
+  private readonly turns = new Float64Array(TURN_WINDOW);
+  private turnsMeasured = 0;
   private lastTurnBusy: number | undefined;
   private lastTurnAt = 0;
-  private turnsMeasured = 0;
   private readonly loopBusyMs: () => number;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineTimerAt = Infinity;
@@ -160,7 +163,7 @@ export class MicroBatcher {
    */
   get expectedWaitMs(): number {
     if (this.observedWork < MIN_ESTIMATE_WORK || this.pendingRequests === 0) return 0;
-    return this.backlogMs() + this.turnMs;
+    return this.backlogMs() + this.turnMs();
   }
 
   /** The workers' share of the expected wait (see expectedWaitMs). */
@@ -177,14 +180,22 @@ export class MicroBatcher {
     return ((this.pendingBytes + REQUEST_WORK_BYTES * this.pendingRequests) * costPerWorkMs) / Math.max(1, workers);
   }
 
-  /** Measures the event loop's busy time since the last turn with requests (called once a turn, from the flush). */
+  /** The event loop's share of the expected wait: the shortest of its recent turns (0 before any was measured). */
+  private turnMs(): number {
+    const count = Math.min(this.turnsMeasured, TURN_WINDOW);
+    if (count === 0) return 0;
+    let shortest = Infinity;
+    for (let index = 0; index < count; index++) shortest = Math.min(shortest, this.turns[index]);
+    return shortest;
+  }
+
+  /** Measures the event loop's busy time since the previous turn with requests (called once a turn, from the flush). */
   private measureTurn(): void {
     const busy = this.loopBusyMs();
     const now = this.options.monotonicNow();
+    if (now - this.lastTurnAt > TURN_RESET_MS) this.turnsMeasured = 0;
     if (this.lastTurnBusy !== undefined) {
-      const turn = busy - this.lastTurnBusy;
-      const fresh = this.turnsMeasured === 0 || now - this.lastTurnAt > TURN_RESET_MS;
-      this.turnMs = fresh ? turn : this.turnMs + TURN_SMOOTHING * (turn - this.turnMs);
+      this.turns[this.turnsMeasured % TURN_WINDOW] = busy - this.lastTurnBusy;
       this.turnsMeasured += 1;
     }
     this.lastTurnBusy = busy;
