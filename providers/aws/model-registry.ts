@@ -101,7 +101,10 @@ export function createSageMakerModelRegistry(options: SageMakerModelRegistryOpti
     provider: 'aws',
     storage: options.storage,
     lock: createObjectLock(options.storage, { timeoutMs: lockTimeoutMs, staleMs: staleLockMs }),
-    mirror: options.servingImage === undefined ? undefined : new SageMakerMirror({ ...options, servingImage: options.servingImage, createGroup: options.createGroup ?? true, tags }),
+    mirror:
+      options.servingImage === undefined
+        ? undefined
+        : new SageMakerMirror({ ...options, servingImage: options.servingImage, createGroup: options.createGroup ?? true, tags }),
   });
 }
 

@@ -3,12 +3,13 @@
  * local default, every problem at once, locations checked against the provider before anything
  * talks to a cloud.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SETTINGS } from '../../core/config/settings';
 import { InvalidOptionsError } from '../../core/errors';
 import { InvalidEnvironmentError, resolveEnvironment } from '../../providers/environment';
-import { temporaryDirectory } from '../helpers/paths';
+import { REPO_ROOT, temporaryDirectory } from '../helpers/paths';
 
 const directory = temporaryDirectory('environment-');
 afterAll(() => directory.remove());
@@ -132,7 +133,7 @@ describe('resolveEnvironment', () => {
     expect(inferred).toMatchObject({ provider: 'aws', registry: 's3://acme-ml-dev/registry', backend: 'sagemaker' });
     expect(inferred.origins.provider).toBe('inferred from registry');
     expect(problemsOf(() => resolveEnvironment({ flags: { lake: 's3://acme-ml-dev/lake', registry: 'https://acmeml.blob.core.windows.net/registry' }, variables: {}, directory: directory.path }))).toContain(
-      "lake (flag --lake) is an S3 location, registry (flag --registry) is a Blob Storage location: one environment lives on one provider",
+      'lake (flag --lake) is an S3 location, registry (flag --registry) is a Blob Storage location: one environment lives on one provider',
     );
   });
 
@@ -161,5 +162,12 @@ describe('resolveEnvironment', () => {
     }
     expect(thrown).toBeInstanceOf(InvalidEnvironmentError);
     expect((thrown as InvalidEnvironmentError).message).toMatch(/^invalid settings of environment 'local': lake is required for provider aws/);
+  });
+});
+
+describe('the settings table', () => {
+  it('is documented in README, one row per variable (the docs cannot fall behind the code)', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const setting of SETTINGS) expect(readme, setting.variable).toMatch(new RegExp(`^\\| \`${setting.variable}\`.*\\| \`${setting.key.replace('.', '\\.')}\`: `, 'm'));
   });
 });
