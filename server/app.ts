@@ -5,33 +5,29 @@
  *
  * Routes (OpenAPI 3.1 at /openapi.json): POST /v1/predict, POST /v1/predict/batch, POST /admin/reload
  * (bearer API key), GET /healthz, /readyz, /metrics, /openapi.json (open). Every error is an RFC 9457
- * problem document, rendered by the one `onError` below.
+ * problem document, rendered by the one `onError` below; a known path asked with another method
+ * answers 405 with `Allow`.
+ *
+ * `createServerApp(deps)` also gives the prediction routes' fast path on node:http (fast-predict.ts),
+ * built from the same rules (http-rules.ts), limits and metrics; main.ts puts it in front of the app.
  */
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler, TypedResponse } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
-import { requestId as requestIdMiddleware } from 'hono/request-id';
 import { routePath } from 'hono/route';
-import { timeout } from 'hono/timeout';
 import type { JSONParsed } from 'hono/utils/types';
 import { Registry } from 'prom-client';
 import { bearerToken, type ApiKeyAuthenticator } from './auth';
-import {
-  InferenceQueueFullError,
-  InferenceTimeoutError,
-  ModelNotReadyError,
-  ModelRefusedError,
-  ServiceClosingError,
-} from './errors';
+import { createFastPredictHandler, type NodeRequestHandler } from './fast-predict';
+import { isJsonMediaType, outcomeProblem, predictionAnswer, problemOfError, requestIdOf, ROUTE_METHODS } from './http-rules';
 import type { BodyShape } from './inference/protocol';
 import { silentLogger, type ServerLogger } from './logger';
 import { createServerMetrics } from './metrics';
 import type { ModelService } from './models/model-service';
 import type { ServedModel } from './models/served-model';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
-import { kindOfHttpStatus, ProblemException, problemResponse, type ProblemKind, type ProblemOptions } from './problems';
+import { ProblemException, problemResponse } from './problems';
 import type { RequestWindow } from './request-window';
 import {
   basketSchema,
@@ -61,7 +57,7 @@ export interface AppLimits {
   readonly maxSingleBodyBytes?: number;
   /** Body size of POST /v1/predict/batch. @default 33_554_432 (32 MiB) */
   readonly maxBatchBodyBytes?: number;
-  /** A prediction request not answered by then gets 503 request-timeout. @default 10_000 */
+  /** A prediction request not answered by then (waiting or running) gets 503 request-timeout. @default 10_000 */
   readonly requestTimeoutMs?: number;
   /** The `Retry-After` of 503 answers, in seconds. @default 1 */
   readonly retryAfterSeconds?: number;
@@ -89,11 +85,13 @@ export interface AppDependencies {
   readonly requestWindow?: RequestWindow;
   /** A started event-loop delay monitor, reported in /metrics. @default none */
   readonly eventLoopDelay?: IntervalHistogram;
-  /**
-   * Asked on every response: true once shutdown began (responses then carry `Connection: close`,
-   * readiness answers 503). @default never
-   */
+  /** True once shutdown began: readiness answers 503, the fast path leaves requests to the app. @default never */
   readonly isDraining?: () => boolean;
+  /**
+   * Asked on every answer: true while answers should carry `Connection: close` (so that keep-alive
+   * clients and load balancers move away). @default isDraining
+   */
+  readonly closesConnections?: () => boolean;
   readonly limits?: AppLimits;
 }
 
@@ -110,15 +108,25 @@ const problemContent = { 'application/problem+json': { schema: ProblemSchema } }
 const problem = (description: string) => ({ description, content: problemContent });
 /** The problem answers a route may give, by status (kinds in parentheses). */
 const PROBLEMS = {
-  400: problem('Malformed JSON (malformed-json)'),
+  400: problem('Malformed JSON (malformed-json), or nested too deeply / too many JSON values for a valid body (body-too-complex)'),
   401: problem('Missing or wrong API key (unauthorized)'),
   403: problem('A prediction key on an admin endpoint, or admin endpoints off (forbidden)'),
+  405: {
+    description: 'The path does not answer this method (method-not-allowed); `Allow` lists the methods it answers',
+    headers: { Allow: { description: 'The methods this path answers', schema: { type: 'string' as const } } },
+    content: problemContent,
+  },
   413: problem('Body too large (payload-too-large)'),
   415: problem('Body is not application/json (unsupported-media-type)'),
   422: problem('Schema violation (invalid-request), a size limit exceeded (limit-exceeded) or a refused model (model-refused)'),
   500: problem('Internal error (internal)'),
   502: problem('The registry failed to provide the model (registry-unavailable)'),
-  503: problem('No model yet (model-not-ready), queue full (overloaded), timeout (request-timeout) or shutdown (shutting-down); see Retry-After'),
+  503: {
+    description:
+      'No model yet (model-not-ready), over the latency budget or queue full (overloaded: answered at once), not answered within the request timeout (request-timeout) or shutdown (shutting-down)',
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' as const } } },
+    content: problemContent,
+  },
 } as const;
 
 function resolveLimits(limits: AppLimits = {}): ResolvedLimits {
@@ -136,10 +144,26 @@ function resolveLimits(limits: AppLimits = {}): ResolvedLimits {
   return resolved;
 }
 
+/** The app and its prediction fast path, sharing limits, metrics and rules. */
+export interface ServerApp {
+  readonly app: AppType;
+  /** The prediction routes on node:http (fast-predict.ts); put it in front of the app's listener. */
+  readonly fastPredict: NodeRequestHandler;
+}
+
 /**
  * Builds the app. Validates the limits eagerly (InvalidOptionsError listing every problem).
  */
 export function createApp(deps: AppDependencies) {
+  return buildApp(deps).app;
+}
+
+/** The app and the fast path in front of it (see ServerApp). @throws InvalidOptionsError */
+export function createServerApp(deps: AppDependencies): ServerApp {
+  return buildApp(deps);
+}
+
+function buildApp(deps: AppDependencies) {
   const limits = resolveLimits(deps.limits);
   const { models, auth } = deps;
   const clock = deps.clock ?? systemClock;
@@ -147,6 +171,7 @@ export function createApp(deps: AppDependencies) {
   const registry = deps.metricsRegistry ?? new Registry();
   const predictionLog = deps.predictionLog ?? disabledPredictionLog;
   const isDraining = deps.isDraining ?? (() => false);
+  const closesConnections = deps.closesConnections ?? isDraining;
   const metrics = createServerMetrics(registry, { models, predictionLog, eventLoopDelay: deps.eventLoopDelay });
   const requestLimits = models.requestLimits;
 
@@ -176,23 +201,8 @@ export function createApp(deps: AppDependencies) {
 
   const app = new OpenAPIHono<AppEnvironment>();
 
-  const problemOf = (error: unknown): { kind: ProblemKind; options: ProblemOptions } => {
-    const retry = { retryAfterSeconds: limits.retryAfterSeconds };
-    if (error instanceof ProblemException) return { kind: error.kind, options: error.options };
-    if (error instanceof HTTPException) {
-      const kind = kindOfHttpStatus(error.status);
-      return { kind, options: kind === 'internal' ? {} : { detail: error.message, ...(error.status === 503 ? retry : {}) } };
-    }
-    if (error instanceof InferenceQueueFullError) return { kind: 'overloaded', options: { detail: error.message, ...retry } };
-    if (error instanceof InferenceTimeoutError) return { kind: 'request-timeout', options: { detail: error.message, ...retry } };
-    if (error instanceof ModelNotReadyError) return { kind: 'model-not-ready', options: { detail: error.message, ...retry } };
-    if (error instanceof ServiceClosingError) return { kind: 'shutting-down', options: { detail: error.message, ...retry } };
-    if (error instanceof ModelRefusedError) return { kind: error.stage === 'fetch' ? 'registry-unavailable' : 'model-refused', options: { detail: error.message } };
-    return { kind: 'internal', options: {} };
-  };
-
   app.onError((error, c) => {
-    const { kind, options } = problemOf(error);
+    const { kind, options } = problemOfError(error, limits.retryAfterSeconds);
     if (kind === 'internal') {
       logger.log('error', 'request.failed', { requestId: c.get('requestId'), path: c.req.path, error: RetailMlopsError.isInstance(error) || error instanceof Error ? error : String(error) });
     }
@@ -200,16 +210,38 @@ export function createApp(deps: AppDependencies) {
   });
   app.notFound((c) => problemResponse('not-found', { detail: `${c.req.method} ${c.req.path}` }, { requestId: c.get('requestId'), path: c.req.path }));
 
+  // one histogram child per route, method and status, kept (prom-client would hash the labels per call)
+  const durationByLabels = new Map<string, ReturnType<typeof metrics.requestDuration.labels>>();
+  /** What every answered request records: the duration metric, and for /v1/* the request window. */
+  const record = (route: string, method: string, status: number, elapsedMs: number): void => {
+    const key = `${route} ${method} ${status}`;
+    let duration = durationByLabels.get(key);
+    if (!duration) {
+      duration = metrics.requestDuration.labels({ route, method, status: String(status) });
+      durationByLabels.set(key, duration);
+    }
+    duration.observe(elapsedMs / 1000);
+    if (route.startsWith('/v1/')) deps.requestWindow?.record(elapsedMs, status);
+  };
+
   // every request: an id (a well-formed X-Request-Id is kept), duration metric, Connection: close while draining
-  app.use('*', requestIdMiddleware({ limitLength: 128 }));
   app.use('*', async (c, next) => {
     const started = performance.now();
+    const requestId = requestIdOf(c.req.header('x-request-id'));
+    c.set('requestId', requestId);
+    c.header('x-request-id', requestId);
     await next();
-    if (isDraining()) c.res.headers.set('connection', 'close');
+    if (closesConnections()) c.res.headers.set('connection', 'close');
     const route = routePath(c, -1);
-    const elapsed = performance.now() - started;
-    metrics.requestDuration.observe({ route: KNOWN_ROUTES.has(route) ? route : 'unmatched', method: c.req.method, status: String(c.res.status) }, elapsed / 1000);
-    if (c.req.path.startsWith('/v1/')) deps.requestWindow?.record(elapsed, c.res.status);
+    record(Object.hasOwn(ROUTE_METHODS, route) ? route : 'unmatched', c.req.method, c.res.status, performance.now() - started);
+  });
+  // a known path asked with another method: 405 with the methods it answers (before any key is asked for)
+  app.use('*', async (c, next) => {
+    const methods = Object.hasOwn(ROUTE_METHODS, c.req.path) ? ROUTE_METHODS[c.req.path] : undefined;
+    if (methods && !methods.includes(c.req.method)) {
+      throw new ProblemException('method-not-allowed', { detail: `${c.req.path} answers ${methods.join(', ')}, not ${c.req.method}`, headers: { allow: methods.join(', ') } });
+    }
+    await next();
   });
 
   /** 401 with the WWW-Authenticate challenge of `realm` (no header, or a key that is not valid). */
@@ -239,7 +271,6 @@ export function createApp(deps: AppDependencies) {
   };
   app.use('/v1/*', authenticate);
   app.use('/admin/*', authenticateAdmin);
-  app.use('/v1/*', timeout(limits.requestTimeoutMs, () => new ProblemException('request-timeout', { detail: `no answer within ${limits.requestTimeoutMs} ms`, retryAfterSeconds: limits.retryAfterSeconds })));
 
   /**
    * Body size: a Content-Length over the limit is refused before reading (Node's parser holds the body
@@ -260,12 +291,13 @@ export function createApp(deps: AppDependencies) {
       return streaming(c, next);
     };
   };
-  /** Refuses before reading the body when no model serves or the queue is full (cheap under overload). */
-  const admission: MiddlewareHandler<AppEnvironment> = async (_c, next) => {
-    const model = models.model();
-    if (!model.hasRoomFor(0)) {
-      throw new ProblemException('overloaded', { detail: `the inference queue is full (${model.queuedRequests} requests)`, retryAfterSeconds: limits.retryAfterSeconds });
-    }
+  /**
+   * Refuses before reading the body when no model serves, or the request would wait longer than the
+   * latency budget or find the queue full (cheap under overload: answered at once).
+   */
+  const admission: MiddlewareHandler<AppEnvironment> = async (c, next) => {
+    const refusal = models.model().refusal(Number(c.req.header('content-length') ?? 0) || 0);
+    if (refusal) throw refusal;
     await next();
   };
   /**
@@ -274,7 +306,7 @@ export function createApp(deps: AppDependencies) {
    */
   const rawBody: MiddlewareHandler<AppEnvironment> = async (c, next) => {
     const contentType = c.req.header('content-type');
-    if (!contentType || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+    if (!isJsonMediaType(contentType)) {
       throw new ProblemException('unsupported-media-type', { detail: `content-type is ${contentType ? JSON.stringify(contentType) : 'missing'}` });
     }
     c.set('body', new Uint8Array(await c.req.arrayBuffer()));
@@ -287,6 +319,7 @@ export function createApp(deps: AppDependencies) {
   const predictionProblems = {
     400: PROBLEMS[400],
     401: PROBLEMS[401],
+    405: PROBLEMS[405],
     413: PROBLEMS[413],
     415: PROBLEMS[415],
     422: PROBLEMS[422],
@@ -349,6 +382,7 @@ export function createApp(deps: AppDependencies) {
     responses: {
       200: { description: 'The model serving now', content: { 'application/json': { schema: ReloadResponseSchema } } },
       401: PROBLEMS[401],
+      405: PROBLEMS[405],
       403: PROBLEMS[403],
       422: PROBLEMS[422],
       502: PROBLEMS[502],
@@ -363,7 +397,7 @@ export function createApp(deps: AppDependencies) {
     summary: 'Liveness: the process answers',
     tags: ['operations'],
     security: [],
-    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
+    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } }, 405: PROBLEMS[405] },
   });
 
   const readinessRoute = createRoute({
@@ -375,6 +409,7 @@ export function createApp(deps: AppDependencies) {
     security: [],
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
+      405: PROBLEMS[405],
       503: PROBLEMS[503],
     },
   });
@@ -386,7 +421,7 @@ export function createApp(deps: AppDependencies) {
     summary: 'Prometheus metrics',
     tags: ['operations'],
     security: [],
-    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } }, 405: PROBLEMS[405] },
   });
 
   const openApiRoute = createRoute({
@@ -396,16 +431,13 @@ export function createApp(deps: AppDependencies) {
     summary: 'This OpenAPI 3.1 document',
     tags: ['operations'],
     security: [],
-    responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.looseObject({}) } } } },
+    responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.looseObject({}) } } }, 405: PROBLEMS[405] },
   });
 
-  const servingMembers = (model: ServedModel, requestId: string): string =>
-    `"modelVersion":${JSON.stringify(model.id)},"featureSpecVersion":${JSON.stringify(model.info.featureSpecVersion)},"requestId":${JSON.stringify(requestId)}`;
-
-  const predictionsOf = async (model: ServedModel, shape: BodyShape, c: { get(key: 'requestId'): string; get(key: 'body'): Uint8Array }) => {
+  const predictionsOf = async (model: ServedModel, shape: BodyShape, c: { get(key: 'requestId'): string; get(key: 'body'): Uint8Array }): Promise<string> => {
     const outcome = await model.predict(shape, c.get('body'), c.get('requestId'), limits.requestTimeoutMs);
-    if (!outcome.ok) throw new ProblemException(outcome.problem.kind, { detail: outcome.problem.detail, errors: outcome.problem.errors });
-    return outcome;
+    if (!outcome.ok) throw outcomeProblem(outcome);
+    return predictionAnswer(model, shape, outcome.predictionsJson, c.get('requestId'));
   };
 
   app.openAPIRegistry.registerPath(predictRoute);
@@ -413,16 +445,8 @@ export function createApp(deps: AppDependencies) {
   // The answers are JSON text: the predictions part comes from the worker that made them (so a
   // 10,000-basket answer costs this thread a concatenation, not 10,000 objects); tests parse every shape.
   const routes = app
-    .openapi(predictHandlerRoute, async (c) => {
-      const model = models.model();
-      const outcome = await predictionsOf(model, 'basket', c);
-      return jsonText<PredictResponse>(c, `{${outcome.predictionsJson},${servingMembers(model, c.get('requestId'))}}`);
-    })
-    .openapi(batchHandlerRoute, async (c) => {
-      const model = models.model();
-      const outcome = await predictionsOf(model, 'batch', c);
-      return jsonText<BatchPredictResponse>(c, `{"predictions":${outcome.predictionsJson},${servingMembers(model, c.get('requestId'))}}`);
-    })
+    .openapi(predictHandlerRoute, async (c) => jsonText<PredictResponse>(c, await predictionsOf(models.model(), 'basket', c)))
+    .openapi(batchHandlerRoute, async (c) => jsonText<BatchPredictResponse>(c, await predictionsOf(models.model(), 'batch', c)))
     .openapi(reloadRoute, async (c) => c.json(await models.reload('admin'), 200))
     .openapi(healthRoute, (c) => c.json({ status: 'alive' as const }, 200))
     .openapi(readinessRoute, (c) => {
@@ -454,7 +478,8 @@ export function createApp(deps: AppDependencies) {
         title: 'retail-mlops prediction API',
         version: '1.0.0',
         description:
-          'Price sensitivity (LA, MM, UM) of shopping baskets in the LGSR format. Errors are RFC 9457 problem documents (application/problem+json) whose `type` is `urn:retail-mlops:problem:<kind>`.',
+          'Price sensitivity (LA, MM, UM) of shopping baskets in the LGSR format. Errors are RFC 9457 problem documents (application/problem+json) whose `type` is `urn:retail-mlops:problem:<kind>`, ' +
+          'also for requests that are not valid HTTP/1.1 (400 bad-request, e.g. Content-Length with Transfer-Encoding), whose headers are too large (431 headers-too-large) or that do not arrive in time (408 client-timeout).',
       },
       servers: [{ url: '/' }],
       tags: [
@@ -465,7 +490,19 @@ export function createApp(deps: AppDependencies) {
     });
     return c.json(document as object, 200);
   });
-  return routes;
+
+  const fastPredict = createFastPredictHandler({
+    models,
+    auth,
+    maxBodyBytes: { basket: limits.maxSingleBodyBytes, batch: limits.maxBatchBodyBytes },
+    requestTimeoutMs: limits.requestTimeoutMs,
+    retryAfterSeconds: limits.retryAfterSeconds,
+    isDraining,
+    closesConnections,
+    record,
+    logger,
+  });
+  return { app: routes, fastPredict };
 }
 
 type PredictResponse = z.infer<typeof PredictResponseSchema>;
@@ -480,7 +517,5 @@ function jsonText<T>(c: Context, text: string): TypedResponse<JSONParsed<T>, 200
 const NOTHING_PARSED: Promise<undefined> = Promise.resolve(undefined);
 
 /** The app's type: what `hc<AppType>` (client.ts) is typed against. */
-export type AppType = ReturnType<typeof createApp>;
-
-const KNOWN_ROUTES = new Set(['/v1/predict', '/v1/predict/batch', '/admin/reload', '/healthz', '/readyz', '/metrics', '/openapi.json']);
+export type AppType = ReturnType<typeof buildApp>['app'];
 

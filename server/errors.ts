@@ -41,6 +41,19 @@ export class InferenceQueueFullError extends RetailMlopsError {
   }
 }
 
+/**
+ * The requests ahead would keep a new one waiting longer than the latency budget: it is refused at
+ * once (503 + Retry-After) so that the requests accepted are answered within the budget.
+ */
+export class OverloadedError extends RetailMlopsError {
+  constructor(
+    readonly expectedWaitMs: number,
+    readonly budgetMs: number,
+  ) {
+    super('OVERLOADED', `the requests ahead would take about ${Math.round(expectedWaitMs)} ms, over the latency budget of ${budgetMs} ms`);
+  }
+}
+
 /** A request waited for inference longer than the request timeout. */
 export class InferenceTimeoutError extends RetailMlopsError {
   constructor(readonly timeoutMs: number) {

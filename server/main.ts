@@ -1,26 +1,35 @@
 /**
  * Runs the prediction API: reads the configuration (options override the environment), opens the
  * registry, binds the port, loads and warms the pinned model (readiness answers 503 until then), and
- * shuts down gracefully: stop accepting, drain in-flight requests, stop the inference workers, flush
- * the prediction log.
+ * shuts down gracefully: keep accepting for the drain delay with `Connection: close` on every answer,
+ * stop accepting, answer what is in flight, close keep-alive connections as they go idle, stop the
+ * inference workers, flush the prediction log.
+ *
+ * HTTP is node:http with the prediction fast path (fast-predict.ts) in front of the Hono app; requests
+ * Node's HTTP parser refuses (bad or conflicting Content-Length, oversized headers, timeouts) are
+ * answered with problem documents too.
  *
  * Environment: PORT, RETAIL_MLOPS_API_KEYS (comma-separated) or RETAIL_MLOPS_API_KEYS_FILE,
  * RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE (optional: without them /admin/* is off),
- * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL (default `production`), RETAIL_MLOPS_PREDICTION_LOG.
+ * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL (default `production`), RETAIL_MLOPS_PREDICTION_LOG,
+ * RETAIL_MLOPS_DRAIN_DELAY_MS, RETAIL_MLOPS_LATENCY_BUDGET_MS.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { Registry } from 'prom-client';
-import { createApp, type AppLimits, type AppType } from './app';
+import { createServerApp, type AppLimits, type AppType } from './app';
 import { apiKeysFromEnvironment, createApiKeyAuthenticator } from './auth';
+import type { NodeRequestHandler } from './fast-predict';
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { HTTP_WINDOW_EVENT, RequestWindow } from './request-window';
 import { ProblemCollector } from '../core/errors';
 import { openFilePredictionLog } from './prediction-log/file-log';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
+import { problemAnswer } from './problems';
 import type { RequestLimits } from './schemas';
 import { parseReference } from '../core/registry/identity';
 import type { ModelRegistry } from '../core/registry/port';
@@ -52,6 +61,12 @@ export interface StartServerOptions {
   readonly intraOpThreads?: number;
   /** Requests queued before 503 + Retry-After. @default 4096 */
   readonly maxQueuedRequests?: number;
+  /**
+   * Load shedding: a prediction request is refused at once (503 overloaded + Retry-After) when the
+   * requests ahead of it are expected to keep the workers busy longer than this.
+   * @default $RETAIL_MLOPS_LATENCY_BUDGET_MS, else 100
+   */
+  readonly latencyBudgetMs?: number;
   /** Body bytes queued before 503 + Retry-After. @default 128 MiB */
   readonly maxQueuedBytes?: number;
   /** Lines per basket, baskets per batch request. @default 200, 10_000 */
@@ -59,9 +74,10 @@ export interface StartServerOptions {
   /** Body sizes, request timeout, Retry-After. */
   readonly limits?: AppLimits;
   /**
-   * On shutdown, how long to keep accepting before closing the listener: readiness already answers
-   * 503 and every response carries `Connection: close`, so load balancers and keep-alive clients move
-   * away first (use it when no preStop hook delays SIGTERM). @default 0
+   * On shutdown, how long to keep accepting and answering before closing the listener: readiness
+   * already answers 503 and every answer carries `Connection: close`, so load balancers and keep-alive
+   * clients move away first, and no request sent on a kept-alive connection meets a closed socket.
+   * @default $RETAIL_MLOPS_DRAIN_DELAY_MS, else 0
    */
   readonly drainDelayMs?: number;
   /** How long shutdown waits for in-flight requests before cutting connections. @default 25_000 */
@@ -103,6 +119,13 @@ interface ResolvedSettings {
   readonly predictionLogDirectory: string | undefined;
   readonly drainDelayMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly latencyBudgetMs: number;
+}
+
+/** A millisecond count from the environment (undefined when unset; NaN, refused later, when not a number). */
+function millisecondsFromEnvironment(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  return /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
 }
 
 /**
@@ -164,8 +187,16 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   problems.check(Number.isInteger(shutdownTimeoutMs) && shutdownTimeoutMs >= 0, `shutdownTimeoutMs must be an integer ≥ 0, got ${shutdownTimeoutMs}`);
   const requestWindowMs = options.requestWindowMs ?? 60_000;
   problems.check(Number.isInteger(requestWindowMs) && requestWindowMs >= 0, `requestWindowMs must be an integer ≥ 0, got ${requestWindowMs}`);
-  const drainDelayMs = options.drainDelayMs ?? 0;
-  problems.check(Number.isInteger(drainDelayMs) && drainDelayMs >= 0, `drainDelayMs must be an integer ≥ 0, got ${drainDelayMs}`);
+  const drainDelayMs = options.drainDelayMs ?? millisecondsFromEnvironment(environment.RETAIL_MLOPS_DRAIN_DELAY_MS) ?? 0;
+  problems.check(
+    Number.isInteger(drainDelayMs) && drainDelayMs >= 0,
+    `the drain delay must be an integer ≥ 0 (milliseconds), got ${JSON.stringify(options.drainDelayMs ?? environment.RETAIL_MLOPS_DRAIN_DELAY_MS)}`,
+  );
+  const latencyBudgetMs = options.latencyBudgetMs ?? millisecondsFromEnvironment(environment.RETAIL_MLOPS_LATENCY_BUDGET_MS) ?? 100;
+  problems.check(
+    Number.isInteger(latencyBudgetMs) && latencyBudgetMs >= 1,
+    `the latency budget must be an integer ≥ 1 (milliseconds), got ${JSON.stringify(options.latencyBudgetMs ?? environment.RETAIL_MLOPS_LATENCY_BUDGET_MS)}`,
+  );
   problems.throwIfAny();
   return {
     registry: options.registry,
@@ -177,6 +208,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     predictionLogDirectory: options.predictionLogDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_LOG || undefined),
     drainDelayMs,
     shutdownTimeoutMs,
+    latencyBudgetMs,
   };
 }
 
@@ -196,6 +228,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     inferenceWorkers: options.inferenceWorkers,
     intraOpThreads: options.intraOpThreads,
     maxQueuedRequests: options.maxQueuedRequests,
+    latencyBudgetMs: settings.latencyBudgetMs,
     maxQueuedBytes: options.maxQueuedBytes,
     requestLimits: options.requestLimits,
     logger,
@@ -213,7 +246,9 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
   eventLoopDelay.enable();
   let draining = false;
-  const app = createApp({
+  /** Whether answers carry `Connection: close` (see close()). */
+  let closingConnections = false;
+  const { app, fastPredict } = createServerApp({
     models,
     auth: createApiKeyAuthenticator(settings.apiKeys),
     adminAuth: settings.adminKeys.length > 0 ? createApiKeyAuthenticator(settings.adminKeys, 'admin key') : undefined,
@@ -223,10 +258,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     requestWindow,
     eventLoopDelay,
     isDraining: () => draining,
+    closesConnections: () => closingConnections,
     limits: options.limits,
   });
 
-  const server = await listen(app, settings.port, settings.host);
+  const server = await listen(app, fastPredict, settings.port, settings.host);
   // slow clients cannot hold a request open forever (bodies included)
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
@@ -244,10 +280,19 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const close = (): Promise<void> => {
     closing ??= (async () => {
       draining = true;
+      closingConnections = true;
       for (const remove of removeSignalHandlers) remove();
       const started = performance.now();
       logger.log('info', 'server.draining', { url, drainDelayMs: settings.drainDelayMs });
       if (settings.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, settings.drainDelayMs));
+      // Closing a listener resets the connections the kernel has accepted for it and Node has not yet
+      // taken: clients that reconnected after a `Connection: close` would see their request reset. So
+      // answers keep connections alive for a moment, until no new connection came for a while; then
+      // the listener closes, and the answers in flight close their connections (clients reconnecting
+      // now are refused, cleanly).
+      closingConnections = false;
+      await connectionsSettled(server, settings.shutdownTimeoutMs);
+      closingConnections = true;
       await closeServer(server, settings.shutdownTimeoutMs);
       clearInterval(windowTimer);
       if (windowTimer) logWindow();
@@ -286,26 +331,104 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   return { url, port, app, models, initialModel, closed, close };
 }
 
-/** Binds the port (plain HTTP/1.1: TLS ends at the ingress). */
-function listen(app: AppType, port: number, hostname: string): Promise<Server> {
+/** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn): bursts of new connections are not dropped. */
+const LISTEN_BACKLOG = 4096;
+
+/**
+ * Binds the port (plain HTTP/1.1: TLS ends at the ingress): the prediction fast path first, the Hono
+ * app for everything it leaves; parser errors answered as problem documents.
+ */
+function listen(app: AppType, fastPredict: NodeRequestHandler, port: number, host: string): Promise<Server> {
+  const honoListener = getRequestListener(app.fetch);
+  const server = createServer((request, response) => {
+    if (!fastPredict(request, response)) void honoListener(request, response);
+  });
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, () => resolve(server)) as Server;
     server.once('error', reject);
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }
 
+/** What Node's HTTP parser says, for the client (its reason, not our internals). */
+const PARSER_ERRORS: Readonly<Record<string, string>> = {
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'Content-Length and Transfer-Encoding together are not allowed',
+  HPE_INVALID_CONTENT_LENGTH: 'the Content-Length is not valid',
+  HPE_INVALID_TRANSFER_ENCODING: 'the Transfer-Encoding is not valid',
+  HPE_HEADER_OVERFLOW: 'the request headers are larger than the server accepts',
+  ERR_HTTP_REQUEST_TIMEOUT: 'the request was not received in time',
+};
+
 /**
- * Stops accepting, closes idle keep-alive connections, lets in-flight requests finish (their
- * responses carry `Connection: close`), then cuts whatever is left after the timeout.
+ * Node's HTTP parser refused a request (or timed it out): answer with a problem document and close
+ * the connection, as Node would with a bare status line.
+ */
+function answerClientError(error: Error & { code?: string; reason?: string }, socket: Socket): void {
+  // a response already under way on this connection cannot be followed by another
+  const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const kind = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers-too-large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'client-timeout' : 'bad-request';
+  const detail = (error.code && PARSER_ERRORS[error.code]) ?? (error.reason ? `the request is not valid HTTP/1.1: ${error.reason}` : 'the request is not valid HTTP/1.1');
+  const answer = problemAnswer(kind, { detail }, { requestId: randomUUID() });
+  const headers = Object.entries({ ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)), 'connection': 'close' })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${headers}\r\n${answer.body}`);
+}
+
+/** How long no new connection must have come before the listener closes (see close()). */
+const CONNECTIONS_QUIET_MS = 50;
+/** How long close() waits for that at most (clients that never keep connections alive would keep it waiting). */
+const CONNECTIONS_QUIET_LIMIT_MS = 1000;
+
+/** Resolves once no connection was accepted for CONNECTIONS_QUIET_MS (or after the limit, or the timeout). */
+function connectionsSettled(server: Server, timeoutMs: number): Promise<void> {
+  let lastConnection = performance.now();
+  const onConnection = (): void => {
+    lastConnection = performance.now();
+  };
+  server.on('connection', onConnection);
+  const limit = performance.now() + Math.min(CONNECTIONS_QUIET_LIMIT_MS, timeoutMs);
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const now = performance.now();
+      if (now - lastConnection >= CONNECTIONS_QUIET_MS || now >= limit) {
+        server.off('connection', onConnection);
+        resolve();
+        return;
+      }
+      setTimeout(check, CONNECTIONS_QUIET_MS - (now - lastConnection));
+    };
+    setTimeout(check, CONNECTIONS_QUIET_MS);
+  });
+}
+
+/** How long connections left idle after the listener closed may still bring a request already sent, before they are closed. */
+const IDLE_GRACE_MS = 250;
+
+/**
+ * Stops accepting, lets in-flight requests finish (their answers carry `Connection: close`, so each
+ * keep-alive connection closes after its answer), closes the connections still idle after a short
+ * grace (a request sent just before is answered, not reset), then cuts whatever is left after the
+ * timeout.
  */
 function closeServer(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
-    timer.unref();
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
+    const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    const idle = setTimeout(() => server.closeIdleConnections(), Math.min(IDLE_GRACE_MS, timeoutMs));
+    // net.Server#close stops accepting but, unlike http.Server#close, leaves idle keep-alive
+    // connections open for now (closing one just as its client sends a request would reset it)
+    NetServer.prototype.close.call(server, () => {
+      clearTimeout(cut);
+      clearTimeout(idle);
+      // http.Server#close only clears its connection-checking timer now: the listener is closed already
+      server.close(() => resolve());
     });
-    server.closeIdleConnections();
   });
 }

@@ -9,13 +9,17 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 /** The kinds of problem, with their status and title (the title never changes for a kind). */
 export const PROBLEM_KINDS = {
+  'bad-request': { status: 400, title: 'The request is not valid HTTP/1.1' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  'body-too-complex': { status: 400, title: 'The request body is nested too deeply or holds more JSON values than a valid body could' },
   'unauthorized': { status: 401, title: 'A valid API key is required (Authorization: Bearer <key>)' },
   'forbidden': { status: 403, title: 'This key may not use this resource' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
+  'client-timeout': { status: 408, title: 'The request was not received in time' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
+  'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'invalid-request': { status: 422, title: 'The request body does not match the schema' },
   'limit-exceeded': { status: 422, title: 'The request exceeds a size limit (lines per basket or baskets per batch)' },
   'model-refused': { status: 422, title: 'The model was refused; the previous model keeps serving' },
@@ -72,26 +76,43 @@ export class ProblemException extends HTTPException {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** A problem answer as status, headers and body text (what both HTTP paths send). */
+export interface ProblemAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
 /** The problem document and headers of a kind. */
-export function problemResponse(
+export function problemAnswer(
   kind: ProblemKind,
   options: ProblemOptions,
-  request: { readonly requestId?: string; readonly path: string },
-): Response {
+  request: { readonly requestId?: string; readonly path?: string },
+): ProblemAnswer {
   const { status, title } = PROBLEM_KINDS[kind];
   const document: ProblemDocument = {
     type: problemType(kind),
     title,
     status,
     ...(options.detail !== undefined ? { detail: options.detail } : {}),
-    instance: request.path,
+    ...(request.path !== undefined ? { instance: request.path } : {}),
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     ...(options.errors !== undefined ? { errors: options.errors } : {}),
   };
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store', ...options.headers };
   if (options.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(options.retryAfterSeconds)));
   if (request.requestId !== undefined) headers['x-request-id'] = request.requestId;
-  return new Response(JSON.stringify(document), { status, headers });
+  return { status, headers, body: JSON.stringify(document) };
+}
+
+/** The problem document and headers of a kind, as a fetch Response (the Hono app's answers). */
+export function problemResponse(
+  kind: ProblemKind,
+  options: ProblemOptions,
+  request: { readonly requestId?: string; readonly path: string },
+): Response {
+  const answer = problemAnswer(kind, options, request);
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
 /** The kind of a plain HTTPException Hono raised itself (body limit, media-type gate, malformed JSON). */
@@ -107,12 +128,16 @@ export function kindOfHttpStatus(status: number): ProblemKind {
       return 'not-found';
     case 405:
       return 'method-not-allowed';
+    case 408:
+      return 'client-timeout';
     case 413:
       return 'payload-too-large';
     case 415:
       return 'unsupported-media-type';
     case 422:
       return 'invalid-request';
+    case 431:
+      return 'headers-too-large';
     case 503:
       return 'overloaded';
     case 504:

@@ -88,6 +88,15 @@ export function batchRequestSchema(limits: RequestLimits = DEFAULT_REQUEST_LIMIT
     .openapi('BatchRequest');
 }
 
+/**
+ * The batch body with its baskets not looked into: the same keys, array bounds and messages as
+ * batchRequestSchema. A prediction worker checks a refused batch with it first, then basket by
+ * basket (basketSchema), so that it can stop counting problems early.
+ */
+export function batchEnvelopeSchema(limits: RequestLimits = DEFAULT_REQUEST_LIMITS) {
+  return z.object({ baskets: z.array(z.unknown()).min(1).max(limits.maxBasketsPerBatch) });
+}
+
 /** The body of POST /v1/predict/batch, as a client sends it. */
 export type BatchRequest = z.input<ReturnType<typeof batchRequestSchema>>;
 

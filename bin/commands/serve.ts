@@ -20,6 +20,8 @@ interface ServeFlags extends GlobalFlags {
   readonly pollInterval?: number;
   readonly workers?: number;
   readonly intraOpThreads?: number;
+  readonly drainDelay?: number;
+  readonly latencyBudget?: number;
 }
 
 /** Stands in for the registry while the settings are checked (nothing is opened before they all hold). */
@@ -51,7 +53,8 @@ function nonNegativeInteger(name: string): (value: string) => number {
  * `retail-mlops serve`: the prediction API, serving from the environment's registry (a directory,
  * S3 or Blob Storage; see providers/environment.ts). Flags override the environment (PORT,
  * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, RETAIL_MLOPS_API_KEYS / RETAIL_MLOPS_API_KEYS_FILE,
- * RETAIL_MLOPS_ADMIN_KEYS / RETAIL_MLOPS_ADMIN_KEYS_FILE, RETAIL_MLOPS_PREDICTION_LOG). Runs until SIGTERM or SIGINT, then drains and exits 0.
+ * RETAIL_MLOPS_ADMIN_KEYS / RETAIL_MLOPS_ADMIN_KEYS_FILE, RETAIL_MLOPS_PREDICTION_LOG, RETAIL_MLOPS_DRAIN_DELAY_MS,
+ * RETAIL_MLOPS_LATENCY_BUDGET_MS). Runs until SIGTERM or SIGINT, then drains and exits 0.
  */
 export function registerServe(program: Command): void {
   withGlobalFlags(
@@ -67,6 +70,16 @@ export function registerServe(program: Command): void {
       .option('--poll-interval <ms>', 'how often to re-resolve an alias; 0 never [default 30000]', nonNegativeInteger('--poll-interval'))
       .option('--workers <n>', 'inference worker threads [default 2]', positiveInteger('--workers'))
       .option('--intra-op-threads <n>', 'ONNX Runtime intra-op threads per worker [default 1]', positiveInteger('--intra-op-threads'))
+      .option(
+        '--drain-delay <ms>',
+        'on SIGTERM, keep answering (with Connection: close) this long before closing the listener [env RETAIL_MLOPS_DRAIN_DELAY_MS, default 0]',
+        nonNegativeInteger('--drain-delay'),
+      )
+      .option(
+        '--latency-budget <ms>',
+        'refuse a prediction at once (503 + Retry-After) when the requests ahead would keep it waiting longer [env RETAIL_MLOPS_LATENCY_BUDGET_MS, default 100]',
+        positiveInteger('--latency-budget'),
+      )
       .addHelpText(
         'after',
         '\nKeys (bearer tokens, ≥ 16 characters, comma- or newline-separated):\n' +
@@ -93,6 +106,8 @@ export function registerServe(program: Command): void {
       pollIntervalMs: flags.pollInterval,
       inferenceWorkers: flags.workers,
       intraOpThreads: flags.intraOpThreads,
+      drainDelayMs: flags.drainDelay,
+      latencyBudgetMs: flags.latencyBudget,
       handleSignals: true,
     };
     try {

@@ -26,6 +26,7 @@ const MAX_QUANTITY = QUANTITY_LIMIT;
 const MAX_SPEND = SPEND_LIMIT;
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 const bytesOf = (text: string): Uint8Array => encoder.encode(text);
 
 const enum Char {
@@ -74,29 +75,48 @@ const MAX_EXACT = 2 ** 53;
 
 /** The batch of a body, or `undefined` when the general path must decide. */
 export function parseBody(shape: BodyShape, body: Uint8Array, limits: RequestLimits): BasketBatch | undefined {
-  try {
-    return new BodyParser(body, limits).parse(shape);
-  } catch (error) {
-    if (error === BAIL) return undefined;
-    throw error;
-  }
+  const reader = new BodyReader(limits);
+  const baskets = reader.read(shape, body);
+  return baskets === undefined ? undefined : reader.trimmed(baskets);
 }
 
-class BodyParser {
+/**
+ * Reads bodies one after the other into one batch that it keeps and grows (no allocation per body
+ * once it is large enough): what a prediction worker uses for the bodies of a run.
+ */
+export class BodyReader {
+  private bytes: Uint8Array = new Uint8Array(0);
   private position = 0;
   private baskets = 0;
   private lines = 0;
-  private batch: BasketBatch;
+  private current: BasketBatch = allocateBasketBatch(16, 256);
 
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly limits: RequestLimits,
-  ) {
-    // a line takes ≥ 150 bytes of JSON, a basket ≥ 250: capacities that rarely need to grow
-    this.batch = allocateBasketBatch(Math.max(1, Math.ceil(bytes.length / 250)), Math.max(1, Math.ceil(bytes.length / 150)));
+  constructor(private readonly limits: RequestLimits) {}
+
+  /** The batch the last `read` filled (baskets 0 … count - 1); the next `read` overwrites it. */
+  get batch(): BasketBatch {
+    return this.current;
   }
 
-  parse(shape: BodyShape): BasketBatch {
+  /** Reads a body into `batch` from basket 0: its basket count, or `undefined` when the general path must decide. */
+  read(shape: BodyShape, body: Uint8Array): number | undefined {
+    this.bytes = body;
+    this.position = 0;
+    this.baskets = 0;
+    this.lines = 0;
+    try {
+      this.parse(shape);
+    } catch (error) {
+      if (error === BAIL) return undefined;
+      throw error;
+    } finally {
+      this.bytes = EMPTY;
+    }
+    this.current.lineStart[this.baskets] = this.lines;
+    return this.baskets;
+  }
+
+  private parse(shape: BodyShape): void {
     this.skipSpace();
     if (shape === 'basket') {
       this.basket();
@@ -114,14 +134,13 @@ class BodyParser {
       this.expect(Char.CloseBrace);
     }
     if (this.position !== this.bytes.length) throw BAIL;
-    return this.finish();
   }
 
   /** One basket object: `context` and `lines`, each once, in either order. */
   private basket(): void {
     const basket = this.baskets;
     this.ensureBaskets(basket + 1);
-    this.batch.lineStart[basket] = this.lines;
+    this.current.lineStart[basket] = this.lines;
     this.expect(Char.OpenBrace);
     let seen = 0;
     do {
@@ -147,7 +166,7 @@ class BodyParser {
   }
 
   private context(basket: number): void {
-    const batch = this.batch;
+    const batch = this.current;
     this.expect(Char.OpenBrace);
     let seen = 0;
     let count = 0;
@@ -186,7 +205,7 @@ class BodyParser {
   private line(): void {
     const line = this.lines;
     this.ensureLines(line + 1);
-    const batch = this.batch;
+    const batch = this.current;
     this.expect(Char.OpenBrace);
     let seen = 0;
     let count = 0;
@@ -357,21 +376,19 @@ class BodyParser {
   }
 
   private ensureBaskets(count: number): void {
-    if (count + 1 <= this.batch.lineStart.length) return;
-    this.batch = regrow(this.batch, Math.max(count, this.batch.size * 2), this.batch.product.length);
+    if (count + 1 <= this.current.lineStart.length) return;
+    this.current = regrow(this.current, Math.max(count, this.current.size * 2), this.current.product.length);
   }
 
   private ensureLines(count: number): void {
-    if (count <= this.batch.product.length) return;
-    this.batch = regrow(this.batch, this.batch.size, Math.max(count, this.batch.product.length * 2));
+    if (count <= this.current.product.length) return;
+    this.current = regrow(this.current, this.current.size, Math.max(count, this.current.product.length * 2));
   }
 
-  /** The batch trimmed to what was read (views, no copies). */
-  private finish(): BasketBatch {
-    const batch = this.batch;
-    const size = this.baskets;
-    const lines = this.lines;
-    batch.lineStart[size] = lines;
+  /** The first `size` baskets of the batch on their own (views, no copies). */
+  trimmed(size: number): BasketBatch {
+    const batch = this.current;
+    const lines = batch.lineStart[size];
     return {
       size,
       storeNumber: batch.storeNumber.subarray(0, size),

@@ -1,13 +1,14 @@
 /**
  * The prediction worker's entry point (a worker thread; `session.run` and the per-basket work block
  * its event loop, not the server's). It holds one model: an ONNX Runtime session and the model's
- * feature statistics. Each `run` message carries request bodies; the worker parses and validates
- * them, computes features and runs the session once for all of them. Started by InferenceWorker
+ * feature statistics. Each `run` message says where a batch of request bodies is (shared memory, see
+ * protocol.ts); the worker parses and validates them, computes features, runs the session once for
+ * all of them and writes the answers back beside them. Started by InferenceWorker
  * (inference-worker.ts), never imported.
  */
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { BodyProblem, BodyShape, RunRequest, RunResult, WorkerRequest, WorkerResponse } from './protocol';
+import { FLAG_BATCH, FLAG_OUTSIDE, REQUEST_HEADER_WORDS, resultLayout, type BodyProblem, type BodyShape, type RunReply, type RunRequest, type WorkerRequest, type WorkerResponse } from './protocol';
 import { RequestFeaturizer } from './request-features';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
@@ -20,17 +21,48 @@ interface LoadedModel {
   readonly featurizer: RequestFeaturizer;
 }
 
+/** A slot's buffers as this worker holds them (see protocol.ts). */
+interface WorkerSlot {
+  requestBuffer: SharedArrayBuffer | undefined;
+  resultBuffer: SharedArrayBuffer | undefined;
+}
+
+/** A result buffer grown beyond this for one batch is replaced by a smaller one when the next batch is small. */
+const KEPT_RESULT_BYTES = 4 * 1024 * 1024;
+
 function startModelWorker(port: NonNullable<typeof parentPort>): void {
   let loaded: LoadedModel | undefined;
+  const slots: WorkerSlot[] = [];
   // one message at a time: a run waits for the load and for the runs before it
   let chain: Promise<void> = Promise.resolve();
-  const send = (message: WorkerResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  const send = (message: WorkerResponse): void => port.postMessage(message);
+
+  /** The request bodies of a run, as views into shared memory. */
+  const bodiesOf = (message: RunRequest, slot: WorkerSlot): { shapes: BodyShape[]; bodies: Uint8Array[] } => {
+    if (message.requestBuffer) slot.requestBuffer = message.requestBuffer;
+    const buffer = slot.requestBuffer;
+    if (!buffer) throw new Error(`slot ${message.slot} has no request buffer`);
+    const header = new Uint32Array(buffer, 0, REQUEST_HEADER_WORDS * message.count);
+    const outside = new Map((message.outside ?? []).map(({ index, body }) => [index, body]));
+    const shapes: BodyShape[] = new Array<BodyShape>(message.count);
+    const bodies: Uint8Array[] = new Array<Uint8Array>(message.count);
+    for (let index = 0; index < message.count; index++) {
+      const flags = header[index * REQUEST_HEADER_WORDS + 2];
+      shapes[index] = flags & FLAG_BATCH ? 'batch' : 'basket';
+      const body = flags & FLAG_OUTSIDE ? outside.get(index) : new Uint8Array(buffer, header[index * REQUEST_HEADER_WORDS], header[index * REQUEST_HEADER_WORDS + 1]);
+      if (!body) throw new Error(`request ${index} of run ${message.id} has no body`);
+      bodies[index] = body;
+    }
+    return { shapes, bodies };
+  };
 
   const run = async (message: RunRequest): Promise<void> => {
     if (!loaded) throw new Error('no model is loaded in this worker');
-    const { bodies } = message;
-    const { rows, rowsPerRequest, problems, features } = loaded.featurizer.featurize(message.shapes, bodies);
-    let probabilities = new Float32Array(0);
+    const started = performance.now();
+    const slot = (slots[message.slot] ??= { requestBuffer: undefined, resultBuffer: undefined });
+    const { shapes, bodies } = bodiesOf(message, slot);
+    const { rows, rowsPerRequest, problems, features } = loaded.featurizer.featurize(shapes, bodies);
+    let probabilities: Float32Array = new Float32Array(0);
     const labels = new Uint8Array(rows);
     if (rows > 0) {
       const output = await loaded.session.run({ features: new ort.Tensor('float32', features, [rows, FEATURE_COUNT]) });
@@ -42,8 +74,7 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
       if (labelTensor.type !== 'int64' || labelTensor.dims[0] !== rows) {
         throw new Error(`label output is ${labelTensor.type} ${JSON.stringify(labelTensor.dims)}, expected int64 [${rows}]`);
       }
-      // a copy: ORT's output buffers are not ours to transfer
-      probabilities = Float32Array.from(probabilityTensor.data as Float32Array);
+      probabilities = probabilityTensor.data as Float32Array;
       const labelData = labelTensor.data as BigInt64Array;
       for (let row = 0; row < rows; row++) {
         const label = Number(labelData[row]);
@@ -51,10 +82,35 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
         labels[row] = label;
       }
     }
-    const predictionsJson = responseFragments(message.shapes, rowsPerRequest, problems, probabilities, labels);
-    const result: RunResult = { type: 'result', id: message.id, rowsPerRequest, problems, features, probabilities, labels, predictionsJson };
-    const transfer = [features.buffer, probabilities.buffer, labels.buffer, rowsPerRequest.buffer] as ArrayBuffer[];
-    send(result, transfer);
+    const count = message.count;
+    const layout = resultLayout(count, rows, CLASS_COUNT, FEATURE_COUNT);
+    let resultBuffer: SharedArrayBuffer | undefined;
+    const capacity = slot.resultBuffer?.byteLength ?? 0;
+    if (capacity < layout.bytes || (capacity > KEPT_RESULT_BYTES && layout.bytes * 4 < capacity)) {
+      resultBuffer = new SharedArrayBuffer(Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(layout.bytes))));
+      slot.resultBuffer = resultBuffer;
+    }
+    const buffer = slot.resultBuffer!;
+    new Uint32Array(buffer, layout.rowsPerRequest, count).set(rowsPerRequest);
+    new Float32Array(buffer, layout.probabilities, rows * CLASS_COUNT).set(probabilities);
+    new Float32Array(buffer, layout.features, rows * FEATURE_COUNT).set(features);
+    new Uint8Array(buffer, layout.labels, rows).set(labels);
+    const text = responseText(shapes, rowsPerRequest, problems, probabilities, labels, new Uint32Array(buffer, layout.textEnds, count));
+    const refused: { index: number; problem: BodyProblem }[] = [];
+    problems.forEach((problem, index) => {
+      if (problem) refused.push({ index, problem });
+    });
+    const reply: RunReply = {
+      type: 'result',
+      id: message.id,
+      slot: message.slot,
+      rows,
+      computeMs: performance.now() - started,
+      text,
+      ...(resultBuffer ? { resultBuffer } : {}),
+      ...(refused.length > 0 ? { problems: refused } : {}),
+    };
+    send(reply);
   };
 
   port.on('message', (message: WorkerRequest) => {
@@ -104,27 +160,32 @@ function predictionMembers(probabilities: Float32Array, labels: Uint8Array, row:
   );
 }
 
-/** The JSON text of every valid request's predictions (see RunResult.predictionsJson). */
-function responseFragments(
+/** Every valid request's predictions as JSON text, one after the other; `ends[i]` is where request i's text ends. */
+function responseText(
   shapes: readonly BodyShape[],
   rowsPerRequest: Uint32Array,
   problems: readonly (BodyProblem | null)[],
   probabilities: Float32Array,
   labels: Uint8Array,
-): (string | null)[] {
-  const fragments: (string | null)[] = new Array<string | null>(shapes.length).fill(null);
+  ends: Uint32Array,
+): string {
+  let text = '';
   let row = 0;
   for (let index = 0; index < shapes.length; index++) {
-    if (problems[index]) continue;
-    const rows = rowsPerRequest[index];
-    if (shapes[index] === 'basket') {fragments[index] = predictionMembers(probabilities, labels, row);} else {
-      const items = new Array<string>(rows);
-      for (let offset = 0; offset < rows; offset++) items[offset] = `{${predictionMembers(probabilities, labels, row + offset)}}`;
-      fragments[index] = `[${items.join(',')}]`;
+    if (!problems[index]) {
+      const rows = rowsPerRequest[index];
+      if (shapes[index] === 'basket') {
+        text += predictionMembers(probabilities, labels, row);
+      } else {
+        const items = new Array<string>(rows);
+        for (let offset = 0; offset < rows; offset++) items[offset] = `{${predictionMembers(probabilities, labels, row + offset)}}`;
+        text += `[${items.join(',')}]`;
+      }
+      row += rows;
     }
-    row += rows;
+    ends[index] = text.length;
   }
-  return fragments;
+  return text;
 }
 
 if (parentPort) startModelWorker(parentPort);

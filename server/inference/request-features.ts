@@ -1,11 +1,12 @@
 /**
  * Request bodies → feature rows, as a prediction worker does it: read the body straight into a
- * columnar batch when fast-body.ts can (the common, valid case), else decode the UTF-8 JSON, validate
+ * columnar batch when fast-body.ts can (the common, valid case), else check the JSON's bounds
+ * (json-bounds.ts: a hostile body is refused before it is parsed), decode the UTF-8 JSON, validate
  * it with the API's zod schemas (schemas.ts: the same schemas the OpenAPI document describes; a valid
  * body passes basket-check.ts's allocation-free check of the same constraints instead) and turn the
  * baskets into a batch (`basketBatchFromBaskets`); then compute each basket's features with
  * `BasketFeatures.compute`, the function batch training uses. A refused body becomes a problem
- * (malformed JSON, schema violation, size limit), never an exception.
+ * (malformed JSON, too complex, schema violation, size limit), never an exception.
  */
 import type { ZodError } from 'zod';
 import { basketBatchFromBaskets, type BasketBatch } from '../../core/features/basket-batch';
@@ -13,27 +14,35 @@ import { BasketFeatures } from '../../core/features/compute';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import type { FeatureStatistics } from '../../core/features/statistics';
 import type { Basket } from '../../core/schema/lgsr';
-import { basketSchema, batchRequestSchema, type RequestLimits } from '../schemas';
+import { basketSchema, batchEnvelopeSchema, type RequestLimits } from '../schemas';
 import { isValidBasket, isValidBatch } from './basket-check';
-import { parseBody } from './fast-body';
+import { BodyReader } from './fast-body';
+import { jsonBoundsProblem } from './json-bounds';
 import type { BodyProblem, BodyShape } from './protocol';
 
 /** Schema violations listed at most in one problem (the count is in `detail`). */
 export const MAX_LISTED_ERRORS = 20;
+/** Schema violations counted at most in one problem: a batch is checked basket by basket until then. */
+export const MAX_COUNTED_ERRORS = 1000;
 
 export interface FeaturizedRequests {
   readonly rows: number;
   readonly rowsPerRequest: Uint32Array;
   readonly problems: readonly (BodyProblem | null)[];
-  /** rows × FEATURE_COUNT, row-major, in request order. */
+  /** rows × FEATURE_COUNT, row-major, in request order (valid until the next `featurize`). */
   readonly features: Float32Array;
 }
+
+type ZodIssue = ZodError['issues'][number];
 
 export class RequestFeaturizer {
   private readonly features: BasketFeatures;
   private readonly basketSchema: ReturnType<typeof basketSchema>;
-  private readonly batchSchema: ReturnType<typeof batchRequestSchema>;
+  private readonly envelopeSchema: ReturnType<typeof batchEnvelopeSchema>;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly reader: BodyReader;
+  /** Reused from run to run (grown when a run needs more). */
+  private scratch = new Float32Array(64 * FEATURE_COUNT);
 
   constructor(
     statistics: FeatureStatistics,
@@ -41,11 +50,14 @@ export class RequestFeaturizer {
   ) {
     this.features = new BasketFeatures(statistics);
     this.basketSchema = basketSchema(limits);
-    this.batchSchema = batchRequestSchema(limits);
+    this.envelopeSchema = batchEnvelopeSchema(limits);
+    this.reader = new BodyReader(limits);
   }
 
   /** The baskets of one body, or why it is refused. */
   decode(shape: BodyShape, body: Uint8Array): { readonly baskets: readonly Basket[] } | { readonly problem: BodyProblem } {
+    const beyondBounds = jsonBoundsProblem(body);
+    if (beyondBounds) return { problem: beyondBounds };
     let value: unknown;
     try {
       value = JSON.parse(this.decoder.decode(body));
@@ -56,48 +68,73 @@ export class RequestFeaturizer {
     if (shape === 'basket') {
       if (isValidBasket(value, this.limits)) return { baskets: [value] };
       const result = this.basketSchema.safeParse(value);
-      return result.success ? { baskets: [result.data] } : { problem: validationProblem(result.error, this.limits) };
+      return result.success ? { baskets: [result.data] } : { problem: validationProblem(result.error.issues, this.limits) };
     }
     if (isValidBatch(value, this.limits)) return { baskets: value.baskets };
-    const result = this.batchSchema.safeParse(value);
-    return result.success ? { baskets: result.data.baskets } : { problem: validationProblem(result.error, this.limits) };
+    return this.validateBatch(value);
+  }
+
+  /**
+   * A batch that basket-check refused, through zod: the envelope (keys, number of baskets), then basket
+   * by basket, until MAX_COUNTED_ERRORS problems (zod would otherwise build every problem of every
+   * basket, millions for a large hostile body).
+   */
+  private validateBatch(value: unknown): { readonly baskets: readonly Basket[] } | { readonly problem: BodyProblem } {
+    const envelope = this.envelopeSchema.safeParse(value);
+    if (!envelope.success) return { problem: validationProblem(envelope.error.issues, this.limits) };
+    const issues: ZodIssue[] = [];
+    const baskets: Basket[] = [];
+    const items = envelope.data.baskets;
+    for (let index = 0; index < items.length && issues.length < MAX_COUNTED_ERRORS; index++) {
+      const result = this.basketSchema.safeParse(items[index]);
+      if (result.success) baskets.push(result.data);
+      else for (const issue of result.error.issues) issues.push({ ...issue, path: ['baskets', index, ...issue.path] });
+    }
+    return issues.length === 0 ? { baskets } : { problem: validationProblem(issues, this.limits) };
   }
 
   /** Features of every valid body's baskets, in request order. */
   featurize(shapes: readonly BodyShape[], bodies: readonly Uint8Array[]): FeaturizedRequests {
     const rowsPerRequest = new Uint32Array(bodies.length);
     const problems: (BodyProblem | null)[] = new Array<BodyProblem | null>(bodies.length).fill(null);
-    const batches: BasketBatch[] = [];
     let rows = 0;
     for (let index = 0; index < bodies.length; index++) {
       // the fast path when it can (fast-body.ts), JSON.parse and zod when it cannot decide
-      let batch = parseBody(shapes[index], bodies[index], this.limits);
-      if (!batch) {
+      let batch: BasketBatch;
+      let size = this.reader.read(shapes[index], bodies[index]);
+      if (size !== undefined) {
+        batch = this.reader.batch;
+      } else {
         const decoded = this.decode(shapes[index], bodies[index]);
         if ('problem' in decoded) {
           problems[index] = decoded.problem;
           continue;
         }
         batch = basketBatchFromBaskets(decoded.baskets);
+        size = batch.size;
       }
-      rowsPerRequest[index] = batch.size;
-      batches.push(batch);
-      rows += batch.size;
+      this.reserve(rows + size);
+      for (let basket = 0; basket < size; basket++) this.features.compute(batch, basket, this.scratch, (rows + basket) * FEATURE_COUNT);
+      rowsPerRequest[index] = size;
+      rows += size;
     }
-    const features = new Float32Array(rows * FEATURE_COUNT);
-    let row = 0;
-    for (const batch of batches) {
-      for (let basket = 0; basket < batch.size; basket++, row++) this.features.compute(batch, basket, features, row * FEATURE_COUNT);
-    }
-    return { rows, rowsPerRequest, problems, features };
+    return { rows, rowsPerRequest, problems, features: this.scratch.subarray(0, rows * FEATURE_COUNT) };
+  }
+
+  /** Room for `rows` feature rows in the scratch buffer (what is in it is kept). */
+  private reserve(rows: number): void {
+    if (rows * FEATURE_COUNT <= this.scratch.length) return;
+    const grown = new Float32Array(Math.max(rows, (this.scratch.length / FEATURE_COUNT) * 2) * FEATURE_COUNT);
+    grown.set(this.scratch);
+    this.scratch = grown;
   }
 }
 
-/** A zod failure as a problem: the lines/baskets caps get their own kind; violations listed up to a bound. */
-export function validationProblem(error: ZodError, limits: RequestLimits): BodyProblem {
-  const issues = error.issues;
+/** Zod's problems as one problem: the lines/baskets caps get their own kind; violations listed up to a bound. */
+export function validationProblem(issues: readonly ZodIssue[], limits: RequestLimits): BodyProblem {
   const errors = issues.slice(0, MAX_LISTED_ERRORS).map((issue) => ({ path: jsonPointer(issue.path), message: issue.message }));
-  const counted = issues.length > MAX_LISTED_ERRORS ? ` (${issues.length} problems; the first ${MAX_LISTED_ERRORS} are listed)` : '';
+  const count = issues.length >= MAX_COUNTED_ERRORS ? `at least ${MAX_COUNTED_ERRORS}` : String(issues.length);
+  const counted = issues.length > MAX_LISTED_ERRORS ? ` (${count} problems; the first ${MAX_LISTED_ERRORS} are listed)` : '';
   const limitIssue = issues.find(
     (issue) => issue.code === 'too_big' && issue.origin === 'array' && ['lines', 'baskets'].includes(String(issue.path[issue.path.length - 1])),
   );

@@ -56,6 +56,13 @@ export interface ModelServiceOptions {
   readonly maxQueuedBytes?: number;
   /** Batches in flight per worker (2: one computing, the next already delivered). @default 2 */
   readonly maxInFlightBatchesPerWorker?: number;
+  /**
+   * Load shedding: a request is refused at once (503 overloaded + Retry-After) when the work queued
+   * ahead of it is expected to take the workers longer than this, so that accepted requests are
+   * answered within it rather than everyone waiting longer.
+   * @default 100
+   */
+  readonly latencyBudgetMs?: number;
   /** Lines per basket and baskets per batch request. @default DEFAULT_REQUEST_LIMITS (200, 10_000) */
   readonly requestLimits?: Partial<RequestLimits>;
   /** @default silentLogger */
@@ -118,6 +125,7 @@ export class ModelService {
       maxQueuedRequests: options.maxQueuedRequests ?? 4096,
       maxQueuedBytes: options.maxQueuedBytes ?? 128 * 1024 * 1024,
       maxInFlightBatchesPerWorker: options.maxInFlightBatchesPerWorker ?? 2,
+      latencyBudgetMs: options.latencyBudgetMs ?? 100,
       limits: { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits },
     };
     const problems = new ProblemCollector('model service options');
@@ -138,6 +146,7 @@ export class ModelService {
       ['maxQueuedRequests', settings.maxQueuedRequests, 10_000_000],
       ['maxQueuedBytes', settings.maxQueuedBytes, 2 ** 40],
       ['maxInFlightBatchesPerWorker', settings.maxInFlightBatchesPerWorker, 64],
+      ['latencyBudgetMs', settings.latencyBudgetMs, 3_600_000],
       ['requestLimits.maxLinesPerBasket', settings.limits.maxLinesPerBasket, 100_000],
       ['requestLimits.maxBasketsPerBatch', settings.limits.maxBasketsPerBatch, 1_000_000],
     ];

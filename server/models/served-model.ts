@@ -11,9 +11,9 @@ import { assertFeatureSpec, readOnnxMetadata, type OnnxModelInfo } from '../../c
 import type { ModelRegistry } from '../../core/registry/port';
 import { ARTIFACT_NAMES, type ModelVersion } from '../../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
-import { ModelRefusedError, type ModelLoadStage } from '../errors';
+import { ModelRefusedError, type InferenceQueueFullError, type ModelLoadStage, type OverloadedError } from '../errors';
 import { InferenceWorker } from '../inference/inference-worker';
-import { MicroBatcher, type CompletedBatch, type RequestOutcome } from '../inference/micro-batcher';
+import { MicroBatcher, type CompletedBatch, type RequestCallback, type RequestOutcome } from '../inference/micro-batcher';
 import type { BodyShape } from '../inference/protocol';
 import type { RequestLimits } from '../schemas';
 import { parseStatisticsArtifact } from './statistics-artifact';
@@ -29,6 +29,7 @@ export interface InferenceSettings {
   readonly maxQueuedRequests: number;
   readonly maxQueuedBytes: number;
   readonly maxInFlightBatchesPerWorker: number;
+  readonly latencyBudgetMs: number;
   readonly limits: RequestLimits;
 }
 
@@ -110,6 +111,8 @@ export class ServedModel {
             statistics: statisticsBytes,
             limits: settings.limits,
             session: { intraOpThreads: settings.intraOpThreads, interOpThreads: settings.interOpThreads },
+            classCount: CLASS_COUNT,
+            featureCount: FEATURE_COUNT,
             onFailure,
           }),
         ),
@@ -141,7 +144,7 @@ export class ServedModel {
     readonly version: ModelVersion,
     readonly info: OnnxModelInfo,
     private readonly workers: readonly InferenceWorker[],
-    settings: InferenceSettings,
+    private readonly settings: InferenceSettings,
     private readonly hooks: ServedModelHooks,
   ) {
     this.batcher = new MicroBatcher({
@@ -151,6 +154,7 @@ export class ServedModel {
       maxQueuedRequests: settings.maxQueuedRequests,
       maxQueuedBytes: settings.maxQueuedBytes,
       maxInFlightPerWorker: settings.maxInFlightBatchesPerWorker,
+      latencyBudgetMs: settings.latencyBudgetMs,
       monotonicNow: hooks.monotonicNow,
       onBatch: (batch) => {
         if (this.warm) this.hooks.onBatch?.(this, batch);
@@ -177,18 +181,32 @@ export class ServedModel {
     return this.batcher.queuedBytes;
   }
 
-  hasRoomFor(bytes: number): boolean {
-    return this.batcher.hasRoomFor(bytes);
+  /** Milliseconds a request arriving now is expected to wait for the workers (see MicroBatcher). */
+  get expectedWaitMs(): number {
+    return this.batcher.expectedWaitMs;
+  }
+
+  /** Why a request with a body of `bytes` would be refused now (queue full, over the latency budget), or undefined. */
+  refusal(bytes: number): InferenceQueueFullError | OverloadedError | undefined {
+    return this.batcher.refusal(bytes);
   }
 
   /**
    * Queues a request body (UTF-8 JSON: one basket, or `{baskets}`; its buffer is the model's from
    * now on). A worker validates it, computes the features (BasketFeatures.compute, as in training)
    * and predicts, batched with the requests around it.
-   * @throws InferenceQueueFullError synchronously when the queue has no room
+   * @throws InferenceQueueFullError · OverloadedError synchronously when it is not admitted
    */
   predict(shape: BodyShape, body: Uint8Array, requestId: string, timeoutMs: number): Promise<RequestOutcome> {
     return this.batcher.submit(shape, body, requestId, timeoutMs);
+  }
+
+  /**
+   * As `predict`, answering through a callback (no promise per request: the HTTP fast path).
+   * @throws InferenceQueueFullError · OverloadedError synchronously when it is not admitted
+   */
+  predictWith(shape: BodyShape, body: Uint8Array, requestId: string, timeoutMs: number, settled: RequestCallback): void {
+    this.batcher.enqueue(shape, body, requestId, timeoutMs, settled);
   }
 
   /** Waits for queued and running predictions, then stops the workers. */
@@ -202,7 +220,7 @@ export class ServedModel {
   /** A small and a large batch through every worker, checked for sane probabilities. */
   private async warmUp(): Promise<void> {
     const small = encoder.encode(JSON.stringify(WARM_UP_BASKET));
-    const large = JSON.stringify({ baskets: Array.from({ length: 64 }, () => WARM_UP_BASKET) });
+    const large = JSON.stringify({ baskets: Array.from({ length: Math.min(64, this.settings.limits.maxBasketsPerBatch) }, () => WARM_UP_BASKET) });
     const checks: Promise<RequestOutcome>[] = [];
     for (let index = 0; index < this.workers.length; index++) {
       checks.push(this.predict('basket', small.slice(), 'warm-up', 30_000), this.predict('batch', encoder.encode(large), 'warm-up', 30_000));
@@ -212,13 +230,14 @@ export class ServedModel {
       for (let row = 0; row < outcome.rows; row++) {
         let sum = 0;
         for (let k = 0; k < CLASS_COUNT; k++) {
-          const probability = outcome.probabilities[row * CLASS_COUNT + k];
+          const probability = outcome.batchProbabilities[(outcome.firstRow + row) * CLASS_COUNT + k];
           if (!Number.isFinite(probability) || probability < 0 || probability > 1) throw new Error(`warm-up probability ${probability} is not in [0, 1]`);
           sum += probability;
         }
         if (Math.abs(sum - 1) > 1e-3) throw new Error(`warm-up probabilities sum to ${sum}, not 1`);
       }
     }
+    this.batcher.resetEstimate();
     this.warm = true;
   }
 }

@@ -117,11 +117,16 @@ describe('bad input', () => {
     await expectStillServing();
   });
 
-  it('a body that is not JSON by its media type → 415', async () => {
-    await expectProblem(await test.post('/v1/predict', JSON.stringify(basket), { 'authorization': `Bearer ${API_KEY}`, 'content-type': 'text/plain' }), 415, 'unsupported-media-type');
+  it('a body that is not JSON by its media type → 415 (application/json only, in UTF-8)', async () => {
+    const withType = (contentType: string) => ({ 'authorization': `Bearer ${API_KEY}`, 'content-type': contentType });
+    for (const contentType of ['text/plain', 'application/evil+json', 'application/problem+json', 'application/jsonx', 'application/json; charset=latin1', 'application/json; charset="iso-8859-1"']) {
+      await expectProblem(await test.post('/v1/predict', JSON.stringify(basket), withType(contentType)), 415, 'unsupported-media-type');
+    }
     await expectProblem(await test.post('/v1/predict', JSON.stringify(basket), { authorization: `Bearer ${API_KEY}` }), 415, 'unsupported-media-type');
-    // application/json with a charset is fine
-    expect((await test.post('/v1/predict', basket, { ...AUTHORIZED, 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
+    // application/json with parameters, a UTF-8 charset, any case, is fine
+    for (const contentType of ['application/json; charset=utf-8', 'Application/JSON', 'application/json;charset="UTF-8"', 'application/json; version=1']) {
+      expect((await test.post('/v1/predict', basket, withType(contentType))).status, contentType).toBe(200);
+    }
   });
 
   it('no API key → 401 with WWW-Authenticate; a wrong key or scheme → 401 invalid_token', async () => {
@@ -162,26 +167,60 @@ describe('bad input', () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) expect((await test.app.request(path)).status, path).toBe(200);
   });
 
-  it('an unknown route → 404 problem; a wrong method → 404 problem', async () => {
+  it('an unknown route → 404 problem; a wrong method on a route → 405 problem with Allow', async () => {
     await expectProblem(await test.app.request('/v2/predict'), 404, 'not-found');
-    await expectProblem(await test.app.request('/v1/predict', { headers: AUTHORIZED }), 404, 'not-found');
+    const wrongMethods: readonly (readonly [method: string, path: string, allow: string])[] = [
+      ['GET', '/v1/predict', 'POST'],
+      ['PUT', '/v1/predict/batch', 'POST'],
+      ['DELETE', '/admin/reload', 'POST'],
+      ['POST', '/healthz', 'GET, HEAD'],
+      ['PATCH', '/metrics', 'GET, HEAD'],
+      ['OPTIONS', '/openapi.json', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of wrongMethods) {
+      const response = await test.app.request(path, { method, headers: AUTHORIZED });
+      expect(response.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect((await expectProblem(response, 405, 'method-not-allowed')).detail).toContain(method);
+    }
+    // HEAD is answered where GET is
+    expect((await test.app.request('/healthz', { method: 'HEAD' })).status).toBe(200);
   });
 });
 
 describe('overload and timeouts', () => {
+  /** Some requests served, some refused with 503 overloaded and the given Retry-After; nothing else. Returns a refused one's problem. */
+  async function expectSomeShed(responses: readonly Response[], retryAfter: string) {
+    const statuses = responses.map((response) => response.status);
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(503);
+    expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
+    const refused = responses.find((response) => response.status === 503)!;
+    expect(refused.headers.get('retry-after')).toBe(retryAfter);
+    return expectProblem(refused, 503, 'overloaded');
+  }
+
   it('answers 503 overloaded with Retry-After when the queue is full, rather than queueing, and recovers', async () => {
     const test = await createTestApp({ models: { maxQueuedRequests: 2, inferenceWorkers: 1 }, app: { limits: { retryAfterSeconds: 2 } } });
     try {
       const basket = test.fixture.baskets[0];
-      const responses = await Promise.all(Array.from({ length: 40 }, () => test.post('/v1/predict', basket)));
-      const statuses = responses.map((response) => response.status);
-      expect(statuses).toContain(200);
-      expect(statuses).toContain(503);
-      expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
-      const refused = responses.find((response) => response.status === 503)!;
-      expect(refused.headers.get('retry-after')).toBe('2');
-      await expectProblem(refused, 503, 'overloaded');
+      await expectSomeShed(await Promise.all(Array.from({ length: 40 }, () => test.post('/v1/predict', basket))), '2');
       expect((await test.post('/v1/predict', basket)).status).toBe(200);
+    } finally {
+      await test.close();
+    }
+  });
+
+  it('sheds on expected wait: over the latency budget a request gets 503 overloaded with Retry-After at once; the rest are served', async () => {
+    const test = await createTestApp({ models: { latencyBudgetMs: 1 }, app: { limits: { retryAfterSeconds: 3 } } });
+    try {
+      const { baskets } = test.fixture;
+      const batchOf = (count: number, offset: number) => ({ baskets: Array.from({ length: count }, (_, index) => baskets[(offset + index) % baskets.length]) });
+      // the workers show what a unit of work costs (a few hundred kilobytes) before any request is shed
+      expect((await test.post('/v1/predict/batch', batchOf(400, 0))).status).toBe(200);
+      const responses = await Promise.all(Array.from({ length: 30 }, (_, index) => test.post('/v1/predict/batch', batchOf(100, index * 100))));
+      expect((await expectSomeShed(responses, '3')).detail).toMatch(/over the latency budget of 1 ms/);
+      // nothing ahead: served again
+      expect((await test.post('/v1/predict', test.fixture.baskets[0])).status).toBe(200);
     } finally {
       await test.close();
     }

@@ -1,10 +1,12 @@
 /**
  * The real CLI: `retail-mlops serve` as a child process. SIGTERM with requests in flight drains them
- * (all complete) and exits 0; configuration problems exit 2 with a reason; an unusable model exits 1.
+ * (all complete) and exits 0, and with a drain delay no request sent on a kept-alive connection meets a
+ * closed socket; configuration problems exit 2 with a reason; an unusable model exits 1.
  */
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, symlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -65,7 +67,8 @@ describe('retail-mlops serve (the real CLI)', () => {
   afterAll(() => fixture?.remove());
 
   it('drains in-flight requests on SIGTERM, then exits 0', async () => {
-    const server = await serve(['--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1'], { RETAIL_MLOPS_API_KEYS: API_KEY });
+    // four large batches at once: a latency budget above what they take, so that none is shed
+    const server = await serve(['--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1', '--latency-budget', '600000'], { RETAIL_MLOPS_API_KEYS: API_KEY });
     const body = JSON.stringify({ baskets: Array.from({ length: 10_000 }, (_, index) => fixture.baskets[index % fixture.baskets.length]) });
     const inFlight = Array.from({ length: 4 }, () => fetch(`${server.url}/v1/predict/batch`, { method: 'POST', headers: AUTHORIZED, body }));
     const deadline = Date.now() + 30_000;
@@ -77,6 +80,49 @@ describe('retail-mlops serve (the real CLI)', () => {
     expect(await server.exit).toBe(0);
     expect(server.stderr()).toMatch(/"event":"server\.signal","signal":"SIGTERM"/);
     expect(server.stderr()).toMatch(/"event":"server\.stopped"/);
+  });
+
+  it('with a drain delay, a SIGTERM under load answers every request sent on kept-alive connections; only new connections are refused', async () => {
+    const server = await serve(['--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1'], { RETAIL_MLOPS_API_KEYS: API_KEY, RETAIL_MLOPS_DRAIN_DELAY_MS: '400' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const body = JSON.stringify(fixture.baskets[2]);
+    const { hostname, port } = new URL(server.url);
+    const outcomes = { ok: 0, closing: 0, refused: 0, other: [] as string[] };
+    let signalled = false;
+    /** One client: requests one after the other on its kept-alive connection until the server is gone. */
+    const client = async (): Promise<void> => {
+      for (;;) {
+        const answer = await new Promise<{ status: number; connection: string | undefined } | NodeJS.ErrnoException>((resolve) => {
+          const request = httpRequest({ hostname, port, path: '/v1/predict', method: 'POST', agent, headers: { ...AUTHORIZED, 'content-length': Buffer.byteLength(body) } }, (response) => {
+            response.resume();
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, connection: response.headers.connection }));
+            response.on('error', resolve);
+          });
+          request.on('error', resolve);
+          request.end(body);
+        });
+        if (answer instanceof Error) {
+          if (answer.code === 'ECONNREFUSED' && signalled) outcomes.refused += 1;
+          else outcomes.other.push(`${answer.code ?? ''} ${answer.message}`);
+          return;
+        }
+        if (answer.status === 200) outcomes.ok += 1;
+        else outcomes.other.push(`status ${answer.status}`);
+        if (answer.connection === 'close') outcomes.closing += 1;
+      }
+    };
+    const clients = Array.from({ length: 16 }, () => client());
+    while (outcomes.ok < 200 && outcomes.other.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    signalled = true;
+    server.signal('SIGTERM');
+    await Promise.all(clients);
+    agent.destroy();
+    // no request that was sent went unanswered: no reset, no hang-up, nothing but 200s, then refused connections
+    expect(outcomes.other).toEqual([]);
+    expect(outcomes.closing).toBeGreaterThan(0);
+    expect(outcomes.refused).toBe(16);
+    expect(await server.exit).toBe(0);
+    expect(server.stderr()).toMatch(/"event":"server\.draining","url":"[^"]+","drainDelayMs":400/);
   });
 
   it('takes its configuration from the environment (RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, PORT, key files)', async () => {
@@ -145,5 +191,6 @@ describe('retail-mlops serve (the real CLI)', () => {
     expect(help.stdout).toMatch(
       /--environment <name>[\s\S]*--provider <name>[\s\S]*--registry <location>[\s\S]*RETAIL_MLOPS_REGISTRY[\s\S]*--model <reference>[\s\S]*--port <port>[\s\S]*--host <address>/,
     );
+    expect(help.stdout).toMatch(/--drain-delay <ms>[\s\S]*RETAIL_MLOPS_DRAIN_DELAY_MS[\s\S]*--latency-budget <ms>[\s\S]*RETAIL_MLOPS_LATENCY_BUDGET_MS/);
   });
 });

@@ -10,7 +10,7 @@ import { basketBatchFromBaskets } from '../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../core/features/compute';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
 import { apiKeysFromEnvironment, bearerToken, createApiKeyAuthenticator, parseApiKeys } from '../../server/auth';
-import { InferenceQueueFullError, InferenceTimeoutError } from '../../server/errors';
+import { InferenceQueueFullError, InferenceTimeoutError, OverloadedError } from '../../server/errors';
 import { MicroBatcher, type InferenceRunner } from '../../server/inference/micro-batcher';
 import type { BodyShape, RunResult } from '../../server/inference/protocol';
 import { RequestFeaturizer } from '../../server/inference/request-features';
@@ -83,31 +83,32 @@ class StandInRunner implements InferenceRunner {
       probabilities[row * 3 + labels[row]] = 1;
     });
     return {
-      type: 'result',
-      id: 0,
       rowsPerRequest: new Uint32Array(rows).fill(1),
       problems: shapes.map(() => null),
       features: new Float32Array(rows * FEATURE_COUNT),
       probabilities,
       labels,
       predictionsJson: shapes.map(() => ''),
+      computeMs: this.delayMs,
     };
   }
 }
 
+const body = (length: number): Uint8Array => new Uint8Array(length);
+const batcher = (runner: InferenceRunner, overrides: Partial<ConstructorParameters<typeof MicroBatcher>[0]> = {}) =>
+  new MicroBatcher({
+    workers: [runner],
+    classCount: 3,
+    maxBatchBytes: 1 << 20,
+    maxQueuedRequests: 1000,
+    maxQueuedBytes: 1 << 24,
+    maxInFlightPerWorker: 1,
+    latencyBudgetMs: 60_000,
+    monotonicNow: () => performance.now(),
+    ...overrides,
+  });
+
 describe('micro-batcher', () => {
-  const body = (length: number): Uint8Array => new Uint8Array(length);
-  const batcher = (runner: InferenceRunner, overrides: Partial<ConstructorParameters<typeof MicroBatcher>[0]> = {}) =>
-    new MicroBatcher({
-      workers: [runner],
-      classCount: 3,
-      maxBatchBytes: 1 << 20,
-      maxQueuedRequests: 1000,
-      maxQueuedBytes: 1 << 24,
-      maxInFlightPerWorker: 1,
-      monotonicNow: () => performance.now(),
-      ...overrides,
-    });
 
   it('merges requests that arrive while the runner is busy, and answers each with its own row', async () => {
     const runner = new StandInRunner(20);
@@ -115,7 +116,7 @@ describe('micro-batcher', () => {
     const outcomes = await Promise.all(Array.from({ length: 30 }, (_, index) => subject.submit('basket', body(index + 1), `r${index}`, 5000)));
     outcomes.forEach((outcome, index) => {
       expect(outcome.ok).toBe(true);
-      if (outcome.ok) expect(outcome.labels[0]).toBe((index + 1) % 3);
+      if (outcome.ok) expect(outcome.batchLabels[outcome.firstRow]).toBe((index + 1) % 3);
     });
     expect(runner.batches.reduce((sum, size) => sum + size, 0)).toBe(30);
     expect(runner.batches.length).toBeLessThan(30);
@@ -136,7 +137,7 @@ describe('micro-batcher', () => {
   });
 
   it('drops requests that waited past their deadline without running them', async () => {
-    const runner = new StandInRunner(60);
+    const runner = new StandInRunner(400);
     const subject = batcher(runner);
     const running = subject.submit('basket', body(1), 'running', 5000);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -144,6 +145,74 @@ describe('micro-batcher', () => {
     await expect(late).rejects.toBeInstanceOf(InferenceTimeoutError);
     await running;
     expect(runner.batches).toEqual([1]);
+    await subject.whenIdle();
+    expect(subject.queuedRequests).toBe(0);
+  });
+});
+
+describe('micro-batcher load shedding', () => {
+
+  it('refuses at once when the work ahead would take longer than the latency budget, at the cost the workers showed', async () => {
+    // every batch reports 20 ms of work, whatever its size: after one batch of 300 KiB the cost is known
+    const runner = new StandInRunner(20);
+    // the event loop is never busy here: the workers' share alone decides
+    const subject = batcher(runner, { maxQueuedBytes: 1 << 26, latencyBudgetMs: 10, loopBusyMs: () => 0 });
+    // no estimate yet: nothing is refused for its wait (a cold start proves nothing)
+    const first = [subject.submit('batch', body(100 * 1024), 'a', 5000), subject.submit('batch', body(100 * 1024), 'b', 5000), subject.submit('batch', body(100 * 1024), 'c', 5000)];
+    expect(subject.expectedWaitMs).toBe(0);
+    await Promise.all(first);
+    // 20 ms for 300 KiB + 3 requests' share: ≈ 0.065 µs a byte
+    const running = subject.submit('batch', body(100 * 1024), 'd', 5000);
+    const waiting = subject.submit('batch', body(100 * 1024), 'e', 5000);
+    // two 100 KiB requests ahead ≈ 13 ms > 10 ms
+    expect(subject.expectedWaitMs).toBeGreaterThan(10);
+    let refusal: unknown;
+    try {
+      void subject.submit('basket', body(1000), 'f', 5000);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(OverloadedError);
+    expect((refusal as OverloadedError).budgetMs).toBe(10);
+    expect(subject.refusal(1000)).toBeInstanceOf(OverloadedError);
+    await Promise.all([running, waiting]);
+    // once the work ahead is done, requests are taken again
+    expect(subject.expectedWaitMs).toBe(0);
+    await expect(subject.submit('basket', body(1000), 'g', 5000)).resolves.toMatchObject({ ok: true });
+  });
+
+  it('counts the event loop\'s busy turns in the wait (the shortest of the last 8): a loop busy 100 ms a turn sheds with idle workers', async () => {
+    let busy = 0;
+    // every turn with requests found the loop busy for another 100 ms
+    const subject = batcher(new StandInRunner(1), { maxQueuedBytes: 1 << 26, latencyBudgetMs: 50, loopBusyMs: () => (busy += 100) });
+    await Promise.all([subject.submit('batch', body(300 * 1024), 'a', 5000)]);
+    await subject.submit('basket', body(1000), 'b', 5000);
+    // the workers are idle and nothing waits, but a request read now is answered a turn later
+    const running = subject.submit('basket', body(1000), 'c', 5000);
+    expect(subject.expectedWaitMs).toBeGreaterThan(50);
+    expect(() => subject.submit('basket', body(1000), 'd', 5000)).toThrow(OverloadedError);
+    await running;
+  });
+
+  it('does not shed for one long turn (a model loading, a collection): only a loop busy turn after turn counts', async () => {
+    const turns = [0, 1, 1, 500, 1, 1, 1];
+    let busy = 0;
+    const subject = batcher(new StandInRunner(1), { maxQueuedBytes: 1 << 26, latencyBudgetMs: 50, loopBusyMs: () => (busy += turns.shift() ?? 1) });
+    await subject.submit('batch', body(300 * 1024), 'a', 5000);
+    for (const id of ['b', 'c', 'd', 'e', 'f']) await subject.submit('basket', body(1000), id, 5000);
+    const running = subject.submit('basket', body(1000), 'g', 5000);
+    expect(subject.expectedWaitMs).toBeLessThan(50);
+    expect(subject.refusal(1000)).toBeUndefined();
+    await running;
+  });
+
+  it('answers a running request that outlives its deadline with a timeout, and drops its late result', async () => {
+    const runner = new StandInRunner(200);
+    const subject = batcher(runner);
+    await expect(subject.submit('basket', body(10), 'slow', 20)).rejects.toBeInstanceOf(InferenceTimeoutError);
+    // answered at the deadline, while its run is still going (its bytes count until the run ends)
+    expect(runner.inFlight).toBe(1);
+    expect(subject.queuedRequests).toBe(1);
     await subject.whenIdle();
     expect(subject.queuedRequests).toBe(0);
   });

@@ -44,7 +44,9 @@ export interface TestAppOptions {
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const fixture = options.fixture ?? (await servedModelFixture());
-  const models = new ModelService({ registry: fixture.registry, reference: 'production', pollIntervalMs: 0, ...options.models });
+  // the tests drive the app from the server's own event loop, whose turns then hold the tests' work
+  // too: load shedding is left to the tests about it (they set a budget)
+  const models = new ModelService({ registry: fixture.registry, reference: 'production', pollIntervalMs: 0, latencyBudgetMs: 3_600_000, ...options.models });
   const predictionLog = createMemoryPredictionLog();
   const metricsRegistry = new Registry();
   const app = createApp({

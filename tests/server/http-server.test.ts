@@ -5,6 +5,7 @@
  * requests before stopping.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { API_KEY, AUTHORIZED, batchScoring } from './harness';
@@ -34,6 +35,8 @@ describe('the server on a real port', () => {
       logger: silentLogger,
       environment: {},
       limits: { maxSingleBodyBytes: 32 * 1024 },
+      // large batches at once (draining): a budget above what they take, so that none is shed
+      latencyBudgetMs: 600_000,
     });
   });
   afterAll(async () => {
@@ -106,6 +109,53 @@ describe('the server on a real port', () => {
     bodies.forEach((body, row) => expect(body.probabilities.MM).toBeCloseTo(expected.probabilities[row * 3 + 1], 5));
   });
 
+  it('answers what Node\'s HTTP parser refuses with problem documents, and closes the connection', async () => {
+    const { port } = new URL(server.url);
+    /** Sends raw bytes; resolves with the status line, the headers and the body once the server closes. */
+    const exchange = (text: string) =>
+      new Promise<{ status: number; headers: Record<string, string>; body: string }>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(text));
+        let received = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (chunk: string) => {
+          received += chunk;
+        });
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const [head, ...rest] = received.split('\r\n\r\n');
+          const [statusLine, ...lines] = head.split('\r\n');
+          const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+          resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+        });
+      });
+    const cases: readonly (readonly [name: string, request: string, status: number, kind: string, detail: RegExp])[] = [
+      [
+        'Content-Length with Transfer-Encoding',
+        'POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        400,
+        'bad-request',
+        /Content-Length|Transfer-Encoding/,
+      ],
+      ['a Content-Length that is not a number', 'POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'bad-request', /Content-Length/],
+      ['two different Content-Lengths', 'POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello', 400, 'bad-request', /./],
+      ['not HTTP at all', 'HELLO\r\n\r\n', 400, 'bad-request', /not valid HTTP/],
+      ['headers over 16 KiB', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`, 431, 'headers-too-large', /headers are larger/],
+    ];
+    for (const [name, request, status, kind, detail] of cases) {
+      const answer = await exchange(request);
+      expect(answer.status, name).toBe(status);
+      expect(answer.headers['content-type'], name).toBe('application/problem+json');
+      expect(answer.headers.connection, name).toBe('close');
+      const document = JSON.parse(answer.body) as { type: string; status: number; detail: string; requestId: string };
+      expect(document, name).toMatchObject({ type: `urn:retail-mlops:problem:${kind}`, status });
+      expect(document.detail, name).toMatch(detail);
+      expect(document.requestId, name).toBe(answer.headers['x-request-id']);
+      expect(Number(answer.headers['content-length']), name).toBe(Buffer.byteLength(answer.body));
+    }
+    // and the server keeps serving
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   it('reports event-loop lag beside the request metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toMatch(/^retail_mlops_event_loop_lag_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
@@ -122,6 +172,16 @@ describe('the server on a real port', () => {
     });
     expect(() => resolveServerSettings({ registry, environment: { PORT: 'eighty', RETAIL_MLOPS_MODEL: 'Bad Model', RETAIL_MLOPS_API_KEYS: 'short' } })).toThrow(
       /model "Bad Model".*port must be.*API key #1 is shorter than 16/,
+    );
+    const base = { RETAIL_MLOPS_REGISTRY: '/r', RETAIL_MLOPS_API_KEYS: API_KEY };
+    expect(resolveServerSettings({ registry, environment: base })).toMatchObject({ drainDelayMs: 0, latencyBudgetMs: 100 });
+    expect(resolveServerSettings({ registry, environment: { ...base, RETAIL_MLOPS_DRAIN_DELAY_MS: '5000', RETAIL_MLOPS_LATENCY_BUDGET_MS: '250' } })).toMatchObject({ drainDelayMs: 5000, latencyBudgetMs: 250 });
+    expect(resolveServerSettings({ registry, drainDelayMs: 10, latencyBudgetMs: 20, environment: { ...base, RETAIL_MLOPS_DRAIN_DELAY_MS: '5000', RETAIL_MLOPS_LATENCY_BUDGET_MS: '250' } })).toMatchObject({
+      drainDelayMs: 10,
+      latencyBudgetMs: 20,
+    });
+    expect(() => resolveServerSettings({ registry, environment: { ...base, RETAIL_MLOPS_DRAIN_DELAY_MS: 'soon', RETAIL_MLOPS_LATENCY_BUDGET_MS: '0' } })).toThrow(
+      /drain delay must be an integer ≥ 0 \(milliseconds\), got "soon".*latency budget must be an integer ≥ 1 \(milliseconds\), got "0"/,
     );
   });
 

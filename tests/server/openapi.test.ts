@@ -77,7 +77,21 @@ describe('the OpenAPI document', () => {
     expect(BasketContext.properties!.SHOP_HOUR).toMatchObject({ minimum: 0, maximum: 23 });
     expect(Basket.properties!.lines).toMatchObject({ minItems: 1, maxItems: 150 });
     expect(BatchRequest.properties!.baskets).toMatchObject({ maxItems: 10_000 });
-    expect(Object.keys(document.paths['/v1/predict'].post.responses).sort()).toEqual(['200', '400', '401', '413', '415', '422', '500', '503']);
+    expect(Object.keys(document.paths['/v1/predict'].post.responses).sort()).toEqual(['200', '400', '401', '405', '413', '415', '422', '500', '503']);
+  });
+
+  it('documents 405 with Allow on every operation, and 503 with Retry-After where a request can be refused for load or readiness', () => {
+    type Described = { headers?: Record<string, unknown>; content?: Record<string, unknown> };
+    for (const [route, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const notAllowed = operation.responses['405'] as Described | undefined;
+        expect(notAllowed?.headers, `${method} ${route}`).toHaveProperty('Allow');
+        expect(Object.keys(notAllowed?.content ?? {})).toEqual(['application/problem+json']);
+      }
+    }
+    for (const [route, method] of [['/v1/predict', 'post'], ['/v1/predict/batch', 'post'], ['/admin/reload', 'post'], ['/readyz', 'get']] as const) {
+      expect((document.paths[route][method].responses['503'] as Described).headers, `${method} ${route}`).toHaveProperty('Retry-After');
+    }
   });
 
   it('passes redocly lint (recommended rules)', async () => {
