@@ -162,6 +162,7 @@ export function createApp(deps: AppDependencies) {
         requestIds: batch.requestIds,
         rowsPerRequest: batch.rowsPerRequest,
         features: batch.features,
+        basketIds: batch.basketIds,
         probabilities: batch.probabilities,
         labels: batch.labels,
       });

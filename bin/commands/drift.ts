@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DRIFT_PSI_THRESHOLD, DRIFT_REPORT_EVENT } from '../../core/monitoring/drift';
+import { telemetryEnvironment } from '../../core/monitoring/telemetry';
 import { createLocalRegistry } from '../../providers/local/registry';
 import { createJsonLogger } from '../../server/logger';
 import { withGlobalFlags } from '../cli';
@@ -23,7 +24,7 @@ export function registerDrift(program: Command): void {
       .requiredOption('--registry <dir>', 'model registry directory')
       .option('--model <ref>', 'version id, #n or alias whose evaluation weeks are the reference', 'production')
       .requiredOption('--lake <dir>', 'the lake holding those weeks')
-      .option('--predictions <dir>', 'the prediction log (default: <lake>/predictions)')
+      .option('--predictions <dir>', 'a directory the API shipped its prediction log to (default: <lake>/predictions)')
       .option('--since <time>', 'only predictions logged at or after this ISO 8601 time')
       .option('--report <file.html>', 'write the HTML report here'),
   ).action(async (flags: DriftFlags) => {
@@ -36,11 +37,13 @@ export function registerDrift(program: Command): void {
         const summary = await driftReport({ registry, model: flags.model, lake: flags.lake, predictions: flags.predictions, since, report: flags.report });
         // one structured line for log-based alerts, whatever the output mode
         createJsonLogger().log(summary.drifted.length > 0 ? 'warn' : 'info', DRIFT_REPORT_EVENT, {
+          environment: telemetryEnvironment(),
           modelVersion: summary.modelVersion,
           maxPsi: summary.maxPsi,
           maxPsiFeature: summary.maxPsiFeature ?? null,
           classPsi: summary.classPsi,
           predictions: summary.predictions,
+          driftedFeatures: summary.drifted.length,
           drifted: summary.drifted,
         });
         return summary;

@@ -30,7 +30,7 @@ export async function readGoldRelation(relation: string, session?: DuckDbSession
     const basketCount = Number(counts[0].baskets);
     const lineCount = Number(counts[0].lines);
     const batch = allocateBasketBatch(basketCount, lineCount);
-    const basketIds = new Float64Array(basketCount);
+    const basketIds = batch.basketId;
     const labelIndex = 'coalesce(list_position([\'LA\', \'MM\', \'UM\'], BASKET_PRICE_SENSITIVITY), 0) - 1';
     // Every column is non-NULL (coalesced here; LINES' fields are checked codes), so whole vectors are
     // copied at once. LINES stays a list: its struct fields come from the list's flat child vectors

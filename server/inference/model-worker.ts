@@ -29,7 +29,7 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
   const run = async (message: RunRequest): Promise<void> => {
     if (!loaded) throw new Error('no model is loaded in this worker');
     const { bodies } = message;
-    const { rows, rowsPerRequest, problems, features } = loaded.featurizer.featurize(message.shapes, bodies);
+    const { rows, rowsPerRequest, problems, features, basketIds } = loaded.featurizer.featurize(message.shapes, bodies);
     let probabilities = new Float32Array(0);
     const labels = new Uint8Array(rows);
     if (rows > 0) {
@@ -52,8 +52,8 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
       }
     }
     const predictionsJson = responseFragments(message.shapes, rowsPerRequest, problems, probabilities, labels);
-    const result: RunResult = { type: 'result', id: message.id, rowsPerRequest, problems, features, probabilities, labels, predictionsJson };
-    const transfer = [features.buffer, probabilities.buffer, labels.buffer, rowsPerRequest.buffer] as ArrayBuffer[];
+    const result: RunResult = { type: 'result', id: message.id, rowsPerRequest, problems, features, basketIds, probabilities, labels, predictionsJson };
+    const transfer = [features.buffer, probabilities.buffer, labels.buffer, rowsPerRequest.buffer, ...(basketIds ? [basketIds.buffer] : [])] as ArrayBuffer[];
     send(result, transfer);
   };
 

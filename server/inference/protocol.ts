@@ -56,6 +56,8 @@ export interface RunResult {
   readonly problems: readonly (BodyProblem | null)[];
   /** rows × featureCount, row-major. */
   readonly features: Float32Array;
+  /** BASKET_ID per row (NaN where none was sent); undefined when no basket had one. */
+  readonly basketIds?: Float64Array;
   /** rows × classes, row-major. */
   readonly probabilities: Float32Array;
   /** Class index per row (ONNX `label` output). */

@@ -27,6 +27,8 @@ export interface FeaturizedRequests {
   readonly problems: readonly (BodyProblem | null)[];
   /** rows × FEATURE_COUNT, row-major, in request order. */
   readonly features: Float32Array;
+  /** BASKET_ID per row (NaN where none was sent); undefined when no basket of the run had one. */
+  readonly basketIds?: Float64Array;
 }
 
 export class RequestFeaturizer {
@@ -85,11 +87,16 @@ export class RequestFeaturizer {
       rows += batch.size;
     }
     const features = new Float32Array(rows * FEATURE_COUNT);
+    let basketIds: Float64Array | undefined;
     let row = 0;
     for (const batch of batches) {
-      for (let basket = 0; basket < batch.size; basket++, row++) this.features.compute(batch, basket, features, row * FEATURE_COUNT);
+      for (let basket = 0; basket < batch.size; basket++, row++) {
+        this.features.compute(batch, basket, features, row * FEATURE_COUNT);
+        const id = batch.basketId[basket];
+        if (!Number.isNaN(id)) (basketIds ??= new Float64Array(rows).fill(Number.NaN))[row] = id;
+      }
     }
-    return { rows, rowsPerRequest, problems, features };
+    return { rows, rowsPerRequest, problems, features, basketIds };
   }
 }
 

@@ -124,6 +124,13 @@ describe('the fast body path agrees with JSON.parse + zod', () => {
     for (const [spelling, taken] of spellings) expect(agree('basket', spelling), spelling).toBe(taken);
   });
 
+  it('takes the optional BASKET_ID (the prediction log joins labels by it) and carries it exactly', () => {
+    const basket = { ...baskets[0], context: { ...baskets[0].context, BASKET_ID: '994100100398294' } };
+    expect(agree('basket', JSON.stringify(basket))).toBe(true);
+    const batch = parseBody('batch', encoder.encode(JSON.stringify({ baskets: [basket, baskets[1]] })), LIMITS)!;
+    expect(Array.from(batch.basketId)).toEqual([994100100398294, Number.NaN]);
+  });
+
   it('grows past its first guess of baskets and lines per byte', () => {
     const limits: RequestLimits = { maxLinesPerBasket: 200, maxBasketsPerBatch: 10_000 };
     const small = { context: baskets[0].context, lines: [baskets[0].lines[0]] };
