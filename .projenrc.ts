@@ -199,7 +199,10 @@ new JenkinsPipeline(project, { model: pipeline });
 new TravisPipeline(project, { model: pipeline });
 new AzurePipeline(project, { model: pipeline });
 
-// The team's model gate: the KPI floor every candidate must meet (read by `retail-mlops gate` and `run`).
+// The team's model gate: the KPI floor every candidate must meet (read by `retail-mlops gate` and `run`), and
+// how `retail-mlops monitor` (the hourly CronJob of each environment) judges drift and live accuracy. To have it
+// start the training pipeline, add a trigger, e.g. `trigger: { kind: 'jenkins', url: 'https://jenkins.example.com',
+// job: 'retail-mlops/main' }` (secrets from JENKINS_USER / JENKINS_API_TOKEN; see `retail-mlops monitor --help`).
 new JsonFile(project, '.retail-mlops.json', {
   obj: {
     gate: {
@@ -208,6 +211,17 @@ new JsonFile(project, '.retail-mlops.json', {
       minimumClassPrecision: 0.65,
       championAccuracyTolerance: 0.01,
       championMacroF1Tolerance: 0.01,
+    },
+    monitoring: {
+      schedule: '0 * * * *',
+      windowHours: 24,
+      driftThreshold: 0.25,
+      minimumPredictions: 200,
+      labelWindowHours: 168,
+      minimumLabelledBaskets: 200,
+      cooldownHours: 24,
+      predictionsMaxAgeDays: 7,
+      predictionsMaxGigabytes: 5,
     },
   },
 });
