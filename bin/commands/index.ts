@@ -5,6 +5,7 @@ import { registerGate } from './gate';
 import { generateCommand } from './generate';
 import { registerIngest } from './ingest';
 import { registerModels } from './models';
+import { registerMonitor } from './monitor';
 import { registerPipelineCommand } from './pipeline';
 import { registerPredict } from './predict';
 import { registerPromote } from './promote';
@@ -25,6 +26,7 @@ export const commands: CommandRegistration[] = [
   registerModels,
   registerServe,
   registerDrift,
+  registerMonitor,
   registerPromote,
   registerPipelineCommand,
   registerTrainJob,
