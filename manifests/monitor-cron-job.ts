@@ -5,9 +5,9 @@
  * with the API's image and identity (service account, workload-identity labels), as hardened as the
  * API's pods, one run at a time, and a NetworkPolicy letting it reach DNS, the lake and the CI only.
  */
+import { createHash } from 'node:crypto';
 import { Size, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { createHash } from 'node:crypto';
 import type { ResolvedApiChartProps, ResolvedMonitorProps } from './api-chart-props';
 import { TELEMETRY_SOURCES } from '../core/monitoring/telemetry';
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { InvalidOptionsError } from '../../core/errors';
 import { DEFAULT_MONITORING, resolveMonitoringSettings, type MonitoringSettings, type ResolvedMonitoringSettings } from '../../core/monitoring/settings';
-import { openEnvironment, resolveEnvironment } from '../../providers/environment';
 import { createRetrainTrigger } from '../../pipelines/triggers/retrain-trigger';
 import type { RetrainTrigger } from '../../pipelines/triggers/trigger-http';
+import { openEnvironment, resolveEnvironment } from '../../providers/environment';
 import { createJsonLogger } from '../../server/logger';
 import { withGlobalFlags } from '../cli';
 import { runMonitor, type MonitorSummary } from '../jobs/monitor';

@@ -213,7 +213,8 @@ export async function runMonitor(options: MonitorJobOptions): Promise<MonitorSum
   await storage.put(reportKey, page, { contentType: 'text/html; charset=utf-8' });
   await storage.put(MONITORING_KEYS.latestReport, page, { contentType: 'text/html; charset=utf-8' });
 
-  const retention = await applyRetention(storage, PREDICTIONS_PREFIX, { maxAgeMs: settings.predictionsMaxAgeDays * 24 * HOUR_MS, maxBytes: settings.predictionsMaxGigabytes * 1024 ** 3 }, now);
+  const retentionPolicy = { maxAgeMs: settings.predictionsMaxAgeDays * 24 * HOUR_MS, maxBytes: settings.predictionsMaxGigabytes * 1024 ** 3 };
+  const retention = await applyRetention(storage, PREDICTIONS_PREFIX, retentionPolicy, now);
 
   const summary: MonitorSummary = {
     environment,
@@ -262,7 +263,13 @@ async function decideRetrain(
   // recorded before the request: should this run die before the answer, the start still counts (at most one per cooldown)
   await writeState(storage, { ...state, lastTriggeredAt: at, outcome: 'pending', modelVersion: request.modelVersion, reasons: request.reasons });
   try {
-    const answer = await trigger.trigger({ environment: options.environment, modelVersion: request.modelVersion, reasons: request.reasons, report: request.reportLocation, summary: request.summary });
+    const answer = await trigger.trigger({
+      environment: options.environment,
+      modelVersion: request.modelVersion,
+      reasons: request.reasons,
+      report: request.reportLocation,
+      summary: request.summary,
+    });
     await writeState(storage, { lastTriggeredAt: at, outcome: 'triggered', modelVersion: request.modelVersion, reasons: request.reasons, ci: { ...ci, ...answer } });
     return { ...base, lastTriggeredAt: at, outcome: 'triggered', ci: { ...ci!, ...answer }, detail: `${trigger.kind} answered ${answer.status}${answer.location ? ` (${answer.location})` : ''}` };
   } catch (error) {

@@ -14,9 +14,9 @@
  * ```
  */
 import { InvalidOptionsError } from '../errors';
+import { DRIFT_PSI_THRESHOLD } from './drift';
 import type { GateOptions } from '../evaluation/gate';
 import { DEFAULT_GATE_OPTIONS } from '../evaluation/gate';
-import { DRIFT_PSI_THRESHOLD } from './drift';
 
 /** Jenkins: `POST <url>/job/<job>/buildWithParameters`, with a CSRF crumb and a user's API token (HTTP basic). */
 export interface JenkinsTriggerSettings {

@@ -53,7 +53,7 @@ export const TELEMETRY_EVENTS = {
     name: 'retrain.trigger',
     source: 'monitor',
     numericFields: ['triggered'],
-    description: "one per monitor run: whether it started the training pipeline (1) or not (0), and why (`outcome`: triggered, cooldown, not-needed, disabled, failed)",
+    description: 'one per monitor run: whether it started the training pipeline (1) or not (0), and why (`outcome`: triggered, cooldown, not-needed, disabled, failed)',
   },
   predictionLogDropping: {
     name: 'prediction-log.dropping',

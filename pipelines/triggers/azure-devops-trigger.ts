@@ -5,8 +5,8 @@
  * organization with permission to queue the pipeline), or a token from the named variable. Azure
  * DevOps answers 200 with the run (its id and web link).
  */
-import type { AzureDevOpsTriggerSettings } from '../../core/monitoring/settings';
 import { AZURE_DEVOPS_SCOPE, expectStatus, RetrainTriggerError, send, trimSlashes, type ResolvedTriggerDependencies, type RetrainTrigger } from './trigger-http';
+import type { AzureDevOpsTriggerSettings } from '../../core/monitoring/settings';
 
 export function azureDevOpsTrigger(settings: AzureDevOpsTriggerSettings, token: string | undefined, dependencies: ResolvedTriggerDependencies): RetrainTrigger {
   const target = `${trimSlashes(settings.organizationUrl)}/${encodeURIComponent(settings.project)}/_apis/pipelines/${settings.pipelineId}`;
@@ -28,7 +28,7 @@ export function azureDevOpsTrigger(settings: AzureDevOpsTriggerSettings, token: 
       };
       const response = await send('azure-devops', target, dependencies, `${target}/runs?api-version=7.1`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'authorization': `Bearer ${bearer}`, 'content-type': 'application/json', 'accept': 'application/json' },
         body: JSON.stringify(body),
       });
       await expectStatus('azure-devops', target, response, [200, 201]);

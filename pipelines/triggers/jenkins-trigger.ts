@@ -6,8 +6,8 @@
  * them). Jenkins answers 201 with the queue item in `Location`. A Jenkins without CSRF protection has
  * no crumb issuer (404): the build is requested without one.
  */
-import type { JenkinsTriggerSettings } from '../../core/monitoring/settings';
 import { expectStatus, retrainMessage, send, trimSlashes, type ResolvedTriggerDependencies, type RetrainTrigger } from './trigger-http';
+import type { JenkinsTriggerSettings } from '../../core/monitoring/settings';
 
 export function jenkinsTrigger(
   settings: JenkinsTriggerSettings,

@@ -6,13 +6,13 @@
  * (no automatic retry: a retried POST could start two builds; the next monitor run tries again), and
  * says what the CI answered.
  */
-import { InvalidOptionsError } from '../../core/errors';
-import type { RetrainTriggerSettings } from '../../core/monitoring/settings';
 import { azureDevOpsTrigger } from './azure-devops-trigger';
 import { jenkinsTrigger } from './jenkins-trigger';
-import { type ResolvedTriggerDependencies, type RetrainTrigger, type TokenProvider } from './trigger-http';
 import { travisTrigger } from './travis-trigger';
+import { type ResolvedTriggerDependencies, type RetrainTrigger, type TokenProvider } from './trigger-http';
 import { webhookTrigger } from './webhook-trigger';
+import { InvalidOptionsError } from '../../core/errors';
+import type { RetrainTriggerSettings } from '../../core/monitoring/settings';
 
 export interface TriggerDependencies {
   /** Where secrets are read. @default process.env */

@@ -5,8 +5,8 @@
  * Any 2xx is success.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import type { WebhookTriggerSettings } from '../../core/monitoring/settings';
 import { RetrainTriggerError, send, type ResolvedTriggerDependencies, type RetrainTrigger } from './trigger-http';
+import type { WebhookTriggerSettings } from '../../core/monitoring/settings';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-retail-mlops-signature-256';
 

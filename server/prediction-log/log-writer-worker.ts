@@ -5,10 +5,10 @@
  * completed segment to the main thread, which ships it. Started by openPredictionLog, never imported.
  */
 import { parentPort } from 'node:worker_threads';
-import { encodeRecords } from '../../core/monitoring/prediction-segments';
-import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import type { LogWriterRequest, LogWriterResponse, SampledBatch } from './protocol';
 import { recoverSpool, SegmentWriter, type CompletedSegment, type SegmentIdentity } from './segment-writer';
+import { encodeRecords } from '../../core/monitoring/prediction-segments';
+import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 
 /** Lines are written once this much is buffered, or on the flush interval. */
 const WRITE_CHUNK_BYTES = 1 << 20;

@@ -3,9 +3,9 @@
  * by a process that is gone — another pid that no longer runs, or this very pid (a restarted
  * container is pid 1 again) — is taken over, and what that process left in the spool is shipped.
  */
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { RetailMlopsError } from '../../core/errors';
 
 /** Another live server uses the spool directory. */

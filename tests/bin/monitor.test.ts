@@ -9,13 +9,13 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readGoldBaskets } from '../../core/data/gold-reader';
@@ -23,12 +23,12 @@ import { Lake } from '../../core/data/lake';
 import { CHART_COLORS } from '../../core/evaluation/svg-charts';
 import { ENVIRONMENT_FIELD, TELEMETRY_EVENTS } from '../../core/monitoring/telemetry';
 import type { Basket } from '../../core/schema/lgsr';
-import { API_KEY, AUTHORIZED } from '../server/harness';
 import { cli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/paths';
 import { segmentFiles } from '../helpers/prediction-log';
 import { basketsFromBatch } from '../helpers/served-model';
 import { useServedModelAndSampleLake } from '../helpers/served-sample-lake';
+import { API_KEY, AUTHORIZED } from '../server/harness';
 
 const run = promisify(execFile);
 const CHROMIUM = process.env.RETAIL_MLOPS_CHROMIUM ?? '/usr/bin/chromium';

@@ -6,6 +6,7 @@
  */
 import { App, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
+import { TELEMETRY_SOURCES } from '../../core/monitoring/telemetry';
 import {
   AksApiChart,
   EksApiChart,
@@ -19,7 +20,6 @@ import {
   type Environment,
   type ModelPin,
 } from '../../manifests';
-import { TELEMETRY_SOURCES } from '../../core/monitoring/telemetry';
 import { validateKubernetesObject, type KubernetesObject } from '../helpers/kubernetes-models';
 
 const pin: ModelPin = { registry: 's3://retail-models/registry', model: 'v-0123456789ab' };

@@ -13,10 +13,10 @@ import { ENVIRONMENT_FIELD, METRIC_DIMENSION, METRICS_NAMESPACE, metricNamed, TE
 import { applicationLogGroupName, PARSED_LOG_FIELD } from '../../../../providers/aws/infra/observability';
 import { createJsonLogger } from '../../../../server/logger';
 import { startServer } from '../../../../server/main';
-import { API_KEY, AUTHORIZED } from '../../../server/harness';
 import { temporaryDirectory } from '../../../helpers/paths';
 import { openDirectoryPredictionLog } from '../../../helpers/prediction-log';
 import { servedModelFixture, type ServedModelFixture } from '../../../helpers/served-model';
+import { API_KEY, AUTHORIZED } from '../../../server/harness';
 
 type Resource = { Type: string; Properties: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -129,7 +129,8 @@ describe('the AWS stack reads only what the telemetry contract names', () => {
     }
     // the alarms cover latency, errors and drift
     const alarmed = new Set(read.filter((item) => item.where.startsWith('alarm')).map((item) => item.name));
-    expect([...alarmed].sort()).toEqual([TELEMETRY_METRICS.drift.name, TELEMETRY_METRICS.latencyP95.name, TELEMETRY_METRICS.requests.name, TELEMETRY_METRICS.serverErrors.name].sort());
+    const expected = [TELEMETRY_METRICS.drift, TELEMETRY_METRICS.latencyP95, TELEMETRY_METRICS.requests, TELEMETRY_METRICS.serverErrors].map((metric) => metric.name);
+    expect([...alarmed].sort()).toEqual(expected.sort());
     // nobody may publish into the contract's namespace directly (SageMaker jobs publish into their own)
     const statements = resources
       .filter((resource) => resource.Type === 'AWS::IAM::Policy')
@@ -189,7 +190,9 @@ describe('the lines the code writes give every API metric a value through the fi
     for (const [key, metric] of Object.entries(TELEMETRY_METRICS)) {
       if (TELEMETRY_EVENTS[metric.event].source !== TELEMETRY_SOURCES.api) continue;
       const filter = filters.find((candidate) => candidate.name === metric.name)!;
-      const values = records.filter((record) => matches(filter.pattern, record)).map((record) => ({ value: select(filter.value, record), dimension: select(filter.dimensions[METRIC_DIMENSION], record) }));
+      const values = records
+        .filter((record) => matches(filter.pattern, record))
+        .map((record) => ({ value: select(filter.value, record), dimension: select(filter.dimensions[METRIC_DIMENSION], record) }));
       expect(values.length, `lines matching the ${key} filter`).toBeGreaterThan(0);
       for (const { value, dimension } of values) {
         expect(typeof value === 'number' && Number.isFinite(value), `${metric.name} reads a number`).toBe(true);
