@@ -177,6 +177,7 @@ project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 project.package.setScript('bench:train', 'tsx bench/train.ts');
 project.package.setScript('bench:serve', 'tsx bench/serve.ts');
 project.package.setScript('bench:predict', 'tsx bench/predict.ts');
+project.package.setScript('bench:prediction-log', 'tsx bench/prediction-log.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');

@@ -151,24 +151,111 @@ export interface PredictionColumns {
   readonly rate: number;
 }
 
+/**
+ * Writes record lines as bytes: numbers as fixed-point decimals with at most six fraction digits
+ * (the text `String(round6(value))` gives for the values features take, without its cost: formatting
+ * a double's shortest form is most of a record's price), everything else as JSON.
+ */
+class RecordEncoder {
+  private bytes = Buffer.allocUnsafe(1 << 16);
+  private length = 0;
+
+  text(): string {
+    return this.bytes.toString('latin1', 0, this.length);
+  }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + extra));
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
+  }
+
+  byte(value: number): void {
+    this.ensure(1);
+    this.bytes[this.length++] = value;
+  }
+
+  /** ASCII text as it is (JSON already: numbers, quoted and escaped strings). */
+  ascii(text: string): void {
+    this.ensure(text.length);
+    this.length += this.bytes.write(text, this.length, 'latin1');
+  }
+
+  /** A non-negative safe integer. */
+  private digits(value: number): void {
+    if (value < 10) {
+      this.bytes[this.length++] = 48 + value;
+      return;
+    }
+    const start = this.length;
+    while (value > 0) {
+      this.bytes[this.length++] = 48 + (value % 10);
+      value = Math.floor(value / 10);
+    }
+    this.bytes.subarray(start, this.length).reverse();
+  }
+
+  /** A number rounded to 6 decimals, written as JSON (`-0.5`, `12`, `0.000001`; non-finite → null). */
+  decimal(value: number): void {
+    this.ensure(40);
+    const scaled = Math.round(value * 1e6);
+    if (!Number.isFinite(scaled) || Math.abs(scaled) >= Number.MAX_SAFE_INTEGER) {
+      this.ascii(Number.isFinite(value) ? String(round6(value)) : 'null');
+      return;
+    }
+    const magnitude = Math.abs(scaled);
+    if (scaled < 0) this.bytes[this.length++] = 45; // '-'
+    const whole = Math.floor(magnitude / 1e6);
+    let fraction = magnitude - whole * 1e6;
+    this.digits(whole);
+    if (fraction === 0) return;
+    this.bytes[this.length++] = 46; // '.'
+    let places = 6;
+    while (fraction % 10 === 0) {
+      fraction /= 10;
+      places -= 1;
+    }
+    for (let place = places - 1; place >= 0; place--) {
+      this.bytes[this.length + place] = 48 + (fraction % 10);
+      fraction = Math.floor(fraction / 10);
+    }
+    this.length += places;
+  }
+}
+
 /** The record lines of a run (each with its newline), in row order. */
 export function encodeRecords(columns: PredictionColumns): string {
   const { featureCount, classCount, features, probabilities, labels, basketIds, indexes } = columns;
-  const parts: string[] = [];
+  const out = new RecordEncoder();
   const prefix = `[${columns.time},`;
   const rate = `,${columns.rate},[`;
   let row = 0;
   for (let request = 0; request < columns.requestIds.length; request++) {
-    const requestId = JSON.stringify(columns.requestIds[request]);
+    // JSON, and ASCII only (the encoder writes bytes as they are)
+    const requestId = `${JSON.stringify(columns.requestIds[request]).replace(/[\u007f-\uffff]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`)},`;
     for (let position = 0; position < columns.rowsPerRequest[request]; position++, row++) {
-      const basketId = basketIds && !Number.isNaN(basketIds[row]) ? String(basketIds[row]) : 'null';
-      let line = `${prefix}${requestId},${indexes ? indexes[row] : position},${basketId},${labels[row]},[`;
-      for (let k = 0; k < classCount; k++) line += (k > 0 ? ',' : '') + round6(probabilities[row * classCount + k]);
-      line += `]${rate}`;
+      out.ascii(prefix);
+      out.ascii(requestId);
+      out.ascii(String(indexes ? indexes[row] : position));
+      out.byte(44);
+      out.ascii(basketIds && !Number.isNaN(basketIds[row]) ? String(basketIds[row]) : 'null');
+      out.byte(44);
+      out.ascii(String(labels[row]));
+      out.ascii(',[');
+      for (let k = 0; k < classCount; k++) {
+        if (k > 0) out.byte(44);
+        out.decimal(probabilities[row * classCount + k]);
+      }
+      out.byte(93);
+      out.ascii(rate);
       const offset = row * featureCount;
-      for (let feature = 0; feature < featureCount; feature++) line += (feature > 0 ? ',' : '') + round6(features[offset + feature]);
-      parts.push(`${line}]]\n`);
+      for (let feature = 0; feature < featureCount; feature++) {
+        if (feature > 0) out.byte(44);
+        out.decimal(features[offset + feature]);
+      }
+      out.ascii(']]\n');
     }
   }
-  return parts.join('');
+  return out.text();
 }

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
 import { applyRetention } from '../../core/monitoring/prediction-retention';
-import { decodeSegment, encodeRecords, encodeSegmentHeader, parseSegmentName, segmentKey, segmentName } from '../../core/monitoring/prediction-segments';
+import { decodeSegment, encodeRecords, encodeSegmentHeader, parseSegmentName, round6, segmentKey, segmentName } from '../../core/monitoring/prediction-segments';
 import { TELEMETRY_EVENTS } from '../../core/monitoring/telemetry';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import type { ObjectStorage } from '../../core/storage/port';
@@ -89,6 +89,18 @@ describe('segments', () => {
     expect(line.length).toBeLessThan(300);
     // a torn last line is counted, not thrown
     expect(decodeSegment(`${text}[1,"x",`).badLines).toBe(1);
+  });
+
+  it('write every number as round6 would, whatever its size and sign (the encoder formats decimals itself)', () => {
+    const values = [0, -0, 1, -1, 0.5, 1e-7, -4e-7, 5e-7, 0.1234565, 0.1234575, 1 / 3, -2 / 3, 12.000001, 99999.999999, 123456789.123456, -1e-6, 1e12 + 0.25, 7e15, Number.NaN];
+    for (let index = 0; index < 2000; index++) values.push((Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 12 - 4));
+    const text = encodeRecords({
+      time: 1, requestIds: ['n\u00e9e "quoted"'], rowsPerRequest: [1], featureCount: values.length, features: values, probabilities: [0.25, 0.5, 0.25], classCount: 3, labels: [1], rate: 1,
+    });
+    expect(/^[\x20-\x7e]*\n$/.test(text)).toBe(true);
+    const [, requestId, , , , , , features] = JSON.parse(text) as [number, string, number, null, number, number[], number, (number | null)[]];
+    expect(requestId).toBe('n\u00e9e "quoted"');
+    values.forEach((value, index) => expect(features[index], String(value)).toBe(Number.isNaN(value) ? null : round6(value) === 0 ? 0 : round6(value)));
   });
 
   it('rotate by size, by age and on a model change; complete segments are gzip files, the open one a .partial', async () => {
