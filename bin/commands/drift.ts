@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
 import { DRIFT_PSI_THRESHOLD, DRIFT_REPORT_EVENT } from '../../core/monitoring/drift';
-import { telemetryEnvironment } from '../../core/monitoring/telemetry';
-import { createLocalRegistry } from '../../providers/local/registry';
+import { PREDICTIONS_PREFIX } from '../../core/monitoring/prediction-segments';
+import { createLocalObjectStorage } from '../../providers/local/object-storage';
 import { createJsonLogger } from '../../server/logger';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { driftReport, type DriftSummary } from '../jobs/drift-report';
 import { runCommand, UsageError, type GlobalFlags } from '../output';
 
 interface DriftFlags extends GlobalFlags {
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly registry?: string;
   readonly model: string;
-  readonly lake: string;
+  readonly lake?: string;
   readonly predictions?: string;
   readonly since?: string;
   readonly report?: string;
@@ -18,13 +21,14 @@ interface DriftFlags extends GlobalFlags {
 
 export function registerDrift(program: Command): void {
   withGlobalFlags(
-    program
-      .command('drift')
-      .description("drift of the API's logged predictions against the model's evaluation weeks: PSI per feature and of the predicted classes")
-      .requiredOption('--registry <dir>', 'model registry directory')
+    withEnvironmentFlags(
+      program
+        .command('drift')
+        .description("drift of the API's logged predictions against the model's evaluation weeks: PSI per feature and of the predicted classes"),
+      ['lake', 'registry'],
+    )
       .option('--model <ref>', 'version id, #n or alias whose evaluation weeks are the reference', 'production')
-      .requiredOption('--lake <dir>', 'the lake holding those weeks')
-      .option('--predictions <dir>', 'a directory the API shipped its prediction log to (default: <lake>/predictions)')
+      .option('--predictions <dir>', "a directory the API shipped its prediction log to (default: the lake's predictions/)")
       .option('--since <time>', 'only predictions logged at or after this ISO 8601 time')
       .option('--report <file.html>', 'write the HTML report here'),
   ).action(async (flags: DriftFlags) => {
@@ -33,11 +37,23 @@ export function registerDrift(program: Command): void {
     await runCommand(
       flags,
       async () => {
-        const registry = createLocalRegistry({ root: flags.registry });
-        const summary = await driftReport({ registry, model: flags.model, lake: flags.lake, predictions: flags.predictions, since, report: flags.report });
+        const services = await openCommandEnvironment(flags, ['lake', 'serving']);
+        const lake = services.lake();
+        // the shipped segments are read where they are (a directory, or the lake's object storage)
+        const summary = await driftReport({
+          registry: await services.registry({ mirror: false }),
+          model: flags.model,
+          lake: await lake.openExisting(),
+          lakeLocation: lake.location,
+          predictions: flags.predictions
+            ? { storage: createLocalObjectStorage({ root: flags.predictions }), prefix: '', location: flags.predictions }
+            : { storage: await lake.storage(), prefix: PREDICTIONS_PREFIX, location: `${lake.location}/${PREDICTIONS_PREFIX}` },
+          since,
+          report: flags.report,
+        });
         // one structured line for log-based alerts, whatever the output mode
         createJsonLogger().log(summary.drifted.length > 0 ? 'warn' : 'info', DRIFT_REPORT_EVENT, {
-          environment: telemetryEnvironment(),
+          environment: services.settings.name,
           modelVersion: summary.modelVersion,
           maxPsi: summary.maxPsi,
           maxPsiFeature: summary.maxPsiFeature ?? null,

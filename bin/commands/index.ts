@@ -1,4 +1,5 @@
 import type { CommandRegistration } from '../cli';
+import { registerConfig } from './config';
 import { registerDrift } from './drift';
 import { registerEvaluate } from './evaluate';
 import { registerGate } from './gate';
@@ -29,5 +30,6 @@ export const commands: CommandRegistration[] = [
   registerMonitor,
   registerPromote,
   registerPipelineCommand,
+  registerConfig,
   registerTrainJob,
 ];

@@ -3,9 +3,9 @@ import { InvalidOptionsError } from '../../core/errors';
 import { DEFAULT_MONITORING, resolveMonitoringSettings, type MonitoringSettings, type ResolvedMonitoringSettings } from '../../core/monitoring/settings';
 import { createRetrainTrigger } from '../../pipelines/triggers/retrain-trigger';
 import type { RetrainTrigger } from '../../pipelines/triggers/trigger-http';
-import { openEnvironment, resolveEnvironment } from '../../providers/environment';
 import { createJsonLogger } from '../../server/logger';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { runMonitor, type MonitorSummary } from '../jobs/monitor';
 import { EXIT_FAILURE, runCommand, UsageError, type GlobalFlags } from '../output';
 
@@ -76,13 +76,12 @@ verdict), 1 a failure (the CI refused the trigger, the lake or registry unreadab
 /** `retail-mlops monitor`: drift, live accuracy, and the retrain they call for (hourly from the CronJob). */
 export function registerMonitor(program: Command): void {
   withGlobalFlags(
-    program
-      .command('monitor')
-      .description('drift of the shipped predictions and live accuracy of the served model; starts the training pipeline through the CI when they call for it (with a cooldown)')
-      .option('--environment <name>', 'the environment of .retail-mlops.json [env RETAIL_MLOPS_ENVIRONMENT]')
-      .option('--provider <name>', 'local | aws | azure [env RETAIL_MLOPS_PROVIDER]')
-      .option('--lake <location>', 'the lake: shipped predictions, gold labels, reports [env RETAIL_MLOPS_LAKE]')
-      .option('--registry <location>', 'the model registry [env RETAIL_MLOPS_REGISTRY]')
+    withEnvironmentFlags(
+      program
+        .command('monitor')
+        .description('drift of the shipped predictions and live accuracy of the served model; starts the training pipeline through the CI when they call for it (with a cooldown)'),
+      ['lake', 'registry'],
+    )
       .option('--model <ref>', 'the served model: alias, version id or #n', 'production')
       .option('--window <hours>', 'hours of predictions compared with the reference', hours('--window'))
       .option('--drift-threshold <psi>', 'PSI above which a feature has drifted', number('--drift-threshold', (value) => value > 0, 'a PSI > 0'))
@@ -98,11 +97,11 @@ export function registerMonitor(program: Command): void {
   ).action(async (flags: MonitorFlags) => {
     const now = flags.now === undefined ? Date.now() : Date.parse(flags.now);
     if (Number.isNaN(now)) throw new UsageError(`--now must be an ISO 8601 time, got '${flags.now}'`);
+    // settings problems (the environment's, the monitoring section's, missing secrets) are usage errors: exit 2 before anything runs
+    const services = await openCommandEnvironment(flags, ['lake', 'serving']);
     let settings: ResolvedMonitoringSettings;
     let trigger: RetrainTrigger | undefined;
-    let environment;
     try {
-      environment = resolveEnvironment({ flags: { environment: flags.environment, provider: flags.provider, lake: flags.lake, registry: flags.registry } });
       const overrides: Partial<MonitoringSettings> = {
         windowHours: flags.window,
         driftThreshold: flags.driftThreshold,
@@ -113,27 +112,24 @@ export function registerMonitor(program: Command): void {
         minimumMacroF1: flags.minMacroF1,
         cooldownHours: flags.cooldown,
       };
-      settings = resolveMonitoringSettings(environment.project, overrides);
+      settings = resolveMonitoringSettings(services.settings.project, overrides);
       if (settings.trigger) trigger = createRetrainTrigger(settings.trigger, { requireSecrets: !flags.dryRun });
     } catch (error) {
-      // settings problems (every one listed) are usage errors: exit 2 before anything runs
       if (error instanceof InvalidOptionsError) throw new UsageError(error.message);
       throw error;
     }
-    const resolved = environment;
     let outcome: MonitorSummary['retrain']['outcome'] | undefined;
     await runCommand(
       flags,
       async () => {
-        const services = await openEnvironment(resolved);
         const lake = services.lake();
         const summary = await runMonitor({
-          registry: await services.registry(),
+          registry: await services.registry({ mirror: false }),
           model: flags.model,
           lake: await lake.openExisting(),
           storage: await lake.storage(),
           settings,
-          environment: resolved.name,
+          environment: services.settings.name,
           now,
           dryRun: flags.dryRun === true,
           trigger,

@@ -2,29 +2,30 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, type LoadedModel } from './load-model';
 import { readGoldBaskets } from '../../core/data/gold-reader';
-import { Lake } from '../../core/data/lake';
+import type { Lake } from '../../core/data/lake';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../../core/features/spec';
 import { heldOutFeatures } from '../../core/features/training-matrix';
 import { writeFileAtomically } from '../../core/files/write-atomically';
 import { computeDrift, type DriftResult, type FeatureDrift } from '../../core/monitoring/drift';
 import { renderDriftReport } from '../../core/monitoring/drift-report';
 import { readShippedPredictions, type ShippedPredictions } from '../../core/monitoring/prediction-log-reader';
-import { PREDICTIONS_PREFIX, round6 } from '../../core/monitoring/prediction-segments';
+import { round6 } from '../../core/monitoring/prediction-segments';
 import { createRowScorer } from '../../core/onnx/row-scorer';
 import type { ModelRegistry } from '../../core/registry/port';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import type { ObjectStorage } from '../../core/storage/port';
 import { argmaxRows } from '../../core/training/trees/tree-scores';
-import { createLocalObjectStorage } from '../../providers/local/object-storage';
 
 export interface DriftOptions {
   readonly registry: ModelRegistry;
   /** The model whose evaluation weeks are the reference. */
   readonly model: string;
-  /** The lake holding those weeks. */
-  readonly lake: string;
-  /** The prediction log's directory (segments below it). @default `<lake>/predictions` */
-  readonly predictions?: string;
+  /** The lake holding those weeks, readable here. */
+  readonly lake: Lake;
+  /** Where the lake lives, for the report. @default lake.root */
+  readonly lakeLocation?: string;
+  /** Where the shipped prediction log is: object storage, the key prefix of its segments, and a location for messages. */
+  readonly predictions: { readonly storage: ObjectStorage; readonly prefix: string; readonly location: string };
   /** Only predictions logged at or after this time. */
   readonly since?: Date;
   /** Where to write the HTML report. */
@@ -105,15 +106,11 @@ export function readPredictions(storage: ObjectStorage, prefix: string, window: 
  */
 export async function driftReport(options: DriftOptions): Promise<DriftSummary> {
   const loaded = await loadModel(options.registry, options.model);
-  const lake = await Lake.openExisting(options.lake);
-  const reference = await driftReference(loaded, lake);
-  const [storage, prefix] = options.predictions
-    ? [createLocalObjectStorage({ root: options.predictions }), '']
-    : [createLocalObjectStorage({ root: options.lake }), PREDICTIONS_PREFIX];
-  const directory = options.predictions ?? path.join(options.lake, PREDICTIONS_PREFIX);
+  const reference = await driftReference(loaded, options.lake);
+  const { storage, prefix, location } = options.predictions;
   const logged = await readPredictions(storage, prefix, { since: options.since?.getTime() });
   if (logged.rows === 0) {
-    throw new Error(`no predictions of feature spec ${FEATURE_SPEC.version} in ${directory}${options.since ? ` since ${options.since.toISOString()}` : ''} (${logged.segments} segments read)`);
+    throw new Error(`no predictions of feature spec ${FEATURE_SPEC.version} in ${location}${options.since ? ` since ${options.since.toISOString()}` : ''} (${logged.segments} segments read)`);
   }
   const drift = driftAgainst(reference, logged);
   let report: string | undefined;
@@ -125,8 +122,8 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
       renderDriftReport({
         drift,
         modelVersion: loaded.version.id,
-        reference: `the model's evaluation weeks ${reference.weeks.join(', ')} in ${path.resolve(options.lake)} (${reference.rows.toLocaleString('en-US')} baskets)`,
-        current: `${logged.rows.toLocaleString('en-US')} predictions logged ${logged.from ?? '?'} … ${logged.to ?? '?'} in ${path.resolve(directory)}`,
+        reference: `the model's evaluation weeks ${reference.weeks.join(', ')} in ${options.lakeLocation ?? options.lake.root} (${reference.rows.toLocaleString('en-US')} baskets)`,
+        current: `${logged.rows.toLocaleString('en-US')} predictions logged ${logged.from ?? '?'} … ${logged.to ?? '?'} in ${location}`,
         sampledShare: logged.rows > 0 ? logged.sampled / logged.rows : 0,
         generatedAt: new Date().toISOString(),
       }),

@@ -7,6 +7,7 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { RetailMlopsError } from '../../core/errors';
+import { isProcessAlive } from '../../core/files/process-liveness';
 
 /** Another live server uses the spool directory. */
 export class SpoolInUseError extends RetailMlopsError {
@@ -18,15 +19,6 @@ export class SpoolInUseError extends RetailMlopsError {
 interface LockContent {
   readonly pid: number;
   readonly host: string;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Spools held by this process (a lock file naming this pid may be a restarted container's predecessor's). */
@@ -70,7 +62,7 @@ async function takeLock(directory: string): Promise<() => Promise<void>> {
     } catch {
       holder = undefined; // torn or vanished: stale
     }
-    if (holder && holder.host === mine.host && holder.pid !== mine.pid && isRunning(holder.pid)) throw new SpoolInUseError(directory, holder.pid);
+    if (holder && holder.host === mine.host && holder.pid !== mine.pid && isProcessAlive(holder.pid)) throw new SpoolInUseError(directory, holder.pid);
     await rm(file, { force: true });
   }
   throw new SpoolInUseError(directory, -1);

@@ -152,7 +152,7 @@ describe('the lines the code writes give every API metric a value through the fi
     const lines: string[] = [];
     const logger = createJsonLogger({ stream: { write: (text: string) => lines.push(...text.split('\n').filter((line) => line.length > 0)) } });
     const server = await startServer({
-      registry: fixture.registryRoot,
+      registry: fixture.registry,
       port: 0,
       host: '127.0.0.1',
       apiKeys: [API_KEY],
