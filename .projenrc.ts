@@ -1,4 +1,5 @@
 import { DependencyType, JsonFile, javascript, typescript } from 'projen';
+import { DEFAULT_MONITORING } from './core/monitoring/settings';
 import { AzurePipeline } from './pipelines/azure';
 import { ContainerImage } from './pipelines/container-image';
 import { JenkinsPipeline } from './pipelines/jenkins';
@@ -213,17 +214,8 @@ new JsonFile(project, '.retail-mlops.json', {
       championAccuracyTolerance: 0.01,
       championMacroF1Tolerance: 0.01,
     },
-    monitoring: {
-      schedule: '0 * * * *',
-      windowHours: 24,
-      driftThreshold: 0.25,
-      minimumPredictions: 200,
-      labelWindowHours: 168,
-      minimumLabelledBaskets: 200,
-      cooldownHours: 24,
-      predictionsMaxAgeDays: 7,
-      predictionsMaxGigabytes: 5,
-    },
+    // every threshold at its default, spelled out so the team sees what it may change
+    monitoring: { ...DEFAULT_MONITORING },
   },
 });
 

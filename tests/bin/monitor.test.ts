@@ -7,22 +7,19 @@
  * within the cooldown; the model's own population → nothing flagged, nothing requested. The report
  * lands in the lake and renders in Chromium with the shifted features' bars.
  */
-import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
-import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readGoldBaskets } from '../../core/data/gold-reader';
 import { Lake } from '../../core/data/lake';
 import { CHART_COLORS } from '../../core/evaluation/svg-charts';
 import { ENVIRONMENT_FIELD, TELEMETRY_EVENTS } from '../../core/monitoring/telemetry';
 import type { Basket } from '../../core/schema/lgsr';
+import { chromiumAvailable, screenshotPage } from '../helpers/chromium';
 import { cli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/paths';
 import { segmentFiles } from '../helpers/prediction-log';
@@ -30,8 +27,6 @@ import { basketsFromBatch } from '../helpers/served-model';
 import { useServedModelAndSampleLake } from '../helpers/served-sample-lake';
 import { API_KEY, AUTHORIZED } from '../server/harness';
 
-const run = promisify(execFile);
-const CHROMIUM = process.env.RETAIL_MLOPS_CHROMIUM ?? '/usr/bin/chromium';
 
 interface CapturedRequest {
   readonly method: string;
@@ -234,7 +229,7 @@ describe('retail-mlops monitor: serve, ship, detect drift, retrain through the C
       expect(events(second.stderr).find((line) => line.event === TELEMETRY_EVENTS.retrain.name)).toMatchObject({ outcome: 'cooldown', triggered: 0 });
 
       // the report renders in Chromium: the drifted features' bars are there in their colour
-      if (existsSync(CHROMIUM) || process.env.CI) await expectRenderedDriftBars(report, first.summary.drift.drifted.length);
+      if (chromiumAvailable) await expectRenderedDriftBars(report, first.summary.drift.drifted.length);
     } finally {
       await jenkins.close();
     }
@@ -283,44 +278,18 @@ describe('retail-mlops monitor: serve, ship, detect drift, retrain through the C
 
 /** Screenshots the report in headless Chromium and checks the vermillion (drifted) bars are painted. */
 async function expectRenderedDriftBars(report: string, drifted: number): Promise<void> {
-  const profile = await mkdtemp(path.join(tmpdir(), 'retail-mlops-chromium-'));
-  const screenshot = path.join(profile, 'drift.png');
-  try {
-    await run(
-      CHROMIUM,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--hide-scrollbars',
-        `--user-data-dir=${profile}`,
-        `--screenshot=${screenshot}`,
-        '--window-size=1200,1600',
-        `file://${report}`,
-      ],
-      { timeout: 90_000 },
-    );
-    if (process.env.RETAIL_MLOPS_KEEP_SCREENSHOT) await copyFile(screenshot, process.env.RETAIL_MLOPS_KEEP_SCREENSHOT);
-    expect((await stat(screenshot)).size).toBeGreaterThan(20_000);
-    const image = PNG.sync.read(readFileSync(screenshot));
-    let vermillion = 0;
-    let inked = 0;
-    const target = [0xd5, 0x5e, 0x00];
-    for (let offset = 0; offset < image.data.length; offset += 4) {
-      const rgb = [image.data[offset], image.data[offset + 1], image.data[offset + 2]];
-      if (rgb.some((channel) => channel < 235)) inked += 1;
-      if (rgb.every((channel, index) => Math.abs(channel - target[index]) <= 2)) vermillion += 1;
-    }
-    expect(CHART_COLORS.vermillion).toBe('#d55e00');
-    expect(inked / (image.width * image.height)).toBeGreaterThan(0.05);
-    // a drifted feature's bar is ≥ 18 px high and, the largest, up to 560 px long
-    expect(vermillion).toBeGreaterThan(Math.min(drifted, 20) * 18 * 20);
-  } finally {
-    await rm(profile, { recursive: true, force: true });
+  const { image, bytes } = await screenshotPage(report, 1200, 1600);
+  expect(bytes).toBeGreaterThan(20_000);
+  let vermillion = 0;
+  let inked = 0;
+  const target = [0xd5, 0x5e, 0x00];
+  for (let offset = 0; offset < image.data.length; offset += 4) {
+    const rgb = [image.data[offset], image.data[offset + 1], image.data[offset + 2]];
+    if (rgb.some((channel) => channel < 235)) inked += 1;
+    if (rgb.every((channel, index) => Math.abs(channel - target[index]) <= 2)) vermillion += 1;
   }
+  expect(CHART_COLORS.vermillion).toBe('#d55e00');
+  expect(inked / (image.width * image.height)).toBeGreaterThan(0.05);
+  // a drifted feature's bar is ≥ 18 px high and, the largest, up to 560 px long
+  expect(vermillion).toBeGreaterThan(Math.min(drifted, 20) * 18 * 20);
 }
