@@ -149,7 +149,9 @@ function describeMonitor(summary: MonitorSummary): string {
   const lines = [
     `${summary.environment}: model ${summary.modelVersion}, ${summary.predictions} predictions of the last ${summary.window.hours} h against ${summary.referenceBaskets} baskets of weeks ${summary.referenceWeeks.join(' ')}`,
     `drift: ${drift.verdict}; largest PSI ${drift.maxPsi.toFixed(3)} (${drift.maxPsiFeature ?? '–'}), predicted classes ${drift.classPsi.toFixed(3)}` +
-      (drift.drifted.length > 0 ? `; above ${drift.threshold}: ${drift.drifted.join(', ')}` : ''),
+      (drift.drifted.length > 0
+        ? `; ${drift.drifted.length} above ${drift.threshold}: ${drift.drifted.slice(0, 8).join(', ')}${drift.drifted.length > 8 ? ', … (all in --json and the report)' : ''}`
+        : ''),
     liveAccuracy.accuracy !== undefined
       ? `live accuracy: ${liveAccuracy.verdict}; ${liveAccuracy.accuracy.toFixed(3)} accuracy, ${liveAccuracy.macroF1?.toFixed(3)} macro-F1 on ${liveAccuracy.records} labelled baskets`
       : 'live accuracy: no labelled baskets among the shipped predictions yet',
