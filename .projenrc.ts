@@ -1,4 +1,5 @@
 import { DependencyType, JsonFile, javascript, typescript } from 'projen';
+import { DEFAULT_MONITORING } from './core/monitoring/settings';
 import { AzurePipeline } from './pipelines/azure';
 import { ContainerImage } from './pipelines/container-image';
 import { JenkinsPipeline } from './pipelines/jenkins';
@@ -183,6 +184,7 @@ project.package.setScript('bench:train', 'tsx bench/train.ts');
 project.package.setScript('bench:serve', 'tsx bench/serve.ts');
 project.package.setScript('bench:predict', 'tsx bench/predict.ts');
 project.package.setScript('bench:quality', 'tsx bench/quality.ts');
+project.package.setScript('bench:prediction-log', 'tsx bench/prediction-log.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');
@@ -205,7 +207,10 @@ new JenkinsPipeline(project, { model: pipeline });
 new TravisPipeline(project, { model: pipeline });
 new AzurePipeline(project, { model: pipeline });
 
-// The team's model gate: the KPI floor every candidate must meet (read by `retail-mlops gate` and `run`).
+// The team's model gate: the KPI floor every candidate must meet (read by `retail-mlops gate` and `run`), and
+// how `retail-mlops monitor` (the hourly CronJob of each environment) judges drift and live accuracy. To have it
+// start the training pipeline, add a trigger, e.g. `trigger: { kind: 'jenkins', url: 'https://jenkins.example.com',
+// job: 'retail-mlops/main' }` (secrets from JENKINS_USER / JENKINS_API_TOKEN; see `retail-mlops monitor --help`).
 new JsonFile(project, '.retail-mlops.json', {
   obj: {
     gate: {
@@ -215,6 +220,8 @@ new JsonFile(project, '.retail-mlops.json', {
       championAccuracyTolerance: 0.01,
       championMacroF1Tolerance: 0.01,
     },
+    // every threshold at its default, spelled out so the team sees what it may change
+    monitoring: { ...DEFAULT_MONITORING },
   },
 });
 

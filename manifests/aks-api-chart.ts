@@ -56,6 +56,15 @@ export function resolveAksApiChartProps(props: AksApiChartProps): { readonly set
     typeof props.modelPin?.registry !== 'string' || registryCloud(props.modelPin.registry) !== 'eks',
     `modelPin.registry ${JSON.stringify(props.modelPin?.registry)} belongs to the other cloud: AKS pods need a https://<account>.blob.core.windows.net/<container>/<prefix> registry (what workload-identity pods can read)`,
   );
+  const lake = props.environmentSettings?.lake;
+  problems.check(
+    typeof lake !== 'string' || registryCloud(lake) !== 'eks',
+    `environmentSettings.lake ${JSON.stringify(lake)} belongs to the other cloud: AKS pods ship predictions to a https://<account>.blob.core.windows.net/<container>/<prefix> lake`,
+  );
+  problems.check(
+    props.environmentSettings?.provider === undefined || props.environmentSettings.provider === 'azure',
+    `environmentSettings.provider must be azure on AKS, got ${JSON.stringify(props.environmentSettings?.provider)}`,
+  );
   problems.check(
     typeof props.workloadIdentityClientId === 'string' && isGuid(props.workloadIdentityClientId),
     `workloadIdentityClientId must be the managed identity's client id (a GUID), got ${JSON.stringify(props.workloadIdentityClientId)}`,
@@ -77,6 +86,7 @@ export function resolveAksApiChartProps(props: AksApiChartProps): { readonly set
   return {
     settings,
     cloud: {
+      provider: 'azure',
       serviceAccountAnnotations,
       podLabels: { 'azure.workload.identity/use': 'true' },
       ingressClassName: aksApplicationRoutingIngressClass,

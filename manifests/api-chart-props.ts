@@ -5,8 +5,11 @@
  */
 import { environmentDefaults, environments, isEnvironment, productionMinimumReplicas, type Environment, type ZoneSpread } from './environments';
 import { isDnsLabel, isDnsSubdomain, isImageDigest, isImageRepository, isImageTag, isIpv4Cidr, isRegistryHost } from './formats';
-import { checkModelPin, type ModelPin } from './model-pins';
+import { checkModelPin, registryCloud, type ModelPin } from './model-pins';
+import type { EnvironmentSettings } from '../core/config/settings';
 import type { ProblemCollector } from '../core/errors';
+import type { GateOptions } from '../core/evaluation/gate';
+import { DEFAULT_MONITORING, monitoringSettingsProblems, type MonitoringSettings } from '../core/monitoring/settings';
 
 export interface ApiChartProps {
   /** The environment; it picks the defaults of `environmentDefaults[environment]`. */
@@ -142,6 +145,66 @@ export interface ApiChartProps {
    * @default false
    */
   readonly automountServiceAccountToken?: boolean;
+
+  /**
+   * The environment's block of `.retail-mlops.json` (provider, lake, registry, cloud options). It is
+   * rendered, with `monitoring` and `gate`, into the settings file the API and monitor pods read
+   * (`/app/.retail-mlops.json`, `RETAIL_MLOPS_ENVIRONMENT=<environment>`): the API ships its
+   * prediction log to the lake, the monitor CronJob reads it.
+   * @default - none: no settings file, no prediction log, no monitor
+   */
+  readonly environmentSettings?: EnvironmentSettings;
+
+  /**
+   * The `monitoring` section: thresholds, schedule (`schedule`, hourly by default), the CI trigger.
+   * @default {} (every default of core/monitoring/settings.ts)
+   */
+  readonly monitoring?: MonitoringSettings;
+
+  /**
+   * The `gate` section (live accuracy is held to its floors unless `monitoring` sets its own).
+   * @default - the gate's defaults
+   */
+  readonly gate?: GateOptions;
+
+  /**
+   * Run `retail-mlops monitor` as a CronJob (the API's image and identity) on `monitoring.schedule`.
+   * @default true when environmentSettings names a lake
+   */
+  readonly monitor?: boolean;
+
+  /**
+   * The Secret (created outside git) whose keys become the monitor's environment: the CI trigger's
+   * variables (JENKINS_USER and JENKINS_API_TOKEN, TRAVIS_API_TOKEN, a webhook secret). Optional: a
+   * missing Secret is an empty environment (Azure DevOps signs in with workload identity).
+   * @default `${name}-monitor`
+   */
+  readonly monitorSecretName?: string;
+
+  /**
+   * HTTPS (443) egress of the monitor pods to the CI they trigger (Jenkins, dev.azure.com,
+   * api.travis-ci.com, a webhook), besides the model store's ranges.
+   * @default []
+   */
+  readonly ciEgressCidrs?: readonly string[];
+
+  /** The monitor container's CPU request and limit (millicores). @default 500, 1000 */
+  readonly monitorCpuRequestMillicores?: number;
+  readonly monitorCpuLimitMillicores?: number;
+  /** The monitor container's memory request and limit (MiB): it holds a window of predictions and the reference weeks. @default 1024, 2048 */
+  readonly monitorMemoryRequestMebibytes?: number;
+  readonly monitorMemoryLimitMebibytes?: number;
+}
+
+/** What the monitor CronJob runs with (undefined in the chart's settings when there is no monitor). */
+export interface ResolvedMonitorProps {
+  readonly schedule: string;
+  readonly secretName: string;
+  readonly ciEgressCidrs: readonly string[];
+  readonly cpuRequestMillicores: number;
+  readonly cpuLimitMillicores: number;
+  readonly memoryRequestMebibytes: number;
+  readonly memoryLimitMebibytes: number;
 }
 
 /** The props with every default applied (what the chart builds from). */
@@ -171,6 +234,9 @@ export interface ResolvedApiChartProps {
   readonly additionalHttpsEgressCidrs: readonly string[];
   readonly apiKeysSecretName: string;
   readonly automountServiceAccountToken: boolean;
+  /** The settings file the pods read (`.retail-mlops.json` for this environment), when there is one. */
+  readonly settingsFile?: Readonly<Record<string, unknown>>;
+  readonly monitor?: ResolvedMonitorProps;
 }
 
 /** Applies the defaults to `props`, adding a problem to `problems` for everything wrong (the caller throws). */
@@ -281,6 +347,8 @@ export function resolveApiChartProps(
   const apiKeysSecretName = props.apiKeysSecretName ?? `${name}-keys`;
   problems.check(isDnsSubdomain(apiKeysSecretName), `apiKeysSecretName must be a DNS name, got ${JSON.stringify(apiKeysSecretName)}`);
 
+  const { settingsFile, monitor } = resolveMonitorProps(props, environment, name, problems);
+
   return {
     environment,
     modelPin: props.modelPin,
@@ -307,6 +375,65 @@ export function resolveApiChartProps(
     additionalHttpsEgressCidrs,
     apiKeysSecretName,
     automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+    ...(settingsFile ? { settingsFile } : {}),
+    ...(monitor ? { monitor } : {}),
+  };
+}
+
+/** The settings file and the monitor's props, checking them (problems added to `problems`). */
+function resolveMonitorProps(
+  props: ApiChartProps,
+  environment: Environment,
+  name: string,
+  problems: ProblemCollector,
+): { readonly settingsFile?: Readonly<Record<string, unknown>>; readonly monitor?: ResolvedMonitorProps } {
+  for (const problem of monitoringSettingsProblems(props.monitoring)) problems.check(false, problem);
+  const settings = props.environmentSettings;
+  if (settings !== undefined) {
+    const lake = settings.lake;
+    problems.check(
+      typeof lake === 'string' && registryCloud(lake) !== undefined,
+      `environmentSettings.lake must be the s3:// or https://<account>.blob.core.windows.net/ URL of the lake (the pods ship predictions there), got ${JSON.stringify(lake)}`,
+    );
+    problems.check(
+      settings.registry === undefined || settings.registry === props.modelPin?.registry,
+      `environmentSettings.registry (${JSON.stringify(settings.registry)}) must be the model pin's registry (${JSON.stringify(props.modelPin?.registry)})`,
+    );
+  }
+  const wanted = props.monitor ?? settings?.lake !== undefined;
+  problems.check(!(props.monitor === true && settings?.lake === undefined), 'monitor needs environmentSettings with the lake the API ships its predictions to');
+  const ciEgressCidrs = props.ciEgressCidrs ?? [];
+  for (const cidr of ciEgressCidrs) problems.check(isIpv4Cidr(cidr), `ciEgressCidrs: ${JSON.stringify(cidr)} is not an IPv4 CIDR block`);
+  const secretName = props.monitorSecretName ?? `${name}-monitor`;
+  problems.check(isDnsSubdomain(secretName), `monitorSecretName must be a DNS name, got ${JSON.stringify(secretName)}`);
+  const cpuRequestMillicores = props.monitorCpuRequestMillicores ?? 500;
+  const cpuLimitMillicores = props.monitorCpuLimitMillicores ?? 1000;
+  const memoryRequestMebibytes = props.monitorMemoryRequestMebibytes ?? 1024;
+  const memoryLimitMebibytes = props.monitorMemoryLimitMebibytes ?? 2048;
+  problems.check(isCount(cpuRequestMillicores, 1) && isCount(cpuLimitMillicores, cpuRequestMillicores), `monitor CPU: the request (${cpuRequestMillicores}) must be ≥ 1 and ≤ the limit (${cpuLimitMillicores})`);
+  problems.check(
+    isCount(memoryRequestMebibytes, 1) && isCount(memoryLimitMebibytes, memoryRequestMebibytes),
+    `monitor memory: the request (${memoryRequestMebibytes}) must be ≥ 1 and ≤ the limit (${memoryLimitMebibytes})`,
+  );
+  if (settings === undefined) return {};
+  const settingsFile = {
+    ...(props.gate ? { gate: props.gate } : {}),
+    ...(props.monitoring ? { monitoring: props.monitoring } : {}),
+    defaultEnvironment: environment,
+    environments: { [environment]: { ...settings, registry: props.modelPin?.registry } },
+  };
+  if (!wanted) return { settingsFile };
+  return {
+    settingsFile,
+    monitor: {
+      schedule: props.monitoring?.schedule ?? DEFAULT_MONITORING.schedule,
+      secretName,
+      ciEgressCidrs,
+      cpuRequestMillicores,
+      cpuLimitMillicores,
+      memoryRequestMebibytes,
+      memoryLimitMebibytes,
+    },
   };
 }
 

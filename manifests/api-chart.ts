@@ -10,6 +10,16 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { ResolvedApiChartProps } from './api-chart-props';
 import { modelPinChecksum } from './model-pins';
+import {
+  addMonitorCronJob,
+  addSettingsConfigMap,
+  predictionSpoolPath,
+  settingsChecksum,
+  settingsChecksumAnnotation,
+  settingsFileKey,
+  settingsFileMountPath,
+} from './monitor-cron-job';
+import { TELEMETRY_SOURCES } from '../core/monitoring/telemetry';
 
 /** The port the server listens on (`PORT`). */
 export const apiPort = 8080;
@@ -28,6 +38,8 @@ export type NetworkPolicyPeer = kplus.k8s.NetworkPolicyPeer;
 
 /** What a cloud adds to the common chart. */
 export interface CloudIntegration {
+  /** The retail-mlops provider of the cloud's lake and registry (`RETAIL_MLOPS_PROVIDER` of the pods). */
+  readonly provider: 'aws' | 'azure';
   /** Workload identity on the ServiceAccount (IRSA role ARN, Entra client id). */
   readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
   /** Labels the identity webhook looks for on the pods. */
@@ -49,6 +61,10 @@ export abstract class ApiChart extends Chart {
   readonly service: kplus.Service;
   readonly serviceAccount: kplus.ServiceAccount;
   readonly modelPinConfigMap: kplus.ConfigMap;
+  /** The settings file of the pods (`.retail-mlops.json` of the environment), when the props give one. */
+  readonly settingsConfigMap?: kplus.ConfigMap;
+  /** `retail-mlops monitor` on a schedule, when the environment has a lake. */
+  readonly monitorCronJob?: kplus.k8s.KubeCronJob;
 
   protected constructor(scope: Construct, id: string, settings: ResolvedApiChartProps, cloud: CloudIntegration) {
     const selectorLabels = { 'app.kubernetes.io/name': 'retail-mlops-api', 'app.kubernetes.io/instance': settings.name };
@@ -90,7 +106,36 @@ export abstract class ApiChart extends Chart {
       data: { RETAIL_MLOPS_REGISTRY: settings.modelPin.registry, RETAIL_MLOPS_MODEL: settings.modelPin.model },
     });
 
+    if (settings.settingsFile) this.settingsConfigMap = addSettingsConfigMap(this, settings, settings.settingsFile);
     this.deployment = this.createDeployment(cloud);
+    if (settings.monitor && this.settingsConfigMap) {
+      this.monitorCronJob = addMonitorCronJob(this, {
+        settings,
+        monitor: settings.monitor,
+        settingsConfigMapName: this.settingsConfigMap.name,
+        serviceAccountName: this.serviceAccount.name,
+        podLabels: cloud.podLabels,
+        cloudProvider: cloud.provider,
+        podSecurityContext: {
+          runAsNonRoot: true,
+          runAsUser: apiUserId,
+          runAsGroup: apiUserId,
+          fsGroup: apiUserId,
+          fsGroupChangePolicy: 'OnRootMismatch',
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        containerSecurityContext: {
+          runAsNonRoot: true,
+          runAsUser: apiUserId,
+          runAsGroup: apiUserId,
+          privileged: false,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+      });
+    }
 
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name, namespace },
@@ -150,6 +195,7 @@ export abstract class ApiChart extends Chart {
         labels: { ...this.selectorLabels, 'app.kubernetes.io/version': settings.imageTag, 'retail-mlops/environment': settings.environment, ...cloud.podLabels },
         annotations: {
           [modelPinChecksumAnnotation]: modelPinChecksum(settings.modelPin),
+          ...(settings.settingsFile ? { [settingsChecksumAnnotation]: settingsChecksum(settings.settingsFile) } : {}),
           'prometheus.io/scrape': 'true',
           'prometheus.io/port': String(apiPort),
           'prometheus.io/path': '/metrics',
@@ -173,8 +219,22 @@ export abstract class ApiChart extends Chart {
     });
     deployment.select(kplus.LabelSelector.of({ labels: { ...this.selectorLabels } }));
 
+    const settingsMount: kplus.VolumeMount[] = this.settingsConfigMap
+      ? [
+        {
+          path: settingsFileMountPath,
+          subPath: settingsFileKey,
+          readOnly: true,
+          volume: kplus.Volume.fromConfigMap(this, 'SettingsVolume', this.settingsConfigMap, {
+            name: 'settings',
+            defaultMode: 0o444,
+            items: { [settingsFileKey]: { path: settingsFileKey } },
+          }),
+        },
+      ]
+      : [];
     deployment.addContainer({
-      name: 'api',
+      name: TELEMETRY_SOURCES.api,
       image: settings.image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       // the image's entrypoint is the `retail-mlops` bin; this is its sub-command
@@ -185,6 +245,10 @@ export abstract class ApiChart extends Chart {
         RETAIL_MLOPS_REGISTRY: kplus.EnvValue.fromConfigMap(this.modelPinConfigMap, 'RETAIL_MLOPS_REGISTRY'),
         RETAIL_MLOPS_MODEL: kplus.EnvValue.fromConfigMap(this.modelPinConfigMap, 'RETAIL_MLOPS_MODEL'),
         RETAIL_MLOPS_API_KEYS_FILE: kplus.EnvValue.fromValue(`${apiKeysMountPath}/${apiKeysSecretKey}`),
+        // the environment names the telemetry (the metrics' dimension) and, with the settings file, the lake
+        RETAIL_MLOPS_ENVIRONMENT: kplus.EnvValue.fromValue(settings.environment),
+        RETAIL_MLOPS_PROVIDER: kplus.EnvValue.fromValue(cloud.provider),
+        ...(this.settingsConfigMap ? { RETAIL_MLOPS_PREDICTION_SPOOL: kplus.EnvValue.fromValue(predictionSpoolPath) } : {}),
       },
       volumeMounts: [
         // the only writable place: the root file system is read-only
@@ -199,6 +263,7 @@ export abstract class ApiChart extends Chart {
             items: { [apiKeysSecretKey]: { path: apiKeysSecretKey } },
           }),
         },
+        ...settingsMount,
       ],
       securityContext: {
         ensureNonRoot: true,

@@ -7,11 +7,15 @@
  * The values below are placeholders (example.com, AWS's documentation account, zero GUIDs):
  * replace them, then run `npm run synth:manifests` and commit `manifests/dist/`.
  */
+import * as path from 'node:path';
 import type { AksApiChartProps } from './aks-api-chart';
 import type { ArgoCdApplicationChartProps } from './argo-cd-application-chart';
 import type { EksApiChartProps } from './eks-api-chart';
 import type { Cloud, Environment } from './environments';
 import type { EnvironmentPin } from './model-pins';
+import { readProjectConfig } from '../core/config/settings';
+import type { GateOptions } from '../core/evaluation/gate';
+import type { MonitoringSettings } from '../core/monitoring/settings';
 
 /** What `renderManifests` needs besides the pins: which clouds, and each chart's props. */
 export interface DeploymentTargets {
@@ -65,11 +69,36 @@ const registries: { readonly [C in Cloud]: { readonly [E in Environment]: string
   },
 };
 
+/**
+ * Each environment's lake per cloud (the API ships its prediction log to `<lake>/predictions/`, the
+ * monitor CronJob reads it): the aws stack's `LakeUri` output, the Azure template's `lakeLocation`.
+ */
+const lakes: { readonly [C in Cloud]: { readonly [E in Environment]: string } } = {
+  eks: {
+    dev: 's3://example-retail-mlops-dev/lake',
+    staging: 's3://example-retail-mlops-staging/lake',
+    production: 's3://example-retail-mlops-production/lake',
+  },
+  aks: {
+    dev: 'https://stretailmlopsdev.blob.core.windows.net/lake',
+    staging: 'https://stretailmlopsstaging.blob.core.windows.net/lake',
+    production: 'https://stretailmlopsproduction.blob.core.windows.net/lake',
+  },
+};
+
+/** The `monitoring` and `gate` sections of this repository's `.retail-mlops.json` (rendered from .projenrc.ts). */
+function projectSections(): { readonly monitoring?: MonitoringSettings; readonly gate?: GateOptions } {
+  const project = readProjectConfig(path.resolve(__dirname, '..')) as { readonly monitoring?: MonitoringSettings; readonly gate?: GateOptions };
+  return { ...(project.monitoring ? { monitoring: project.monitoring } : {}), ...(project.gate ? { gate: project.gate } : {}) };
+}
+
 export const repositoryDeploymentTargets: DeploymentTargets = {
   clouds: ['eks', 'aks'],
   eks: (environment, pin) => ({
     environment,
     modelPin: { registry: registries.eks[environment], model: pin.model },
+    environmentSettings: { provider: 'aws', lake: lakes.eks[environment], aws: { region: 'eu-west-1' } },
+    ...projectSections(),
     imageRepository,
     imageTag,
     host: hosts[environment],
@@ -78,6 +107,12 @@ export const repositoryDeploymentTargets: DeploymentTargets = {
   aks: (environment, pin) => ({
     environment,
     modelPin: { registry: registries.aks[environment], model: pin.model },
+    environmentSettings: {
+      provider: 'azure',
+      lake: lakes.aks[environment],
+      azure: { subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: `rg-retail-mlops-${environment}`, workspace: `mlw-retailmlops-${environment}` },
+    },
+    ...projectSections(),
     imageRepository,
     imageTag,
     host: hosts[environment],

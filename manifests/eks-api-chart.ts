@@ -59,6 +59,15 @@ export function resolveEksApiChartProps(props: EksApiChartProps): { readonly set
     typeof props.modelPin?.registry !== 'string' || registryCloud(props.modelPin.registry) !== 'aks',
     `modelPin.registry ${JSON.stringify(props.modelPin?.registry)} belongs to the other cloud: EKS pods need an s3://<bucket>/<prefix> registry (what IRSA pods can read)`,
   );
+  const lake = props.environmentSettings?.lake;
+  problems.check(
+    typeof lake !== 'string' || registryCloud(lake) !== 'aks',
+    `environmentSettings.lake ${JSON.stringify(lake)} belongs to the other cloud: EKS pods ship predictions to an s3://<bucket>/<prefix> lake`,
+  );
+  problems.check(
+    props.environmentSettings?.provider === undefined || props.environmentSettings.provider === 'aws',
+    `environmentSettings.provider must be aws on EKS, got ${JSON.stringify(props.environmentSettings?.provider)}`,
+  );
   problems.check(
     typeof props.iamRoleArn === 'string' && isIamRoleArn(props.iamRoleArn),
     `iamRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got ${JSON.stringify(props.iamRoleArn)}`,
@@ -92,6 +101,7 @@ export function resolveEksApiChartProps(props: EksApiChartProps): { readonly set
   return {
     settings,
     cloud: {
+      provider: 'aws',
       serviceAccountAnnotations: {
         'eks.amazonaws.com/role-arn': props.iamRoleArn,
         // STS in the pod's own region (reached through the VPC's STS interface endpoint)

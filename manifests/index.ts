@@ -5,6 +5,7 @@ export * from './api-chart-props';
 export * from './api-chart';
 export * from './eks-api-chart';
 export * from './aks-api-chart';
+export * from './monitor-cron-job';
 export * from './argo-cd-application-chart';
 export * from './deployment-targets';
 export * from './render';

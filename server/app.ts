@@ -187,6 +187,7 @@ function buildApp(deps: AppDependencies) {
         requestIds: batch.requestIds,
         rowsPerRequest: batch.rowsPerRequest,
         features: batch.features,
+        basketIds: batch.basketIds,
         probabilities: batch.probabilities,
         labels: batch.labels,
       });

@@ -13,6 +13,7 @@
  * RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE (optional: without them /admin/* is off),
  * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL (default `production`), RETAIL_MLOPS_PREDICTION_LOG,
  * RETAIL_MLOPS_DRAIN_DELAY_MS, RETAIL_MLOPS_LATENCY_BUDGET_MS.
+ * RETAIL_MLOPS_PREDICTION_SPOOL, RETAIL_MLOPS_ENVIRONMENT (the `environment` of telemetry events).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type Server } from 'node:http';
@@ -27,12 +28,15 @@ import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { HTTP_WINDOW_EVENT, RequestWindow } from './request-window';
 import { ProblemCollector } from '../core/errors';
-import { openFilePredictionLog } from './prediction-log/file-log';
+import { openPredictionLog, type PredictionLogOptions } from './prediction-log/prediction-log';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
 import { problemAnswer } from './problems';
 import type { RequestLimits } from './schemas';
+import { telemetryEnvironment } from '../core/monitoring/telemetry';
 import { parseReference } from '../core/registry/identity';
 import type { ModelRegistry } from '../core/registry/port';
+import type { ObjectStorage } from '../core/storage/port';
+import { createLocalObjectStorage } from '../providers/local/object-storage';
 
 export interface StartServerOptions {
   /** The model registry, opened by the caller (`serve` gets it from the provider seam: a directory, S3 or Blob Storage). */
@@ -51,8 +55,22 @@ export interface StartServerOptions {
    * in $RETAIL_MLOPS_ADMIN_KEYS_FILE, else none
    */
   readonly adminKeys?: readonly string[];
-  /** Where prediction-log files go, e.g. `<lake>/predictions`. @default $RETAIL_MLOPS_PREDICTION_LOG, else no log */
+  /**
+   * The lake's object storage (`EnvironmentServices.lake().storage()`): prediction-log segments ship to
+   * its `predictions/` prefix. @default none (then predictionLogDirectory, else no log)
+   */
+  readonly predictionLogStorage?: ObjectStorage;
+  /** A directory the prediction log ships to instead (segments directly below it). @default $RETAIL_MLOPS_PREDICTION_LOG, else none */
   readonly predictionLogDirectory?: string;
+  /**
+   * Where segments wait for their upload (in a pod: on its emptyDir, so a restarted container ships
+   * what its predecessor left). @default $RETAIL_MLOPS_PREDICTION_SPOOL, else a directory in the OS temp directory
+   */
+  readonly predictionLogSpoolDirectory?: string;
+  /** The prediction log's other settings (segment size and age, sampling, retention, uploads). @default see PredictionLogOptions */
+  readonly predictionLogSettings?: Omit<PredictionLogOptions, 'storage' | 'prefix' | 'spoolDirectory' | 'secrets' | 'logger' | 'environment'>;
+  /** The environment named in telemetry events (the metrics' dimension). @default $RETAIL_MLOPS_ENVIRONMENT, else 'local' */
+  readonly environmentName?: string;
   /** How often an alias is re-resolved (0: never). @default 30_000 */
   readonly pollIntervalMs?: number;
   /** Prediction worker threads (see ModelServiceOptions). @default 2 */
@@ -117,6 +135,8 @@ interface ResolvedSettings {
   readonly apiKeys: readonly string[];
   readonly adminKeys: readonly string[];
   readonly predictionLogDirectory: string | undefined;
+  readonly predictionLogSpoolDirectory: string | undefined;
+  readonly environmentName: string;
   readonly drainDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly latencyBudgetMs: number;
@@ -206,6 +226,8 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     apiKeys: apiKeys!,
     adminKeys: adminKeys ?? [],
     predictionLogDirectory: options.predictionLogDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_LOG || undefined),
+    predictionLogSpoolDirectory: options.predictionLogSpoolDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_SPOOL || undefined),
+    environmentName: options.environmentName ?? telemetryEnvironment(environment),
     drainDelayMs,
     shutdownTimeoutMs,
     latencyBudgetMs,
@@ -233,14 +255,30 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     requestLimits: options.requestLimits,
     logger,
   });
-  const predictionLog: PredictionLogSink = settings.predictionLogDirectory
-    ? await openFilePredictionLog({ directory: settings.predictionLogDirectory, logger })
-    : disabledPredictionLog;
+  const predictionLogStorage = options.predictionLogStorage ?? (settings.predictionLogDirectory ? createLocalObjectStorage({ root: settings.predictionLogDirectory }) : undefined);
+  let predictionLog: PredictionLogSink = disabledPredictionLog;
+  if (predictionLogStorage) {
+    try {
+      predictionLog = await openPredictionLog({
+        ...options.predictionLogSettings,
+        storage: predictionLogStorage,
+        // a directory given as the log is the log's root; a lake's storage holds it below predictions/
+        prefix: options.predictionLogStorage ? undefined : '',
+        spoolDirectory: settings.predictionLogSpoolDirectory,
+        secrets: [...settings.apiKeys, ...settings.adminKeys],
+        environment: settings.environmentName,
+        logger,
+      });
+    } catch (error) {
+      await models.close();
+      throw error;
+    }
+  }
   const requestWindow = new RequestWindow();
   const requestWindowMs = options.requestWindowMs ?? 60_000;
   const logWindow = (): void => {
     const summary = requestWindow.flush();
-    if (summary) logger.log('info', HTTP_WINDOW_EVENT, { ...summary });
+    if (summary) logger.log('info', HTTP_WINDOW_EVENT, { environment: settings.environmentName, ...summary });
   };
   const windowTimer = requestWindowMs > 0 ? setInterval(logWindow, requestWindowMs).unref() : undefined;
   const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -269,7 +307,12 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const port = (server.address() as AddressInfo).port;
   const loopbackHost = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   const url = `http://${loopbackHost.includes(':') ? `[${loopbackHost}]` : loopbackHost}:${port}`;
-  logger.log('info', 'server.listening', { url, reference: settings.model, predictionLog: settings.predictionLogDirectory ?? null });
+  logger.log('info', 'server.listening', {
+    url,
+    reference: settings.model,
+    environment: settings.environmentName,
+    predictionLog: 'destination' in predictionLog ? predictionLog.destination : null,
+  });
 
   let closing: Promise<void> | undefined;
   let resolveClosed!: () => void;

@@ -103,11 +103,37 @@ export function createServerMetrics(registry: Registry, sources: ServerMetricsSo
   });
   new Counter({
     name: 'retail_mlops_prediction_log_dropped_total',
-    help: 'Prediction records dropped because the prediction log could not keep up or a write failed',
+    help: 'Prediction records dropped because the prediction log could not keep up even sampling, a write failed, or the spool overflowed',
     registers: [registry],
     collect() {
       this.reset();
       this.inc(predictionLog.stats().dropped);
+    },
+  });
+  new Counter({
+    name: 'retail_mlops_prediction_log_sampled_out_total',
+    help: 'Predictions left out of the prediction log by deterministic sampling while its writer was behind (kept records carry their rate)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(predictionLog.stats().sampledOut);
+    },
+  });
+  new Counter({
+    name: 'retail_mlops_prediction_log_shipped_segments_total',
+    help: 'Prediction-log segments uploaded to the lake',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(predictionLog.stats().shippedSegments);
+    },
+  });
+  new Gauge({
+    name: 'retail_mlops_prediction_log_waiting_segments',
+    help: 'Complete prediction-log segments waiting in the spool for their upload',
+    registers: [registry],
+    collect() {
+      this.set(predictionLog.stats().waitingSegments);
     },
   });
   if (eventLoopDelay) {

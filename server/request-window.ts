@@ -4,9 +4,10 @@
  * request (at 20k requests/s an access log would cost more than the predictions); log-based alerts
  * (the Azure template's p95 latency and 5xx rate rules) read these events, /metrics has the histograms.
  */
+import { TELEMETRY_EVENTS } from '../core/monitoring/telemetry';
 
-/** The log event a window is written as. */
-export const HTTP_WINDOW_EVENT = 'http.window';
+/** The log event a window is written as (the telemetry contract's). */
+export const HTTP_WINDOW_EVENT = TELEMETRY_EVENTS.httpWindow.name;
 
 export interface RequestWindowSummary {
   readonly windowSeconds: number;

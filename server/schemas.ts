@@ -43,6 +43,11 @@ export const BasketContextSchema = z
     SHOP_HOUR: z.int().min(0).max(23).openapi({ example: 19 }),
     BASKET_TYPE: z.enum(BASKET_TYPES).openapi({ example: 'Full Shop' }),
     BASKET_DOMINANT_MISSION: z.enum(BASKET_MISSIONS).openapi({ example: 'Mixed' }),
+    BASKET_ID: code(
+      CODE_PATTERNS.BASKET_ID,
+      '994100100000020',
+      "optional: the basket's id (15 digits), logged with the prediction so that its label, ingested later, measures live accuracy",
+    ).optional(),
   })
   .openapi('BasketContext', { description: 'What is known at the till besides the lines (LGSR column names).' });
 

@@ -3,10 +3,10 @@
 Debian's python3-fastapi (0.92) runs on pydantic 1.x, so these use pydantic 1's constrained types.
 Like the zod schemas: codes must match the LGSR patterns (ASCII digits, whole string), categories
 their vocabularies, numbers are JSON numbers (no strings; integers where an integer is meant),
-1–200 lines, unknown keys are ignored.
+1–200 lines, unknown keys are ignored; the optional BASKET_ID is 15 digits as a string (not null).
 """
 
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, Field, conint, conlist, constr, validator
 
@@ -30,6 +30,14 @@ class BasketContext(BaseModel):
     SHOP_HOUR: conint(strict=True, ge=0, le=23)
     BASKET_TYPE: Literal[BASKET_TYPES]
     BASKET_DOMINANT_MISSION: Literal[BASKET_MISSIONS]
+    BASKET_ID: Optional[_code("", 15)] = None
+
+    @validator("BASKET_ID", pre=True)
+    def basket_id_is_not_null(cls, value: Any) -> Any:  # noqa: N805 (pydantic passes the class)
+        # zod's optional() refuses an explicit null; pydantic's Optional would take it
+        if value is None:
+            raise TypeError("must be a string of 15 digits")
+        return value
 
 
 class BasketLine(BaseModel):

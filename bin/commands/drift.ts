@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { DRIFT_PSI_THRESHOLD, DRIFT_REPORT_EVENT } from '../../core/monitoring/drift';
+import { PREDICTIONS_PREFIX } from '../../core/monitoring/prediction-segments';
+import { createLocalObjectStorage } from '../../providers/local/object-storage';
 import { createJsonLogger } from '../../server/logger';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
@@ -29,7 +28,7 @@ export function registerDrift(program: Command): void {
       ['lake', 'registry'],
     )
       .option('--model <ref>', 'version id, #n or alias whose evaluation weeks are the reference', 'production')
-      .option('--predictions <dir>', "a directory of prediction-log files (default: the lake's predictions/)")
+      .option('--predictions <dir>', "a directory the API shipped its prediction log to (default: the lake's predictions/)")
       .option('--since <time>', 'only predictions logged at or after this ISO 8601 time')
       .option('--report <file.html>', 'write the HTML report here'),
   ).action(async (flags: DriftFlags) => {
@@ -40,39 +39,27 @@ export function registerDrift(program: Command): void {
       async () => {
         const services = await openCommandEnvironment(flags, ['lake', 'serving']);
         const lake = services.lake();
-        let scratch: string | undefined;
-        let predictions = flags.predictions;
-        if (predictions === undefined && lake.isLocal) predictions = path.join(lake.location, 'predictions');
-        if (predictions === undefined) {
-          // a cloud lake: its shipped prediction-log files, copied here
-          scratch = await mkdtemp(path.join(os.tmpdir(), 'retail-mlops-predictions-'));
-          const storage = await lake.storage();
-          for (const object of await storage.list('predictions/')) {
-            if (object.key.endsWith('.jsonl')) await storage.download(object.key, path.join(scratch, object.key.slice('predictions/'.length).replaceAll('/', '__')));
-          }
-          predictions = scratch;
-        }
-        let summary;
-        try {
-          summary = await driftReport({
-            registry: await services.registry({ mirror: false }),
-            model: flags.model,
-            lake: await lake.openExisting(),
-            lakeLocation: lake.location,
-            predictions,
-            since,
-            report: flags.report,
-          });
-        } finally {
-          if (scratch) await rm(scratch, { recursive: true, force: true });
-        }
+        // the shipped segments are read where they are (a directory, or the lake's object storage)
+        const summary = await driftReport({
+          registry: await services.registry({ mirror: false }),
+          model: flags.model,
+          lake: await lake.openExisting(),
+          lakeLocation: lake.location,
+          predictions: flags.predictions
+            ? { storage: createLocalObjectStorage({ root: flags.predictions }), prefix: '', location: flags.predictions }
+            : { storage: await lake.storage(), prefix: PREDICTIONS_PREFIX, location: `${lake.location}/${PREDICTIONS_PREFIX}` },
+          since,
+          report: flags.report,
+        });
         // one structured line for log-based alerts, whatever the output mode
         createJsonLogger().log(summary.drifted.length > 0 ? 'warn' : 'info', DRIFT_REPORT_EVENT, {
+          environment: services.settings.name,
           modelVersion: summary.modelVersion,
           maxPsi: summary.maxPsi,
           maxPsiFeature: summary.maxPsiFeature ?? null,
           classPsi: summary.classPsi,
           predictions: summary.predictions,
+          driftedFeatures: summary.drifted.length,
           drifted: summary.drifted,
         });
         return summary;

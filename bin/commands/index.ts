@@ -6,6 +6,7 @@ import { registerGate } from './gate';
 import { generateCommand } from './generate';
 import { registerIngest } from './ingest';
 import { registerModels } from './models';
+import { registerMonitor } from './monitor';
 import { registerPipelineCommand } from './pipeline';
 import { registerPredict } from './predict';
 import { registerPromote } from './promote';
@@ -26,6 +27,7 @@ export const commands: CommandRegistration[] = [
   registerModels,
   registerServe,
   registerDrift,
+  registerMonitor,
   registerPromote,
   registerPipelineCommand,
   registerConfig,

@@ -1,19 +1,20 @@
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
-import { loadModel } from './load-model';
+import { loadModel, type LoadedModel } from './load-model';
 import { readGoldBaskets } from '../../core/data/gold-reader';
 import type { Lake } from '../../core/data/lake';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../../core/features/spec';
 import { heldOutFeatures } from '../../core/features/training-matrix';
 import { writeFileAtomically } from '../../core/files/write-atomically';
-import { computeDrift, type FeatureDrift } from '../../core/monitoring/drift';
+import { computeDrift, type DriftResult, type FeatureDrift } from '../../core/monitoring/drift';
 import { renderDriftReport } from '../../core/monitoring/drift-report';
+import { readShippedPredictions, type ShippedPredictions } from '../../core/monitoring/prediction-log-reader';
+import { round6 } from '../../core/monitoring/prediction-segments';
 import { createRowScorer } from '../../core/onnx/row-scorer';
 import type { ModelRegistry } from '../../core/registry/port';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
+import type { ObjectStorage } from '../../core/storage/port';
 import { argmaxRows } from '../../core/training/trees/tree-scores';
-import { round6 } from '../../server/prediction-log/sink';
 
 export interface DriftOptions {
   readonly registry: ModelRegistry;
@@ -23,8 +24,8 @@ export interface DriftOptions {
   readonly lake: Lake;
   /** Where the lake lives, for the report. @default lake.root */
   readonly lakeLocation?: string;
-  /** The prediction log's directory (a local copy of a cloud lake's `predictions/`). */
-  readonly predictions: string;
+  /** Where the shipped prediction log is: object storage, the key prefix of its segments, and a location for messages. */
+  readonly predictions: { readonly storage: ObjectStorage; readonly prefix: string; readonly location: string };
   /** Only predictions logged at or after this time. */
   readonly since?: Date;
   /** Where to write the HTML report. */
@@ -38,6 +39,7 @@ export interface DriftSummary {
   readonly predictions: number;
   /** Records of another feature spec (not comparable), skipped. */
   readonly skipped: number;
+  /** Segments read. */
   readonly files: number;
   readonly from?: string;
   readonly to?: string;
@@ -51,49 +53,66 @@ export interface DriftSummary {
   readonly report?: string;
 }
 
-interface LoggedPredictions {
-  readonly values: Float32Array;
-  readonly predicted: Uint8Array;
+/** The baskets a model was evaluated on, featurised with its statistics and scored by it: the drift reference. */
+export interface DriftReference {
+  readonly weeks: readonly number[];
   readonly rows: number;
-  readonly skipped: number;
-  readonly files: number;
-  readonly from?: string;
-  readonly to?: string;
+  /** rows × FEATURE_COUNT, rounded as the log rounds (6 decimals), so equal values stay equal. */
+  readonly values: Float32Array;
+  readonly predicted: Int32Array;
 }
 
-/**
- * Drift of what the API has been scoring (its prediction log) against the baskets the model was
- * evaluated on (its evaluation weeks in the lake, featurised with its statistics and scored by it):
- * PSI per feature and of the predicted classes, and an HTML report.
- */
-export async function driftReport(options: DriftOptions): Promise<DriftSummary> {
-  const loaded = await loadModel(options.registry, options.model);
-  const lake = options.lake;
+/** The drift reference of a loaded model from its evaluation weeks in `lake`. */
+export async function driftReference(loaded: LoadedModel, lake: Lake): Promise<DriftReference> {
   const weeks = loaded.version.lineage.evaluationWeeks;
   const { batch } = await readGoldBaskets(lake, weeks);
   const rows = Int32Array.from({ length: batch.size }, (_, index) => index);
-  const referenceValues = heldOutFeatures(loaded.statistics, batch, rows);
-  // scored at full precision, binned as the log stores values (6 decimals): equal values stay equal
-  const referenceLogged = referenceValues.map(round6);
+  const values = heldOutFeatures(loaded.statistics, batch, rows);
   const scorer = await createRowScorer(loaded.bytes, FEATURE_COUNT);
-  let referencePredicted: Int32Array;
   try {
-    const probabilities = batch.size > 0 ? await scorer.score(referenceValues, batch.size) : new Float32Array(0);
-    referencePredicted = argmaxRows(probabilities, batch.size, PRICE_SENSITIVITY_CLASSES.length);
+    const probabilities = batch.size > 0 ? await scorer.score(values, batch.size) : new Float32Array(0);
+    // scored at full precision, binned as the log stores values
+    return { weeks, rows: batch.size, values: values.map(round6), predicted: argmaxRows(probabilities, batch.size, PRICE_SENSITIVITY_CLASSES.length) };
   } finally {
     await scorer.release();
   }
-  const directory = options.predictions;
-  const logged = await readPredictionLog(directory, options.since);
-  if (logged.rows === 0) {
-    throw new Error(`no predictions of feature spec ${FEATURE_SPEC.version} in ${directory}${options.since ? ` since ${options.since.toISOString()}` : ''} (${logged.files} complete files read)`);
-  }
-  const drift = computeDrift({
+}
+
+/** PSI of every feature and of the predicted classes between the reference and shipped predictions. */
+export function driftAgainst(reference: DriftReference, current: ShippedPredictions, threshold?: number): DriftResult {
+  return computeDrift({
     featureNames: FEATURE_NAMES,
     classLabels: PRICE_SENSITIVITY_CLASSES,
-    reference: { values: referenceLogged, rows: batch.size, predicted: referencePredicted },
-    current: { values: logged.values, rows: logged.rows, predicted: logged.predicted },
+    reference: { values: reference.values, rows: reference.rows, predicted: reference.predicted },
+    current: { values: current.features, rows: current.rows, predicted: current.predicted, weights: current.weights },
+    threshold,
   });
+}
+
+/** Reads the shipped predictions of the feature spec this code computes. */
+export function readPredictions(storage: ObjectStorage, prefix: string, window: { readonly since?: number; readonly until?: number }): Promise<ShippedPredictions> {
+  return readShippedPredictions(storage, {
+    prefix,
+    ...window,
+    featureSpecVersion: FEATURE_SPEC.version,
+    featureCount: FEATURE_COUNT,
+    classes: PRICE_SENSITIVITY_CLASSES,
+  });
+}
+
+/**
+ * Drift of what the API has been scoring (its shipped prediction log) against the baskets the model
+ * was evaluated on: PSI per feature and of the predicted classes, and an HTML report.
+ */
+export async function driftReport(options: DriftOptions): Promise<DriftSummary> {
+  const loaded = await loadModel(options.registry, options.model);
+  const reference = await driftReference(loaded, options.lake);
+  const { storage, prefix, location } = options.predictions;
+  const logged = await readPredictions(storage, prefix, { since: options.since?.getTime() });
+  if (logged.rows === 0) {
+    throw new Error(`no predictions of feature spec ${FEATURE_SPEC.version} in ${location}${options.since ? ` since ${options.since.toISOString()}` : ''} (${logged.segments} segments read)`);
+  }
+  const drift = driftAgainst(reference, logged);
   let report: string | undefined;
   if (options.report) {
     report = path.resolve(options.report);
@@ -103,19 +122,20 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
       renderDriftReport({
         drift,
         modelVersion: loaded.version.id,
-        reference: `the model's evaluation weeks ${weeks.join(', ')} in ${options.lakeLocation ?? lake.root} (${batch.size.toLocaleString('en-US')} baskets)`,
-        current: `${logged.rows.toLocaleString('en-US')} predictions logged ${logged.from ?? '?'} … ${logged.to ?? '?'} in ${path.resolve(directory)}`,
+        reference: `the model's evaluation weeks ${reference.weeks.join(', ')} in ${options.lakeLocation ?? options.lake.root} (${reference.rows.toLocaleString('en-US')} baskets)`,
+        current: `${logged.rows.toLocaleString('en-US')} predictions logged ${logged.from ?? '?'} … ${logged.to ?? '?'} in ${location}`,
+        sampledShare: logged.rows > 0 ? logged.sampled / logged.rows : 0,
         generatedAt: new Date().toISOString(),
       }),
     );
   }
   return {
     modelVersion: loaded.version.id,
-    referenceWeeks: weeks,
-    referenceBaskets: batch.size,
+    referenceWeeks: reference.weeks,
+    referenceBaskets: reference.rows,
     predictions: logged.rows,
     skipped: logged.skipped,
-    files: logged.files,
+    files: logged.segments,
     ...(logged.from ? { from: logged.from, to: logged.to } : {}),
     maxPsi: drift.maxPsi,
     ...(drift.maxPsiFeature ? { maxPsiFeature: drift.maxPsiFeature } : {}),
@@ -124,48 +144,4 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
     features: drift.features.slice(0, 10),
     ...(report ? { report } : {}),
   };
-}
-
-/** The complete `.jsonl` files of the prediction log (never `.partial` ones being written). */
-async function readPredictionLog(directory: string, since: Date | undefined): Promise<LoggedPredictions> {
-  let names: string[];
-  try {
-    names = (await fs.readdir(directory)).filter((name) => name.endsWith('.jsonl')).sort();
-  } catch (error) {
-    throw new Error(`cannot read the prediction log ${directory}: ${(error as Error).message}`);
-  }
-  let values = new Float32Array(1024 * FEATURE_COUNT);
-  let predicted = new Uint8Array(1024);
-  let rows = 0;
-  let skipped = 0;
-  let from: string | undefined;
-  let to: string | undefined;
-  const sinceMs = since?.getTime();
-  for (const name of names) {
-    const lines = createInterface({ input: createReadStream(path.join(directory, name)), crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (line.length === 0) continue;
-      const record = JSON.parse(line) as { time: string; featureSpecVersion: string; label: string; features: number[] };
-      if (sinceMs !== undefined && Date.parse(record.time) < sinceMs) continue;
-      const label = PRICE_SENSITIVITY_CLASSES.indexOf(record.label as (typeof PRICE_SENSITIVITY_CLASSES)[number]);
-      if (record.featureSpecVersion !== FEATURE_SPEC.version || record.features?.length !== FEATURE_COUNT || label < 0) {
-        skipped += 1;
-        continue;
-      }
-      if (rows === predicted.length) {
-        const grownValues = new Float32Array(values.length * 2);
-        grownValues.set(values);
-        values = grownValues;
-        const grownPredicted = new Uint8Array(predicted.length * 2);
-        grownPredicted.set(predicted);
-        predicted = grownPredicted;
-      }
-      values.set(record.features, rows * FEATURE_COUNT);
-      predicted[rows] = label;
-      rows += 1;
-      if (from === undefined || record.time < from) from = record.time;
-      if (to === undefined || record.time > to) to = record.time;
-    }
-  }
-  return { values: values.subarray(0, rows * FEATURE_COUNT), predicted: predicted.subarray(0, rows), rows, skipped, files: names.length, from, to };
 }

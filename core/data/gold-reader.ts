@@ -30,7 +30,7 @@ export async function readGoldRelation(relation: string, session?: DuckDbSession
     const basketCount = Number(counts[0].baskets);
     const lineCount = Number(counts[0].lines);
     const batch = allocateBasketBatch(basketCount, lineCount);
-    const basketIds = new Float64Array(basketCount);
+    const basketIds = batch.basketId;
     const labelIndex = 'coalesce(list_position([\'LA\', \'MM\', \'UM\'], BASKET_PRICE_SENSITIVITY), 0) - 1';
     // Every column is non-NULL (coalesced here; LINES' fields are checked codes), so whole vectors are
     // copied at once. LINES stays a list: its struct fields come from the list's flat child vectors
@@ -80,6 +80,44 @@ export async function readGoldRelation(relation: string, session?: DuckDbSession
     if (basket !== basketCount || line !== lineCount) throw new Error(`gold changed while it was read: ${basket} baskets and ${line} lines, expected ${basketCount} and ${lineCount}`);
     batch.lineStart[basketCount] = line;
     return { batch, basketIds };
+  } finally {
+    if (!session) own.close();
+  }
+}
+
+/** Labels of baskets by id: what `readGoldLabels` finds for each id it was asked about. */
+export const LABEL_NOT_FOUND = -2;
+
+/**
+ * The labels gold holds for some basket ids (predictions whose labels were ingested later): per id of
+ * `basketIds`, its class index, -1 for an unclassified (XX) basket, LABEL_NOT_FOUND when gold has no
+ * such basket (or the id is NaN). One streamed scan of two gold columns.
+ */
+export async function readGoldLabels(lake: Lake, basketIds: Float64Array, session?: DuckDbSession): Promise<Int8Array> {
+  const labels = new Int8Array(basketIds.length).fill(LABEL_NOT_FOUND);
+  const rowsOf = new Map<number, number[]>();
+  basketIds.forEach((id, row) => {
+    if (Number.isNaN(id)) return;
+    const rows = rowsOf.get(id);
+    if (rows) rows.push(row);
+    else rowsOf.set(id, [row]);
+  });
+  if (rowsOf.size === 0 || lake.manifest.gold.length === 0) return labels;
+  const own = session ?? (await DuckDbSession.open());
+  try {
+    const labelIndex = 'coalesce(list_position([\'LA\', \'MM\', \'UM\'], BASKET_PRICE_SENSITIVITY), 0) - 1';
+    const result = await own.connection.stream(`SELECT BASKET_ID::DOUBLE, (${labelIndex})::TINYINT FROM ${lake.goldSql()}`);
+    for (let chunk: DuckDBDataChunk | null = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      const ids = new Float64Array(chunk.rowCount);
+      const classes = new Int8Array(chunk.rowCount);
+      copyNumericColumn(chunk.getColumnVector(0), 0, chunk.rowCount, ids, 0);
+      copyNumericColumn(chunk.getColumnVector(1), 0, chunk.rowCount, classes, 0);
+      for (let index = 0; index < chunk.rowCount; index++) {
+        const rows = rowsOf.get(ids[index]);
+        if (rows) for (const row of rows) labels[row] = classes[index];
+      }
+    }
+    return labels;
   } finally {
     if (!session) own.close();
   }

@@ -249,8 +249,8 @@ export interface HorizontalBarChartInput {
   readonly title: string;
   readonly description: string;
   readonly color: string;
-  /** Drawn top to bottom in the given order; values ≥ 0. */
-  readonly items: readonly { readonly label: string; readonly value: number }[];
+  /** Drawn top to bottom in the given order; values ≥ 0; an item's own colour wins over `color`. */
+  readonly items: readonly { readonly label: string; readonly value: number; readonly color?: string }[];
 }
 
 /** Horizontal bars scaled to the largest value (feature importance). */
@@ -269,7 +269,7 @@ export function horizontalBarChart(input: HorizontalBarChartInput): string {
     parts.push(
       `<g class="bar"><title>${escapeMarkup(item.label)}: ${item.value.toPrecision(4)}</title>` +
         `<text class="axis-label" x="${labelWidth - 8}" y="${y + rowHeight / 2 + 5}" text-anchor="end">${escapeMarkup(shorten(item.label, 40))}</text>` +
-        `<rect x="${labelWidth}" y="${y + 3}" width="${barLength}" height="${rowHeight - 6}" fill="${input.color}"/>` +
+        `<rect x="${labelWidth}" y="${y + 3}" width="${barLength}" height="${rowHeight - 6}" fill="${item.color ?? input.color}"/>` +
         `<text class="bar-value" x="${labelWidth + barLength + 6}" y="${y + rowHeight / 2 + 5}">${Number(item.value.toPrecision(3))}</text></g>`,
     );
   });

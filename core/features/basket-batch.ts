@@ -25,6 +25,8 @@ export interface BasketBatch {
   /** Class index (0 LA, 1 MM, 2 UM), -1 for XX or unknown. */
   readonly label: Int8Array;
   readonly week: Int32Array;
+  /** BASKET_ID (15 digits fit a double exactly), NaN when unknown (an API basket sent without one). */
+  readonly basketId: Float64Array;
   /** Line range of basket b: lineStart[b] … lineStart[b + 1] - 1. */
   readonly lineStart: Int32Array;
   /** Per line. */
@@ -84,6 +86,7 @@ export function allocateBasketBatch(size: number, lines: number): BasketBatch {
     mission: new Uint8Array(size),
     label: new Int8Array(size).fill(-1),
     week: new Int32Array(size),
+    basketId: new Float64Array(size).fill(Number.NaN),
     lineStart: new Int32Array(size + 1),
     product: new Int32Array(lines),
     product10: new Int16Array(lines),
@@ -113,6 +116,7 @@ export function basketBatchFromBaskets(baskets: readonly Basket[]): BasketBatch 
     batch.hour[index] = context.SHOP_HOUR;
     batch.basketType[index] = categoryCode(VOCABULARIES.basketType, context.BASKET_TYPE);
     batch.mission[index] = categoryCode(VOCABULARIES.mission, context.BASKET_DOMINANT_MISSION);
+    if (context.BASKET_ID !== undefined) batch.basketId[index] = Number(context.BASKET_ID);
     batch.lineStart[index] = line;
     for (const item of basketLines) {
       batch.product[line] = codeNumber(item.PROD_CODE, 'PRD');
@@ -146,6 +150,7 @@ export function selectBaskets(batch: BasketBatch, rows: ArrayLike<number>): Bask
     selected.mission[index] = batch.mission[row];
     selected.label[index] = batch.label[row];
     selected.week[index] = batch.week[row];
+    selected.basketId[index] = batch.basketId[row];
     selected.lineStart[index] = line;
     const from = batch.lineStart[row];
     const count = batch.lineStart[row + 1] - from;

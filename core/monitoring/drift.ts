@@ -9,9 +9,10 @@
  * reference deciles. Empty bins count as a small share (1e-4) so a new value does not divide by zero.
  * Rules of thumb: < 0.1 stable, 0.1–0.25 moderate shift, > 0.25 a shift worth retraining for.
  */
+import { TELEMETRY_EVENTS } from './telemetry';
 
-/** The log event a drift run writes (log-based alerts read its `maxPsi`). */
-export const DRIFT_REPORT_EVENT = 'drift.report';
+/** The log event a drift run writes (log-based alerts read its `maxPsi`; the telemetry contract's). */
+export const DRIFT_REPORT_EVENT = TELEMETRY_EVENTS.driftReport.name;
 
 /** Above this a feature (or the predicted classes) has drifted enough to act on. */
 export const DRIFT_PSI_THRESHOLD = 0.25;
@@ -24,6 +25,8 @@ export interface FeatureMatrixView {
   /** rows × columns, row-major. */
   readonly values: Float32Array;
   readonly rows: number;
+  /** Each row's weight (a sampled prediction log: 1 / the rate it was kept at). @default 1 each */
+  readonly weights?: ArrayLike<number>;
 }
 
 export interface FeatureDrift {
@@ -48,7 +51,9 @@ export interface DriftResult {
     readonly current: readonly number[];
     readonly psi: number;
   };
-  /** Features with PSI above DRIFT_PSI_THRESHOLD (or the predicted classes, as `predicted class`). */
+  /** The PSI above which a feature counts as drifted. */
+  readonly threshold: number;
+  /** Features with PSI above the threshold (or the predicted classes, as `predicted class`). */
   readonly drifted: readonly string[];
 }
 
@@ -111,15 +116,18 @@ export function populationStabilityIndex(reference: ArrayLike<number>, current: 
   return psi;
 }
 
-function histogram(bins: Bins, values: Float32Array, rows: number, columns: number, column: number): { counts: Float64Array; mean: number } {
+function histogram(bins: Bins, values: Float32Array, rows: number, columns: number, column: number, weights?: ArrayLike<number>): { counts: Float64Array; mean: number } {
   const counts = new Float64Array(bins.points.length + 1);
   let sum = 0;
+  let total = 0;
   for (let row = 0; row < rows; row++) {
     const value = values[row * columns + column];
-    counts[binOf(bins, value)] += 1;
-    sum += value;
+    const weight = weights ? weights[row] : 1;
+    counts[binOf(bins, value)] += weight;
+    sum += value * weight;
+    total += weight;
   }
-  return { counts, mean: rows > 0 ? sum / rows : 0 };
+  return { counts, mean: total > 0 ? sum / total : 0 };
 }
 
 /** Feature and predicted-class drift of `current` against `reference` (both in the feature spec's column order). */
@@ -128,31 +136,34 @@ export function computeDrift(input: {
   readonly classLabels: readonly string[];
   readonly reference: FeatureMatrixView & { readonly predicted: ArrayLike<number> };
   readonly current: FeatureMatrixView & { readonly predicted: ArrayLike<number> };
+  /** Above this a feature (or the predicted classes) counts as drifted. @default DRIFT_PSI_THRESHOLD */
+  readonly threshold?: number;
 }): DriftResult {
+  const threshold = input.threshold ?? DRIFT_PSI_THRESHOLD;
   const columns = input.featureNames.length;
   const { reference, current } = input;
   if (reference.rows === 0) throw new Error('drift needs reference rows (the model\'s evaluation weeks are empty in this lake)');
   const features: FeatureDrift[] = input.featureNames.map((feature, column) => {
     const bins = learnBins(reference.values, reference.rows, columns, column);
-    const expected = histogram(bins, reference.values, reference.rows, columns, column);
-    const actual = histogram(bins, current.values, current.rows, columns, column);
+    const expected = histogram(bins, reference.values, reference.rows, columns, column, reference.weights);
+    const actual = histogram(bins, current.values, current.rows, columns, column, current.weights);
     return { feature, psi: populationStabilityIndex(expected.counts, actual.counts), referenceMean: expected.mean, currentMean: actual.mean };
   });
   features.sort((a, b) => b.psi - a.psi);
-  const classCounts = (predicted: ArrayLike<number>): number[] => {
+  const classCounts = (view: { readonly predicted: ArrayLike<number>; readonly weights?: ArrayLike<number> }): number[] => {
     const counts = input.classLabels.map(() => 0);
-    for (let index = 0; index < predicted.length; index++) counts[predicted[index]] += 1;
+    for (let index = 0; index < view.predicted.length; index++) counts[view.predicted[index]] += view.weights ? view.weights[index] : 1;
     return counts;
   };
-  const referenceClasses = classCounts(reference.predicted);
-  const currentClasses = classCounts(current.predicted);
+  const referenceClasses = classCounts(reference);
+  const currentClasses = classCounts(current);
   const share = (counts: number[]): number[] => {
     const total = counts.reduce((sum, count) => sum + count, 0);
     return counts.map((count) => (total > 0 ? count / total : 0));
   };
   const classPsi = populationStabilityIndex(referenceClasses, currentClasses);
-  const drifted = features.filter((item) => item.psi > DRIFT_PSI_THRESHOLD).map((item) => item.feature);
-  if (classPsi > DRIFT_PSI_THRESHOLD) drifted.push('predicted class');
+  const drifted = features.filter((item) => item.psi > threshold).map((item) => item.feature);
+  if (classPsi > threshold) drifted.push('predicted class');
   return {
     referenceRows: reference.rows,
     currentRows: current.rows,
@@ -160,6 +171,7 @@ export function computeDrift(input: {
     maxPsi: features.length > 0 ? features[0].psi : 0,
     maxPsiFeature: features[0]?.feature,
     classes: { labels: input.classLabels, reference: share(referenceClasses), current: share(currentClasses), psi: classPsi },
+    threshold,
     drifted,
   };
 }

@@ -164,6 +164,8 @@ export interface BasketContext {
   readonly SHOP_HOUR: number;
   readonly BASKET_TYPE: string;
   readonly BASKET_DOMINANT_MISSION: string;
+  /** The basket's id (15 digits), when the caller knows it: labels ingested later join predictions by it. */
+  readonly BASKET_ID?: string;
 }
 
 /** A basket as the features see it: context plus lines (the API request body has this shape). */

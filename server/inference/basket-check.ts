@@ -55,7 +55,8 @@ export function isValidBasket(value: unknown, limits: RequestLimits): value is B
     !isIntegerIn(context.SHOP_WEEKDAY, 1, 7) ||
     !isIntegerIn(context.SHOP_HOUR, 0, 23) ||
     !basketTypes.has(context.BASKET_TYPE) ||
-    !missions.has(context.BASKET_DOMINANT_MISSION)
+    !missions.has(context.BASKET_DOMINANT_MISSION) ||
+    (context.BASKET_ID !== undefined && !matches(context.BASKET_ID, CODE_PATTERNS.BASKET_ID))
   ) {
     return false;
   }

@@ -54,7 +54,9 @@ const enum Char {
 // keys, by the object they belong to (a key's index is its bit in the "seen" mask)
 const TOP_KEYS = ['baskets'].map(bytesOf);
 const BASKET_KEYS = ['context', 'lines'].map(bytesOf);
-const CONTEXT_KEYS = ['STORE_CODE', 'STORE_FORMAT', 'STORE_REGION', 'SHOP_WEEKDAY', 'SHOP_HOUR', 'BASKET_TYPE', 'BASKET_DOMINANT_MISSION'].map(bytesOf);
+// the first seven are required, BASKET_ID (the last) is optional
+const CONTEXT_KEYS = ['STORE_CODE', 'STORE_FORMAT', 'STORE_REGION', 'SHOP_WEEKDAY', 'SHOP_HOUR', 'BASKET_TYPE', 'BASKET_DOMINANT_MISSION', 'BASKET_ID'].map(bytesOf);
+const REQUIRED_CONTEXT = 0b111_1111;
 const LINE_KEYS = ['PROD_CODE', 'PROD_CODE_10', 'PROD_CODE_20', 'PROD_CODE_30', 'PROD_CODE_40', 'QUANTITY', 'SPEND'].map(bytesOf);
 
 const STORE_FORMATS = VOCABULARIES.storeFormat.map(bytesOf);
@@ -62,6 +64,7 @@ const STORE_REGIONS = VOCABULARIES.storeRegion.map(bytesOf);
 const BASKET_TYPES = VOCABULARIES.basketType.map(bytesOf);
 const MISSIONS = VOCABULARIES.mission.map(bytesOf);
 
+const NO_PREFIX = bytesOf('');
 const STORE = bytesOf('STORE');
 const PRD = bytesOf('PRD');
 const CL = bytesOf('CL');
@@ -167,6 +170,8 @@ export class BodyReader {
 
   private context(basket: number): void {
     const batch = this.current;
+    // the batch is reused from body to body: BASKET_ID is optional, so clear what the last body left here
+    batch.basketId[basket] = Number.NaN;
     this.expect(Char.OpenBrace);
     let seen = 0;
     let count = 0;
@@ -194,12 +199,16 @@ export class BodyReader {
         case 5:
           batch.basketType[basket] = this.category(BASKET_TYPES);
           break;
-        default:
+        case 6:
           batch.mission[basket] = this.category(MISSIONS);
+          break;
+        default:
+          // 15 digits: exact in a double
+          batch.basketId[basket] = this.code(NO_PREFIX, 15);
       }
     } while (this.comma());
     this.expect(Char.CloseBrace);
-    if (seen !== 0b111_1111) throw BAIL;
+    if ((seen & REQUIRED_CONTEXT) !== REQUIRED_CONTEXT) throw BAIL;
   }
 
   private line(): void {
@@ -400,6 +409,7 @@ export class BodyReader {
       mission: batch.mission.subarray(0, size),
       label: batch.label.subarray(0, size),
       week: batch.week.subarray(0, size),
+      basketId: batch.basketId.subarray(0, size),
       lineStart: batch.lineStart.subarray(0, size + 1),
       product: batch.product.subarray(0, lines),
       product10: batch.product10.subarray(0, lines),

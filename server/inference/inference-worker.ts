@@ -210,6 +210,7 @@ export class InferenceWorker {
       problems,
       probabilities: new Float32Array(buffer, layout.probabilities, rows * this.classCount).slice(),
       features: new Float32Array(buffer, layout.features, rows * this.featureCount).slice(),
+      ...(reply.hasBasketIds ? { basketIds: new Float64Array(buffer, layout.basketIds, rows).slice() } : {}),
       labels: new Uint8Array(buffer, layout.labels, rows).slice(),
       predictionsJson,
       computeMs: reply.computeMs,

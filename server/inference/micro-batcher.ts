@@ -57,6 +57,8 @@ export interface CompletedBatch {
   readonly rows: number;
   /** rows × featureCount (the receiver may keep and transfer this buffer). */
   readonly features: Float32Array;
+  /** BASKET_ID per row, NaN where none was sent; undefined when no basket had one (the receiver may keep it). */
+  readonly basketIds?: Float64Array;
   /** rows × classCount (views of it were handed to the requests: read-only). */
   readonly probabilities: Float32Array;
   readonly labels: Uint8Array;
@@ -359,7 +361,7 @@ export class MicroBatcher {
     this.flush();
     if (row > 0) {
       const rowsPerValidRequest = Uint32Array.from(validRows);
-      this.options.onBatch?.({ rows: row, features: result.features, probabilities, labels, requestIds, rowsPerRequest: rowsPerValidRequest });
+      this.options.onBatch?.({ rows: row, features: result.features, basketIds: result.basketIds, probabilities, labels, requestIds, rowsPerRequest: rowsPerValidRequest });
     }
   }
 

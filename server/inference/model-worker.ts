@@ -61,7 +61,7 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
     const started = performance.now();
     const slot = (slots[message.slot] ??= { requestBuffer: undefined, resultBuffer: undefined });
     const { shapes, bodies } = bodiesOf(message, slot);
-    const { rows, rowsPerRequest, problems, features } = loaded.featurizer.featurize(shapes, bodies);
+    const { rows, rowsPerRequest, problems, features, basketIds } = loaded.featurizer.featurize(shapes, bodies);
     let probabilities: Float32Array = new Float32Array(0);
     const labels = new Uint8Array(rows);
     if (rows > 0) {
@@ -92,6 +92,7 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
     }
     const buffer = slot.resultBuffer!;
     new Uint32Array(buffer, layout.rowsPerRequest, count).set(rowsPerRequest);
+    if (basketIds) new Float64Array(buffer, layout.basketIds, rows).set(basketIds);
     new Float32Array(buffer, layout.probabilities, rows * CLASS_COUNT).set(probabilities);
     new Float32Array(buffer, layout.features, rows * FEATURE_COUNT).set(features);
     new Uint8Array(buffer, layout.labels, rows).set(labels);
@@ -106,6 +107,7 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
       slot: message.slot,
       rows,
       computeMs: performance.now() - started,
+      hasBasketIds: basketIds !== undefined,
       text,
       ...(resultBuffer ? { resultBuffer } : {}),
       ...(refused.length > 0 ? { problems: refused } : {}),

@@ -66,11 +66,13 @@ export interface BodyProblem {
 /**
  * The result buffer of a slot, as the worker writes it for a batch of `count` requests and `rows`
  * baskets: rowsPerRequest (u32 × count), the end of each request's text in `RunReply.text` (u32 ×
- * count), probabilities (f32 × rows × classes), features (f32 × rows × features), labels (u8 × rows).
+ * count), BASKET_IDs (f64 × rows, 8-byte aligned; NaN where none was sent), probabilities (f32 × rows ×
+ * classes), features (f32 × rows × features), labels (u8 × rows).
  */
 export interface ResultLayout {
   readonly rowsPerRequest: number;
   readonly textEnds: number;
+  readonly basketIds: number;
   readonly probabilities: number;
   readonly features: number;
   readonly labels: number;
@@ -81,10 +83,11 @@ export interface ResultLayout {
 export function resultLayout(count: number, rows: number, classCount: number, featureCount: number): ResultLayout {
   const rowsPerRequest = 0;
   const textEnds = rowsPerRequest + 4 * count;
-  const probabilities = textEnds + 4 * count;
+  const basketIds = Math.ceil((textEnds + 4 * count) / 8) * 8;
+  const probabilities = basketIds + 8 * rows;
   const features = probabilities + 4 * rows * classCount;
   const labels = features + 4 * rows * featureCount;
-  return { rowsPerRequest, textEnds, probabilities, features, labels, bytes: labels + rows };
+  return { rowsPerRequest, textEnds, basketIds, probabilities, features, labels, bytes: labels + rows };
 }
 
 export interface RunReply {
@@ -94,6 +97,8 @@ export interface RunReply {
   readonly rows: number;
   /** Milliseconds the worker spent on the batch (parse, features, ONNX Runtime, answers). */
   readonly computeMs: number;
+  /** True when a basket of the batch carried a BASKET_ID (the result buffer holds them). */
+  readonly hasBasketIds: boolean;
   /** The slot's result buffer, when it is new or grew (the main thread keeps it for the slot). */
   readonly resultBuffer?: SharedArrayBuffer;
   /**
@@ -114,6 +119,8 @@ export interface RunResult {
   readonly problems: readonly (BodyProblem | null)[];
   /** rows × featureCount, row-major. */
   readonly features: Float32Array;
+  /** BASKET_ID per row (NaN where none was sent); undefined when no basket had one. */
+  readonly basketIds?: Float64Array;
   /** rows × classes, row-major. */
   readonly probabilities: Float32Array;
   /** Class index per row (ONNX `label` output). */

@@ -31,6 +31,8 @@ export interface FeaturizedRequests {
   readonly problems: readonly (BodyProblem | null)[];
   /** rows × FEATURE_COUNT, row-major, in request order (valid until the next `featurize`). */
   readonly features: Float32Array;
+  /** BASKET_ID per row (NaN where none was sent), valid until the next `featurize`; undefined when no basket of the run had one. */
+  readonly basketIds?: Float64Array;
 }
 
 type ZodIssue = ZodError['issues'][number];
@@ -43,6 +45,7 @@ export class RequestFeaturizer {
   private readonly reader: BodyReader;
   /** Reused from run to run (grown when a run needs more). */
   private scratch = new Float32Array(64 * FEATURE_COUNT);
+  private basketIdScratch = new Float64Array(64);
 
   constructor(
     statistics: FeatureStatistics,
@@ -98,6 +101,7 @@ export class RequestFeaturizer {
     const rowsPerRequest = new Uint32Array(bodies.length);
     const problems: (BodyProblem | null)[] = new Array<BodyProblem | null>(bodies.length).fill(null);
     let rows = 0;
+    let anyBasketId = false;
     for (let index = 0; index < bodies.length; index++) {
       // the fast path when it can (fast-body.ts), JSON.parse and zod when it cannot decide
       let batch: BasketBatch;
@@ -114,19 +118,34 @@ export class RequestFeaturizer {
         size = batch.size;
       }
       this.reserve(rows + size);
-      for (let basket = 0; basket < size; basket++) this.features.compute(batch, basket, this.scratch, (rows + basket) * FEATURE_COUNT);
+      for (let basket = 0; basket < size; basket++) {
+        this.features.compute(batch, basket, this.scratch, (rows + basket) * FEATURE_COUNT);
+        const id = batch.basketId[basket];
+        this.basketIdScratch[rows + basket] = id;
+        if (!Number.isNaN(id)) anyBasketId = true;
+      }
       rowsPerRequest[index] = size;
       rows += size;
     }
-    return { rows, rowsPerRequest, problems, features: this.scratch.subarray(0, rows * FEATURE_COUNT) };
+    return {
+      rows,
+      rowsPerRequest,
+      problems,
+      features: this.scratch.subarray(0, rows * FEATURE_COUNT),
+      ...(anyBasketId ? { basketIds: this.basketIdScratch.subarray(0, rows) } : {}),
+    };
   }
 
   /** Room for `rows` feature rows in the scratch buffer (what is in it is kept). */
   private reserve(rows: number): void {
     if (rows * FEATURE_COUNT <= this.scratch.length) return;
-    const grown = new Float32Array(Math.max(rows, (this.scratch.length / FEATURE_COUNT) * 2) * FEATURE_COUNT);
+    const capacity = Math.max(rows, (this.scratch.length / FEATURE_COUNT) * 2);
+    const grown = new Float32Array(capacity * FEATURE_COUNT);
     grown.set(this.scratch);
     this.scratch = grown;
+    const ids = new Float64Array(capacity);
+    ids.set(this.basketIdScratch);
+    this.basketIdScratch = ids;
   }
 }
 

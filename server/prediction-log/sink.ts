@@ -1,9 +1,10 @@
 /**
- * The prediction log: every prediction the server makes (request id, time, model version, feature
- * values, probabilities, label), for drift monitoring. The app hands the sink one batch per inference
- * run; a sink must never block or fail a request (it buffers, and drops and counts when it cannot
- * keep up).
+ * The prediction log: every prediction the server makes (request id, time, model version, basket id,
+ * feature values, probabilities, label), for drift monitoring and live accuracy. The app hands the
+ * sink one batch per inference run; a sink must never block or fail a request (it buffers, samples
+ * or drops, and counts, when it cannot keep up). The shipping sink is prediction-log.ts.
  */
+import { round6 } from '../../core/monitoring/prediction-segments';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 
 /** The predictions of one inference run. Buffers may be kept (they are the sink's from now on). */
@@ -22,15 +23,23 @@ export interface PredictionLogBatch {
   readonly probabilities: Float32Array;
   /** Class index per row. */
   readonly labels: Uint8Array;
+  /** BASKET_ID per row as the client sent it, NaN when it sent none. @default none sent */
+  readonly basketIds?: Float64Array;
 }
 
 export interface PredictionLogStats {
-  /** Records written to disk (or kept, for the memory sink). */
+  /** Records written to the spool (or kept, for the memory sink). */
   readonly written: number;
-  /** Records dropped because the buffer was full or a write failed. */
+  /** Records dropped: the writer could not keep up even sampling, a write failed, or the spool overflowed. */
   readonly dropped: number;
+  /** Predictions left out on purpose by sampling (the kept records carry their rate). */
+  readonly sampledOut: number;
   /** Records accepted and not written yet. */
   readonly pending: number;
+  /** Segments uploaded to the lake. */
+  readonly shippedSegments: number;
+  /** Complete segments waiting in the spool for their upload. */
+  readonly waitingSegments: number;
 }
 
 export interface PredictionLogSink {
@@ -41,12 +50,13 @@ export interface PredictionLogSink {
   close(): Promise<void>;
 }
 
-/** One line of the log (JSON). */
+/** One prediction, readable (what the memory sink keeps; the shipped form is core/monitoring/prediction-segments.ts). */
 export interface PredictionLogRecord {
   readonly time: string;
   readonly requestId: string;
   /** Position of the basket in its request (0 for single predictions). */
   readonly index: number;
+  readonly basketId: number | null;
   readonly modelVersion: string;
   readonly featureSpecVersion: string;
   readonly label: string;
@@ -54,9 +64,6 @@ export interface PredictionLogRecord {
   /** The feature vector in FEATURE_SPEC order, rounded to 6 decimals. */
   readonly features: readonly number[];
 }
-
-/** How the log writes a value (6 decimals); the drift report rounds its reference the same way. */
-export const round6 = (value: number): number => Math.round(value * 1e6) / 1e6;
 
 /** The records of a batch, in row order. */
 export function* predictionLogRecords(batch: PredictionLogBatch): Generator<PredictionLogRecord> {
@@ -74,6 +81,7 @@ export function* predictionLogRecords(batch: PredictionLogBatch): Generator<Pred
         time,
         requestId: batch.requestIds[request],
         index,
+        basketId: batch.basketIds && !Number.isNaN(batch.basketIds[row]) ? batch.basketIds[row] : null,
         modelVersion: batch.modelVersion,
         featureSpecVersion: batch.featureSpecVersion,
         label: PRICE_SENSITIVITY_CLASSES[batch.labels[row]],
@@ -99,7 +107,7 @@ export function createMemoryPredictionLog(
         else dropped += 1;
       }
     },
-    stats: () => ({ written: records.length, dropped, pending: 0 }),
+    stats: () => ({ written: records.length, dropped, sampledOut: 0, pending: 0, shippedSegments: 0, waitingSegments: 0 }),
     close: async () => undefined,
   };
 }
@@ -107,6 +115,6 @@ export function createMemoryPredictionLog(
 /** Logs nothing. */
 export const disabledPredictionLog: PredictionLogSink = {
   append() {},
-  stats: () => ({ written: 0, dropped: 0, pending: 0 }),
+  stats: () => ({ written: 0, dropped: 0, sampledOut: 0, pending: 0, shippedSegments: 0, waitingSegments: 0 }),
   close: async () => undefined,
 };

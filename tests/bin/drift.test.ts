@@ -6,8 +6,8 @@ import { BasketFeatures, featureMatrix } from '../../core/features/compute';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
 import { computeDrift, DRIFT_REPORT_EVENT, populationStabilityIndex } from '../../core/monitoring/drift';
 import type { Basket } from '../../core/schema/lgsr';
-import { openFilePredictionLog } from '../../server/prediction-log/file-log';
 import { cli } from '../helpers/cli';
+import { openDirectoryPredictionLog } from '../helpers/prediction-log';
 import type { ServedModelFixture } from '../helpers/served-model';
 import { useServedModelAndSampleLake } from '../helpers/served-sample-lake';
 
@@ -53,7 +53,7 @@ describe('retail-mlops drift on the real sample and a prediction log', () => {
 
   /** Writes the baskets' predictions as the server's prediction log does. */
   async function logPredictions(directory: string, baskets: readonly Basket[], label: (index: number) => number): Promise<void> {
-    const log = await openFilePredictionLog({ directory, flushIntervalMs: 10 });
+    const log = await openDirectoryPredictionLog(directory, { flushIntervalMs: 10 });
     const features = featureMatrix(new BasketFeatures(fixture.statistics), basketBatchFromBaskets(baskets));
     const probabilities = new Float32Array(baskets.length * 3);
     const labels = Uint8Array.from(baskets, (_, index) => label(index));

@@ -6,6 +6,7 @@
  */
 import { App, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
+import { TELEMETRY_SOURCES } from '../../core/monitoring/telemetry';
 import {
   AksApiChart,
   EksApiChart,
@@ -365,5 +366,99 @@ describe('props overrides', () => {
     const objects = synthesize('eks', 'dev', { automountServiceAccountToken: true });
     expect(only(objects, 'Deployment').spec.template.spec.automountServiceAccountToken).toBe(true);
     expect(only(objects, 'ServiceAccount').automountServiceAccountToken).toBe(true);
+  });
+});
+
+describe('the operating loop: settings file, prediction log, monitor CronJob', () => {
+  const lakes = { eks: 's3://retail-models/lake', aks: 'https://retailmodels.blob.core.windows.net/lake' } as const;
+  const monitoring = { schedule: '15 */2 * * *', driftThreshold: 0.3, trigger: { kind: 'jenkins' as const, url: 'https://jenkins.example.com', job: 'retail-mlops/main' } };
+  const withLake = (cloud: Cloud, environment: Environment, overrides: Partial<EksApiChartProps & AksApiChartProps> = {}): KubernetesObject[] =>
+    synthesize(cloud, environment, { environmentSettings: { provider: cloud === 'eks' ? 'aws' : 'azure', lake: lakes[cloud] }, monitoring, gate: { minimumAccuracy: 0.8 }, ...overrides });
+
+  describe.each(cases)('$cloud $environment', ({ cloud, environment }) => {
+    const objects = withLake(cloud, environment);
+    const deployment = only(objects, 'Deployment');
+    const cronJob = only(objects, 'CronJob', 'retail-mlops-api-monitor');
+    const job = cronJob.spec.jobTemplate.spec;
+    const pod = job.template.spec;
+    const [monitor] = pod.containers;
+
+    it('adds the settings ConfigMap, the CronJob and its NetworkPolicy, each valid for kubernetes-models', async () => {
+      expect(objects.map((object) => `${object.kind} ${object.metadata?.name}`)).toEqual(
+        expect.arrayContaining(['ConfigMap retail-mlops-api-settings', 'CronJob retail-mlops-api-monitor', 'NetworkPolicy retail-mlops-api-monitor']),
+      );
+      expect(objects).toHaveLength(13);
+      for (const object of objects) await validateKubernetesObject(object);
+    });
+
+    it('renders the environment\'s settings file (its block, monitoring, gate) and mounts it where the CLI reads it, in both pods', () => {
+      const settings = JSON.parse(only(objects, 'ConfigMap', 'retail-mlops-api-settings').data['retail-mlops.json']);
+      expect(settings).toEqual({
+        defaultEnvironment: environment,
+        environments: { [environment]: { provider: cloud === 'eks' ? 'aws' : 'azure', lake: lakes[cloud], registry: (cloud === 'eks' ? pin : blobPin).registry } },
+        gate: { minimumAccuracy: 0.8 },
+        monitoring,
+      });
+      for (const container of [deployment.spec.template.spec.containers[0], monitor]) {
+        expect(container.volumeMounts).toContainEqual({ name: 'settings', mountPath: '/app/.retail-mlops.json', subPath: 'retail-mlops.json', readOnly: true });
+        expect(container.env).toContainEqual({ name: 'RETAIL_MLOPS_ENVIRONMENT', value: environment });
+        expect(container.env).toContainEqual({ name: 'RETAIL_MLOPS_PROVIDER', value: cloud === 'eks' ? 'aws' : 'azure' });
+      }
+      // the API spools its prediction log on its /tmp emptyDir; a new settings file rolls the pods
+      expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'RETAIL_MLOPS_PREDICTION_SPOOL', value: '/tmp/prediction-spool' });
+      expect(deployment.spec.template.metadata.annotations['checksum/settings']).toMatch(/^[0-9a-f]{64}$/);
+      expect(job.template.metadata.annotations['checksum/settings']).toBe(deployment.spec.template.metadata.annotations['checksum/settings']);
+    });
+
+    it('runs `retail-mlops monitor --environment <env>` on the schedule, one run at a time, with the API\'s image and identity', () => {
+      expect(cronJob.spec).toMatchObject({ schedule: '15 */2 * * *', concurrencyPolicy: 'Forbid', timeZone: 'Etc/UTC' });
+      expect(monitor.name).toBe(TELEMETRY_SOURCES.monitor);
+      expect(monitor.args).toEqual(['monitor', '--environment', environment]);
+      expect(monitor.image).toBe(deployment.spec.template.spec.containers[0].image);
+      expect(pod.serviceAccountName).toBe(deployment.spec.template.spec.serviceAccountName);
+      expect(pod.restartPolicy).toBe('Never');
+      expect(monitor.envFrom).toEqual([{ secretRef: { name: 'retail-mlops-api-monitor', optional: true } }]);
+      if (cloud === 'aks') expect(job.template.metadata.labels['azure.workload.identity/use']).toBe('true');
+      expect(job.activeDeadlineSeconds).toBeLessThan(3600);
+    });
+
+    it('locks the monitor down like the API: non-root, read-only root, no privilege escalation, capabilities dropped, no API token', () => {
+      expect(pod.securityContext).toEqual(deployment.spec.template.spec.securityContext);
+      expect(monitor.securityContext).toEqual(deployment.spec.template.spec.containers[0].securityContext);
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.volumes.find((volume: { name: string }) => volume.name === 'tmp').emptyDir).toBeDefined();
+      expect(monitor.resources).toEqual({ requests: { cpu: '500m', memory: '1024Mi' }, limits: { cpu: '1000m', memory: '2048Mi' } });
+    });
+
+    it('lets the monitor pods out to DNS and HTTPS to the model store only, and nothing in', () => {
+      const policy = only(objects, 'NetworkPolicy', 'retail-mlops-api-monitor');
+      expect(policy.spec.podSelector.matchLabels).toEqual(
+        Object.fromEntries(Object.entries(job.template.metadata.labels).filter(([key]) => key === 'app.kubernetes.io/name' || key === 'app.kubernetes.io/instance')),
+      );
+      expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(policy.spec.ingress).toBeUndefined();
+      expect(policy.spec.egress).toHaveLength(2);
+      expect(policy.spec.egress[1].ports).toEqual([{ protocol: 'TCP', port: 443 }]);
+    });
+  });
+
+  it('reaches the CI through the ranges given, and renders no monitor without a lake (or when switched off)', () => {
+    const policy = only(withLake('eks', 'dev', { ciEgressCidrs: ['203.0.113.0/24'] }), 'NetworkPolicy', 'retail-mlops-api-monitor');
+    expect(policy.spec.egress[2]).toEqual({ to: [{ ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ protocol: 'TCP', port: 443 }] });
+    expect(synthesize('eks', 'dev').some((object) => object.kind === 'CronJob')).toBe(false);
+    const off = withLake('aks', 'dev', { monitor: false });
+    expect(off.some((object) => object.kind === 'CronJob')).toBe(false);
+    expect(off.some((object) => object.metadata?.name === 'retail-mlops-api-settings')).toBe(true);
+  });
+
+  it('refuses a lake of the other cloud, a bad monitoring section and bad CI ranges, every problem at once', () => {
+    expect(() =>
+      new EksApiChart(new App(), 'api', eksProps('dev', {
+        environmentSettings: { provider: 'azure', lake: lakes.aks },
+        monitoring: { schedule: 'hourly', trigger: { kind: 'jenkins', url: 'http://jenkins.example.com', job: '' } } as never,
+        ciEgressCidrs: ['not-a-cidr'],
+      })),
+    ).toThrow(/monitoring.schedule must be a cron.*trigger.url must be https.*trigger.job must be a non-empty.*ciEgressCidrs.*belongs to the other cloud.*provider must be aws/);
+    expect(() => new AksApiChart(new App(), 'api', aksProps('dev', { monitor: true }))).toThrow(/monitor needs environmentSettings/);
   });
 });

@@ -80,7 +80,7 @@ describe('manifests/dist', () => {
         count += 1;
       }
     }
-    expect(count).toBe(clouds.length * environments.length * 11); // 10 API objects + 1 Application per cloud and environment
+    expect(count).toBe(clouds.length * environments.length * 14); // 10 API objects, the settings file, the monitor's CronJob and NetworkPolicy + 1 Application per cloud and environment
   });
 
   it('the validator does reject a malformed object (so a pass means something)', async () => {

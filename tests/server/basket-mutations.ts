@@ -34,6 +34,11 @@ export function mutations(basket: Basket): unknown[] {
   }
   const line = basket.lines[0];
   for (const count of [0, 1, 5, 6, 7]) out.push({ ...basket, lines: Array.from({ length: count }, () => line) });
+  // the optional BASKET_ID (15 digits as a string): valid, then wrong in every way
+  for (const value of ['994100100398294', '99410010039829', '9941001003982940', '99410010039829x', 994100100398294, ...ODD_VALUES]) {
+    out.push({ ...basket, context: { ...basket.context, BASKET_ID: value } });
+  }
+  out.push({ ...basket, context: { BASKET_ID: '994100100398294', ...basket.context } });
   // unknown keys are allowed (zod strips them)
   out.push({ ...basket, BASKET_ID: '994100100398294', context: { ...basket.context, CUST_CODE: 'CUST0000410727' }, lines: basket.lines.map((item) => ({ ...item, extra: [1] })) });
   return out;

@@ -1,10 +1,10 @@
 /**
  * The server's parts on their own: API-key checks, the registry resolver, the micro-batcher (with a
- * stand-in runner), the request featurizer, the rotating prediction-log files and the bounded file log.
+ * stand-in runner), the request featurizer (the prediction log has its own file: prediction-log.test.ts).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../core/errors';
 import { basketBatchFromBaskets } from '../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../core/features/compute';
@@ -14,9 +14,6 @@ import { InferenceQueueFullError, InferenceTimeoutError, OverloadedError } from 
 import { MicroBatcher, type InferenceRunner } from '../../server/inference/micro-batcher';
 import type { BodyShape, RunResult } from '../../server/inference/protocol';
 import { RequestFeaturizer } from '../../server/inference/request-features';
-import { openFilePredictionLog } from '../../server/prediction-log/file-log';
-import { RotatingFileWriter } from '../../server/prediction-log/rotating-file-writer';
-import type { PredictionLogBatch } from '../../server/prediction-log/sink';
 import { DEFAULT_REQUEST_LIMITS } from '../../server/schemas';
 import { temporaryDirectory } from '../helpers/paths';
 import { servedModelFixture } from '../helpers/served-model';
@@ -238,58 +235,5 @@ describe('request featurizer', () => {
     } finally {
       fixture.remove();
     }
-  });
-});
-
-describe('prediction log files', () => {
-  let directory: ReturnType<typeof temporaryDirectory>;
-  beforeEach(() => {
-    directory = temporaryDirectory('retail-mlops-prediction-log-');
-  });
-  afterEach(() => directory.remove());
-
-  it('rotate by size and by age; only complete files end in .jsonl', async () => {
-    let now = Date.UTC(2026, 0, 1, 12, 0, 0);
-    const writer = new RotatingFileWriter({ directory: directory.path, maxFileBytes: 100, maxFileAgeMs: 60_000, instance: 'test', now: () => now });
-    await writer.write(`${'a'.repeat(60)}\n`);
-    expect(readdirSync(directory.path)).toEqual(['predictions-20260101T120000Z-test-0001.jsonl.partial']);
-    await writer.write(`${'b'.repeat(60)}\n`); // would pass 100 bytes: the first file completes
-    now += 61_000;
-    await writer.rotateIfOld(); // the second file is old: completes although small
-    await writer.write('c\n');
-    await writer.close();
-    const files = readdirSync(directory.path).sort();
-    expect(files).toEqual(['predictions-20260101T120000Z-test-0001.jsonl', 'predictions-20260101T120000Z-test-0002.jsonl', 'predictions-20260101T120101Z-test-0003.jsonl']);
-    expect(files.map((file) => readFileSync(path.join(directory.path, file), 'utf8'))).toEqual([`${'a'.repeat(60)}\n`, `${'b'.repeat(60)}\n`, 'c\n']);
-  });
-
-  it('drops and counts batches beyond the pending bound instead of queueing without limit', async () => {
-    const log = await openFilePredictionLog({ directory: directory.path, maxPendingRecords: 500, flushIntervalMs: 1000, instance: 'bound' });
-    const batch = (rows: number): PredictionLogBatch => ({
-      time: Date.now(),
-      modelVersion: 'v-000000000000',
-      featureSpecVersion: FEATURE_SPEC.version,
-      featureCount: FEATURE_COUNT,
-      requestIds: ['flood'],
-      rowsPerRequest: Uint32Array.of(rows),
-      features: new Float32Array(rows * FEATURE_COUNT),
-      probabilities: new Float32Array(rows * 3).fill(1 / 3),
-      labels: new Uint8Array(rows),
-    });
-    for (let index = 0; index < 10; index++) log.append(batch(100));
-    expect(log.stats()).toMatchObject({ pending: 500, dropped: 500 });
-    await log.close();
-    expect(log.stats()).toMatchObject({ written: 500, dropped: 500, pending: 0 });
-    const lines = readdirSync(directory.path).flatMap((file) => readFileSync(path.join(directory.path, file), 'utf8').trim().split('\n'));
-    expect(lines).toHaveLength(500);
-    // appending after close drops
-    log.append(batch(1));
-    expect(log.stats().dropped).toBe(501);
-  });
-
-  it('validates its options, reporting every problem at once', async () => {
-    await expect(openFilePredictionLog({ directory: '', maxFileBytes: 10, maxPendingRecords: 0, instance: 'a b' })).rejects.toThrow(
-      /directory must be a non-empty path.*maxFileBytes.*maxPendingRecords.*instance/,
-    );
   });
 });

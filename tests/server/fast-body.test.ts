@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mutations } from './basket-mutations';
 import { basketBatchFromBaskets, type BasketBatch } from '../../core/features/basket-batch';
 import type { Basket } from '../../core/schema/lgsr';
-import { parseBody } from '../../server/inference/fast-body';
+import { BodyReader, parseBody } from '../../server/inference/fast-body';
 import type { BodyShape } from '../../server/inference/protocol';
 import { basketSchema, batchRequestSchema, type RequestLimits } from '../../server/schemas';
 import { servedModelFixture } from '../helpers/served-model';
@@ -122,6 +122,21 @@ describe('the fast body path agrees with JSON.parse + zod', () => {
       [text.replace('"LS"', '"L\u00e9"'), false],
     ];
     for (const [spelling, taken] of spellings) expect(agree('basket', spelling), spelling).toBe(taken);
+  });
+
+  it('takes the optional BASKET_ID (the prediction log joins labels by it) and carries it exactly', () => {
+    // a basket the fast path takes as it is, then with its id
+    const plain = baskets.find((candidate) => parseBody('basket', encoder.encode(JSON.stringify(candidate)), LIMITS) !== undefined)!;
+    const basket = { ...plain, context: { ...plain.context, BASKET_ID: '994100100398294' } };
+    expect(agree('basket', JSON.stringify(basket))).toBe(true);
+    const batch = parseBody('batch', encoder.encode(JSON.stringify({ baskets: [basket, plain] })), LIMITS)!;
+    expect(Array.from(batch.basketId)).toEqual([994100100398294, Number.NaN]);
+    // a worker's reader is reused from body to body: a body without an id never inherits the last body's
+    const reader = new BodyReader(LIMITS);
+    expect(reader.read('basket', encoder.encode(JSON.stringify(basket)))).toBe(1);
+    expect(reader.batch.basketId[0]).toBe(994100100398294);
+    expect(reader.read('basket', encoder.encode(JSON.stringify(plain)))).toBe(1);
+    expect(reader.batch.basketId[0]).toBeNaN();
   });
 
   it('grows past its first guess of baskets and lines per byte', () => {

@@ -1,10 +1,9 @@
 /**
  * A real server (startServer) on an ephemeral loopback port: the typed client compiles against the
  * app and works against it, bodies over the limit are refused on the wire (Content-Length and
- * chunked), the prediction log lands in rotating JSON-lines files, and close() drains in-flight
- * requests before stopping.
+ * chunked), the prediction log ships its segments to the log's directory, and close() drains
+ * in-flight requests, then writes and ships every prediction before stopping.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
@@ -13,8 +12,8 @@ import { FEATURE_COUNT } from '../../core/features/spec';
 import { createPredictionClient, type BasketRequest } from '../../server/client';
 import { silentLogger } from '../../server/logger';
 import { resolveServerSettings, startServer, type ServerHandle } from '../../server/main';
-import type { PredictionLogRecord } from '../../server/prediction-log/sink';
 import { temporaryDirectory } from '../helpers/paths';
+import { segmentFiles, shippedRecords } from '../helpers/prediction-log';
 import { servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
 
 describe('the server on a real port', () => {
@@ -30,7 +29,8 @@ describe('the server on a real port', () => {
       port: 0,
       host: '127.0.0.1',
       apiKeys: [API_KEY],
-      predictionLogDirectory: logDirectory.path,
+      predictionLogDirectory: path.join(logDirectory.path, 'predictions'),
+      predictionLogSpoolDirectory: path.join(logDirectory.path, 'spool'),
       pollIntervalMs: 0,
       logger: silentLogger,
       environment: {},
@@ -201,7 +201,7 @@ describe('the server on a real port', () => {
     );
   });
 
-  it('writes the prediction log as JSON lines, complete files renamed from .partial on close, after draining', async () => {
+  it('ships the prediction log as segments, every one written and uploaded on close, after draining', async () => {
     // requests the server has read and is working on when shutdown begins
     const slow = JSON.stringify({ baskets: Array.from({ length: 10_000 }, (_, index) => fixture.baskets[index % fixture.baskets.length]) });
     const inFlight = Array.from({ length: 4 }, (_, index) =>
@@ -219,18 +219,16 @@ describe('the server on a real port', () => {
     // after close the port is free
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
 
-    const files = readdirSync(logDirectory.path);
+    const shipped = path.join(logDirectory.path, 'predictions');
+    const files = segmentFiles(shipped);
     expect(files.length).toBeGreaterThan(0);
-    expect(files.every((file) => /^predictions-\d{8}T\d{6}Z-[\w.-]+-\d{4}\.jsonl$/.test(file))).toBe(true);
-    const records = files.flatMap((file) =>
-      readFileSync(path.join(logDirectory.path, file), 'utf8')
-        .split('\n')
-        .filter((line) => line.length > 0)
-        .map((line) => JSON.parse(line) as PredictionLogRecord),
-    );
+    expect(files.every((file) => /^date=\d{4}-\d\d-\d\d\/predictions-\d{8}T\d{6}Z-[\w.-]+-\d{6}\.jsonl\.gz$/.test(file))).toBe(true);
+    const records = shippedRecords(shipped);
     const drained = records.filter((record) => record.requestId.startsWith('drain-'));
     expect(drained).toHaveLength(40_000);
     expect(drained.filter((record) => record.requestId === 'drain-2').map((record) => record.index)).toEqual(Array.from({ length: 10_000 }, (_, index) => index));
     expect(drained[0].features).toHaveLength(FEATURE_COUNT);
+    // nothing left behind in the spool but its (released) lock
+    expect(segmentFiles(path.join(logDirectory.path, 'spool'))).toEqual([]);
   });
 });

@@ -8,8 +8,11 @@
  *
  * The API pods' AWS identity is IRSA, as the manifests render it (the ServiceAccount's
  * `eks.amazonaws.com/role-arn` annotation): an IAM OIDC provider for the cluster's issuer, and a
- * role only the API's service account in its namespace can assume. The role reads the model
- * registry (S3 `registry/` and the Model Package Group) and publishes the API's custom metrics.
+ * role only the API's service account in its namespace can assume. The API pods and the monitor
+ * CronJob run as it: it reads the model registry (S3 `registry/` and the Model Package Group) and
+ * the lake, ships prediction-log segments to `lake/predictions/` (and applies their retention), and
+ * writes drift reports and the monitor's state (`lake/reports/`, `lake/monitoring/`). Metrics come
+ * from log lines (observability.ts), so it publishes none.
  */
 import { CfnJson, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -20,7 +23,14 @@ import { Construct } from 'constructs';
 import type { ResolvedEnvironmentProps } from './environments';
 import type { Network } from './network';
 import { DATA_PREFIXES, type DataStorage } from './storage';
-import { API_METRICS_NAMESPACE } from '../cloudwatch-metrics';
+
+/** The EKS cluster's name for an environment (its container logs go to /aws/containerinsights/<name>/application). */
+export function apiClusterName(environment: string): string {
+  return `retail-mlops-${environment}`;
+}
+
+/** What the API role may write below the lake: prediction-log segments, drift reports, the monitor's state. */
+export const API_WRITABLE_LAKE_PREFIXES = ['predictions', 'reports', 'monitoring'] as const;
 
 export interface ApiClusterProps extends ResolvedEnvironmentProps {
   readonly network: Network;
@@ -46,7 +56,7 @@ export class ApiCluster extends Construct {
       removalPolicy,
     });
     this.cluster = new eks.Cluster(this, 'Cluster', {
-      clusterName: `retail-mlops-${props.environment}`,
+      clusterName: apiClusterName(props.environment),
       version: eks.KubernetesVersion.of(props.kubernetesVersion),
       vpc: props.network.vpc,
       vpcSubnets: [props.network.privateSubnets],
@@ -116,45 +126,65 @@ export class ApiCluster extends Construct {
       },
     });
     this.apiRole = new iam.Role(this, 'ApiRole', {
-      description: `retail-mlops ${props.environment} API pods (${props.apiNamespace}/${props.apiServiceAccount}): read the model registry, publish metrics`,
+      description: `retail-mlops ${props.environment} API pods and monitor (${props.apiNamespace}/${props.apiServiceAccount}): read the registry and the lake, ship predictions, write drift reports`,
       assumedBy: new iam.OpenIdConnectPrincipal(oidcProvider).withConditions({ StringEquals: conditions }),
     });
     const bucket = props.storage.dataBucket;
-    this.apiRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReadRegistryObjects', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${DATA_PREFIXES.registry}/*`)] }));
     this.apiRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'ListRegistry',
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${DATA_PREFIXES.registry}/*`] } },
+        sid: 'ReadRegistryAndLake',
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${DATA_PREFIXES.registry}/*`), bucket.arnForObjects(`${DATA_PREFIXES.lake}/*`)],
       }),
     );
-    props.storage.dataKey.grantDecrypt(this.apiRole);
+    this.apiRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListRegistryAndLake',
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${DATA_PREFIXES.registry}/*`, `${DATA_PREFIXES.lake}/*`] } },
+      }),
+    );
+    this.apiRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WritePredictionsReportsMonitoring',
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: API_WRITABLE_LAKE_PREFIXES.map((prefix) => bucket.arnForObjects(`${DATA_PREFIXES.lake}/${prefix}/*`)),
+      }),
+    );
+    this.apiRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'ExpirePredictions', actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects(`${DATA_PREFIXES.lake}/predictions/*`)] }),
+    );
+    // SSE-KMS: reading needs Decrypt, writing GenerateDataKey (and Decrypt for multipart uploads)
+    props.storage.dataKey.grant(this.apiRole, 'kms:Decrypt', 'kms:GenerateDataKey');
     const groupArn = `arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:model-package-group/${props.modelPackageGroupName}`;
     const packagesArn = `arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:model-package/${props.modelPackageGroupName}/*`;
     this.apiRole.addToPolicy(
       new iam.PolicyStatement({ sid: 'ReadModelPackages', actions: ['sagemaker:DescribeModelPackage', 'sagemaker:DescribeModelPackageGroup', 'sagemaker:ListTags'], resources: [groupArn, packagesArn] }),
     );
     this.apiRole.addToPolicy(new iam.PolicyStatement({ sid: 'ListModelPackages', actions: ['sagemaker:ListModelPackages'], resources: ['*'] }));
-    this.apiRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'PublishApiMetrics',
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': API_METRICS_NAMESPACE } },
-      }),
-    );
+    const bucketId = stack.getLogicalId(bucket.node.defaultChild as CfnElement);
     Validations.of(this.apiRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>/${DATA_PREFIXES.registry}/*]`,
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${DATA_PREFIXES.registry}/*]`,
       reason: 'The API reads any object under the registry prefix (model versions are added over time); nothing outside it.',
     });
+    Validations.of(this.apiRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${DATA_PREFIXES.lake}/*]`,
+      reason: 'The monitor reads the lake (gold for the drift reference and later labels, the shipped predictions); lake files are added by every ingest.',
+    });
+    for (const prefix of API_WRITABLE_LAKE_PREFIXES) {
+      Validations.of(this.apiRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${DATA_PREFIXES.lake}/${prefix}/*]`,
+        reason: `Segments, reports and state are new objects with generated names under lake/${prefix}/ only.`,
+      });
+    }
     Validations.of(this.apiRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${stack.region}:${stack.account}:model-package/${props.modelPackageGroupName}/*]`,
       reason: 'Model packages of the registry\'s group are versioned (…/<group>/<n>); the wildcard is the group\'s versions only.',
     });
     Validations.of(this.apiRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'sagemaker:ListModelPackages has no resource-level permissions; cloudwatch:PutMetricData has none either and is limited to the API\'s namespace by condition.',
+      reason: 'sagemaker:ListModelPackages has no resource-level permissions.',
     });
   }
 }

@@ -1,28 +1,56 @@
 /**
- * What tells people something is wrong: an SNS topic (KMS-encrypted, TLS only) with the
- * environment's e-mail subscribers; alarms on the API's custom metrics (p95 latency, 5xx rate,
- * drift: see ../cloudwatch-metrics.ts); a CloudWatch dashboard with those and the training and
- * Athena numbers; and an AWS Budgets cost budget with notifications at 80% of the limit (actual)
- * and 100% (forecast).
+ * What tells people something is wrong: the cluster's application log group (where the CloudWatch
+ * observability add-on ships every container's output), metric filters that turn the telemetry
+ * events of core/monitoring/telemetry.ts into metrics (one per TELEMETRY_METRICS entry, dimension
+ * `Environment` from the event's `environment` field), alarms on those (p95 latency, 5xx rate,
+ * drift) to an SNS topic (KMS-encrypted, TLS only) with the environment's e-mail subscribers, a
+ * CloudWatch dashboard, and an AWS Budgets cost budget with notifications at 80% of the limit
+ * (actual) and 100% (forecast). Metrics come from log lines only: nothing calls PutMetricData.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { ResolvedEnvironmentProps } from './environments';
-import { API_METRICS, API_METRICS_DIMENSION, API_METRICS_NAMESPACE } from '../cloudwatch-metrics';
+import {
+  ENVIRONMENT_FIELD,
+  METRIC_DIMENSION,
+  METRICS_NAMESPACE,
+  TELEMETRY_EVENTS,
+  TELEMETRY_METRICS,
+  type TelemetryMetricKey,
+} from '../../../core/monitoring/telemetry';
+
+/**
+ * Where the CloudWatch observability add-on's Fluent Bit puts a container line it parsed as JSON
+ * (`Merge_Log_Key log_processed`); the record also holds `log` (the raw line) and `kubernetes`
+ * (pod, namespace, container).
+ */
+export const PARSED_LOG_FIELD = 'log_processed';
+
+/** The log group the add-on writes the cluster's container output to. */
+export function applicationLogGroupName(clusterName: string): string {
+  return `/aws/containerinsights/${clusterName}/application`;
+}
 
 export interface ObservabilityProps extends ResolvedEnvironmentProps {
   readonly logsKey: kms.IKey;
   readonly athenaWorkGroupName: string;
+  /** The EKS cluster whose containers log the telemetry. */
+  readonly clusterName: string;
 }
 
 export class Observability extends Construct {
+  /** The cluster's container logs (created here, with retention and encryption; the add-on writes into it). */
+  readonly applicationLogs: logs.LogGroup;
+  /** One metric filter per telemetry metric. */
+  readonly metricFilters: Readonly<Record<TelemetryMetricKey, logs.MetricFilter>>;
   readonly topic: sns.Topic;
   readonly dashboard: cloudwatch.Dashboard;
   readonly latencyAlarm: cloudwatch.Alarm;
@@ -53,19 +81,46 @@ export class Observability extends Construct {
       }),
     );
 
-    const dimensionsMap = { [API_METRICS_DIMENSION]: props.environment };
-    const metric = (metricName: string, statistic: string, label: string): cloudwatch.Metric =>
-      new cloudwatch.Metric({ namespace: API_METRICS_NAMESPACE, metricName, dimensionsMap, statistic, period: Duration.minutes(1), label });
-    const latencyP95 = metric(API_METRICS.latency, 'p95', 'p95 latency (ms)');
-    const requests = metric(API_METRICS.requests, 'Sum', 'requests');
-    const serverErrors = metric(API_METRICS.serverErrors, 'Sum', '5xx responses');
+    this.applicationLogs = new logs.LogGroup(this, 'ApplicationLogs', {
+      logGroupName: applicationLogGroupName(props.clusterName),
+      retention: props.logRetentionDays as logs.RetentionDays,
+      encryptionKey: props.logsKey,
+      removalPolicy: props.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    const units: Readonly<Record<string, cloudwatch.Unit>> = { Count: cloudwatch.Unit.COUNT, Milliseconds: cloudwatch.Unit.MILLISECONDS, None: cloudwatch.Unit.NONE };
+    const filters: Partial<Record<TelemetryMetricKey, logs.MetricFilter>> = {};
+    for (const [key, definition] of Object.entries(TELEMETRY_METRICS) as [TelemetryMetricKey, (typeof TELEMETRY_METRICS)[TelemetryMetricKey]][]) {
+      filters[key] = new logs.MetricFilter(this, `${definition.name}Filter`, {
+        logGroup: this.applicationLogs,
+        filterName: `retail-mlops-${props.environment}-${definition.name}`,
+        filterPattern: logs.FilterPattern.stringValue(`$.${PARSED_LOG_FIELD}.event`, '=', TELEMETRY_EVENTS[definition.event].name),
+        metricNamespace: METRICS_NAMESPACE,
+        metricName: definition.name,
+        metricValue: `$.${PARSED_LOG_FIELD}.${definition.field}`,
+        dimensions: { [METRIC_DIMENSION]: `$.${PARSED_LOG_FIELD}.${ENVIRONMENT_FIELD}` },
+        unit: units[definition.unit],
+      });
+    }
+    this.metricFilters = filters as Record<TelemetryMetricKey, logs.MetricFilter>;
+
+    const dimensionsMap = { [METRIC_DIMENSION]: props.environment };
+    /** A telemetry metric as alarms and widgets read it (its statistic from the contract). */
+    const metric = (key: TelemetryMetricKey, label: string, period = Duration.minutes(1)): cloudwatch.Metric =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: TELEMETRY_METRICS[key].name, dimensionsMap, statistic: TELEMETRY_METRICS[key].statistic, period, label });
+    const latencyP95 = metric('latencyP95', 'p95 latency (ms), worst pod');
+    const latencyP99 = metric('latencyP99', 'p99 latency (ms), worst pod');
+    const requests = metric('requests', 'requests');
+    const serverErrors = metric('serverErrors', '5xx responses');
     const errorRate = new cloudwatch.MathExpression({
       expression: 'IF(requests > 0, errors / requests, 0)',
       usingMetrics: { requests, errors: serverErrors },
       period: Duration.minutes(1),
       label: '5xx rate',
     });
-    const drift = new cloudwatch.Metric({ namespace: API_METRICS_NAMESPACE, metricName: API_METRICS.drift, dimensionsMap, statistic: 'Maximum', period: Duration.hours(1), label: 'drift (PSI)' });
+    const drift = metric('drift', 'drift (largest PSI)', Duration.hours(1));
+    const liveAccuracy = metric('liveAccuracy', 'live accuracy', Duration.hours(1));
+    const retrains = metric('retrainTriggered', 'retrains started', Duration.hours(1));
+    const dropped = metric('predictionLogDropped', 'prediction records dropped', Duration.minutes(5));
 
     this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyP95Alarm', {
       alarmName: `retail-mlops-${props.environment}-api-latency-p95`,
@@ -114,7 +169,7 @@ export class Observability extends Construct {
       defaultInterval: Duration.hours(24),
       widgets: [
         [
-          new cloudwatch.GraphWidget({ title: 'API latency p95 (ms)', left: [latencyP95], leftAnnotations: [{ value: props.latencyP95AlarmMs, label: 'alarm' }], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'API latency p95 / p99 (ms)', left: [latencyP95, latencyP99], leftAnnotations: [{ value: props.latencyP95AlarmMs, label: 'alarm' }], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'API requests and 5xx', left: [requests], right: [serverErrors], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'API 5xx rate', left: [errorRate], leftAnnotations: [{ value: props.errorRateAlarmThreshold, label: 'alarm' }], width: 8 }),
         ],
@@ -122,6 +177,11 @@ export class Observability extends Construct {
           new cloudwatch.GraphWidget({ title: 'Prediction drift (PSI)', left: [drift], leftAnnotations: [{ value: props.driftAlarmThreshold, label: 'alarm' }], width: 8 }),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.latencyAlarm, this.errorRateAlarm, this.driftAlarm], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'Athena bytes scanned', left: [athenaScanned], width: 8 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({ title: 'Live accuracy (labelled baskets)', left: [liveAccuracy], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Retrains started by the monitor', left: [retrains], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Prediction records dropped', left: [dropped], width: 8 }),
         ],
       ],
     });

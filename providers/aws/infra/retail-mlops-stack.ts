@@ -8,7 +8,7 @@ import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { Construct } from 'constructs';
 import { AuditTrail } from './audit-trail';
-import { ApiCluster } from './cluster';
+import { ApiCluster, apiClusterName } from './cluster';
 import { resolveEnvironmentProps, type ResolvedEnvironmentProps, type RetailMlopsEnvironmentProps } from './environments';
 import { MachineLearning } from './machine-learning';
 import { Network } from './network';
@@ -67,6 +67,7 @@ export class RetailMlopsStack extends Stack {
       ...settings,
       logsKey: this.storage.logsKey,
       athenaWorkGroupName: this.machineLearning.athenaWorkGroupName,
+      clusterName: apiClusterName(settings.environment),
     });
     if (settings.pipelineOidc) {
       this.pipelineAccess = new PipelineAccess(this, 'Pipeline', {
@@ -90,6 +91,7 @@ export class RetailMlopsStack extends Stack {
     output('ApiRepositoryUri', this.repository.repositoryUri, 'the API image (provider option servingImage = this:<tag>)');
     output('ApiRoleArn', this.apiCluster.apiRole.roleArn, 'EksApiChart iamRoleArn (IRSA)');
     output('ClusterName', this.apiCluster.cluster.clusterName, 'aws eks update-kubeconfig --name …');
+    output('ApplicationLogGroup', this.observability.applicationLogs.logGroupName, "the containers' logs (the CloudWatch observability add-on writes here; metric filters read the telemetry)");
     output('GlueDatabase', this.machineLearning.glueDatabaseName, 'registerLakePartitions databaseName');
     output('AthenaWorkGroup', this.machineLearning.athenaWorkGroupName, 'Athena workgroup for lake queries');
     if (this.pipelineAccess) output('PipelineRoleArn', this.pipelineAccess.role.roleArn, 'the role CI jobs assume with their OIDC token');

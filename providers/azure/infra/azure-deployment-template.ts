@@ -5,8 +5,10 @@
  * pipelines deploy it with `az deployment group create --template-file … --parameters environment=…`.
  *
  * What it holds, secure by default:
- * - Log Analytics + workspace-based Application Insights; scheduled query alerts (p95 latency, 5xx
- *   rate, drift) to an action group; a monthly Consumption budget on the resource group
+ * - Log Analytics + workspace-based Application Insights; Container Insights' data collection rule
+ *   (containers' stdout/stderr into `ContainerLogV2`); scheduled query alerts on the telemetry events
+ *   of core/monitoring/telemetry.ts (p95 latency, 5xx rate, drift) to an action group; a monthly
+ *   Consumption budget on the resource group
  * - the data lake account (ADLS Gen2: HNS on, TLS 1.2, https only, no public blob access, no shared
  *   keys: Entra ID only; versioning and soft delete; lifecycle: raw → cool → archive, quarantine,
  *   predictions and training-job folders deleted after N days) with the `lake` and `registry` containers
@@ -16,9 +18,10 @@
  *   application routing (the manifests' ingress class), Container Insights
  * - the Azure ML workspace (its own HNS-free storage account, as Azure ML requires), identity-based
  *   `lake` and `registry` datastores, an AmlCompute cluster of low-priority nodes scaling to zero
- * - a user-assigned identity for the API, federated with the API's Kubernetes service account
- *   (issuer: the cluster's OIDC issuer; subject `system:serviceaccount:<namespace>:<name>`), reading
- *   the `registry` container; one for the CI pipeline, federated with the Azure DevOps service connection
+ * - a user-assigned identity for the API and its monitor CronJob, federated with the API's Kubernetes
+ *   service account (issuer: the cluster's OIDC issuer; subject `system:serviceaccount:<namespace>:<name>`),
+ *   reading the `registry` container and writing the `lake` one (prediction-log segments, drift
+ *   reports, the monitor's state); one for the CI pipeline, federated with the Azure DevOps service connection
  */
 import {
   ArmTemplate,
@@ -33,8 +36,7 @@ import {
   type ArmResource,
   type ArmValue,
 } from './arm-template';
-import { DRIFT_REPORT_EVENT } from '../../../core/monitoring/drift';
-import { HTTP_WINDOW_EVENT } from '../../../server/request-window';
+import { ENVIRONMENT_FIELD, TELEMETRY_EVENTS, type TelemetryEventKey } from '../../../core/monitoring/telemetry';
 
 /** Built-in role ids (the same in every tenant). */
 export const BUILT_IN_ROLES = {
@@ -321,6 +323,41 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
     dependsOn: [logAnalytics],
   });
 
+  // Container Insights signing in with Entra ID collects through a data collection rule: every
+  // container's stdout/stderr lands in ContainerLogV2 (the telemetry alerts below read it)
+  const containerInsightsStreams = ['Microsoft-ContainerLogV2', 'Microsoft-KubeEvents', 'Microsoft-KubePodInventory'];
+  const containerInsightsRule = template.resource({
+    type: 'Microsoft.Insights/dataCollectionRules',
+    apiVersion: '2022-06-01',
+    name: [format('MSCI-{0}-{1}', location, name('aks-{0}-{1}'))],
+    location,
+    kind: 'Linux',
+    tags,
+    properties: {
+      dataSources: {
+        extensions: [
+          {
+            name: 'ContainerInsightsExtension',
+            extensionName: 'ContainerInsights',
+            streams: containerInsightsStreams,
+            extensionSettings: { dataCollectionSettings: { interval: '1m', namespaceFilteringMode: 'Off', enableContainerLogV2: true } },
+          },
+        ],
+      },
+      destinations: { logAnalytics: [{ name: 'ciworkspace', workspaceResourceId: logAnalytics.id }] },
+      dataFlows: [{ streams: containerInsightsStreams, destinations: ['ciworkspace'] }],
+    },
+    dependsOn: [logAnalytics],
+  });
+  template.resource({
+    type: 'Microsoft.Insights/dataCollectionRuleAssociations',
+    apiVersion: '2022-06-01',
+    name: ['ContainerInsightsExtension'],
+    scope: format('Microsoft.ContainerService/managedClusters/{0}', name('aks-{0}-{1}')),
+    properties: { description: 'Container Insights: the cluster\'s container logs into ContainerLogV2 (deleting this stops log collection)', dataCollectionRuleId: containerInsightsRule.id },
+    dependsOn: [cluster, containerInsightsRule],
+  });
+
   // --- identities -------------------------------------------------------------------------------
   const apiIdentity = template.resource({
     type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
@@ -453,6 +490,13 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
   const accountScope = { value: format('Microsoft.Storage/storageAccounts/{0}', name('st{0}{1}')), resource: lakeAccount };
   const registryScope = { value: format('Microsoft.ContainerRegistry/registries/{0}', name('cr{0}{1}')), resource: containerRegistry };
   assign('api reads the model registry', { value: containerScope('registry'), resource: registryContainer }, BUILT_IN_ROLES.storageBlobDataReader, identityPrincipal(apiIdentity), [apiIdentity]);
+  assign(
+    'api ships predictions, its monitor reads the lake and writes reports',
+    { value: containerScope('lake'), resource: lakeContainer },
+    BUILT_IN_ROLES.storageBlobDataContributor,
+    identityPrincipal(apiIdentity),
+    [apiIdentity],
+  );
   assign('kubelet pulls images', registryScope, BUILT_IN_ROLES.acrPull, cluster.reference().property('identityProfile', 'kubeletidentity', 'objectId'), [cluster]);
   assign(
     'application routing reads TLS certificates',
@@ -484,11 +528,16 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
     tags,
     properties: { groupShortName: 'retailmlops', enabled: true, emailReceivers: [{ name: 'owners', emailAddress: alertEmail, useCommonAlertSchema: true }] },
   });
-  const apiLogs = format(
-    "ContainerLogV2 | where PodNamespace == '{0}' and PodName startswith '{1}-' and ContainerName == 'api' | extend entry = parse_json(LogMessage)",
-    apiNamespace,
-    apiServiceAccountName,
-  );
+  /**
+   * The lines of one telemetry event (core/monitoring/telemetry.ts), from the container that logs it
+   * in the environment's namespace, parsed as `entry`. ContainerLogV2 holds each line as written.
+   */
+  const telemetryLines = (event: TelemetryEventKey): ArmExpression =>
+    format(
+      `ContainerLogV2 | where PodNamespace == '{0}' and ContainerName == '${TELEMETRY_EVENTS[event].source}' | extend entry = parse_json(LogMessage) | where tostring(entry.event) == '${TELEMETRY_EVENTS[event].name}' and tostring(entry.${ENVIRONMENT_FIELD}) == '{1}'`,
+      apiNamespace,
+      environment,
+    );
   const alert = (
     alertName: string,
     description: string,
@@ -531,32 +580,29 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
   // the API logs one `http.window` event a minute per pod (server/request-window.ts): requests, errors5xx, p95Ms, …
   alert(
     'api-p95-latency',
-    `The prediction API's p95 request latency (event ${HTTP_WINDOW_EVENT}, field p95Ms: the worst pod's minute) is above the threshold`,
+    `The prediction API's p95 request latency (event ${TELEMETRY_EVENTS.httpWindow.name}, field p95Ms: the worst pod's minute) is above the threshold`,
     2,
-    format(`{0} | where tostring(entry.event) == '${HTTP_WINDOW_EVENT}' | summarize p95 = max(todouble(entry.p95Ms)) by bin(TimeGenerated, 5m)`, apiLogs),
+    format('{0} | summarize p95 = max(todouble(entry.p95Ms)) by bin(TimeGenerated, 5m)', telemetryLines('httpWindow')),
     'p95',
     p95LatencyThresholdMs,
   );
   alert(
     'api-5xx-rate',
-    `More than the threshold percentage of the prediction API's responses are 5xx (event ${HTTP_WINDOW_EVENT}, fields errors5xx and requests)`,
+    `More than the threshold percentage of the prediction API's responses are 5xx (event ${TELEMETRY_EVENTS.httpWindow.name}, fields errors5xx and requests)`,
     1,
     format(
-      `{0} | where tostring(entry.event) == '${HTTP_WINDOW_EVENT}' | summarize errors = sum(toint(entry.errors5xx)), total = sum(toint(entry.requests)) by bin(TimeGenerated, 5m) | where total > 0 | extend percent = 100.0 * errors / total`,
-      apiLogs,
+      '{0} | summarize errors = sum(toint(entry.errors5xx)), total = sum(toint(entry.requests)) by bin(TimeGenerated, 5m) | where total > 0 | extend percent = 100.0 * errors / total',
+      telemetryLines('httpWindow'),
     ),
     'percent',
     serverErrorPercentThreshold,
   );
+  // the monitor CronJob (retail-mlops monitor) logs one `drift.report` event per run
   alert(
     'model-drift',
-    `A drift report (retail-mlops drift) found a feature whose PSI is above the threshold (event ${DRIFT_REPORT_EVENT}, field maxPsi): consider retraining`,
+    `A drift report (retail-mlops monitor) found a feature whose PSI is above the threshold (event ${TELEMETRY_EVENTS.driftReport.name}, field maxPsi): the monitor starts a retrain`,
     3,
-    format(
-      `{0} | where tostring(entry.event) == '${DRIFT_REPORT_EVENT}' | summarize maxPsi = max(todouble(entry.maxPsi)) by bin(TimeGenerated, 5m) | where maxPsi > {1}`,
-      apiLogs,
-      driftPsiThreshold,
-    ),
+    format('{0} | summarize maxPsi = max(todouble(entry.maxPsi)) by bin(TimeGenerated, 5m) | where maxPsi > {1}', telemetryLines('driftReport'), driftPsiThreshold),
     'maxPsi',
     0,
   );

@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../../core/errors';
 import { evaluateGate } from '../../../core/evaluation/gate';
@@ -12,9 +8,8 @@ import { computeMetrics, UNCLASSIFIED_LABEL, type EvaluationMetrics } from '../.
 import { describeWeeks, renderReport, versionMetricsFrom, writeReport, type ReportInput } from '../../../core/evaluation/report';
 import { heatmapColor } from '../../../core/evaluation/svg-charts';
 import { PRICE_SENSITIVITY_CLASSES } from '../../../core/schema/lgsr';
+import { chromiumAvailable, screenshotPage } from '../../helpers/chromium';
 
-const run = promisify(execFile);
-const CHROMIUM = process.env.RETAIL_MLOPS_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Labels and probabilities whose confusion matrix is exactly `matrix` (plus `unclassified` XX rows). */
 function metricsFor(matrix: number[][], unclassified = 0): EvaluationMetrics {
@@ -207,38 +202,11 @@ describe('writeReport', () => {
   });
 
   // bin/setup installs Debian's chromium; without it the test is skipped locally, but fails in CI
-  it.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('renders in headless Chromium: a real picture with the heatmap in it', async () => {
+  it.skipIf(!chromiumAvailable)('renders in headless Chromium: a real picture with the heatmap in it', async () => {
     const file = path.join(directory, 'screenshot', 'report.html');
     const html = await writeReport(file, sampleInput());
-    const screenshot = path.join(directory, 'screenshot', 'report.png');
-    const profile = await mkdtemp(path.join(tmpdir(), 'retail-mlops-chromium-'));
-    try {
-      await run(
-        CHROMIUM,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--hide-scrollbars',
-          `--user-data-dir=${profile}`,
-          `--screenshot=${screenshot}`,
-          '--window-size=1200,2000',
-          `file://${file}`,
-        ],
-        { timeout: 90_000 },
-      );
-    } finally {
-      await rm(profile, { recursive: true, force: true });
-    }
-    if (process.env.RETAIL_MLOPS_KEEP_SCREENSHOT) await copyFile(screenshot, process.env.RETAIL_MLOPS_KEEP_SCREENSHOT);
-
-    expect((await stat(screenshot)).size).toBeGreaterThan(50_000);
-    const image = PNG.sync.read(await readFile(screenshot));
+    const { image, bytes } = await screenshotPage(file, 1200, 2000);
+    expect(bytes).toBeGreaterThan(50_000);
     expect([image.width, image.height]).toEqual([1200, 2000]);
     const histogram = new Map<string, number>();
     let inked = 0;

@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calls, parseExpression, templateExpressions } from './arm-expressions';
-import { DRIFT_REPORT_EVENT } from '../../../core/monitoring/drift';
+import { ENVIRONMENT_FIELD, eventNamed, TELEMETRY_EVENTS } from '../../../core/monitoring/telemetry';
 import { BUILT_IN_ROLES, renderAzureDeploymentTemplate, TOKEN_EXCHANGE_AUDIENCE } from '../../../providers/azure/infra/azure-deployment-template';
-import { HTTP_WINDOW_EVENT } from '../../../server/request-window';
 import { REPO_ROOT } from '../../helpers/paths';
 
 interface TemplateResource {
@@ -169,7 +168,7 @@ describe('the ARM template', () => {
     expect(compute.properties).toMatchObject({ vmPriority: 'LowPriority', scaleSettings: { minNodeCount: 0 }, remoteLoginPortPublicAccess: 'Disabled' });
   });
 
-  it('federates the API identity with the cluster\'s OIDC issuer and lets it read only the registry container', () => {
+  it('federates the API identity with the cluster\'s OIDC issuer: it reads the registry container and writes the lake one (predictions, reports)', () => {
     const credentials = ofType('Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials');
     const api = credentials.find((credential) => credential.name.includes('aks-service-account'))!;
     expect(api.properties).toEqual({
@@ -179,24 +178,45 @@ describe('the ARM template', () => {
     });
     const apiPrincipal = "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', format('id-{0}-api-{1}', parameters('namePrefix'), parameters('environment'))), '2023-01-31').principalId]";
     const apiRoles = ofType('Microsoft.Authorization/roleAssignments').filter((assignment) => assignment.properties?.principalId === apiPrincipal);
-    expect(apiRoles).toHaveLength(1);
-    expect(apiRoles[0].properties?.roleDefinitionId).toBe(`[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '${BUILT_IN_ROLES.storageBlobDataReader}')]`);
-    expect(apiRoles[0].scope).toBe("[format('Microsoft.Storage/storageAccounts/{0}/blobServices/default/containers/{1}', format('st{0}{1}', parameters('namePrefix'), parameters('environment')), 'registry')]");
+    const container = (name: string): string =>
+      `[format('Microsoft.Storage/storageAccounts/{0}/blobServices/default/containers/{1}', format('st{0}{1}', parameters('namePrefix'), parameters('environment')), '${name}')]`;
+    const role = (id: string): string => `[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '${id}')]`;
+    expect(apiRoles.map((assignment) => [assignment.scope, assignment.properties?.roleDefinitionId])).toEqual([
+      [container('registry'), role(BUILT_IN_ROLES.storageBlobDataReader)],
+      [container('lake'), role(BUILT_IN_ROLES.storageBlobDataContributor)],
+    ]);
     for (const assignment of ofType('Microsoft.Authorization/roleAssignments')) expect(assignment.properties?.principalType).toBe('ServicePrincipal');
+  });
+
+  it('collects every container\'s output into ContainerLogV2 through Container Insights\' data collection rule on the cluster', () => {
+    const rule = one('Microsoft.Insights/dataCollectionRules');
+    expect(rule.properties?.dataSources.extensions[0]).toMatchObject({ extensionName: 'ContainerInsights', extensionSettings: { dataCollectionSettings: { enableContainerLogV2: true } } });
+    expect(rule.properties?.dataFlows[0].streams).toContain('Microsoft-ContainerLogV2');
+    expect(rule.properties?.destinations.logAnalytics[0].workspaceResourceId).toContain('Microsoft.OperationalInsights/workspaces');
+    const association = one('Microsoft.Insights/dataCollectionRuleAssociations');
+    expect(association.scope).toContain('Microsoft.ContainerService/managedClusters/');
+    expect(association.properties?.dataCollectionRuleId).toContain('Microsoft.Insights/dataCollectionRules');
   });
 
   it('watches the API and the model: Log Analytics, three scheduled query alerts, a $500 monthly budget by default', () => {
     expect(one('Microsoft.OperationalInsights/workspaces').properties).toMatchObject({ retentionInDays: "[parameters('logRetentionDays')]" });
     const alerts = ofType('Microsoft.Insights/scheduledQueryRules');
     expect(alerts.map((alert) => alert.properties?.criteria.allOf[0].metricMeasureColumn)).toEqual(['p95', 'percent', 'maxPsi']);
-    // the latency and error alerts read the event the server logs (tests/server/request-window.test.ts) and its fields
-    const [latency, errors, drift] = alerts.map((alert) => String(alert.properties?.criteria.allOf[0].query));
-    for (const query of [latency, errors]) expect(query).toContain(`tostring(entry.event) == ''${HTTP_WINDOW_EVENT}''`);
-    expect(latency).toContain('entry.p95Ms');
-    expect(errors).toMatch(/entry\.errors5xx.*entry\.requests/);
-    // and the drift alert the line `retail-mlops drift` logs (tests/bin/drift.test.ts)
-    expect(drift).toContain(`tostring(entry.event) == ''${DRIFT_REPORT_EVENT}''`);
-    expect(drift).toContain('entry.maxPsi');
+    // every alert reads one event of the telemetry contract, from the container that logs it, and only fields that event carries
+    // (the server logs http.window: tests/server/request-window.test.ts; the monitor drift.report: tests/bin/monitor.test.ts)
+    const events: string[] = [];
+    for (const alert of alerts) {
+      const query = String(alert.properties?.criteria.allOf[0].query).replace(/''/g, "'");
+      const event = eventNamed(/tostring\(entry\.event\) == '([^']+)'/.exec(query)?.[1] ?? '');
+      expect(event, `${alert.name} reads an event of the telemetry contract`).toBeDefined();
+      events.push(event!.name);
+      expect(query).toContain(`ContainerName == '${event!.source}'`);
+      expect(query).toContain(`tostring(entry.${ENVIRONMENT_FIELD}) == '{1}'`);
+      const fields = [...query.matchAll(/entry\.(\w+)/g)].map((match) => match[1]).filter((field) => field !== 'event' && field !== ENVIRONMENT_FIELD);
+      expect(fields.length).toBeGreaterThan(0);
+      for (const field of fields) expect(event!.numericFields as readonly string[], `${alert.name} reads ${field} of ${event!.name}`).toContain(field);
+    }
+    expect(events).toEqual([TELEMETRY_EVENTS.httpWindow.name, TELEMETRY_EVENTS.httpWindow.name, TELEMETRY_EVENTS.driftReport.name]);
     for (const alert of alerts) expect(alert.properties?.actions.actionGroups).toHaveLength(1);
     const budget = one('Microsoft.Consumption/budgets');
     expect(template.parameters.monthlyBudget.defaultValue).toBe(500);

@@ -6,7 +6,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeAll, type Synthesized } from './synthesis';
-import { API_METRICS, API_METRICS_NAMESPACE } from '../../../../providers/aws/cloudwatch-metrics';
+import { METRICS_NAMESPACE, TELEMETRY_METRICS } from '../../../../core/monitoring/telemetry';
 import { GOLD_PARTITION_KEYS, SILVER_PARTITION_KEYS } from '../../../../providers/aws/lake-catalog';
 import { temporaryDirectory } from '../../../helpers/paths';
 
@@ -186,7 +186,7 @@ describe('EKS (aws-eks-v2)', () => {
     production.hasResourceProperties('AWS::EKS::Nodegroup', { CapacityType: 'SPOT', ScalingConfig: { MinSize: 0, DesiredSize: 2, MaxSize: 10 } });
   });
 
-  it('lets only the API service account assume the API role (IRSA), which reads the registry and nothing else', () => {
+  it('lets only the API service account assume the API role (IRSA): it reads registry and lake, writes only predictions, reports and monitor state', () => {
     dev.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [{ Action: 'sts:AssumeRoleWithWebIdentity', Effect: 'Allow', Principal: { Federated: { Ref: Match.stringLikeRegexp('^ApiOidcProvider') } }, Condition: Match.anyValue() }],
@@ -198,12 +198,16 @@ describe('EKS (aws-eks-v2)', () => {
     expect(condition).toContain(':aud\\":\\"sts.amazonaws.com\\"');
     const statements = statementsOf('dev', 'ApiApiRole');
     const actions = actionsOf(statements);
-    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:GetObject', 's3:ListBucket']);
-    expect(actions.some((action) => /Put|Delete|Create|Update|\*$/.test(action) && !action.startsWith('kms:') && action !== 'cloudwatch:PutMetricData')).toBe(false);
+    expect(actions.filter((action) => action.startsWith('s3:')).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    const writes = statements.filter((statement) => actionsOf([statement]).some((action) => /Put|Delete|Abort|Create|Update|\*$/.test(action) && !action.startsWith('kms:')));
+    expect(writes.map((statement) => JSON.stringify(statement.Resource).match(/\/lake\/\w+\/\*/g)!.sort())).toEqual([
+      ['/lake/monitoring/*', '/lake/predictions/*', '/lake/reports/*'],
+      ['/lake/predictions/*'],
+    ]);
     const getObject = statements.find((statement) => [statement.Action].flat().includes('s3:GetObject'))!;
     expect(JSON.stringify(getObject.Resource)).toContain('/registry/*');
-    const metrics = statements.find((statement) => [statement.Action].flat().includes('cloudwatch:PutMetricData'))!;
-    expect(metrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': API_METRICS_NAMESPACE } });
+    // metrics come from log lines: the pods publish none
+    expect(actions.some((action) => action.startsWith('cloudwatch:'))).toBe(false);
   });
 });
 
@@ -249,15 +253,15 @@ describe('SageMaker, Glue, Athena', () => {
 });
 
 describe('alarms, dashboard, budget', () => {
-  it('alarms on p95 latency, 5xx rate and drift from the API\'s custom metrics, to an encrypted TLS-only topic', () => {
+  it('alarms on p95 latency, 5xx rate and drift from the telemetry metrics, to an encrypted TLS-only topic', () => {
     const metricStat = (metricName: string, stat: string): object =>
       Match.arrayWith([
         Match.objectLike({
-          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: metricName, Namespace: API_METRICS_NAMESPACE }), Stat: stat }),
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: metricName, Namespace: METRICS_NAMESPACE }), Stat: stat }),
         }),
       ]);
-    dev.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: metricStat(API_METRICS.latency, 'p95'), Threshold: 50, DatapointsToAlarm: 3, EvaluationPeriods: 5 });
-    dev.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: metricStat(API_METRICS.drift, 'Maximum'), Threshold: 0.2 });
+    dev.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: metricStat(TELEMETRY_METRICS.latencyP95.name, 'Maximum'), Threshold: 50, DatapointsToAlarm: 3, EvaluationPeriods: 5 });
+    dev.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: metricStat(TELEMETRY_METRICS.drift.name, 'Maximum'), Threshold: 0.2 });
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'retail-mlops-dev-api-5xx-rate',
       Threshold: 0.01,
