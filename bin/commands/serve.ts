@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidOptionsError } from '../../core/errors';
 import type { ModelRegistry } from '../../core/registry/port';
@@ -60,12 +59,11 @@ export function registerServe(program: Command): void {
   withGlobalFlags(
     withEnvironmentFlags(
       program.command('serve').description('serve predictions over HTTP: POST /v1/predict, /v1/predict/batch; GET /healthz, /readyz, /metrics, /openapi.json'),
-      ['registry'],
+      ['registry', 'lake'],
     )
       .option('--model <reference>', 'alias (production), version id (v-…) or #n to serve [env RETAIL_MLOPS_MODEL, default production]')
       .option('--port <port>', 'port to listen on; 0 picks a free one [env PORT, default 8080]', portNumber)
       .option('--host <address>', 'address to bind', '0.0.0.0')
-      .option('--lake <dir>', 'write the prediction log to <dir>/predictions/ (a local lake)')
       .option('--prediction-log <dir>', 'write the prediction log to <dir> [env RETAIL_MLOPS_PREDICTION_LOG]')
       .option('--poll-interval <ms>', 'how often to re-resolve an alias; 0 never [default 30000]', nonNegativeInteger('--poll-interval'))
       .option('--workers <n>', 'inference worker threads [default 2]', positiveInteger('--workers'))
@@ -93,7 +91,7 @@ export function registerServe(program: Command): void {
     const problems: string[] = [];
     let environment: ResolvedEnvironment | undefined;
     try {
-      environment = resolveEnvironment({ flags: { environment: flags.environment, provider: flags.provider, registry: flags.registry }, uses: ['serving'] });
+      environment = resolveEnvironment({ flags: { environment: flags.environment, provider: flags.provider, registry: flags.registry, lake: flags.lake }, uses: ['serving'] });
     } catch (error) {
       if (!(error instanceof InvalidOptionsError)) throw error;
       problems.push(...error.problems);
@@ -102,7 +100,7 @@ export function registerServe(program: Command): void {
       model: flags.model,
       port: flags.port,
       host: flags.host,
-      predictionLogDirectory: flags.predictionLog ?? (flags.lake ? path.join(flags.lake, 'predictions') : undefined),
+      predictionLogDirectory: flags.predictionLog,
       pollIntervalMs: flags.pollInterval,
       inferenceWorkers: flags.workers,
       intraOpThreads: flags.intraOpThreads,
@@ -119,7 +117,15 @@ export function registerServe(program: Command): void {
     if (problems.length > 0 || !environment) throw new UsageError(`invalid serve settings: ${problems.join('; ')}`);
     const services = await openEnvironment(environment);
     // the API only reads the registry: no mirror into the cloud's own registry, so no settings or rights for it
-    const options: StartServerOptions = { ...settings, registry: await services.registry({ mirror: false }) };
+    // predictions ship to the environment's lake (<lake>/predictions/) when one is named — by flag, variable or
+    // .retail-mlops.json, as in a cluster — never to the embedded default a bare `serve` would invent
+    const shipsToLake = !flags.predictionLog && environment.origins.lake !== undefined && environment.origins.lake !== 'default';
+    const options: StartServerOptions = {
+      ...settings,
+      registry: await services.registry({ mirror: false }),
+      environmentName: environment.name,
+      ...(shipsToLake ? { predictionLogStorage: await services.lake().storage() } : {}),
+    };
     let closed: Promise<void> | undefined;
     await runCommand(
       flags,
