@@ -25,6 +25,7 @@ import {
   ModelRefusedError,
   ServiceClosingError,
 } from './errors';
+import { HOSTING_ROUTES, mountHostingRoutes, type HostingMode } from './hosting/managed-hosting';
 import type { BodyShape } from './inference/protocol';
 import { silentLogger, type ServerLogger } from './logger';
 import { createServerMetrics } from './metrics';
@@ -95,6 +96,8 @@ export interface AppDependencies {
    */
   readonly isDraining?: () => boolean;
   readonly limits?: AppLimits;
+  /** Also answer a managed endpoint's contract (server/hosting/). @default 'kubernetes' (nothing added) */
+  readonly hosting?: HostingMode;
 }
 
 interface ResolvedLimits {
@@ -208,7 +211,7 @@ export function createApp(deps: AppDependencies) {
     if (isDraining()) c.res.headers.set('connection', 'close');
     const route = routePath(c, -1);
     const elapsed = performance.now() - started;
-    metrics.requestDuration.observe({ route: KNOWN_ROUTES.has(route) ? route : 'unmatched', method: c.req.method, status: String(c.res.status) }, elapsed / 1000);
+    metrics.requestDuration.observe({ route: KNOWN_ROUTES.has(route) || HOSTING_ROUTES.has(route) ? route : 'unmatched', method: c.req.method, status: String(c.res.status) }, elapsed / 1000);
     if (c.req.path.startsWith('/v1/')) deps.requestWindow?.record(elapsed, c.res.status);
   });
 
@@ -464,6 +467,14 @@ export function createApp(deps: AppDependencies) {
       ],
     });
     return c.json(document as object, 200);
+  });
+  mountHostingRoutes(routes, {
+    mode: deps.hosting ?? 'kubernetes',
+    models,
+    maxBodyBytes: limits.maxBatchBodyBytes,
+    requestTimeoutMs: limits.requestTimeoutMs,
+    retryAfterSeconds: limits.retryAfterSeconds,
+    isDraining,
   });
   return routes;
 }

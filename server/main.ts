@@ -15,6 +15,7 @@ import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import { createApp, type AppLimits, type AppType } from './app';
 import { apiKeysFromEnvironment, createApiKeyAuthenticator } from './auth';
+import { HOSTING_VARIABLE, parseHostingMode, platformAuthenticates, type HostingMode } from './hosting/managed-hosting';
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { openRegistry } from './open-registry';
@@ -76,6 +77,12 @@ export interface StartServerOptions {
   readonly handleSignals?: boolean;
   /** @default JSON lines on stderr */
   readonly logger?: ServerLogger;
+  /**
+   * Also answer a managed endpoint's contract: `sagemaker` (GET /ping, POST /invocations) or `azureml`
+   * (POST /score); there the platform authenticates callers, so API keys become optional (without any,
+   * /v1/* refuses every request). @default $RETAIL_MLOPS_HOSTING, else 'kubernetes'
+   */
+  readonly hosting?: HostingMode;
   /** Read instead of process.env. @default process.env */
   readonly environment?: NodeJS.ProcessEnv;
 }
@@ -95,6 +102,7 @@ export interface ServerHandle {
 }
 
 interface ResolvedSettings {
+  readonly hosting: HostingMode;
   readonly registry: string | ModelRegistry;
   readonly model: string;
   readonly port: number;
@@ -126,7 +134,15 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     modelValid = false;
   }
   problems.check(modelValid, `the model ${JSON.stringify(model)} must be an alias, a version id (v-<12 hex>) or #<sequence>`);
-  const port = options.port ?? (environment.PORT ? Number(environment.PORT) : 8080);
+  let hosting: HostingMode = 'kubernetes';
+  try {
+    hosting = options.hosting ?? parseHostingMode(environment[HOSTING_VARIABLE]);
+  } catch (error) {
+    problems.check(false, (error as Error).message);
+  }
+  // SageMaker names the port of a container in a multi-container endpoint; otherwise it is 8080
+  const platformPort = hosting === 'sagemaker' ? environment.SAGEMAKER_BIND_TO_PORT : undefined;
+  const port = options.port ?? (platformPort ? Number(platformPort) : environment.PORT ? Number(environment.PORT) : 8080);
   problems.check(Number.isInteger(port) && port >= 0 && port <= 65_535, `the port must be an integer in 0…65535, got ${JSON.stringify(options.port ?? environment.PORT)}`);
   const host = options.host ?? '0.0.0.0';
   problems.check(typeof host === 'string' && host.length > 0, 'the host must be a non-empty string');
@@ -139,7 +155,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     }
   }
   problems.check(
-    apiKeys !== undefined && apiKeys.length > 0,
+    (apiKeys !== undefined && apiKeys.length > 0) || platformAuthenticates(hosting),
     'at least one API key is required: RETAIL_MLOPS_API_KEYS (comma-separated) or RETAIL_MLOPS_API_KEYS_FILE',
   );
   if (apiKeys && apiKeys.length > 0) {
@@ -174,11 +190,12 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   problems.check(Number.isInteger(drainDelayMs) && drainDelayMs >= 0, `drainDelayMs must be an integer ≥ 0, got ${drainDelayMs}`);
   problems.throwIfAny();
   return {
+    hosting,
     registry: registry!,
     model,
     port,
     host,
-    apiKeys: apiKeys!,
+    apiKeys: apiKeys ?? [],
     adminKeys: adminKeys ?? [],
     predictionLogDirectory: options.predictionLogDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_LOG || undefined),
     drainDelayMs,
@@ -230,6 +247,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     eventLoopDelay,
     isDraining: () => draining,
     limits: options.limits,
+    hosting: settings.hosting,
   });
 
   const server = await listen(app, settings.port, settings.host);
@@ -239,7 +257,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const port = (server.address() as AddressInfo).port;
   const loopbackHost = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   const url = `http://${loopbackHost.includes(':') ? `[${loopbackHost}]` : loopbackHost}:${port}`;
-  logger.log('info', 'server.listening', { url, reference: settings.model, predictionLog: settings.predictionLogDirectory ?? null });
+  logger.log('info', 'server.listening', { url, reference: settings.model, hosting: settings.hosting, predictionLog: settings.predictionLogDirectory ?? null });
 
   let closing: Promise<void> | undefined;
   let resolveClosed!: () => void;
