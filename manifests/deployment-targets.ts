@@ -27,7 +27,7 @@ export interface DeploymentTargets {
 
 const gitRepositoryUrl = 'https://github.com/example-org/retail-mlops.git';
 const imageRepository = 'example-org/retail-mlops-api';
-/** The released image every environment runs (bumped by the release, promoted like the model). */
+/** The image tag the charts name; the pipeline's promotion pins the digest beside it (pins.json `imageDigest`), which is what runs. */
 const imageTag = '0.1.0';
 
 const hosts: { readonly [E in Environment]: string } = {
@@ -72,6 +72,7 @@ export const repositoryDeploymentTargets: DeploymentTargets = {
     modelPin: { registry: registries.eks[environment], model: pin.model },
     imageRepository,
     imageTag,
+    imageDigest: pin.imageDigest,
     host: hosts[environment],
     iamRoleArn: `arn:aws:iam::111122223333:role/retail-mlops-api-${environment}`,
   }),
@@ -80,6 +81,7 @@ export const repositoryDeploymentTargets: DeploymentTargets = {
     modelPin: { registry: registries.aks[environment], model: pin.model },
     imageRepository,
     imageTag,
+    imageDigest: pin.imageDigest,
     host: hosts[environment],
     workloadIdentityClientId: managedIdentityClientIds[environment],
     // the Key Vault the Azure template creates for the environment (`kv<namePrefix><environment>`), whose

@@ -2,33 +2,60 @@ import * as os from 'node:os';
 import type { Command } from 'commander';
 import { createLocalRegistry } from '../../providers/local/registry';
 import { withGlobalFlags } from '../cli';
-import { promoteModel, rollbackModel, type PromotionResult } from '../jobs/promote-model';
+import { promoteModel, rollbackModel, type PromotionOptions, type PromotionResult } from '../jobs/promote-model';
 import { runCommand, type GlobalFlags } from '../output';
+import { readProjectConfig } from '../project-config';
 
 interface PromoteFlags extends GlobalFlags {
   readonly registry: string;
   readonly env: string;
   readonly repo: string;
   readonly model?: string;
+  /** commander's negated `--no-push`. */
+  readonly push: boolean;
+  readonly remote: string;
+  readonly base?: string;
+  readonly imageDigest?: string;
 }
 
 const describe = (result: PromotionResult): string =>
-  `${result.environment}: ${result.previous} → ${result.model}, committed ${result.commit.slice(0, 12)} on branch ${result.branch}; open a pull request to deploy`;
+  `${result.environment}: ${result.previous} → ${result.model}, committed ${result.commit.slice(0, 12)} on branch ${result.branch}; ` +
+  (result.pullRequest ? `pull request ${result.pullRequest.updated ? 'updated' : 'opened'}: ${result.pullRequest.url}` : 'open a pull request to deploy');
+
+/** The git and pull-request part of both commands' flags. */
+function pullRequestOptions(flags: PromoteFlags): Pick<PromotionOptions, 'push' | 'remote' | 'baseBranch' | 'imageDigest' | 'gate'> {
+  return { push: flags.push, remote: flags.remote, baseBranch: flags.base, imageDigest: flags.imageDigest, gate: readProjectConfig(flags.repo).gate };
+}
+
+/** Adds the flags that decide where the promotion goes (shared by promote and rollback). */
+function withPullRequestFlags(command: Command): Command {
+  return command
+    .option('--no-push', 'keep a local commit on a new branch: push nothing, open no pull request')
+    .option('--remote <name>', 'the remote to push to; its URL names the host (GitHub or Azure Repos)', 'origin')
+    .option('--base <branch>', 'the branch the pull request merges into [default: the current branch, else main]')
+    .option('--image-digest <sha256:…>', "pin the API image by this digest too (the pipeline's build-image stage writes it)")
+    .addHelpText(
+      'after',
+      '\nThe branch promote/<environment> is pushed and its pull request opened, or updated when one is open.\n' +
+        'Tokens from the environment: GITHUB_TOKEN (GitHub), SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT (Azure Repos).',
+    );
+}
 
 export function registerPromote(program: Command): void {
   withGlobalFlags(
-    program
+    withPullRequestFlags(program
       .command('promote')
       .description('pin a gated model version for an environment: a commit on a new branch, ready for review')
       .requiredOption('--model <ref>', 'version id, #n or alias (must have passed the gate)')
       .requiredOption('--env <environment>', 'dev, staging or production')
       .option('--registry <dir>', 'model registry directory', '.registry')
-      .option('--repo <dir>', 'the git repository holding manifests/', '.'),
+      .option('--repo <dir>', 'the git repository holding manifests/', '.')),
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
       () =>
         promoteModel({
+          ...pullRequestOptions(flags),
           registry: createLocalRegistry({ root: flags.registry }),
           model: flags.model!,
           environment: flags.env,
@@ -39,16 +66,23 @@ export function registerPromote(program: Command): void {
     );
   });
   withGlobalFlags(
-    program
+    withPullRequestFlags(program
       .command('rollback')
       .description("pin the environment's previous model version the same reviewed way")
       .requiredOption('--env <environment>', 'dev, staging or production')
       .option('--registry <dir>', 'model registry directory', '.registry')
-      .option('--repo <dir>', 'the git repository holding manifests/', '.'),
+      .option('--repo <dir>', 'the git repository holding manifests/', '.')),
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
-      () => rollbackModel({ registry: createLocalRegistry({ root: flags.registry }), environment: flags.env, repository: flags.repo, actor: os.userInfo().username }),
+      () =>
+        rollbackModel({
+          ...pullRequestOptions(flags),
+          registry: createLocalRegistry({ root: flags.registry }),
+          environment: flags.env,
+          repository: flags.repo,
+          actor: os.userInfo().username,
+        }),
       describe,
     );
   });
