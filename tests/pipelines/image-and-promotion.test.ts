@@ -71,7 +71,8 @@ describe.each([
     }
     expect(files.jenkinsfile.split(`variable: '${tokenVariable}'`)).toHaveLength(3);
     // Azure Pipelines: mapped into the promote steps' env
-    const azure = parse(files.azure) as { stages: { stage: string; jobs: { steps?: { env?: Record<string, string> }[]; strategy?: { runOnce: { deploy: { steps: { env?: Record<string, string> }[] } } } }[] }[] };
+    type Step = { env?: Record<string, string> };
+    const azure = parse(files.azure) as { stages: { stage: string; jobs: { steps?: Step[]; strategy?: { runOnce: { deploy: { steps: Step[] } } } }[] }[] };
     for (const stage of azure.stages) {
       const job = stage.jobs[0];
       const steps = job.steps ?? job.strategy?.runOnce.deploy.steps ?? [];
