@@ -116,6 +116,8 @@ const project = new typescript.TypeScriptProject({
     // (aws-cdk 2.1148.x: 3.x rejects the 2.x cloud assembly); s3rver: S3 on loopback for the tests
     'aws-cdk-lib@^2.276.0',
     'cdk-nag@^3.0.2',
+    // EKS bootstrap (Helm charts, manifests) through aws-eks-v2's kubectl provider: kubectl and helm in a Lambda layer, from npm
+    '@aws-cdk/lambda-layer-kubectl-v33@^2.2.2',
     'aws-cdk@2.1148.1',
     's3rver@^3.7.1',
     // the server's load benchmark (bench/serve.ts) and the OpenAPI lint in tests (2.77.0: the last that runs on Node 20)

@@ -2,8 +2,8 @@
  * What tells people something is wrong: an SNS topic (KMS-encrypted, TLS only) with the
  * environment's e-mail subscribers; alarms on the API's custom metrics (p95 latency, 5xx rate,
  * drift: see ../cloudwatch-metrics.ts); a CloudWatch dashboard with those and the training and
- * Athena numbers; and an AWS Budgets cost budget with notifications at 80% of the limit (actual)
- * and 100% (forecast).
+ * Athena numbers; and an AWS Budgets cost budget with notifications at 80% and 100% of the limit
+ * (actual) and 100% (forecast).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
@@ -135,6 +135,7 @@ export class Observability extends Construct {
       },
       notificationsWithSubscribers: [
         { threshold: 80, notificationType: 'ACTUAL' },
+        { threshold: 100, notificationType: 'ACTUAL' },
         { threshold: 100, notificationType: 'FORECASTED' },
       ].map(({ threshold, notificationType }) => ({
         notification: { comparisonOperator: 'GREATER_THAN', notificationType, threshold, thresholdType: 'PERCENTAGE' },
