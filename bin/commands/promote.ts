@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import type { Command } from 'commander';
 import { createLocalRegistry } from '../../providers/local/registry';
 import { withGlobalFlags } from '../cli';
+import { endpointTargetOf } from '../jobs/endpoint-deploy';
 import { promoteModel, rollbackModel, type PromotionOptions, type PromotionResult } from '../jobs/promote-model';
 import { runCommand, type GlobalFlags } from '../output';
 import { readProjectConfig } from '../project-config';
@@ -20,11 +21,20 @@ interface PromoteFlags extends GlobalFlags {
 
 const describe = (result: PromotionResult): string =>
   `${result.environment}: ${result.previous} → ${result.model}, committed ${result.commit.slice(0, 12)} on branch ${result.branch}; ` +
-  (result.pullRequest ? `pull request ${result.pullRequest.updated ? 'updated' : 'opened'}: ${result.pullRequest.url}` : 'open a pull request to deploy');
+  (result.pullRequest ? `pull request ${result.pullRequest.updated ? 'updated' : 'opened'}: ${result.pullRequest.url}` : 'open a pull request to deploy') +
+  (result.endpoint ? `; endpoint ${result.endpoint.endpointName}: ${result.endpoint.changed ? result.endpoint.strategy : 'already serving it'}` : '');
 
 /** The git and pull-request part of both commands' flags. */
-function pullRequestOptions(flags: PromoteFlags): Pick<PromotionOptions, 'push' | 'remote' | 'baseBranch' | 'imageDigest' | 'gate'> {
-  return { push: flags.push, remote: flags.remote, baseBranch: flags.base, imageDigest: flags.imageDigest, gate: readProjectConfig(flags.repo).gate };
+function pullRequestOptions(flags: PromoteFlags): Pick<PromotionOptions, 'push' | 'remote' | 'baseBranch' | 'imageDigest' | 'gate' | 'endpoint'> {
+  const config = readProjectConfig(flags.repo);
+  return {
+    push: flags.push,
+    remote: flags.remote,
+    baseBranch: flags.base,
+    imageDigest: flags.imageDigest,
+    gate: config.gate,
+    endpoint: endpointTargetOf((config as { readonly deploy?: unknown }).deploy, flags.env),
+  };
 }
 
 /** Adds the flags that decide where the promotion goes (shared by promote and rollback). */

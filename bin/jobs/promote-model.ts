@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { rolloutEndpoint, type EndpointRollout, type EndpointTarget } from './endpoint-deploy';
 import { gitAuthorizationHeader, openOrUpdatePullRequest, parseGitRemote, PullRequestError, type PullRequestResult } from './pull-requests';
 import { RetailMlopsError } from '../../core/errors';
 import { evaluateGate, type GateOptions } from '../../core/evaluation/gate';
@@ -39,6 +40,12 @@ export interface PromotionOptions {
   readonly imageDigest?: string;
   /** The thresholds the pull request reports the model against. @default the built-in gate */
   readonly gate?: GateOptions;
+  /**
+   * The managed endpoint the environment runs on (`.retail-mlops.json` deploy section): rolled over
+   * (blue/green, traffic split) to the pinned version and image once the pin is pushed.
+   * @default - none: Kubernetes, Argo CD syncs the merged pin
+   */
+  readonly endpoint?: EndpointTarget;
   /** Tokens and API URLs (GITHUB_TOKEN, SYSTEM_ACCESSTOKEN, …). @default process.env */
   readonly variables?: NodeJS.ProcessEnv;
   /** @default globalThis.fetch */
@@ -55,6 +62,8 @@ export interface PromotionResult {
   readonly message: string;
   /** The pull request opened or updated (absent with `push: false`). */
   readonly pullRequest?: PullRequestResult;
+  /** What the managed endpoint did (environments on SageMaker or Azure ML). */
+  readonly endpoint?: EndpointRollout;
 }
 
 async function aliasHistory(registry: ModelRegistry, alias: string): Promise<readonly AliasChange[]> {
@@ -112,6 +121,9 @@ async function pin(options: PromotionOptions, environment: Environment, version:
   }
   if (previous === version.id && imageDigest === pins[environment].imageDigest) throw new PromotionError(`${environment} already pins ${version.id}`);
   if ((await run('status', '--porcelain', '--', 'manifests')) !== '') throw new PromotionError('manifests/ has uncommitted changes: commit or stash them first');
+  if (options.endpoint && imageDigest === undefined) {
+    throw new PromotionError(`${environment} runs on the ${options.endpoint.target} endpoint ${options.endpoint.endpointName}, which runs an image by digest: pass --image-digest (the pipeline's build-image stage writes it)`);
+  }
   // before anything changes: the host must be one we can open pull requests on
   const host = push ? parseGitRemote(await remoteUrl(run, remote), Boolean(variables.GITHUB_API_URL)) : undefined;
   if (host && gitAuthorizationHeader(host, variables) === undefined) {
@@ -147,12 +159,24 @@ async function pin(options: PromotionOptions, environment: Environment, version:
       { environment: variables, fetch: options.fetch },
     );
   }
+  // a managed endpoint has no controller that waits for the merge: the pipeline's approval gated this run
+  const endpoint = options.endpoint && imageDigest ? await rolloutEndpoint(options.endpoint, { imageDigest, modelVersion: version.id }) : undefined;
   const where = pullRequest ? `pull request ${pullRequest.url}` : `branch ${branch} (open a pull request to deploy)`;
   await options.registry.setAlias(environment, version.id, {
     actor: options.actor,
     reason: `${action === 'promote' ? 'promoted' : 'rolled back'} by commit ${commit.slice(0, 12)}, ${where}`,
   });
-  return { environment, model: version.id, previous, ...(imageDigest ? { imageDigest } : {}), branch, commit, message, ...(pullRequest ? { pullRequest } : {}) };
+  return {
+    environment,
+    model: version.id,
+    previous,
+    ...(imageDigest ? { imageDigest } : {}),
+    branch,
+    commit,
+    message,
+    ...(pullRequest ? { pullRequest } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  };
 }
 
 async function remoteUrl(run: (...args: string[]) => Promise<string>, remote: string): Promise<string> {

@@ -8,7 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { endpointTargetOf } from '../../bin/jobs/endpoint-deploy';
 import { promoteModel, rollbackModel } from '../../bin/jobs/promote-model';
 import { parseGitRemote } from '../../bin/jobs/pull-requests';
 import type { ModelRegistry } from '../../core/registry/port';
@@ -18,6 +19,7 @@ import { sampleRegistration } from '../conformance/registry-fixtures';
 import { cli } from '../helpers/cli';
 import { startGitHostApi, type GitHostApi } from '../helpers/git-host-api';
 import { REPO_ROOT, temporaryDirectory } from '../helpers/paths';
+import { REPOSITORY, startEndpointApi } from '../helpers/sagemaker-endpoint-api';
 
 const git = (repository: string, ...args: string[]): string => execFileSync('git', ['-C', repository, ...args], { encoding: 'utf8' }).trim();
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -202,5 +204,50 @@ describe('promotion pull requests', () => {
       expect((api.requests.at(-1)!.body as { title: string }).title).toMatch(/^Roll back dev to model/);
       expect(parseModelPins(git(team.bare, 'show', 'promote/dev:manifests/pins.json'), 'remote').dev.model).toBe(versions[0]);
     });
+  });
+});
+
+describe('the deploy section: environments on managed endpoints', () => {
+  it('reads an environment\'s endpoint, kubernetes by default, and reports every problem of an entry', () => {
+    const deploy = { production: { target: 'sagemaker', region: 'eu-west-1', endpointName: 'retail-mlops-production', imageRepository: REPOSITORY }, dev: { target: 'kubernetes' } };
+    expect(endpointTargetOf(deploy, 'production')).toMatchObject({ target: 'sagemaker', endpointName: 'retail-mlops-production' });
+    expect(endpointTargetOf(deploy, 'dev')).toBeUndefined();
+    expect(endpointTargetOf(deploy, 'staging')).toBeUndefined();
+    expect(endpointTargetOf(undefined, 'production')).toBeUndefined();
+    expect(() => endpointTargetOf({ staging: { target: 'azureml', endpointName: 'x', canaryPercent: 100, extra: 1 } }, 'staging')).toThrow(
+      /subscriptionId is required[\s\S]*resourceGroup is required[\s\S]*workspace is required[\s\S]*imageRepository is required[\s\S]*unknown field "extra"[\s\S]*canaryPercent must be/,
+    );
+  });
+
+  it('promote to a SageMaker environment pushes the pin and rolls the endpoint over blue/green (captured SDK calls)', async () => {
+    const scratch = temporaryDirectory();
+    const sageMaker = await startEndpointApi();
+    const gitHost = await startGitHostApi();
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    try {
+      const registry = createLocalRegistry({ root: path.join(scratch.path, 'registry') });
+      const { version } = await registry.register(sampleRegistration(3));
+      await registry.setAlias('candidate', version.id, { actor: 'ci', reason: 'passed the gate' });
+      const team = await teamRepository(scratch.path, 'endpoint-team', 'https://github.com/acme/retail-mlops.git');
+      const endpoint = {
+        target: 'sagemaker', region: 'eu-west-1', endpointName: 'retail-mlops-production', imageRepository: REPOSITORY, endpointUrl: sageMaker.endpoint, canaryWaitSeconds: 60,
+      } as const;
+      const variables = { GITHUB_TOKEN: 'ghs_test-token', GITHUB_API_URL: gitHost.url };
+      await expect(promoteModel({ registry, model: 'candidate', environment: 'production', repository: team.work, actor: 'ci', variables, endpoint })).rejects.toThrow(/runs an image by digest: pass --image-digest/);
+
+      const result = await promoteModel({ registry, model: 'candidate', environment: 'production', repository: team.work, actor: 'ci', variables, endpoint, imageDigest: DIGEST });
+      expect(result.pullRequest?.url).toMatch(/\/pull\/\d+$/);
+      expect(result.endpoint).toMatchObject({ endpointName: 'retail-mlops-production', changed: true, previousModel: 'retail-mlops-production-model-a' });
+      const update = sageMaker.requests.find((request) => request.target === 'UpdateEndpoint')!.body;
+      expect(update.DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration).toEqual({ Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 }, WaitIntervalInSeconds: 60 });
+      const model = sageMaker.requests.find((request) => request.target === 'CreateModel')!.body;
+      expect(model.PrimaryContainer).toMatchObject({ Image: `${REPOSITORY}@${DIGEST}`, Environment: { RETAIL_MLOPS_MODEL: version.id } });
+    } finally {
+      vi.unstubAllEnvs();
+      await sageMaker.close();
+      await gitHost.close();
+      scratch.remove();
+    }
   });
 });
