@@ -201,4 +201,43 @@ export class ModelEndpoint extends Construct {
       scaleOutCooldown: Duration.minutes(1),
     });
   }
+
+  /**
+   * Lets `role` (the CI pipeline's) roll the endpoint over as `retail-mlops promote` does: read the
+   * serving model and configuration, create new ones named after the endpoint, update the endpoint, and
+   * pass the endpoint's execution role to SageMaker only.
+   */
+  grantRollout(role: iam.IRole): void {
+    const stack = Stack.of(this);
+    const arn = (resource: string): string => `arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:${resource}`;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'ReadEndpointModels', actions: ['sagemaker:DescribeModel', 'sagemaker:DescribeEndpointConfig'], resources: [arn('model/*'), arn('endpoint-config/*')] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateEndpointModels',
+        actions: ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'],
+        resources: [arn(`model/${this.endpointName}-*`), arn(`endpoint-config/${this.endpointName}-*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'UpdateEndpoint', actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'], resources: [arn(`endpoint/${this.endpointName}`)] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PassEndpointRole',
+        actions: ['iam:PassRole'],
+        resources: [this.executionRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
+    );
+    for (const [resource, reason] of [
+      [arn('model/*'), 'Describing the serving model: CloudFormation names the first one, so its name is not known in advance; read only.'],
+      [arn('endpoint-config/*'), 'Describing the serving endpoint configuration (named by CloudFormation at first); read only.'],
+      [arn(`model/${this.endpointName}-*`), 'promote names new models after the endpoint and the release (<endpoint>-<version>-<digest>).'],
+      [arn(`endpoint-config/${this.endpointName}-*`), 'promote names new endpoint configurations after the endpoint and the release.'],
+    ] as const) {
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource.replace(`arn:${stack.partition}`, 'arn:<AWS::Partition>')}]`, reason });
+    }
+  }
 }

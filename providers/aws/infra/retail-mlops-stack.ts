@@ -117,6 +117,7 @@ export class RetailMlopsStack extends Stack {
         machineLearning: this.machineLearning,
         repository: this.repository,
       });
+      this.modelEndpoint?.grantRollout(this.pipelineAccess.role);
     }
 
     const output = (name: string, value: string, description: string): CfnOutput => new CfnOutput(this, name, { value, description });

@@ -133,6 +133,18 @@ describe('deployTarget sagemaker: a real-time endpoint instead of a cluster', ()
     });
   });
 
+  it('lets the CI pipeline role roll the endpoint over (promote), passing the endpoint role to SageMaker only', () => {
+    type Statement = { Sid?: string; Action: unknown; Resource: unknown; Condition?: unknown };
+    type Resource = { Type: string; Properties: { PolicyDocument?: { Statement: Statement[] }; Roles?: unknown } };
+    const policies = Object.values(template.toJSON().Resources as Record<string, Resource>)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes('PipelineRole'));
+    const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument!.Statement);
+    const update = statements.find((statement) => statement.Sid === 'UpdateEndpoint')!;
+    expect(update.Action).toEqual(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint']);
+    expect(JSON.stringify(update.Resource)).toContain(':endpoint/retail-mlops-production');
+    expect(statements.find((statement) => statement.Sid === 'PassEndpointRole')!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
+  });
+
   it('outputs the endpoint for promote, and creates none while no image digest is pinned (with a warning)', () => {
     const outputs = Object.keys(JSON.parse(readFileSync(path.join(outdir, 'RetailMlops-production.template.json'), 'utf8')).Outputs as object);
     expect(outputs).toEqual(expect.arrayContaining(['EndpointName', 'EndpointExecutionRoleArn', 'EndpointRollbackAlarms']));
