@@ -1,14 +1,17 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { createLocalRegistry } from '../../providers/local/registry';
+import type { ModelRegistry } from '../../core/registry/port';
 import { withGlobalFlags } from '../cli';
+import { readProjectConfig } from '../../core/config/settings';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { endpointTargetOf } from '../jobs/endpoint-deploy';
 import { promoteModel, rollbackModel, type PromotionOptions, type PromotionResult } from '../jobs/promote-model';
 import { runCommand, type GlobalFlags } from '../output';
-import { readProjectConfig } from '../project-config';
 
 interface PromoteFlags extends GlobalFlags {
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly registry?: string;
   readonly env: string;
   readonly repo: string;
   readonly model?: string;
@@ -17,6 +20,11 @@ interface PromoteFlags extends GlobalFlags {
   readonly remote: string;
   readonly base?: string;
   readonly imageDigest?: string;
+}
+
+/** The registry of the environment promoted to (`--environment` names another settings environment when they differ). */
+async function registryOf(flags: PromoteFlags): Promise<ModelRegistry> {
+  return (await openCommandEnvironment({ ...flags, environment: flags.environment ?? flags.env }, ['registry'])).registry();
 }
 
 const describe = (result: PromotionResult): string =>
@@ -53,20 +61,24 @@ function withPullRequestFlags(command: Command): Command {
 
 export function registerPromote(program: Command): void {
   withGlobalFlags(
-    withPullRequestFlags(program
-      .command('promote')
-      .description('pin a gated model version for an environment: a commit on a new branch, ready for review')
-      .requiredOption('--model <ref>', 'version id, #n or alias (must have passed the gate)')
-      .requiredOption('--env <environment>', 'dev, staging or production')
-      .option('--registry <dir>', 'model registry directory', '.registry')
-      .option('--repo <dir>', 'the git repository holding manifests/', '.')),
+    withPullRequestFlags(
+      withEnvironmentFlags(
+        program
+          .command('promote')
+          .description("pin a gated model version for an environment: a pull request (or a local commit), ready for review; the environment's registry holds the version"),
+        ['registry'],
+      )
+        .requiredOption('--model <ref>', 'version id, #n or alias (must have passed the gate)')
+        .requiredOption('--env <environment>', 'dev, staging or production')
+        .option('--repo <dir>', 'the git repository holding manifests/', '.'),
+    ),
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
-      () =>
+      async () =>
         promoteModel({
           ...pullRequestOptions(flags),
-          registry: createLocalRegistry({ root: flags.registry }),
+          registry: await registryOf(flags),
           model: flags.model!,
           environment: flags.env,
           repository: flags.repo,
@@ -76,19 +88,18 @@ export function registerPromote(program: Command): void {
     );
   });
   withGlobalFlags(
-    withPullRequestFlags(program
-      .command('rollback')
-      .description("pin the environment's previous model version the same reviewed way")
-      .requiredOption('--env <environment>', 'dev, staging or production')
-      .option('--registry <dir>', 'model registry directory', '.registry')
-      .option('--repo <dir>', 'the git repository holding manifests/', '.')),
+    withPullRequestFlags(
+      withEnvironmentFlags(program.command('rollback').description("pin the environment's previous model version the same reviewed way"), ['registry'])
+        .requiredOption('--env <environment>', 'dev, staging or production')
+        .option('--repo <dir>', 'the git repository holding manifests/', '.'),
+    ),
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
-      () =>
+      async () =>
         rollbackModel({
           ...pullRequestOptions(flags),
-          registry: createLocalRegistry({ root: flags.registry }),
+          registry: await registryOf(flags),
           environment: flags.env,
           repository: flags.repo,
           actor: os.userInfo().username,

@@ -4,10 +4,12 @@
  * the keyed API stays keyed; and the container's ENTRYPOINT/CMD make `docker run <image> serve` work.
  */
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTHORIZED, createTestApp, expectProblem, JSON_HEADERS, type TestApp } from './harness';
 import { HOSTING_CONTRACTS, parseHostingMode } from '../../server/hosting/managed-hosting';
+import { createLocalRegistry } from '../../providers/local/registry';
 import { resolveServerSettings, startServer } from '../../server/main';
 import { REPO_ROOT } from '../helpers/paths';
 import { servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
@@ -20,7 +22,7 @@ describe('RETAIL_MLOPS_HOSTING', () => {
   });
 
   it('makes API keys optional only where the platform authenticates callers, and binds SageMaker\'s port', () => {
-    const registry = '/tmp/registry';
+    const registry = createLocalRegistry({ root: path.join(tmpdir(), 'retail-mlops-hosting-settings') });
     expect(() => resolveServerSettings({ registry, environment: {} })).toThrow(/at least one API key is required/);
     const sagemaker = resolveServerSettings({ registry, environment: { RETAIL_MLOPS_HOSTING: 'sagemaker', PORT: '9000' } });
     expect(sagemaker).toMatchObject({ hosting: 'sagemaker', apiKeys: [], port: 9000 });
