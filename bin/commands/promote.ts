@@ -1,8 +1,8 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
+import { readProjectConfig } from '../../core/config/settings';
 import type { ModelRegistry } from '../../core/registry/port';
 import { withGlobalFlags } from '../cli';
-import { readProjectConfig } from '../../core/config/settings';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { endpointTargetOf } from '../jobs/endpoint-deploy';
 import { promoteModel, rollbackModel, type PromotionOptions, type PromotionResult } from '../jobs/promote-model';

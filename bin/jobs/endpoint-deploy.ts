@@ -16,6 +16,7 @@
  * (`onlineEndpointName`, `containerRegistryLoginServer`). `promote` rolls such an environment's
  * endpoint over after pushing the pin (the pipeline's approval gates production).
  */
+import type { EndpointRelease, EndpointRolloutResult } from '../../core/deployment/endpoint-rollout';
 import { ProblemCollector } from '../../core/errors';
 // both load their cloud SDK on first use, not here
 import { rolloutSageMakerEndpoint } from '../../providers/aws/endpoint-rollout';
@@ -86,37 +87,17 @@ export function endpointTargetOf(deploy: unknown, environment: string): Endpoint
   return fields as unknown as EndpointTarget;
 }
 
-export interface EndpointRollout {
-  readonly endpointName: string;
-  readonly changed: boolean;
-  readonly model?: string;
-  readonly previousModel?: string;
-  readonly strategy: string;
-}
+export type EndpointRollout = EndpointRolloutResult;
 
-/** Rolls the endpoint over to the image and model version (the cloud SDKs load only here). */
+/** Rolls the endpoint over to the image and model version (the cloud SDKs load only when called). */
 export async function rolloutEndpoint(target: EndpointTarget, release: { readonly imageDigest: string; readonly modelVersion: string }): Promise<EndpointRollout> {
-  if (target.target === 'sagemaker') {
-    return rolloutSageMakerEndpoint({
-      region: target.region,
-      ...(target.endpointUrl ? { endpoint: target.endpointUrl } : {}),
-      endpointName: target.endpointName,
-      imageRepository: target.imageRepository,
-      imageDigest: release.imageDigest,
-      modelVersion: release.modelVersion,
-      canaryPercent: target.canaryPercent,
-      canaryWaitSeconds: target.canaryWaitSeconds,
-    });
-  }
-  return rolloutAzureMlEndpoint({
-    subscriptionId: target.subscriptionId,
-    resourceGroup: target.resourceGroup,
-    workspace: target.workspace,
+  const common: EndpointRelease = {
     endpointName: target.endpointName,
     imageRepository: target.imageRepository,
-    imageDigest: release.imageDigest,
-    modelVersion: release.modelVersion,
     canaryPercent: target.canaryPercent,
     canaryWaitSeconds: target.canaryWaitSeconds,
-  });
+    ...release,
+  };
+  if (target.target === 'sagemaker') return rolloutSageMakerEndpoint({ ...common, region: target.region, ...(target.endpointUrl ? { endpoint: target.endpointUrl } : {}) });
+  return rolloutAzureMlEndpoint({ ...common, subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, workspace: target.workspace });
 }

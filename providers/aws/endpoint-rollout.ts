@@ -9,39 +9,12 @@
  * Nothing changes when the endpoint already serves that image and version (idempotent).
  */
 import { clientConfiguration, loadSageMaker, type AwsConnectionOptions } from './connection';
-import { RetailMlopsError } from '../../core/errors';
+import { checkImageDigest, EndpointRolloutError, type EndpointRelease, type EndpointRolloutResult } from '../../core/deployment/endpoint-rollout';
 
-/** The endpoint could not be rolled over (missing endpoint, refused request). */
-export class EndpointRolloutError extends RetailMlopsError {
-  constructor(message: string, options?: { readonly cause?: unknown }) {
-    super('ENDPOINT_ROLLOUT_FAILED', message, options);
-  }
-}
-
-export interface SageMakerRolloutOptions extends AwsConnectionOptions {
-  readonly endpointName: string;
-  /** The image repository (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`); the digest is appended. */
-  readonly imageRepository: string;
-  readonly imageDigest: string;
-  readonly modelVersion: string;
-  /** Share of the capacity that takes traffic first. @default 10 */
-  readonly canaryPercent?: number;
-  /** How long the canary serves before the rest follows (SageMaker watches the alarms meanwhile). @default 300 */
-  readonly canaryWaitSeconds?: number;
+/** The release (the canary is a share of the endpoint's capacity; SageMaker watches the alarms meanwhile) and the connection. */
+export interface SageMakerRolloutOptions extends AwsConnectionOptions, EndpointRelease {
   /** The alarms that roll the update back. @default `<endpoint>-endpoint-5xx`, `<endpoint>-endpoint-latency-p99` (the infra's) */
   readonly rollbackAlarms?: readonly string[];
-}
-
-export interface EndpointRolloutResult {
-  readonly endpointName: string;
-  /** False when the endpoint already served this image and model version. */
-  readonly changed: boolean;
-  /** The new model (SageMaker Model, or Azure ML deployment) and configuration. */
-  readonly model?: string;
-  readonly configuration?: string;
-  readonly previousModel?: string;
-  /** How the traffic moves, in words. */
-  readonly strategy: string;
 }
 
 const MODEL_VARIABLE = 'RETAIL_MLOPS_MODEL';
@@ -53,7 +26,7 @@ function resourceName(endpointName: string, modelVersion: string, imageDigest: s
 }
 
 export async function rolloutSageMakerEndpoint(options: SageMakerRolloutOptions): Promise<EndpointRolloutResult> {
-  if (!/^sha256:[a-f0-9]{64}$/.test(options.imageDigest)) throw new EndpointRolloutError(`the image digest must be sha256: and 64 hex digits, got ${JSON.stringify(options.imageDigest)}`);
+  checkImageDigest(options.imageDigest);
   const sdk = await loadSageMaker();
   const client = new sdk.SageMakerClient(clientConfiguration(options));
   const send = async <T>(what: string, request: () => Promise<T>): Promise<T> => {

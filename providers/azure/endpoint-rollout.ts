@@ -12,28 +12,13 @@ import type { ManagedOnlineDeployment, OnlineEndpoint, EnvironmentVersion } from
 import type { TokenCredential } from '@azure/identity' with { 'resolution-mode': 'import' };
 import { createDefaultCredential } from './credential';
 import { createManagementClient } from './management-client';
-import { RetailMlopsError } from '../../core/errors';
+import { checkImageDigest, EndpointRolloutError, type EndpointRelease, type EndpointRolloutResult } from '../../core/deployment/endpoint-rollout';
 
-/** The endpoint could not be rolled over (missing endpoint or deployment, refused request). */
-export class AzureEndpointRolloutError extends RetailMlopsError {
-  constructor(message: string, options?: { readonly cause?: unknown }) {
-    super('ENDPOINT_ROLLOUT_FAILED', message, options);
-  }
-}
-
-export interface AzureMlRolloutOptions {
+/** The release (the canary is a share of the requests) and where the workspace is. */
+export interface AzureMlRolloutOptions extends EndpointRelease {
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly workspace: string;
-  readonly endpointName: string;
-  /** `<registry>.azurecr.io/<repository>`; the digest is appended. */
-  readonly imageRepository: string;
-  readonly imageDigest: string;
-  readonly modelVersion: string;
-  /** Share of the requests the new deployment takes first. @default 10 */
-  readonly canaryPercent?: number;
-  /** How long the canary runs before the rest follows. @default 300 */
-  readonly canaryWaitSeconds?: number;
   /** @default DefaultAzureCredential */
   readonly credential?: TokenCredential;
   /** Resource Manager's URL (tests: a loopback stand-in). @default https://management.azure.com */
@@ -44,21 +29,12 @@ export interface AzureMlRolloutOptions {
   readonly sleep?: (milliseconds: number) => Promise<void>;
 }
 
-export interface AzureMlRolloutResult {
-  readonly endpointName: string;
-  readonly changed: boolean;
-  /** The deployment serving now, and the one it replaced. */
-  readonly model?: string;
-  readonly previousModel?: string;
-  readonly configuration?: string;
-  readonly strategy: string;
-}
-
 const MODEL_VARIABLE = 'RETAIL_MLOPS_MODEL';
 const ENVIRONMENT_NAME = 'retail-mlops-api';
 
-export async function rolloutAzureMlEndpoint(options: AzureMlRolloutOptions): Promise<AzureMlRolloutResult> {
-  if (!/^sha256:[a-f0-9]{64}$/.test(options.imageDigest)) throw new AzureEndpointRolloutError(`the image digest must be sha256: and 64 hex digits, got ${JSON.stringify(options.imageDigest)}`);
+/** The rollout's `model` is the deployment serving afterwards (`blue` or `green`), `previousModel` the one it replaced. */
+export async function rolloutAzureMlEndpoint(options: AzureMlRolloutOptions): Promise<EndpointRolloutResult> {
+  checkImageDigest(options.imageDigest);
   const { client } = await createManagementClient({
     subscriptionId: options.subscriptionId,
     credential: options.credential ?? (await createDefaultCredential()),
@@ -71,14 +47,14 @@ export async function rolloutAzureMlEndpoint(options: AzureMlRolloutOptions): Pr
     try {
       return await request();
     } catch (error) {
-      throw new AzureEndpointRolloutError(`Azure ML ${what} failed: ${(error as Error).message}`, { cause: error });
+      throw new EndpointRolloutError(`Azure ML ${what} failed: ${(error as Error).message}`, { cause: error });
     }
   };
 
   const endpoint = await call(`get endpoint ${endpointName}`, () => client.onlineEndpoints.get(resourceGroup, workspace, endpointName));
   const traffic = endpoint.properties.traffic ?? {};
   const serving = Object.entries(traffic).sort(([, a], [, b]) => b - a)[0]?.[0];
-  if (!serving) throw new AzureEndpointRolloutError(`endpoint ${endpointName} sends no traffic to any deployment`);
+  if (!serving) throw new EndpointRolloutError(`endpoint ${endpointName} sends no traffic to any deployment`);
   const current = await call(`get deployment ${serving}`, () => client.onlineDeployments.get(resourceGroup, workspace, endpointName, serving));
   const properties = current.properties as ManagedOnlineDeployment;
   const image = `${options.imageRepository}@${options.imageDigest}`;

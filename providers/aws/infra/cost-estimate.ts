@@ -9,6 +9,8 @@
  * Usage (traffic, data, logs, training hours) is an assumption stated per environment below.
  */
 import type { ResolvedEnvironmentProps } from './environments';
+import { CostLines, renderCostTable as renderLines, type CostLine } from '../../cost-lines';
+
 
 const HOURS = 730;
 /** On-demand $/hour of the instance types the environments use. */
@@ -104,15 +106,6 @@ export const USAGE: { readonly [E in ResolvedEnvironmentProps['environment']]: U
   },
 };
 
-export interface CostLine {
-  readonly component: string;
-  readonly arithmetic: string;
-  readonly onDemand: number;
-  readonly withSpot: number;
-}
-
-const money = (value: number): string => value.toFixed(2);
-const round = (value: number): number => Math.round(value * 100) / 100;
 
 function hourly(table: Readonly<Record<string, number>>, type: string): number {
   const price = table[type];
@@ -122,10 +115,8 @@ function hourly(table: Readonly<Record<string, number>>, type: string): number {
 
 /** The environment's monthly cost, line by line (the last line is the total). */
 export function estimateMonthlyCost(props: ResolvedEnvironmentProps, usage: UsageAssumptions = USAGE[props.environment]): CostLine[] {
-  const lines: CostLine[] = [];
-  const add = (component: string, arithmetic: string, onDemand: number, withSpot = onDemand): void => {
-    lines.push({ component, arithmetic, onDemand: round(onDemand), withSpot: round(withSpot) });
-  };
+  const lines = new CostLines();
+  const add = lines.add.bind(lines);
   if (props.deployTarget === 'eks') {
     add('EKS control plane', `1 × $${PRICES.eksControlPlaneHourly}/h × ${HOURS} h`, PRICES.eksControlPlaneHourly * HOURS);
     const onDemandType = props.onDemandNodes.instanceTypes[0];
@@ -160,17 +151,10 @@ export function estimateMonthlyCost(props: ResolvedEnvironmentProps, usage: Usag
   add('SageMaker training', `${usage.trainingHours} h ml.m5.xlarge × $${PRICES.trainingHourly}/h; × ${MANAGED_SPOT_TRAINING_FACTOR} on managed spot`, usage.trainingHours * PRICES.trainingHourly, usage.trainingHours * PRICES.trainingHourly * MANAGED_SPOT_TRAINING_FACTOR);
   add('Athena', `${usage.athenaTb} TB scanned × $${PRICES.athenaPerTb}/TB`, usage.athenaTb * PRICES.athenaPerTb);
   add('CloudTrail, Glue catalog, Budgets, SNS', 'free tiers and cents', 0.1);
-  const total = (key: 'onDemand' | 'withSpot'): number => round(lines.reduce((sum, line) => sum + line[key], 0));
-  lines.push({ component: '**total**', arithmetic: '', onDemand: total('onDemand'), withSpot: total('withSpot') });
-  return lines;
+  return lines.withTotal();
 }
 
 /** The Markdown table the README holds. */
 export function renderCostTable(lines: readonly CostLine[]): string {
-  const rows = lines.map((line) =>
-    line.component === '**total**'
-      ? `| **total** | | **${money(line.onDemand)}** | **${money(line.withSpot)}** |`
-      : `| ${line.component} | ${line.arithmetic} | ${money(line.onDemand)} | ${money(line.withSpot)} |`,
-  );
-  return ['| component | arithmetic | on-demand | with spot |', '| --- | --- | ---: | ---: |', ...rows].join('\n');
+  return renderLines(lines, { onDemand: 'on-demand', withSpot: 'with spot' });
 }

@@ -27,6 +27,7 @@ import {
   type ArmResource,
   type ArmTemplate,
 } from './arm-template';
+import { BUILT_IN_ROLES } from './built-in-roles';
 import { argoCdApplicationObject } from '../../../manifests/argo-cd-application-chart';
 import { repositoryDeploymentTargets, type DeploymentTargets } from '../../../manifests/deployment-targets';
 import { environments } from '../../../manifests/environments';
@@ -41,15 +42,6 @@ export const DEPLOYMENT_SCRIPT_AZ_CLI_VERSION = '2.61.0';
 /** The managed online endpoint's first deployment (promote adds the other colour). */
 export const FIRST_DEPLOYMENT_NAME = 'blue';
 
-/** Built-in roles the hosting needs (ids are the same in every tenant). */
-export const HOSTING_ROLES = {
-  /** Microsoft.ContainerService/managedClusters/runcommand/action (az aks command invoke). */
-  aksClusterAdmin: '0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8',
-  /** Kubernetes cluster-admin through Azure RBAC (the cluster has no local accounts). */
-  aksRbacClusterAdmin: 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b',
-  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
-  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
-} as const;
 
 export interface ApiHostingContext {
   readonly template: ArmTemplate;
@@ -121,7 +113,7 @@ export function addAksBootstrap(context: ApiHostingContext): { readonly script: 
       scope: clusterScope,
       condition: context.onAks,
       comments: `bootstrap identity: ${role}`,
-      properties: { roleDefinitionId: roleDefinitionId(HOSTING_ROLES[role]), principalId, principalType: 'ServicePrincipal' },
+      properties: { roleDefinitionId: roleDefinitionId(BUILT_IN_ROLES[role]), principalId, principalType: 'ServicePrincipal' },
       dependsOn: [cluster, identity],
     }),
   );
@@ -239,8 +231,8 @@ export function addManagedOnlineEndpoint(context: ApiHostingContext, parameters:
   });
   const endpointPrincipal = endpoint.reference(true).property('identity', 'principalId');
   const grants = [
-    { label: 'endpoint reads the model registry', scope: format('Microsoft.Storage/storageAccounts/{0}/blobServices/default/containers/registry', name('st{0}{1}')), role: HOSTING_ROLES.storageBlobDataReader, on: context.registryContainer },
-    { label: 'endpoint pulls the image', scope: format('Microsoft.ContainerRegistry/registries/{0}', name('cr{0}{1}')), role: HOSTING_ROLES.acrPull, on: context.containerRegistry },
+    { label: 'endpoint reads the model registry', scope: format('Microsoft.Storage/storageAccounts/{0}/blobServices/default/containers/registry', name('st{0}{1}')), role: BUILT_IN_ROLES.storageBlobDataReader, on: context.registryContainer },
+    { label: 'endpoint pulls the image', scope: format('Microsoft.ContainerRegistry/registries/{0}', name('cr{0}{1}')), role: BUILT_IN_ROLES.acrPull, on: context.containerRegistry },
   ].map((grant) =>
     template.resource({
       type: 'Microsoft.Authorization/roleAssignments',

@@ -34,18 +34,12 @@ import {
   type ArmResource,
   type ArmValue,
 } from './arm-template';
+import { BUILT_IN_ROLES } from './built-in-roles';
 import { DRIFT_REPORT_EVENT } from '../../../core/monitoring/drift';
 import { HTTP_WINDOW_EVENT } from '../../../server/request-window';
 
-/** Built-in role ids (the same in every tenant). */
-export const BUILT_IN_ROLES = {
-  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
-  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
-  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
-  acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
-  azureMlDataScientist: 'f6c7c914-8db3-469d-8ca1-694a8f32e121',
-  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
-} as const;
+
+export { BUILT_IN_ROLES };
 
 /** The names the rest of the project meets: parameters that must agree with the manifests and the pipeline, and outputs to copy. */
 export const AZURE_TEMPLATE_NAMES = {

@@ -9,6 +9,8 @@
  * "Spot / low priority": Azure ML low-priority training at ~20% of on-demand.
  */
 
+import { CostLines, renderCostTable as renderLines, type CostLine } from '../../cost-lines';
+
 const HOURS = 730;
 export const VM_HOURLY: Readonly<Record<string, number>> = {
   Standard_D2s_v5: 0.096,
@@ -89,14 +91,6 @@ export const USAGE: { readonly [E in keyof typeof SIZING]: AzureUsage } = {
   production: { loadBalancerGb: 100, lakeUsd: 12.3, logsGb: 10, otherUsd: 5, trainingHours: 60 },
 };
 
-export interface CostLine {
-  readonly component: string;
-  readonly arithmetic: string;
-  readonly onDemand: number;
-  readonly withSpot: number;
-}
-
-const round = (value: number): number => Math.round(value * 100) / 100;
 function hourly(size: string): number {
   const price = VM_HOURLY[size];
   if (price === undefined) throw new Error(`no price for ${size}: add it to providers/azure/infra/cost-estimate.ts`);
@@ -104,10 +98,8 @@ function hourly(size: string): number {
 }
 
 export function estimateMonthlyCost(sizing: AzureSizing, usage: AzureUsage): CostLine[] {
-  const lines: CostLine[] = [];
-  const add = (component: string, arithmetic: string, onDemand: number, withSpot = onDemand): void => {
-    lines.push({ component, arithmetic, onDemand: round(onDemand), withSpot: round(withSpot) });
-  };
+  const lines = new CostLines();
+  const add = lines.add.bind(lines);
   if (sizing.deployTarget === 'aks') {
     add('AKS control plane', sizing.aksTier === 'Standard' ? `Standard tier $${PRICES.aksStandardHourly}/h × ${HOURS} h` : 'Free tier', sizing.aksTier === 'Standard' ? PRICES.aksStandardHourly * HOURS : 0);
     const nodes = sizing.systemNodeMinCount;
@@ -131,20 +123,12 @@ export function estimateMonthlyCost(sizing: AzureSizing, usage: AzureUsage): Cos
   add('Key Vault, App Insights, Azure ML storage', 'small', usage.otherUsd);
   const training = usage.trainingHours * hourly(sizing.trainingVmSize);
   add('Azure ML training', `${usage.trainingHours} h × ${sizing.trainingVmSize} × $${hourly(sizing.trainingVmSize)}/h; × ${LOW_PRIORITY_FACTOR} low priority`, training, training * LOW_PRIORITY_FACTOR);
-  const total = (key: 'onDemand' | 'withSpot'): number => round(lines.reduce((sum, line) => sum + line[key], 0));
-  lines.push({ component: '**total**', arithmetic: '', onDemand: total('onDemand'), withSpot: total('withSpot') });
-  return lines;
+  return lines.withTotal();
 }
 
 /** The Markdown table the README holds. */
 export function renderCostTable(lines: readonly CostLine[]): string {
-  const money = (value: number): string => value.toFixed(2);
-  const rows = lines.map((line) =>
-    line.component === '**total**'
-      ? `| **total** | | **${money(line.onDemand)}** | **${money(line.withSpot)}** |`
-      : `| ${line.component} | ${line.arithmetic} | ${money(line.onDemand)} | ${money(line.withSpot)} |`,
-  );
-  return ['| component | arithmetic | on demand | low priority |', '| --- | --- | ---: | ---: |', ...rows].join('\n');
+  return renderLines(lines, { onDemand: 'on demand', withSpot: 'low priority' });
 }
 
 /** `name=value …` for `az deployment group create --parameters` (what differs from the template's defaults is all of it here). */

@@ -10,8 +10,9 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AKS_ARGO_CD_CHART, HOSTING_ROLES } from '../../../providers/azure/infra/api-hosting';
+import { AKS_ARGO_CD_CHART } from '../../../providers/azure/infra/api-hosting';
 import { renderAzureDeploymentTemplate } from '../../../providers/azure/infra/azure-deployment-template';
+import { BUILT_IN_ROLES } from '../../../providers/azure/infra/built-in-roles';
 import { HOSTING_CONTRACTS } from '../../../server/hosting/managed-hosting';
 import { REPO_ROOT, temporaryDirectory } from '../../helpers/paths';
 
@@ -74,7 +75,7 @@ describe('AKS bootstrap', () => {
     const identityId = Object.keys((script.identity as { userAssignedIdentities: Record<string, unknown> }).userAssignedIdentities)[0];
     expect(identityId).toContain('id-{0}-bootstrap-{1}');
     const grants = ofType('Microsoft.Authorization/roleAssignments').filter((assignment) => String(assignment.properties?.principalId).includes('id-{0}-bootstrap-{1}'));
-    expect(grants.map((grant) => grant.properties?.roleDefinitionId)).toEqual([HOSTING_ROLES.aksClusterAdmin, HOSTING_ROLES.aksRbacClusterAdmin].map((role) => `[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '${role}')]`));
+    expect(grants.map((grant) => grant.properties?.roleDefinitionId)).toEqual([BUILT_IN_ROLES.aksClusterAdmin, BUILT_IN_ROLES.aksRbacClusterAdmin].map((role) => `[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '${role}')]`));
     for (const grant of grants) expect(grant.scope).toBe("[format('Microsoft.ContainerService/managedClusters/{0}', format('aks-{0}-{1}', parameters('namePrefix'), parameters('environment')))]");
   });
 
@@ -159,7 +160,7 @@ describe('Azure ML managed online endpoint (deployTarget azureml)', () => {
   it('lets the endpoint read the registry container and pull the image, nothing else', () => {
     const grants = ofType('Microsoft.Authorization/roleAssignments').filter((assignment) => assignment.condition === ON_AZURE_ML);
     const roles = grants.map((grant) => String(grant.properties?.roleDefinitionId).match(/'([0-9a-f-]{36})'/)?.[1]);
-    expect(roles.sort()).toEqual([HOSTING_ROLES.acrPull, HOSTING_ROLES.storageBlobDataReader].sort());
+    expect(roles.sort()).toEqual([BUILT_IN_ROLES.acrPull, BUILT_IN_ROLES.storageBlobDataReader].sort());
   });
 });
 
