@@ -117,6 +117,8 @@ const project = new typescript.TypeScriptProject({
     // (aws-cdk 2.1148.x: 3.x rejects the 2.x cloud assembly); s3rver: S3 on loopback for the tests
     'aws-cdk-lib@^2.276.0',
     'cdk-nag@^3.0.2',
+    // EKS bootstrap (Helm charts, manifests) through aws-eks-v2's kubectl provider: kubectl and helm in a Lambda layer, from npm
+    '@aws-cdk/lambda-layer-kubectl-v33@^2.2.2',
     'aws-cdk@2.1148.1',
     's3rver@^3.7.1',
     // the server's load benchmark (bench/serve.ts) and the OpenAPI lint in tests (2.77.0: the last that runs on Node 20)
@@ -158,6 +160,13 @@ project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
 // The Azure infrastructure: an ARM template generated from typed TypeScript (the output is committed; a test fails when stale).
 project.addTask('azure:template', { description: 'Writes providers/azure/infra/dist/azuredeploy.json', exec: 'tsx providers/azure/infra/synth.ts' });
 project.package.setScript('azure:template', 'tsx providers/azure/infra/synth.ts');
+// Teardown of an Azure environment: its resource group (production needs --allow-production, and its lake lock removed first).
+project.addTask('azure:destroy', {
+  description: 'Deletes an Azure environment\'s resource group: npm run azure:destroy -- <env> --yes (dry run without --yes)',
+  exec: 'tsx providers/azure/infra/destroy.ts',
+  receiveArgs: true,
+});
+project.package.setScript('azure:destroy', 'tsx providers/azure/infra/destroy.ts');
 // AWS infrastructure (providers/aws/infra, a CDK app checked by cdk-nag): synthesize offline, deploy, tear down.
 // The CLI runs from the app's folder (its cdk.json and the seeded cdk.context.json); extra arguments pass through.
 const cdk = 'cd providers/aws/infra && cdk';

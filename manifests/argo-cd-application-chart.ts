@@ -7,7 +7,7 @@
  * The Applications are rendered beside the environments (`manifests/dist/<cloud>/argocd/`), not
  * inside the path they sync, and are applied once when a cluster is bootstrapped.
  */
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { clouds, environmentDefaults, environments, isCloud, isEnvironment, type Cloud, type Environment } from './environments';
 import { isDnsLabel, isDnsSubdomain, isGitRepositoryUrl } from './formats';
@@ -126,4 +126,13 @@ export class ArgoCdApplicationChart extends Chart {
       },
     });
   }
+}
+
+/**
+ * The Application as a plain Kubernetes object (what a cluster bootstrap applies: the EKS stack's
+ * manifest, the AKS template's deployment script), validated like the chart.
+ */
+export function argoCdApplicationObject(props: ArgoCdApplicationChartProps): Record<string, unknown> {
+  const chart = new ArgoCdApplicationChart(new App(), `retail-mlops-api-${props.environment}`, props);
+  return chart.toJson()[0] as Record<string, unknown>;
 }

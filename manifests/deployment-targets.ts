@@ -31,7 +31,7 @@ export interface DeploymentTargets {
 
 const gitRepositoryUrl = 'https://github.com/example-org/retail-mlops.git';
 const imageRepository = 'example-org/retail-mlops-api';
-/** The released image every environment runs (bumped by the release, promoted like the model). */
+/** The image tag the charts name; the pipeline's promotion pins the digest beside it (pins.json `imageDigest`), which is what runs. */
 const imageTag = '0.1.0';
 
 const hosts: { readonly [E in Environment]: string } = {
@@ -101,6 +101,7 @@ export const repositoryDeploymentTargets: DeploymentTargets = {
     ...projectSections(),
     imageRepository,
     imageTag,
+    imageDigest: pin.imageDigest,
     host: hosts[environment],
     iamRoleArn: `arn:aws:iam::111122223333:role/retail-mlops-api-${environment}`,
   }),
@@ -115,6 +116,7 @@ export const repositoryDeploymentTargets: DeploymentTargets = {
     ...projectSections(),
     imageRepository,
     imageTag,
+    imageDigest: pin.imageDigest,
     host: hosts[environment],
     workloadIdentityClientId: managedIdentityClientIds[environment],
     // the Key Vault the Azure template creates for the environment (`kv<namePrefix><environment>`), whose

@@ -4,8 +4,12 @@
  * re-rendered manifests). Shape:
  *
  * ```json
- * { "dev": { "model": "v-5e1f0c2a9b34" }, "staging": { … }, "production": { … } }
+ * { "dev": { "model": "v-5e1f0c2a9b34", "imageDigest": "sha256:…" }, "staging": { … }, "production": { … } }
  * ```
+ *
+ * `imageDigest` (optional) pins the API image by content: the pipeline builds the image once per
+ * commit, pushes it to the environment's registry and promotes the digest with the model, so a
+ * deployment never follows a moving tag.
  *
  * The registry the version lives in is not pinned here: it is the environment's own, and each cloud's
  * deployment target names it (`deployment-targets.ts`), so an EKS chart can only read an `s3://`
@@ -36,12 +40,14 @@ export interface ModelPin {
 export interface EnvironmentPin {
   /** The model version (`RETAIL_MLOPS_MODEL`); pin a version, not a moving alias. Never `latest`. */
   readonly model: string;
+  /** The API image's digest (`sha256:` + 64 hex digits) the charts and endpoints run. @default - the deployment target's tag alone */
+  readonly imageDigest?: string;
 }
 
 /** One pin per environment; all environments are present. */
 export type ModelPins = { readonly [E in Environment]: EnvironmentPin };
 
-const pinFields: readonly (keyof EnvironmentPin)[] = ['model'];
+const pinFields: readonly (keyof EnvironmentPin)[] = ['model', 'imageDigest'];
 
 /** Adds a problem for each thing wrong with a `pins.json` entry; `label` prefixes the messages (e.g. `production`). */
 export function checkEnvironmentPin(pin: unknown, label: string, problems: ProblemCollector): void {
@@ -54,6 +60,10 @@ export function checkEnvironmentPin(pin: unknown, label: string, problems: Probl
     problems.check((pinFields as readonly string[]).includes(field), `${label} has an unknown field "${field}" (known: ${pinFields.join(', ')}; the registry is the environment's, named by the deployment target)`);
   }
   checkModelVersion(fields.model, label, problems);
+  problems.check(
+    fields.imageDigest === undefined || (typeof fields.imageDigest === 'string' && /^sha256:[a-f0-9]{64}$/.test(fields.imageDigest)),
+    `${label}.imageDigest must be sha256: and 64 lowercase hex digits, got ${JSON.stringify(fields.imageDigest)}`,
+  );
 }
 
 /** Adds a problem for each thing wrong with a chart's pin; `label` prefixes the messages. */
@@ -107,7 +117,7 @@ export function parseModelPins(text: string, source: string): ModelPins {
   return Object.fromEntries(
     environments.map((environment) => {
       const pin = entries[environment] as EnvironmentPin;
-      return [environment, { model: pin.model }];
+      return [environment, environmentPin(pin)];
     }),
   ) as unknown as ModelPins;
 }
@@ -115,7 +125,7 @@ export function parseModelPins(text: string, source: string): ModelPins {
 /** The file's canonical text: environments in promotion order, two-space indent, final newline. */
 export function serializeModelPins(pins: ModelPins): string {
   const ordered = Object.fromEntries(
-    environments.map((environment) => [environment, { model: pins[environment].model }]),
+    environments.map((environment) => [environment, environmentPin(pins[environment])]),
   );
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
@@ -147,7 +157,12 @@ export function withModelPin(pins: ModelPins, environment: Environment, pin: Env
   problems.check(isEnvironment(environment), `unknown environment "${String(environment)}" (known: ${environments.join(', ')})`);
   checkEnvironmentPin(pin, String(environment), problems);
   problems.throwIfAny();
-  return { ...pins, [environment]: { model: pin.model } };
+  return { ...pins, [environment]: environmentPin(pin) };
+}
+
+/** The pin's own fields in file order (nothing else an object may carry). */
+function environmentPin(pin: EnvironmentPin): EnvironmentPin {
+  return pin.imageDigest === undefined ? { model: pin.model } : { model: pin.model, imageDigest: pin.imageDigest };
 }
 
 /**

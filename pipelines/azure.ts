@@ -4,7 +4,7 @@
 import type { IConstruct } from 'constructs';
 import { Component } from 'projen';
 import { stringify } from 'yaml';
-import type { PipelineModel, PipelineStage, StageCache } from './model';
+import { uniqueSecrets, type PipelineModel, type PipelineStage, type StageCache } from './model';
 import type { RenderedContent } from './rendered-file';
 import { RenderedFile } from './rendered-file';
 
@@ -83,14 +83,18 @@ function credentialSetupSteps(stage: PipelineStage): Step[] {
 }
 
 function commandStep(stage: PipelineStage, command: string): Step {
+  // secret variables reach a step only when mapped into its env
+  const secrets = stage.secrets ?? [];
+  const env = secrets.length > 0 ? { env: Object.fromEntries(secrets.map((secret) => [secret.variable, secret.azurePipelinesValue])) } : {};
   if (stage.credentials.cloud === 'azure') {
     return {
       task: 'AzureCLI@2',
       displayName: command,
       inputs: { azureSubscription: stage.credentials.serviceConnection, scriptType: 'bash', scriptLocation: 'inlineScript', inlineScript: command },
+      ...env,
     };
   }
-  return { script: command, displayName: command };
+  return { script: command, displayName: command, ...env };
 }
 
 function steps(model: PipelineModel, stage: PipelineStage): Step[] {
@@ -150,6 +154,13 @@ function notes(model: PipelineModel): string[] {
       `'${stage.name}' is a deployment job on the environment '${approval?.environment}'. The manual approval is`,
       `configured on that environment, not here: Pipelines > Environments > ${approval?.environment} > Approvals and checks >`,
       `Approvals, approvers: '${approval?.group}'.`,
+    );
+  }
+  for (const secret of uniqueSecrets(model)) {
+    lines.push(
+      secret.azurePipelinesValue === '$(System.AccessToken)'
+        ? `${secret.variable} is the job's own token (${secret.purpose}): give the project's build service Contribute and Create branch on the repository, and Contribute to pull requests.`
+        : `${secret.variable} comes from the secret pipeline variable ${secret.azurePipelinesValue.slice(2, -1)} (${secret.purpose}).`,
     );
   }
   if (model.stages.some((stage) => stage.credentials.cloud !== 'none')) {

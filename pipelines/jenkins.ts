@@ -3,7 +3,7 @@
  */
 import type { IConstruct } from 'constructs';
 import { Component } from 'projen';
-import type { PipelineModel, PipelineStage } from './model';
+import { uniqueSecrets, type PipelineModel, type PipelineStage } from './model';
 import type { RenderedContent } from './rendered-file';
 import { RenderedFile } from './rendered-file';
 
@@ -81,6 +81,14 @@ function withCloudIdentity(stage: PipelineStage, steps: string[]): string[] {
   }
 }
 
+/** Binds the stage's secrets (secret-text credentials) to their variables around the steps. */
+function withSecrets(stage: PipelineStage, steps: string[]): string[] {
+  const secrets = stage.secrets ?? [];
+  if (secrets.length === 0) return steps;
+  const bindings = secrets.map((secret) => `string(credentialsId: ${groovyString(secret.jenkinsCredentialId)}, variable: ${groovyString(secret.variable)})`);
+  return block(`withCredentials([${bindings.join(', ')}])`, steps);
+}
+
 function archiveSteps(stage: PipelineStage): string[] {
   if (stage.artifacts.length === 0) return [];
   const patterns = stage.artifacts.map((artifact) => (artifact.isFolder ? `${artifact.path}/**` : artifact.path)).join(', ');
@@ -92,7 +100,7 @@ function stageBlock(stage: PipelineStage): string[] {
     ...whenBlock(stage),
     ...inputBlock(stage),
     ...environmentBlock(stage.environment),
-    ...block('steps', [...withCloudIdentity(stage, commandSteps(stage)), ...archiveSteps(stage)]),
+    ...block('steps', [...withSecrets(stage, withCloudIdentity(stage, commandSteps(stage))), ...archiveSteps(stage)]),
   ]);
 }
 
@@ -108,6 +116,9 @@ function notes(model: PipelineModel): string[] {
       `'${stage.name}' waits for an approval by '${stage.condition.approval?.group}' (input submitter);`,
       `the wait counts towards the ${model.timeoutMinutes}-minute timeout.`,
     );
+  }
+  for (const secret of uniqueSecrets(model)) {
+    lines.push(`Secret-text credential '${secret.jenkinsCredentialId}' → ${secret.variable}: ${secret.purpose}.`);
   }
   if (model.stages.some((stage) => stage.credentials.cloud !== 'none')) {
     lines.push(

@@ -79,6 +79,22 @@ export type StageCredentials =
     readonly jenkinsTokenCredentialId: string;
   };
 
+/**
+ * A secret a stage's commands read from an environment variable, bound by each CI system its own way
+ * (never written into the CI file): Jenkins from a "secret text" credential, Azure Pipelines from a
+ * secret variable or the job's own token, Travis CI from a repository setting.
+ */
+export interface StageSecret {
+  /** The variable the commands read, e.g. `GITHUB_TOKEN`, `SYSTEM_ACCESSTOKEN`. */
+  readonly variable: string;
+  /** Jenkins: id of the secret-text credential bound to `variable`. */
+  readonly jenkinsCredentialId: string;
+  /** Azure Pipelines: the macro mapped into the step's `env` (secret variables are never exported by themselves), e.g. `$(System.AccessToken)`. */
+  readonly azurePipelinesValue: string;
+  /** What the secret is for (rendered as a note). */
+  readonly purpose: string;
+}
+
 /** One stage of the pipeline. */
 export interface PipelineStage {
   /** Machine name, `[a-z][a-z0-9-]*`, unique; `--stage` takes it. Azure stage ids derive from it. */
@@ -100,6 +116,8 @@ export interface PipelineStage {
    * stage a fresh machine (Travis, Azure Pipelines) run the pipeline's `agentSetup` before it.
    */
   readonly needsDependencies: boolean;
+  /** Secrets the commands read from the environment. @default [] */
+  readonly secrets?: readonly StageSecret[];
 }
 
 /** The whole pipeline: what every renderer and the local runner consume. */
@@ -193,7 +211,18 @@ export interface PipelineOptions {
   readonly jenkinsNodeJsInstallation?: string;
   /** Extra stages, inserted after a named stage or appended. @default [] */
   readonly additionalStages?: readonly AdditionalStage[];
+  /**
+   * Where the repository lives, so promotions open their pull requests there: `github` (token
+   * `GITHUB_TOKEN`) or `azure-repos` (the job's `System.AccessToken` as `SYSTEM_ACCESSTOKEN`).
+   * @default 'azure-repos' for provider azure, else 'github'
+   */
+  readonly gitHost?: 'github' | 'azure-repos';
+  /** Jenkins: id of the secret-text credential holding the git host token promotions push with. @default 'retail-mlops-git-token' */
+  readonly jenkinsGitTokenCredentialId?: string;
 }
+
+/** Where the build-image stage leaves the pushed image's digest (`sha256:…`) for the promote stages. */
+export const IMAGE_DIGEST_FILE = 'out/image/digest';
 
 /** The ids of the standard stages, in order (promote stages follow, one per environment: `promote-<env>`). */
 export const standardStageIds = [
@@ -248,6 +277,8 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   const azureServiceConnection = options.azureServiceConnection ?? 'retail-mlops';
   const jenkinsOidcCredentialId = options.jenkinsOidcCredentialId ?? 'retail-mlops-oidc-token';
   const additionalStages = options.additionalStages ?? [];
+  const gitHost = options.gitHost ?? (provider === 'azure' ? 'azure-repos' : 'github');
+  const jenkinsGitTokenCredentialId = options.jenkinsGitTokenCredentialId ?? 'retail-mlops-git-token';
 
   const problems = new ProblemCollector('pipeline options');
   problems.check(identifierPattern.test(name), `name must match ${identifierPattern}, got '${name}'`);
@@ -286,6 +317,8 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   }
   problems.check(azureServiceConnection.trim().length > 0, 'azureServiceConnection must not be empty');
   problems.check(/^[\w.-]+$/.test(jenkinsOidcCredentialId), `jenkinsOidcCredentialId '${jenkinsOidcCredentialId}' may hold only letters, digits and _ . -`);
+  problems.check(['github', 'azure-repos'].includes(gitHost), `gitHost must be github or azure-repos, got '${String(gitHost)}'`);
+  problems.check(/^[\w.-]+$/.test(jenkinsGitTokenCredentialId), `jenkinsGitTokenCredentialId '${jenkinsGitTokenCredentialId}' may hold only letters, digits and _ . -`);
 
   const cloudCredentials: StageCredentials =
     provider === 'aws'
@@ -311,6 +344,21 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   // the gate reads the metrics the evaluate stage wrote; CI systems with a fresh machine per stage need them handed over
   const evaluationCache: StageCache = { kind: 'directory', name: 'evaluation', path: evaluationDirectory };
   const imageTag = `${imageRepository}:$(git rev-parse --short=12 HEAD)`;
+  // the image is built once per commit: a rerun (or a second pipeline of the same commit) reuses the pushed one
+  const imageDirectory = IMAGE_DIGEST_FILE.slice(0, IMAGE_DIGEST_FILE.lastIndexOf('/'));
+  const pushesImage = provider !== 'local';
+  const imageCommands = pushesImage
+    ? [
+      `tag="${imageTag}"; if docker manifest inspect "$tag" > /dev/null 2>&1; then docker pull --quiet "$tag"; else docker build --tag "$tag" . && docker push "$tag"; fi`,
+      // the registry's digest of what was pushed: the promote stages pin it (repository@sha256:…)
+      `mkdir -p ${imageDirectory} && docker inspect --format '{{index .RepoDigests 0}}' "${imageTag}" | cut -d@ -f2 > ${IMAGE_DIGEST_FILE} && grep -qE '^sha256:[a-f0-9]{64}$' ${IMAGE_DIGEST_FILE}`,
+    ]
+    : [`docker build --tag "${imageTag}" .`];
+  const imageCache: StageCache[] = pushesImage ? [{ kind: 'directory', name: 'image', path: imageDirectory }] : [];
+  const gitTokenSecret: StageSecret =
+    gitHost === 'github'
+      ? { variable: 'GITHUB_TOKEN', jenkinsCredentialId: jenkinsGitTokenCredentialId, azurePipelinesValue: '$(GITHUB_TOKEN)', purpose: 'push promote/<environment> and open its pull request on GitHub' }
+      : { variable: 'SYSTEM_ACCESSTOKEN', jenkinsCredentialId: jenkinsGitTokenCredentialId, azurePipelinesValue: '$(System.AccessToken)', purpose: 'push promote/<environment> and open its pull request on Azure Repos' };
   const imageLogin =
     provider === 'aws'
       ? [`aws ecr get-login-password --region ${awsRegion} | docker login --username AWS --password-stdin ${imageRepository.split('/')[0]}`]
@@ -394,10 +442,10 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
     stage({
       id: 'build-image',
       name: 'Build image',
-      commands: [...imageLogin, `docker build --tag "${imageTag}" .`, ...(provider === 'local' ? [] : [`docker push "${imageTag}"`])],
+      commands: [...imageLogin, ...imageCommands],
       condition: mainOnly,
-      caches: [],
-      artifacts: [],
+      caches: imageCache,
+      artifacts: pushesImage ? [{ name: 'image-digest', path: IMAGE_DIGEST_FILE, isFolder: false, kind: 'manifests' }] : [],
       credentials: cloudCredentials,
       requiredTools: ['docker', ...(provider === 'aws' ? ['aws'] : provider === 'azure' ? ['az'] : [])],
       needsDependencies: false,
@@ -415,15 +463,17 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       stage({
         id: `promote-${environment}`,
         name: `Promote to ${environment}`,
-        commands: [`${cli} promote --model candidate --env ${environment}`],
+        // pushes promote/<environment> and opens (or updates) its pull request, pinning the image built above
+        commands: [`${cli} promote --model candidate --env ${environment}${pushesImage ? ` --image-digest "$(cat ${IMAGE_DIGEST_FILE})"` : ''}`],
         condition:
           environment === approvalEnvironment
             ? { branches: [mainBranch], approval: { environment, group: approvalGroup, message: `Promote the candidate model to ${environment}?` } }
             : mainOnly,
-        caches: [npmCache, ...registryCache],
+        caches: [npmCache, ...registryCache, ...imageCache],
         artifacts: [],
         credentials: cloudCredentials,
         environment: { RETAIL_MLOPS_ENVIRONMENT: environment },
+        secrets: [gitTokenSecret],
       }),
     ),
   ];
@@ -499,6 +549,10 @@ export function modelProblems(model: PipelineModel): string[] {
     for (const key of Object.keys(stage.environment)) {
       if (!environmentVariablePattern.test(key)) problems.push(`stage '${stage.id}': '${key}' is not a valid environment variable name`);
     }
+    for (const secret of stage.secrets ?? []) {
+      if (!environmentVariablePattern.test(secret.variable)) problems.push(`stage '${stage.id}': secret '${secret.variable}' is not a valid environment variable name`);
+      if (secret.variable in stage.environment) problems.push(`stage '${stage.id}': '${secret.variable}' is both a secret and a plain variable`);
+    }
   }
   for (const key of Object.keys(model.environment)) {
     if (!environmentVariablePattern.test(key)) problems.push(`'${key}' is not a valid environment variable name`);
@@ -510,6 +564,13 @@ export function modelProblems(model: PipelineModel): string[] {
 export function stageRunsOnBranch(stage: PipelineStage, branch: string | undefined): boolean {
   if (stage.condition.branches.length === 0) return true;
   return branch !== undefined && stage.condition.branches.includes(branch);
+}
+
+/** Every secret some stage reads, once per variable (for the renderers' notes). */
+export function uniqueSecrets(model: PipelineModel): StageSecret[] {
+  const byVariable = new Map<string, StageSecret>();
+  for (const stage of model.stages) for (const secret of stage.secrets ?? []) byVariable.set(secret.variable, secret);
+  return [...byVariable.values()];
 }
 
 /** The stages that need a manual approval. */

@@ -95,7 +95,7 @@ function isOnPath(name: string, searchPath: string | undefined): boolean {
 }
 
 /** Why a stage cannot run on this machine, or undefined when it can. */
-export function localSkipReason(stage: PipelineStage, branch: string | undefined, searchPath: string | undefined): string | undefined {
+export function localSkipReason(stage: PipelineStage, branch: string | undefined, searchPath: string | undefined, secretVariables?: NodeJS.ProcessEnv): string | undefined {
   const approval = stage.condition.approval;
   if (approval) return `needs a manual approval by '${approval.group}' (${approval.environment}); runs in CI only`;
   if (!stageRunsOnBranch(stage, branch)) {
@@ -106,6 +106,8 @@ export function localSkipReason(stage: PipelineStage, branch: string | undefined
   if (credentials.cloud === 'azure') return `needs azure credentials (service connection ${credentials.serviceConnection}); runs in CI only`;
   const missing = stage.requiredTools.filter((tool) => !isOnPath(tool, searchPath));
   if (missing.length > 0) return `needs ${missing.join(', ')} on PATH`;
+  const unset = (stage.secrets ?? []).filter((secret) => !secretVariables?.[secret.variable]).map((secret) => secret.variable);
+  if (unset.length > 0) return `needs ${unset.join(', ')} in the environment (${stage.secrets?.find((secret) => secret.variable === unset[0])?.purpose})`;
   return undefined;
 }
 
@@ -164,7 +166,7 @@ export async function runPipeline(model: PipelineModel, options: RunPipelineOpti
     report({ kind: 'stage-start', ...where });
     let result: StageResult;
     const environment: NodeJS.ProcessEnv = { ...baseEnvironment, ...model.environment, ...stage.environment };
-    const skipReason = failed ? undefined : localSkipReason(stage, options.branch, environment.PATH);
+    const skipReason = failed ? undefined : localSkipReason(stage, options.branch, environment.PATH, environment);
     if (failed) {
       result = { id: stage.id, name: stage.name, status: 'not-run', seconds: 0, reason: 'an earlier stage failed' };
     } else if (skipReason !== undefined) {

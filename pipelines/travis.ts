@@ -4,7 +4,7 @@
 import type { IConstruct } from 'constructs';
 import { Component } from 'projen';
 import { stringify } from 'yaml';
-import type { PipelineModel, PipelineStage } from './model';
+import { uniqueSecrets, type PipelineModel, type PipelineStage } from './model';
 import type { RenderedContent } from './rendered-file';
 import { RenderedFile } from './rendered-file';
 
@@ -68,6 +68,9 @@ function notes(model: PipelineModel): string[] {
       `Travis has no manual approval: '${stage.name}' runs only in a build triggered through the API`,
       `(type = api: "Trigger build" in the web UI or POST /repo/{slug}/requests) by a member of '${stage.condition.approval?.group}'.`,
     );
+  }
+  for (const secret of uniqueSecrets(model)) {
+    lines.push(`${secret.variable}: define it in the repository settings (Environment Variables, not displayed in the log): ${secret.purpose}.`);
   }
   if (model.stages.some((stage) => stage.credentials.cloud !== 'none')) {
     lines.push(

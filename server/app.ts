@@ -21,6 +21,7 @@ import { Registry } from 'prom-client';
 import { bearerToken, type ApiKeyAuthenticator } from './auth';
 import { createFastPredictHandler, type NodeRequestHandler } from './fast-predict';
 import { isJsonMediaType, outcomeProblem, predictionAnswer, problemOfError, requestIdOf, ROUTE_METHODS } from './http-rules';
+import { HOSTING_ROUTES, mountHostingRoutes, type HostingMode } from './hosting/managed-hosting';
 import type { BodyShape } from './inference/protocol';
 import { silentLogger, type ServerLogger } from './logger';
 import { createServerMetrics } from './metrics';
@@ -93,6 +94,8 @@ export interface AppDependencies {
    */
   readonly closesConnections?: () => boolean;
   readonly limits?: AppLimits;
+  /** Also answer a managed endpoint's contract (server/hosting/). @default 'kubernetes' (nothing added) */
+  readonly hosting?: HostingMode;
 }
 
 interface ResolvedLimits {
@@ -234,7 +237,7 @@ function buildApp(deps: AppDependencies) {
     await next();
     if (closesConnections()) c.res.headers.set('connection', 'close');
     const route = routePath(c, -1);
-    record(Object.hasOwn(ROUTE_METHODS, route) ? route : 'unmatched', c.req.method, c.res.status, performance.now() - started);
+    record(Object.hasOwn(ROUTE_METHODS, route) || HOSTING_ROUTES.has(route) ? route : 'unmatched', c.req.method, c.res.status, performance.now() - started);
   });
   // a known path asked with another method: 405 with the methods it answers (before any key is asked for)
   app.use('*', async (c, next) => {
@@ -490,6 +493,14 @@ function buildApp(deps: AppDependencies) {
       ],
     });
     return c.json(document as object, 200);
+  });
+  mountHostingRoutes(routes, {
+    mode: deps.hosting ?? 'kubernetes',
+    models,
+    maxBodyBytes: limits.maxBatchBodyBytes,
+    requestTimeoutMs: limits.requestTimeoutMs,
+    retryAfterSeconds: limits.retryAfterSeconds,
+    isDraining,
   });
 
   const fastPredict = createFastPredictHandler({

@@ -12,7 +12,7 @@
  * Environment: PORT, RETAIL_MLOPS_API_KEYS (comma-separated) or RETAIL_MLOPS_API_KEYS_FILE,
  * RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE (optional: without them /admin/* is off),
  * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL (default `production`), RETAIL_MLOPS_PREDICTION_LOG,
- * RETAIL_MLOPS_DRAIN_DELAY_MS, RETAIL_MLOPS_LATENCY_BUDGET_MS.
+ * RETAIL_MLOPS_DRAIN_DELAY_MS, RETAIL_MLOPS_LATENCY_BUDGET_MS, RETAIL_MLOPS_HOSTING,
  * RETAIL_MLOPS_PREDICTION_SPOOL, RETAIL_MLOPS_ENVIRONMENT (the `environment` of telemetry events).
  */
 import { randomUUID } from 'node:crypto';
@@ -24,6 +24,7 @@ import { Registry } from 'prom-client';
 import { createServerApp, type AppLimits, type AppType } from './app';
 import { apiKeysFromEnvironment, createApiKeyAuthenticator } from './auth';
 import type { NodeRequestHandler } from './fast-predict';
+import { HOSTING_VARIABLE, parseHostingMode, platformAuthenticates, type HostingMode } from './hosting/managed-hosting';
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { HTTP_WINDOW_EVENT, RequestWindow } from './request-window';
@@ -109,6 +110,12 @@ export interface StartServerOptions {
   readonly handleSignals?: boolean;
   /** @default JSON lines on stderr */
   readonly logger?: ServerLogger;
+  /**
+   * Also answer a managed endpoint's contract: `sagemaker` (GET /ping, POST /invocations) or `azureml`
+   * (POST /score); there the platform authenticates callers, so API keys become optional (without any,
+   * /v1/* refuses every request). @default $RETAIL_MLOPS_HOSTING, else 'kubernetes'
+   */
+  readonly hosting?: HostingMode;
   /** Read instead of process.env. @default process.env */
   readonly environment?: NodeJS.ProcessEnv;
 }
@@ -128,6 +135,7 @@ export interface ServerHandle {
 }
 
 interface ResolvedSettings {
+  readonly hosting: HostingMode;
   readonly registry: ModelRegistry;
   readonly model: string;
   readonly port: number;
@@ -163,7 +171,15 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     modelValid = false;
   }
   problems.check(modelValid, `the model ${JSON.stringify(model)} must be an alias, a version id (v-<12 hex>) or #<sequence>`);
-  const port = options.port ?? (environment.PORT ? Number(environment.PORT) : 8080);
+  let hosting: HostingMode = 'kubernetes';
+  try {
+    hosting = options.hosting ?? parseHostingMode(environment[HOSTING_VARIABLE]);
+  } catch (error) {
+    problems.check(false, (error as Error).message);
+  }
+  // SageMaker names the port of a container in a multi-container endpoint; otherwise it is 8080
+  const platformPort = hosting === 'sagemaker' ? environment.SAGEMAKER_BIND_TO_PORT : undefined;
+  const port = options.port ?? (platformPort ? Number(platformPort) : environment.PORT ? Number(environment.PORT) : 8080);
   problems.check(Number.isInteger(port) && port >= 0 && port <= 65_535, `the port must be an integer in 0…65535, got ${JSON.stringify(options.port ?? environment.PORT)}`);
   const host = options.host ?? '0.0.0.0';
   problems.check(typeof host === 'string' && host.length > 0, 'the host must be a non-empty string');
@@ -176,7 +192,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     }
   }
   problems.check(
-    apiKeys !== undefined && apiKeys.length > 0,
+    (apiKeys !== undefined && apiKeys.length > 0) || platformAuthenticates(hosting),
     'at least one API key is required: RETAIL_MLOPS_API_KEYS (comma-separated) or RETAIL_MLOPS_API_KEYS_FILE',
   );
   if (apiKeys && apiKeys.length > 0) {
@@ -219,11 +235,12 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   );
   problems.throwIfAny();
   return {
+    hosting,
     registry: options.registry,
     model,
     port,
     host,
-    apiKeys: apiKeys!,
+    apiKeys: apiKeys ?? [],
     adminKeys: adminKeys ?? [],
     predictionLogDirectory: options.predictionLogDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_LOG || undefined),
     predictionLogSpoolDirectory: options.predictionLogSpoolDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_SPOOL || undefined),
@@ -298,6 +315,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     isDraining: () => draining,
     closesConnections: () => closingConnections,
     limits: options.limits,
+    hosting: settings.hosting,
   });
 
   const server = await listen(app, fastPredict, settings.port, settings.host);
@@ -311,6 +329,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     url,
     reference: settings.model,
     environment: settings.environmentName,
+    hosting: settings.hosting,
     predictionLog: 'destination' in predictionLog ? predictionLog.destination : null,
   });
 

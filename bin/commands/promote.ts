@@ -1,9 +1,11 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
+import { readProjectConfig } from '../../core/config/settings';
 import type { ModelRegistry } from '../../core/registry/port';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { promoteModel, rollbackModel, type PromotionResult } from '../jobs/promote-model';
+import { endpointTargetOf } from '../jobs/endpoint-deploy';
+import { promoteModel, rollbackModel, type PromotionOptions, type PromotionResult } from '../jobs/promote-model';
 import { runCommand, type GlobalFlags } from '../output';
 
 interface PromoteFlags extends GlobalFlags {
@@ -13,6 +15,11 @@ interface PromoteFlags extends GlobalFlags {
   readonly env: string;
   readonly repo: string;
   readonly model?: string;
+  /** commander's negated `--no-push`. */
+  readonly push: boolean;
+  readonly remote: string;
+  readonly base?: string;
+  readonly imageDigest?: string;
 }
 
 /** The registry of the environment promoted to (`--environment` names another settings environment when they differ). */
@@ -21,24 +28,56 @@ async function registryOf(flags: PromoteFlags): Promise<ModelRegistry> {
 }
 
 const describe = (result: PromotionResult): string =>
-  `${result.environment}: ${result.previous} → ${result.model}, committed ${result.commit.slice(0, 12)} on branch ${result.branch}; open a pull request to deploy`;
+  `${result.environment}: ${result.previous} → ${result.model}, committed ${result.commit.slice(0, 12)} on branch ${result.branch}; ` +
+  (result.pullRequest ? `pull request ${result.pullRequest.updated ? 'updated' : 'opened'}: ${result.pullRequest.url}` : 'open a pull request to deploy') +
+  (result.endpoint ? `; endpoint ${result.endpoint.endpointName}: ${result.endpoint.changed ? result.endpoint.strategy : 'already serving it'}` : '');
+
+/** The git and pull-request part of both commands' flags. */
+function pullRequestOptions(flags: PromoteFlags): Pick<PromotionOptions, 'push' | 'remote' | 'baseBranch' | 'imageDigest' | 'gate' | 'endpoint'> {
+  const config = readProjectConfig(flags.repo);
+  return {
+    push: flags.push,
+    remote: flags.remote,
+    baseBranch: flags.base,
+    imageDigest: flags.imageDigest,
+    gate: config.gate,
+    endpoint: endpointTargetOf((config as { readonly deploy?: unknown }).deploy, flags.env),
+  };
+}
+
+/** Adds the flags that decide where the promotion goes (shared by promote and rollback). */
+function withPullRequestFlags(command: Command): Command {
+  return command
+    .option('--no-push', 'keep a local commit on a new branch: push nothing, open no pull request')
+    .option('--remote <name>', 'the remote to push to; its URL names the host (GitHub or Azure Repos)', 'origin')
+    .option('--base <branch>', 'the branch the pull request merges into [default: the current branch, else main]')
+    .option('--image-digest <sha256:…>', "pin the API image by this digest too (the pipeline's build-image stage writes it)")
+    .addHelpText(
+      'after',
+      '\nThe branch promote/<environment> is pushed and its pull request opened, or updated when one is open.\n' +
+        'Tokens from the environment: GITHUB_TOKEN (GitHub), SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT (Azure Repos).',
+    );
+}
 
 export function registerPromote(program: Command): void {
   withGlobalFlags(
-    withEnvironmentFlags(
-      program
-        .command('promote')
-        .description("pin a gated model version for an environment: a commit on a new branch, ready for review; the environment's registry holds the version"),
-      ['registry'],
-    )
-      .requiredOption('--model <ref>', 'version id, #n or alias (must have passed the gate)')
-      .requiredOption('--env <environment>', 'dev, staging or production')
-      .option('--repo <dir>', 'the git repository holding manifests/', '.'),
+    withPullRequestFlags(
+      withEnvironmentFlags(
+        program
+          .command('promote')
+          .description("pin a gated model version for an environment: a pull request (or a local commit), ready for review; the environment's registry holds the version"),
+        ['registry'],
+      )
+        .requiredOption('--model <ref>', 'version id, #n or alias (must have passed the gate)')
+        .requiredOption('--env <environment>', 'dev, staging or production')
+        .option('--repo <dir>', 'the git repository holding manifests/', '.'),
+    ),
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
       async () =>
         promoteModel({
+          ...pullRequestOptions(flags),
           registry: await registryOf(flags),
           model: flags.model!,
           environment: flags.env,
@@ -49,13 +88,22 @@ export function registerPromote(program: Command): void {
     );
   });
   withGlobalFlags(
-    withEnvironmentFlags(program.command('rollback').description("pin the environment's previous model version the same reviewed way"), ['registry'])
-      .requiredOption('--env <environment>', 'dev, staging or production')
-      .option('--repo <dir>', 'the git repository holding manifests/', '.'),
+    withPullRequestFlags(
+      withEnvironmentFlags(program.command('rollback').description("pin the environment's previous model version the same reviewed way"), ['registry'])
+        .requiredOption('--env <environment>', 'dev, staging or production')
+        .option('--repo <dir>', 'the git repository holding manifests/', '.'),
+    ),
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
-      async () => rollbackModel({ registry: await registryOf(flags), environment: flags.env, repository: flags.repo, actor: os.userInfo().username }),
+      async () =>
+        rollbackModel({
+          ...pullRequestOptions(flags),
+          registry: await registryOf(flags),
+          environment: flags.env,
+          repository: flags.repo,
+          actor: os.userInfo().username,
+        }),
       describe,
     );
   });

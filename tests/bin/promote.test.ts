@@ -32,7 +32,7 @@ describe('GitOps promotion', () => {
   });
   afterAll(() => scratch.remove());
 
-  const promote = (...args: string[]) => cli([...args, '--registry', registryDir, '--repo', repository, '--json']);
+  const promote = (...args: string[]) => cli([...args, '--registry', registryDir, '--repo', repository, '--no-push', '--json']);
 
   it('refuses a version that never passed the gate', async () => {
     const result = await promote('promote', '--model', versions[1], '--env', 'staging');

@@ -61,8 +61,8 @@ describe('parseModelPins', () => {
     expect((thrown as InvalidOptionsError).message).toMatch(/^invalid model pins in pins\.json: /);
     expect((thrown as InvalidOptionsError).problems).toEqual([
       'unknown environment "qa" (known: dev, staging, production)',
-      'dev has an unknown field "registry" (known: model; the registry is the environment\'s, named by the deployment target)',
-      'dev has an unknown field "modle" (known: model; the registry is the environment\'s, named by the deployment target)',
+      'dev has an unknown field "registry" (known: model, imageDigest; the registry is the environment\'s, named by the deployment target)',
+      'dev has an unknown field "modle" (known: model, imageDigest; the registry is the environment\'s, named by the deployment target)',
       'dev.model must pin a version, not "latest"',
       'environment "staging" has no pin',
       'production.model must be a model version (letters, digits, \'.\', \'_\', \':\', \'+\', \'-\'), got ""',
@@ -136,5 +136,18 @@ describe('modelPinChecksum', () => {
     expect(modelPinChecksum({ ...pin })).toBe(checksum);
     expect(modelPinChecksum({ ...pin, model: 'v-00000000000e' })).not.toBe(checksum);
     expect(modelPinChecksum({ ...pin, registry: 's3://other-models/registry' })).not.toBe(checksum);
+  });
+});
+
+describe('image digests in pins.json', () => {
+  it('keeps a valid digest beside the model and refuses a tag or a short digest', () => {
+    const parse = parseModelPins;
+    const digest = `sha256:${'0f'.repeat(32)}`;
+    const text = JSON.stringify({ dev: { model: 'v-1', imageDigest: digest }, staging: { model: 'v-1' }, production: { model: 'v-2', imageDigest: 'latest' } });
+    expect(() => parse(text, 'pins')).toThrow(/production\.imageDigest must be sha256: and 64 lowercase hex digits, got "latest"/);
+    const valid = parse(text.replace('"latest"', JSON.stringify(digest)), 'pins');
+    expect(valid.dev).toEqual({ model: 'v-1', imageDigest: digest });
+    expect(valid.staging).toEqual({ model: 'v-1' });
+    expect(parse(serializeModelPins(valid), 'round trip')).toEqual(valid);
   });
 });

@@ -14,15 +14,18 @@
  * writes drift reports and the monitor's state (`lake/reports/`, `lake/monitoring/`). Metrics come
  * from log lines (observability.ts), so it publishes none.
  */
+import { KubectlV33Layer } from '@aws-cdk/lambda-layer-kubectl-v33';
 import { CfnJson, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { ClusterBootstrap } from './cluster-bootstrap';
 import type { ResolvedEnvironmentProps } from './environments';
 import type { Network } from './network';
 import { DATA_PREFIXES, type DataStorage } from './storage';
+import type { ArgoCdApplicationChartProps } from '../../../manifests/argo-cd-application-chart';
 
 /** The EKS cluster's name for an environment (its container logs go to /aws/containerinsights/<name>/application). */
 export function apiClusterName(environment: string): string {
@@ -36,6 +39,8 @@ export interface ApiClusterProps extends ResolvedEnvironmentProps {
   readonly network: Network;
   readonly storage: DataStorage;
   readonly modelPackageGroupName: string;
+  /** The Argo CD Application the cluster starts with (the team's repository, `manifests/dist/eks/<environment>`). */
+  readonly application: ArgoCdApplicationChartProps;
 }
 
 export class ApiCluster extends Construct {
@@ -44,6 +49,8 @@ export class ApiCluster extends Construct {
   readonly spotNodes: eks.Nodegroup;
   /** The role the API's service account assumes (IRSA). */
   readonly apiRole: iam.Role;
+  /** Load Balancer Controller, Argo CD and its Application, CloudWatch observability. */
+  readonly bootstrap: ClusterBootstrap;
 
   constructor(scope: Construct, id: string, props: ApiClusterProps) {
     super(scope, id);
@@ -72,6 +79,10 @@ export class ApiCluster extends Construct {
       defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
       defaultCapacity: 0,
       outputConfigCommand: false,
+      // Helm charts and manifests are applied by a Lambda function in the private subnets (kubectl + helm layer)
+      kubectlProviderOptions: { kubectlLayer: new KubectlV33Layer(this, 'KubectlLayer') },
+      // the AWS Load Balancer Controller (Helm chart v2.17.1 from eks-charts, IRSA, its IAM policy)
+      albController: { version: eks.AlbControllerVersion.V2_17_1 },
     });
     Validations.of(this.cluster).acknowledge({
       id: 'CloudFormation-Validate::W9009',
@@ -81,6 +92,7 @@ export class ApiCluster extends Construct {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]',
       reason: 'The EKS service role needs AWS\'s AmazonEKSClusterPolicy; EKS documents it as the cluster role\'s policy.',
     });
+    acknowledgeBootstrapFindings(this.cluster);
     for (const [index, roleArn] of props.clusterAdminRoleArns.entries()) {
       this.cluster.grantAccess(`Admin${index}`, roleArn, [eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER })]);
     }
@@ -116,9 +128,10 @@ export class ApiCluster extends Construct {
     this.onDemandNodes = nodeGroup('OnDemand', eks.CapacityType.ON_DEMAND, props.onDemandNodes);
     this.spotNodes = nodeGroup('Spot', eks.CapacityType.SPOT, props.spotNodes);
 
-    // IRSA: the cluster's OIDC issuer as an IAM identity provider, and the API's role
-    const oidcProvider = new eks.OidcProviderNative(this, 'OidcProvider', { url: this.cluster.clusterOpenIdConnectIssuerUrl, removalPolicy: RemovalPolicy.DESTROY });
-    const issuer = oidcProvider.oidcProviderIssuer;
+    // IRSA: the cluster's OIDC issuer as an IAM identity provider (one per cluster, shared with the
+    // load balancer controller and the CloudWatch agent), and the API's role
+    const oidcProvider = this.cluster.openIdConnectProvider;
+    const issuer = oidcProvider.openIdConnectProviderIssuer;
     const conditions = new CfnJson(this, 'ApiServiceAccountCondition', {
       value: {
         [`${issuer}:sub`]: `system:serviceaccount:${props.apiNamespace}:${props.apiServiceAccount}`,
@@ -182,9 +195,56 @@ export class ApiCluster extends Construct {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${stack.region}:${stack.account}:model-package/${props.modelPackageGroupName}/*]`,
       reason: 'Model packages of the registry\'s group are versioned (…/<group>/<n>); the wildcard is the group\'s versions only.',
     });
+    this.bootstrap = new ClusterBootstrap(this, 'Bootstrap', { cluster: this.cluster, application: props.application });
+    for (const group of [this.onDemandNodes, this.spotNodes]) this.bootstrap.node.addDependency(group);
     Validations.of(this.apiRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'sagemaker:ListModelPackages has no resource-level permissions.',
     });
+  }
+}
+
+/**
+ * The findings of what aws-eks-v2 itself builds for the bootstrap (the kubectl provider's functions and
+ * the AWS Load Balancer Controller's role), acknowledged where they are made, with the reasons.
+ */
+function acknowledgeBootstrapFindings(cluster: eks.Cluster): void {
+  const kubectl = cluster.kubectlProvider;
+  if (kubectl) {
+    const lambdaPolicies = ['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole', 'AmazonEC2ContainerRegistryReadOnly'];
+    for (const policy of lambdaPolicies) {
+      Validations.of(kubectl).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policy}]`,
+        reason: `aws-eks-v2's kubectl provider functions (Helm and manifests, run at deploy time only) use AWS's ${policy} for logs, network interfaces in the private subnets and the layer's images.`,
+      });
+    }
+    Validations.of(kubectl).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::{"Fn::If":["ApiClusterKubectlProviderHandlerHasEcrPublic4898D0E9",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]',
+      reason: 'aws-eks-v2 adds ECR Public read access to the kubectl handler only in partitions that have ECR Public (Helm pulls OCI charts); AWS-managed, read only.',
+    });
+    Validations.of(kubectl).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'The kubectl handler\'s runtime is chosen by aws-eks-v2 to match the kubectl layer (its Python code); upgrading aws-cdk-lib moves it.',
+    });
+    Validations.of(kubectl).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::<ApiClusterKubectlProviderHandler1F37400A.Arn>:*]',
+      reason: 'The custom-resource framework invokes the kubectl handler\'s versions and aliases (the :* qualifier), that function only.',
+    });
+  }
+  const controller = cluster.albController;
+  if (controller) {
+    const wildcards = [
+      '*',
+      'arn:<AWS::Partition>:ec2:*:*:security-group/*',
+      ...['loadbalancer/app/*/*', 'loadbalancer/net/*/*', 'targetgroup/*/*', 'listener-rule/app/*/*/*', 'listener-rule/net/*/*/*', 'listener/app/*/*/*', 'listener/net/*/*/*'].map(
+        (resource) => `arn:<AWS::Partition>:elasticloadbalancing:*:*:${resource}`,
+      ),
+    ];
+    for (const resource of wildcards) {
+      Validations.of(controller).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason: 'The AWS Load Balancer Controller\'s published IAM policy (as aws-eks-v2 ships it): it creates and tags load balancers, target groups and security groups whose names it picks; mutations are conditioned on its elbv2.k8s.aws/cluster tag.',
+      });
+    }
   }
 }

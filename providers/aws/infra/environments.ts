@@ -20,6 +20,29 @@ export interface NodeGroupSize {
   readonly maxSize: number;
 }
 
+/** Interface VPC endpoints the network can have (network.ts INTERFACE_ENDPOINTS); each costs about $8/month per zone. */
+export const INTERFACE_ENDPOINT_NAMES = ['Sts', 'EcrApi', 'EcrDocker', 'SageMakerApi', 'SageMakerRuntime', 'CloudWatchLogs', 'CloudWatchMetrics', 'Glue'] as const;
+export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINT_NAMES)[number];
+
+/** Where the prediction API runs in an environment. */
+export type DeployTarget =
+  /** EKS with Argo CD syncing `manifests/dist/eks/<environment>` (the default). */
+  | 'eks'
+  /** A SageMaker real-time endpoint serving the same image (RETAIL_MLOPS_HOSTING=sagemaker); no cluster. */
+  | 'sagemaker';
+
+/** The SageMaker endpoint's size and scaling (deployTarget `sagemaker`). */
+export interface ManagedEndpointSize {
+  /** @default 'ml.c6i.large' */
+  readonly instanceType?: string;
+  /** Instances at rest; 2 or more spreads over zones. @default 1 (production: 2) */
+  readonly minInstances?: number;
+  /** @default 4 */
+  readonly maxInstances?: number;
+  /** Target of the target-tracking policy: invocations per instance per minute. @default 3000 */
+  readonly invocationsPerInstanceTarget?: number;
+}
+
 /** A CI system whose jobs assume the pipeline role through OIDC (no long-lived keys). */
 export interface PipelineOidcTrust {
   /** The issuer URL, e.g. `https://token.actions.githubusercontent.com`. */
@@ -56,6 +79,23 @@ export interface RetailMlopsEnvironmentProps {
    */
   readonly natGateways?: number;
   /**
+   * Interface VPC endpoints (private DNS). Without one, that service is reached through the NAT gateway
+   * (still TLS, but billed per GB and leaving the VPC); S3 always has its free gateway endpoint.
+   * @default ['Sts', 'EcrApi', 'EcrDocker'] (IRSA token exchange and image pulls)
+   */
+  readonly interfaceEndpoints?: readonly InterfaceEndpointName[];
+  /**
+   * Where the API runs: `eks` (a cluster with Argo CD) or `sagemaker` (a real-time endpoint, no cluster).
+   * @default 'eks'
+   */
+  readonly deployTarget?: DeployTarget;
+  /** The endpoint's size and scaling (deployTarget `sagemaker`). @default see ManagedEndpointSize */
+  readonly endpoint?: ManagedEndpointSize;
+  /**
+   * The git repository Argo CD syncs (the team's). @default the EKS Argo CD Application's repository in manifests/deployment-targets.ts
+   */
+  readonly gitRepositoryUrl?: string;
+  /**
    * Kubernetes version of the EKS cluster.
    * @default '1.33'
    */
@@ -70,7 +110,7 @@ export interface RetailMlopsEnvironmentProps {
    */
   readonly clusterAdminRoleArns?: readonly string[];
   /**
-   * Monthly cost budget in USD; notifications at 80% actual and 100% forecast.
+   * Monthly cost budget in USD; notifications at 80% and 100% actual, and 100% forecast.
    * @default 500
    */
   readonly monthlyBudgetUsd?: number;
@@ -147,7 +187,8 @@ export interface RetailMlopsEnvironmentProps {
 }
 
 /** Props with every default filled in. */
-export type ResolvedEnvironmentProps = Required<Omit<RetailMlopsEnvironmentProps, 'pipelineOidc'>> & Pick<RetailMlopsEnvironmentProps, 'pipelineOidc'>;
+export type ResolvedEnvironmentProps = Required<Omit<RetailMlopsEnvironmentProps, 'pipelineOidc' | 'endpoint' | 'gitRepositoryUrl'>> &
+  Pick<RetailMlopsEnvironmentProps, 'pipelineOidc' | 'gitRepositoryUrl'> & { readonly endpoint: Required<ManagedEndpointSize> };
 
 const positiveInteger = (value: number): boolean => Number.isInteger(value) && value > 0;
 /** The retention periods CloudWatch Logs accepts. */
@@ -169,6 +210,14 @@ export function resolveEnvironmentProps(props: RetailMlopsEnvironmentProps): Res
     vpcCidr: props.vpcCidr ?? '10.0.0.0/16',
     maxAzs: props.maxAzs ?? 2,
     natGateways: props.natGateways ?? 1,
+    interfaceEndpoints: props.interfaceEndpoints ?? ['Sts', 'EcrApi', 'EcrDocker'],
+    deployTarget: props.deployTarget ?? 'eks',
+    endpoint: {
+      instanceType: props.endpoint?.instanceType ?? 'ml.c6i.large',
+      minInstances: props.endpoint?.minInstances ?? (props.environment === 'production' ? 2 : 1),
+      maxInstances: props.endpoint?.maxInstances ?? 4,
+      invocationsPerInstanceTarget: props.endpoint?.invocationsPerInstanceTarget ?? 3000,
+    },
     kubernetesVersion: props.kubernetesVersion ?? '1.33',
     clusterAdminRoleArns: props.clusterAdminRoleArns ?? [],
     monthlyBudgetUsd: props.monthlyBudgetUsd ?? 500,
@@ -189,6 +238,22 @@ export function resolveEnvironmentProps(props: RetailMlopsEnvironmentProps): Res
   problems.check(/^10\.\d{1,3}\.0\.0\/16$/.test(resolved.vpcCidr), `vpcCidr must be a 10.x.0.0/16 range, got ${JSON.stringify(resolved.vpcCidr)}`);
   problems.check([2, 3].includes(resolved.maxAzs), `maxAzs must be 2 or 3, got ${resolved.maxAzs}`);
   problems.check(Number.isInteger(resolved.natGateways) && resolved.natGateways >= 1 && resolved.natGateways <= resolved.maxAzs, `natGateways must be from 1 to maxAzs (${resolved.maxAzs}), got ${resolved.natGateways}`);
+  problems.check(
+    resolved.interfaceEndpoints.every((name) => (INTERFACE_ENDPOINT_NAMES as readonly string[]).includes(name)),
+    `interfaceEndpoints must be among ${INTERFACE_ENDPOINT_NAMES.join(', ')}, got ${JSON.stringify(resolved.interfaceEndpoints)}`,
+  );
+  problems.check(['eks', 'sagemaker'].includes(resolved.deployTarget), `deployTarget must be eks or sagemaker, got ${JSON.stringify(resolved.deployTarget)}`);
+  const endpoint = resolved.endpoint;
+  problems.check(/^ml\.[a-z0-9]+\.[a-z0-9]+$/.test(endpoint.instanceType), `endpoint.instanceType must be a SageMaker instance type (ml.<family>.<size>), got ${JSON.stringify(endpoint.instanceType)}`);
+  problems.check(
+    Number.isInteger(endpoint.minInstances) && endpoint.minInstances >= 1 && Number.isInteger(endpoint.maxInstances) && endpoint.maxInstances >= endpoint.minInstances,
+    `endpoint instances must satisfy 1 ≤ minInstances ≤ maxInstances, got ${endpoint.minInstances} … ${endpoint.maxInstances}`,
+  );
+  problems.check(positiveInteger(endpoint.invocationsPerInstanceTarget), `endpoint.invocationsPerInstanceTarget must be a positive integer, got ${endpoint.invocationsPerInstanceTarget}`);
+  problems.check(
+    props.gitRepositoryUrl === undefined || /^(https:\/\/|ssh:\/\/|git@)\S+$/.test(props.gitRepositoryUrl),
+    `gitRepositoryUrl must be an https://, ssh:// or git@ URL, got ${JSON.stringify(props.gitRepositoryUrl)}`,
+  );
   problems.check(/^1\.(3[0-7])$/.test(resolved.kubernetesVersion), `kubernetesVersion must be 1.30 … 1.37, got ${JSON.stringify(resolved.kubernetesVersion)}`);
   for (const [name, group] of [['onDemandNodes', props.onDemandNodes], ['spotNodes', props.spotNodes]] as const) {
     const valid = group !== undefined && group.instanceTypes?.length > 0 && group.instanceTypes.every((type) => /^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(type));
@@ -265,25 +330,27 @@ export const ENVIRONMENTS: { readonly [E in AwsEnvironmentName]: RetailMlopsEnvi
     environment: 'staging',
     account: '222222222222',
     region: 'eu-west-1',
-    maxAzs: 3,
+    maxAzs: 2,
     natGateways: 1,
-    onDemandNodes: { instanceTypes: ['m6i.large'], minSize: 2, desiredSize: 2, maxSize: 3 },
-    spotNodes: { instanceTypes: ['m5.large', 'm5a.large', 'm6i.large', 'm6a.large'], minSize: 0, desiredSize: 1, maxSize: 4 },
-    monthlyBudgetUsd: 800,
+    onDemandNodes: { instanceTypes: ['c6i.large'], minSize: 2, desiredSize: 2, maxSize: 3 },
+    spotNodes: { instanceTypes: ['c6i.large', 'c5.large', 'c5a.large', 'm6i.large'], minSize: 0, desiredSize: 1, maxSize: 4 },
+    monthlyBudgetUsd: 500,
     removalPolicy: 'destroy',
     pipelineOidc: pipelineTrust('main'),
   },
+  // ≤ $500/month at on-demand prices (providers/aws/README.md has the arithmetic and what each saving costs):
+  // two zones, one NAT gateway, three interface endpoints, a two-node on-demand floor plus one spot node
   production: {
     environment: 'production',
     account: '333333333333',
     region: 'eu-west-1',
-    maxAzs: 3,
-    natGateways: 3,
-    onDemandNodes: { instanceTypes: ['m6i.large'], minSize: 3, desiredSize: 3, maxSize: 6 },
-    spotNodes: { instanceTypes: ['m5.xlarge', 'm5a.xlarge', 'm6i.xlarge', 'm6a.xlarge'], minSize: 0, desiredSize: 2, maxSize: 10 },
-    monthlyBudgetUsd: 1200,
+    maxAzs: 2,
+    natGateways: 1,
+    onDemandNodes: { instanceTypes: ['c6i.large'], minSize: 2, desiredSize: 2, maxSize: 4 },
+    spotNodes: { instanceTypes: ['c6i.large', 'c5.large', 'c5a.large', 'm6i.large'], minSize: 1, desiredSize: 1, maxSize: 6 },
+    monthlyBudgetUsd: 500,
     removalPolicy: 'retain',
-    logRetentionDays: 365,
+    logRetentionDays: 90,
     athenaBytesScannedCutoffGib: 100,
     pipelineOidc: { ...pipelineTrust('release'), createProvider: true },
   },

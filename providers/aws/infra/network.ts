@@ -1,9 +1,9 @@
 /**
  * The network: a VPC with public subnets (NAT gateways only) and private subnets (EKS nodes, the
  * internal ALB, SageMaker training jobs, the VPC endpoints), flow logs to CloudWatch Logs, and
- * endpoints so AWS traffic stays in the VPC: an S3 gateway endpoint, and interface endpoints for
- * STS (IRSA token exchange), ECR (api, dkr: image pulls), SageMaker (api, runtime), CloudWatch
- * Logs and metrics (the API's custom metrics) and Glue. Training jobs get a security group that
+ * endpoints so AWS traffic stays in the VPC: an S3 gateway endpoint (free), and the interface endpoints
+ * the environment lists (default STS for IRSA and ECR api + dkr for image pulls; SageMaker, CloudWatch
+ * Logs and metrics and Glue can be added — each costs about $8 a month per zone, or goes through NAT). Training jobs get a security group that
  * allows HTTPS out (the endpoints and S3), and nothing else.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
@@ -11,10 +11,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ResolvedEnvironmentProps } from './environments';
+import type { InterfaceEndpointName, ResolvedEnvironmentProps } from './environments';
 
-/** Interface endpoints, by the name the tests and outputs use. */
-export const INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>> = {
+/** Interface endpoints, by the name the tests and outputs use (the environment's `interfaceEndpoints` picks some). */
+export const INTERFACE_ENDPOINTS: Readonly<Record<InterfaceEndpointName, ec2.InterfaceVpcEndpointAwsService>> = {
   Sts: ec2.InterfaceVpcEndpointAwsService.STS,
   EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
   EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -61,7 +61,8 @@ export class Network extends Construct {
       allowAllOutbound: false,
     });
     endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
-    for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS)) {
+    for (const name of props.interfaceEndpoints) {
+      const service = INTERFACE_ENDPOINTS[name];
       this.vpc.addInterfaceEndpoint(name, {
         service,
         subnets: this.privateSubnets,

@@ -4,8 +4,8 @@
  * events of core/monitoring/telemetry.ts into metrics (one per TELEMETRY_METRICS entry, dimension
  * `Environment` from the event's `environment` field), alarms on those (p95 latency, 5xx rate,
  * drift) to an SNS topic (KMS-encrypted, TLS only) with the environment's e-mail subscribers, a
- * CloudWatch dashboard, and an AWS Budgets cost budget with notifications at 80% of the limit
- * (actual) and 100% (forecast). Metrics come from log lines only: nothing calls PutMetricData.
+ * CloudWatch dashboard, and an AWS Budgets cost budget with notifications at 80% and 100% of the
+ * limit (actual) and 100% (forecast). Metrics come from log lines only: nothing calls PutMetricData.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
@@ -195,6 +195,7 @@ export class Observability extends Construct {
       },
       notificationsWithSubscribers: [
         { threshold: 80, notificationType: 'ACTUAL' },
+        { threshold: 100, notificationType: 'ACTUAL' },
         { threshold: 100, notificationType: 'FORECASTED' },
       ].map(({ threshold, notificationType }) => ({
         notification: { comparisonOperator: 'GREATER_THAN', notificationType, threshold, thresholdType: 'PERCENTAGE' },

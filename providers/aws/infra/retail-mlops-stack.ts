@@ -4,26 +4,46 @@
  * dashboard, alarms and budget, and (optionally) the CI pipeline's OIDC role. Its outputs are the
  * aws provider's options (providers/aws/provider.ts) and the EKS chart's `iamRoleArn`.
  */
-import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { Construct } from 'constructs';
 import { AuditTrail } from './audit-trail';
 import { ApiCluster, apiClusterName } from './cluster';
 import { resolveEnvironmentProps, type ResolvedEnvironmentProps, type RetailMlopsEnvironmentProps } from './environments';
 import { MachineLearning } from './machine-learning';
+import { ModelEndpoint } from './model-endpoint';
 import { Network } from './network';
 import { Observability } from './observability';
 import { PipelineAccess } from './pipeline-access';
 import { DATA_PREFIXES, DataStorage } from './storage';
+import { repositoryDeploymentTargets } from '../../../manifests/deployment-targets';
+import { parseModelPins, type ModelPins } from '../../../manifests/model-pins';
 
-export interface RetailMlopsStackProps extends StackProps, RetailMlopsEnvironmentProps {}
+export interface RetailMlopsStackProps extends StackProps, RetailMlopsEnvironmentProps {
+  /**
+   * What each environment serves (a SageMaker endpoint runs its environment's model version and image digest).
+   * @default manifests/pins.json
+   */
+  readonly pins?: ModelPins;
+}
+
+/** The committed pins (manifests/pins.json), read at synthesis. */
+export function committedModelPins(): ModelPins {
+  const file = path.resolve(__dirname, '../../../manifests/pins.json');
+  return parseModelPins(readFileSync(file, 'utf8'), file);
+}
 
 export class RetailMlopsStack extends Stack {
   readonly settings: ResolvedEnvironmentProps;
   readonly storage: DataStorage;
   readonly network: Network;
   readonly machineLearning: MachineLearning;
-  readonly apiCluster: ApiCluster;
+  /** The EKS cluster (deployTarget `eks`). */
+  readonly apiCluster?: ApiCluster;
+  /** The SageMaker endpoint (deployTarget `sagemaker`, once the environment pins an image digest). */
+  readonly modelEndpoint?: ModelEndpoint;
   readonly repository: ecr.Repository;
   readonly observability: Observability;
   readonly auditTrail: AuditTrail;
@@ -57,12 +77,33 @@ export class RetailMlopsStack extends Stack {
       removalPolicy,
       emptyOnDelete: settings.removalPolicy === 'destroy',
     });
-    this.apiCluster = new ApiCluster(this, 'Api', {
-      ...settings,
-      network: this.network,
-      storage: this.storage,
-      modelPackageGroupName: this.machineLearning.modelPackageGroupName,
-    });
+    if (settings.deployTarget === 'eks') {
+      const application = repositoryDeploymentTargets.argoCd('eks', settings.environment);
+      this.apiCluster = new ApiCluster(this, 'Api', {
+        ...settings,
+        network: this.network,
+        storage: this.storage,
+        modelPackageGroupName: this.machineLearning.modelPackageGroupName,
+        application: { ...application, gitRepositoryUrl: settings.gitRepositoryUrl ?? application.gitRepositoryUrl },
+      });
+    } else {
+      const pin = (props.pins ?? committedModelPins())[settings.environment];
+      if (pin.imageDigest === undefined) {
+        Annotations.of(this).addWarningV2(
+          'retail-mlops:endpoint-needs-image',
+          `deployTarget sagemaker: manifests/pins.json pins no imageDigest for ${settings.environment} yet, so no endpoint is created; push an image and promote (the pipeline's build-image and promote stages), then deploy again`,
+        );
+      } else {
+        this.modelEndpoint = new ModelEndpoint(this, 'Endpoint', {
+          ...settings,
+          network: this.network,
+          storage: this.storage,
+          repository: this.repository,
+          modelVersion: pin.model,
+          imageDigest: pin.imageDigest,
+        });
+      }
+    }
     this.observability = new Observability(this, 'Observability', {
       ...settings,
       logsKey: this.storage.logsKey,
@@ -77,6 +118,7 @@ export class RetailMlopsStack extends Stack {
         machineLearning: this.machineLearning,
         repository: this.repository,
       });
+      this.modelEndpoint?.grantRollout(this.pipelineAccess.role);
     }
 
     const output = (name: string, value: string, description: string): CfnOutput => new CfnOutput(this, name, { value, description });
@@ -89,9 +131,16 @@ export class RetailMlopsStack extends Stack {
     output('TrainingSubnetIds', this.network.vpc.selectSubnets(this.network.privateSubnets).subnetIds.join(','), 'provider option subnetIds');
     output('TrainingSecurityGroupId', this.network.trainingSecurityGroup.securityGroupId, 'provider option securityGroupIds');
     output('ApiRepositoryUri', this.repository.repositoryUri, 'the API image (provider option servingImage = this:<tag>)');
-    output('ApiRoleArn', this.apiCluster.apiRole.roleArn, 'EksApiChart iamRoleArn (IRSA)');
-    output('ClusterName', this.apiCluster.cluster.clusterName, 'aws eks update-kubeconfig --name …');
+    if (this.apiCluster) {
+      output('ApiRoleArn', this.apiCluster.apiRole.roleArn, 'EksApiChart iamRoleArn (IRSA)');
+      output('ClusterName', this.apiCluster.cluster.clusterName, 'aws eks update-kubeconfig --name …');
+    }
     output('ApplicationLogGroup', this.observability.applicationLogs.logGroupName, "the containers' logs (the CloudWatch observability add-on writes here; metric filters read the telemetry)");
+    if (this.modelEndpoint) {
+      output('EndpointName', this.modelEndpoint.endpointName, 'the SageMaker endpoint serving the API (retail-mlops promote updates it)');
+      output('EndpointExecutionRoleArn', this.modelEndpoint.executionRole.roleArn, 'the role the endpoint\'s models run as');
+      output('EndpointRollbackAlarms', this.modelEndpoint.rollbackAlarmNames.join(','), 'alarms that roll a blue/green update back');
+    }
     output('GlueDatabase', this.machineLearning.glueDatabaseName, 'registerLakePartitions databaseName');
     output('AthenaWorkGroup', this.machineLearning.athenaWorkGroupName, 'Athena workgroup for lake queries');
     if (this.pipelineAccess) output('PipelineRoleArn', this.pipelineAccess.role.roleArn, 'the role CI jobs assume with their OIDC token');

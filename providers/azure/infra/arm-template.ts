@@ -78,6 +78,8 @@ export interface ResourceDefinition {
   readonly zones?: ArmValue;
   /** For extension resources (role assignments): the resource they apply to. */
   readonly scope?: ArmValue;
+  /** Deploy the resource only when this is true (a `bool` expression). @default - always */
+  readonly condition?: ArmValue;
   readonly properties?: ArmValue;
   readonly dependsOn?: readonly ArmResource[];
   readonly comments?: string;

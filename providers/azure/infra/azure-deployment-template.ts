@@ -23,6 +23,7 @@
  *   reading the `registry` container and writing the `lake` one (prediction-log segments, drift
  *   reports, the monitor's state); one for the CI pipeline, federated with the Azure DevOps service connection
  */
+import { addAksBootstrap, addManagedOnlineEndpoint } from './api-hosting';
 import {
   ArmTemplate,
   format,
@@ -37,16 +38,10 @@ import {
   type ArmValue,
 } from './arm-template';
 import { ENVIRONMENT_FIELD, TELEMETRY_EVENTS, type TelemetryEventKey } from '../../../core/monitoring/telemetry';
+import { BUILT_IN_ROLES } from './built-in-roles';
 
-/** Built-in role ids (the same in every tenant). */
-export const BUILT_IN_ROLES = {
-  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
-  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
-  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
-  acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
-  azureMlDataScientist: 'f6c7c914-8db3-469d-8ca1-694a8f32e121',
-  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
-} as const;
+
+export { BUILT_IN_ROLES };
 
 /** The names the rest of the project meets: parameters that must agree with the manifests and the pipeline, and outputs to copy. */
 export const AZURE_TEMPLATE_NAMES = {
@@ -133,6 +128,24 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
   const p95LatencyThresholdMs = template.parameter('p95LatencyThresholdMs', { type: 'int', description: 'Alert when the API\'s p95 latency exceeds this', defaultValue: 200, minValue: 1 });
   const serverErrorPercentThreshold = template.parameter('serverErrorPercentThreshold', { type: 'int', description: 'Alert when more than this percentage of requests end 5xx', defaultValue: 1, minValue: 0 });
   const driftPsiThreshold = template.parameter('driftPsiThreshold', { type: 'string', description: 'Alert when a drift report\'s largest PSI exceeds this (a decimal)', defaultValue: '0.2' });
+  const deployTarget = template.parameter('deployTarget', {
+    type: 'string',
+    description: 'Where the API runs: aks (a cluster that Argo CD syncs) or azureml (a managed online endpoint, no cluster)',
+    defaultValue: 'aks',
+    allowedValues: ['aks', 'azureml'],
+  });
+  const endpointInstanceType = template.parameter('endpointInstanceType', { type: 'string', description: 'VM size of the managed online endpoint (deployTarget azureml)', defaultValue: 'Standard_F2s_v2' });
+  const endpointMinInstances = template.parameter('endpointMinInstances', { type: 'int', description: 'Instances of the endpoint at rest (autoscale minimum)', defaultValue: 1, minValue: 1 });
+  const endpointMaxInstances = template.parameter('endpointMaxInstances', { type: 'int', description: 'Autoscale maximum of the endpoint', defaultValue: 3, minValue: 1 });
+  const apiImageRepository = template.parameter('apiImageRepository', { type: 'string', description: 'The API image\'s repository in the registry (deployTarget azureml)', defaultValue: 'retail-mlops' });
+  const apiImageDigest = template.parameter('apiImageDigest', {
+    type: 'string',
+    description: 'The API image digest the endpoint runs (manifests/pins.json imageDigest); empty: no endpoint yet (deployTarget azureml)',
+    defaultValue: '',
+  });
+  const modelVersion = template.parameter('modelVersion', { type: 'string', description: 'The model version the endpoint serves (manifests/pins.json model; deployTarget azureml)', defaultValue: '' });
+  const onAks = call('equals', deployTarget, 'aks');
+  const onAzureMl = call('equals', deployTarget, 'azureml');
 
   // --- names ------------------------------------------------------------------------------------
   const name = (pattern: string): ArmExpression => format(pattern, prefix, environment);
@@ -258,6 +271,7 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
     type: 'Microsoft.ContainerService/managedClusters',
     apiVersion: '2024-02-01',
     name: [name('aks-{0}-{1}')],
+    condition: onAks,
     location,
     tags,
     sku: { name: 'Base', tier: aksTier },
@@ -323,40 +337,8 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
     dependsOn: [logAnalytics],
   });
 
-  // Container Insights signing in with Entra ID collects through a data collection rule: every
-  // container's stdout/stderr lands in ContainerLogV2 (the telemetry alerts below read it)
-  const containerInsightsStreams = ['Microsoft-ContainerLogV2', 'Microsoft-KubeEvents', 'Microsoft-KubePodInventory'];
-  const containerInsightsRule = template.resource({
-    type: 'Microsoft.Insights/dataCollectionRules',
-    apiVersion: '2022-06-01',
-    name: [format('MSCI-{0}-{1}', location, name('aks-{0}-{1}'))],
-    location,
-    kind: 'Linux',
-    tags,
-    properties: {
-      dataSources: {
-        extensions: [
-          {
-            name: 'ContainerInsightsExtension',
-            extensionName: 'ContainerInsights',
-            streams: containerInsightsStreams,
-            extensionSettings: { dataCollectionSettings: { interval: '1m', namespaceFilteringMode: 'Off', enableContainerLogV2: true } },
-          },
-        ],
-      },
-      destinations: { logAnalytics: [{ name: 'ciworkspace', workspaceResourceId: logAnalytics.id }] },
-      dataFlows: [{ streams: containerInsightsStreams, destinations: ['ciworkspace'] }],
-    },
-    dependsOn: [logAnalytics],
-  });
-  template.resource({
-    type: 'Microsoft.Insights/dataCollectionRuleAssociations',
-    apiVersion: '2022-06-01',
-    name: ['ContainerInsightsExtension'],
-    scope: format('Microsoft.ContainerService/managedClusters/{0}', name('aks-{0}-{1}')),
-    properties: { description: 'Container Insights: the cluster\'s container logs into ContainerLogV2 (deleting this stops log collection)', dataCollectionRuleId: containerInsightsRule.id },
-    dependsOn: [cluster, containerInsightsRule],
-  });
+  // Container Insights' data collection rule (every container's stdout/stderr into ContainerLogV2, which the
+  // telemetry alerts below read) is in api-hosting.ts, with the rest of what the API cluster runs
 
   // --- identities -------------------------------------------------------------------------------
   const apiIdentity = template.resource({
@@ -370,6 +352,7 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
     type: 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials',
     apiVersion: '2023-01-31',
     name: [name('id-{0}-api-{1}'), 'aks-service-account'],
+    condition: onAks,
     properties: {
       issuer: cluster.reference().property('oidcIssuerProfile', 'issuerURL'),
       subject: format('system:serviceaccount:{0}:{1}', apiNamespace, apiServiceAccountName),
@@ -475,12 +458,14 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
     role: string,
     principalId: ArmExpression,
     dependsOn: readonly ArmResource[],
+    condition?: ArmExpression,
   ): ArmResource =>
     template.resource({
       type: 'Microsoft.Authorization/roleAssignments',
       apiVersion: '2022-04-01',
       name: [guid(resourceGroupId(), label, role, environment)],
       scope: scope.value,
+      ...(condition ? { condition } : {}),
       comments: label,
       properties: { roleDefinitionId: roleDefinitionId(role), principalId, principalType: 'ServicePrincipal' },
       dependsOn: [scope.resource, ...dependsOn],
@@ -497,13 +482,14 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
     identityPrincipal(apiIdentity),
     [apiIdentity],
   );
-  assign('kubelet pulls images', registryScope, BUILT_IN_ROLES.acrPull, cluster.reference().property('identityProfile', 'kubeletidentity', 'objectId'), [cluster]);
+  assign('kubelet pulls images', registryScope, BUILT_IN_ROLES.acrPull, cluster.reference().property('identityProfile', 'kubeletidentity', 'objectId'), [cluster], onAks);
   assign(
     'application routing reads TLS certificates',
     { value: format('Microsoft.KeyVault/vaults/{0}', name('kv{0}{1}')), resource: keyVault },
     BUILT_IN_ROLES.keyVaultSecretsUser,
     cluster.reference().property('ingressProfile', 'webAppRouting', 'identity', 'objectId'),
     [cluster],
+    onAks,
   );
   assign('training reads the lake and writes job outputs', accountScope, BUILT_IN_ROLES.storageBlobDataContributor, systemPrincipal(trainingCluster), [trainingCluster]);
   assign('training pulls the image', registryScope, BUILT_IN_ROLES.acrPull, systemPrincipal(trainingCluster), [trainingCluster]);
@@ -618,10 +604,34 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
       filter: {},
       notifications: {
         actualAbove80Percent: { enabled: true, operator: 'GreaterThan', threshold: 80, thresholdType: 'Actual', contactEmails: [alertEmail], contactGroups: [actionGroup.id] },
+        actualAbove100Percent: { enabled: true, operator: 'GreaterThan', threshold: 100, thresholdType: 'Actual', contactEmails: [alertEmail], contactGroups: [actionGroup.id] },
         forecastAbove100Percent: { enabled: true, operator: 'GreaterThan', threshold: 100, thresholdType: 'Forecasted', contactEmails: [alertEmail], contactGroups: [actionGroup.id] },
       },
     },
     dependsOn: [actionGroup],
+  });
+
+  // --- where the API runs: AKS bootstrapped with Argo CD, or an Azure ML managed online endpoint ---
+  const registryLocation = format('https://{0}.blob.core.windows.net/registry', name('st{0}{1}'));
+  const hosting = { template, environment, location, tags, name, onAks, onAzureMl, cluster, logAnalytics, workspace, containerRegistry, registryContainer, registryLocation };
+  addAksBootstrap(hosting);
+  const { endpoint } = addManagedOnlineEndpoint(hosting, {
+    instanceType: endpointInstanceType,
+    minInstances: endpointMinInstances,
+    maxInstances: endpointMaxInstances,
+    imageRepository: apiImageRepository,
+    imageDigest: apiImageDigest,
+    modelVersion,
+  });
+  // production keeps its data: the lake account cannot be deleted (nor its resource group) until the lock is removed
+  template.resource({
+    type: 'Microsoft.Authorization/locks',
+    apiVersion: '2020-05-01',
+    name: [name('lock-{0}-lake-{1}')],
+    scope: format('Microsoft.Storage/storageAccounts/{0}', name('st{0}{1}')),
+    condition: call('equals', environment, 'production'),
+    properties: { level: 'CanNotDelete', notes: 'retail-mlops: production keeps its lake and model registry; remove this lock on purpose before deleting the resource group' },
+    dependsOn: [lakeAccount],
   });
 
   // --- outputs ----------------------------------------------------------------------------------
@@ -636,9 +646,18 @@ export function buildAzureDeploymentTemplate(): ArmTemplate {
     value: pipelineIdentity.reference().property('clientId'),
     description: 'The service connection\'s identity: the pipeline\'s azureClientId',
   });
-  template.output('aksOidcIssuerUrl', { type: 'string', value: cluster.reference().property('oidcIssuerProfile', 'issuerURL'), description: 'The issuer the API identity trusts' });
+  template.output('aksOidcIssuerUrl', {
+    type: 'string',
+    value: call('if', onAks, cluster.reference().property('oidcIssuerProfile', 'issuerURL'), ''),
+    description: 'The issuer the API identity trusts (empty with deployTarget azureml)',
+  });
   template.output('aksName', { type: 'string', value: name('aks-{0}-{1}'), description: 'az aks get-credentials --name …' });
   template.output('containerRegistryLoginServer', { type: 'string', value: containerRegistry.reference().property('loginServer'), description: 'The pipeline\'s imageRepository host' });
+  template.output('onlineEndpointName', {
+    type: 'string',
+    value: call('if', call('and', onAzureMl, call('not', call('empty', apiImageDigest))), endpoint.definition.name[1], ''),
+    description: 'The managed online endpoint (deployTarget azureml): retail-mlops promote rolls new versions out on it',
+  });
   template.output(outputs.lakeLocation, { type: 'string', value: format('https://{0}.blob.core.windows.net/lake', name('st{0}{1}')), description: 'RETAIL_MLOPS lake location (provider option lake)' });
   template.output(outputs.registryLocation, {
     type: 'string',

@@ -7,7 +7,9 @@ export type ExpressionNode =
   | { readonly kind: 'string'; readonly value: string }
   | { readonly kind: 'number'; readonly value: number }
   | { readonly kind: 'call'; readonly name: string; readonly args: readonly ExpressionNode[] }
-  | { readonly kind: 'property'; readonly target: ExpressionNode; readonly name: string };
+  | { readonly kind: 'property'; readonly target: ExpressionNode; readonly name: string }
+  /** `target[key]` with a computed key, e.g. `variables('byEnvironment')[parameters('environment')]`. */
+  | { readonly kind: 'index'; readonly target: ExpressionNode; readonly key: ExpressionNode };
 
 /** Parses the text inside `[…]`. @throws Error on a syntax error */
 export function parseExpression(text: string): ExpressionNode {
@@ -74,10 +76,10 @@ export function parseExpression(text: string): ExpressionNode {
         node = { kind: 'property', target: node, name: name![0] };
       } else if (text[position] === '[') {
         position += 1;
-        const key = parsePrimary();
-        if (key.kind !== 'string' || text[position] !== ']') fail('expected [\'name\']');
+        const key = parseAccess();
+        if (text[position] !== ']') fail('expected ]');
         position += 1;
-        node = { kind: 'property', target: node, name: (key as { value: string }).value };
+        node = key.kind === 'string' ? { kind: 'property', target: node, name: key.value } : { kind: 'index', target: node, key };
       } else {return node;}
     }
   };
@@ -91,6 +93,7 @@ export function parseExpression(text: string): ExpressionNode {
 export function calls(node: ExpressionNode): { readonly name: string; readonly args: readonly ExpressionNode[] }[] {
   if (node.kind === 'call') return [node, ...node.args.flatMap(calls)];
   if (node.kind === 'property') return calls(node.target);
+  if (node.kind === 'index') return [...calls(node.target), ...calls(node.key)];
   return [];
 }
 
@@ -106,6 +109,7 @@ export function templateExpressions(value: unknown, at = '$'): { readonly path: 
 export function evaluate(node: ExpressionNode, parameters: Readonly<Record<string, unknown>>): unknown {
   if (node.kind === 'string' || node.kind === 'number') return node.value;
   if (node.kind === 'property') throw new Error(`cannot evaluate property ${node.name} offline`);
+  if (node.kind === 'index') throw new Error('cannot evaluate an index offline');
   const args = node.args.map((arg) => evaluate(arg, parameters));
   if (node.name === 'parameters') {
     const name = String(args[0]);

@@ -229,5 +229,6 @@ function textOf(node: ReturnType<typeof parseExpression>): string {
   if (node.kind === 'string') return `'${node.value.replace(/'/g, "''")}'`;
   if (node.kind === 'number') return String(node.value);
   if (node.kind === 'property') return /^[A-Za-z_]\w*$/.test(node.name) ? `${textOf(node.target)}.${node.name}` : `${textOf(node.target)}['${node.name}']`;
+  if (node.kind === 'index') return `${textOf(node.target)}[${textOf(node.key)}]`;
   return `${node.name}(${node.args.map(textOf).join(', ')})`;
 }
