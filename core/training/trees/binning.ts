@@ -141,6 +141,16 @@ export function binFeatureMatrix(values: Float32Array, rows: number, columns: nu
   return { rows, columns, codes, binning };
 }
 
+/** The same matrix with its codes and bin layout in the threads' shared memory (one copy, made once). */
+export function shareBinnedMatrix(binned: BinnedMatrix, threads: { share<T extends Uint8Array | Int32Array>(array: T): T }): BinnedMatrix {
+  const { binning } = binned;
+  return {
+    ...binned,
+    codes: threads.share(binned.codes),
+    binning: { ...binning, binCounts: threads.share(binning.binCounts), binOffsets: threads.share(binning.binOffsets) },
+  };
+}
+
 /** Maps float32 bits to a uint32 that orders like the float (negatives reversed below positives). */
 function sortableKey(bits: number): number {
   return (bits ^ ((bits >> 31) | 0x80000000)) >>> 0;

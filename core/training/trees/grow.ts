@@ -16,8 +16,10 @@
  */
 import type { BinnedMatrix, FeatureBinning } from './binning';
 import { clearHistogram, HistogramPool, subtractHistogram, type HistogramSource } from './histogram';
+import { MAX_PARALLEL_CHANNELS, ParallelNodeSearch, type ScanRequest } from './node-search';
 import { SplitSearch, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import type { SeededRandom } from './random';
+import type { TreeThreadPool } from './thread-pool';
 import { InvalidOptionsError } from '../../errors';
 import type { TreeIR } from '../model';
 
@@ -68,6 +70,16 @@ const RETAIN_MIN_ROWS = 512;
 const SMALL_NODE_ROWS = 256;
 /** Memory the retained histograms of one tree may take before nodes rebuild theirs directly. */
 const RETAINED_HISTOGRAM_BYTES = 256 * 1024 * 1024;
+/** A node search goes to the threads from this much work (rows × features built, plus features scanned × 64). */
+const PARALLEL_MIN_WORK = 32 * 1024;
+
+/** A node whose split is searched, on a histogram, over some of the tree's features. */
+interface NodeScan {
+  readonly node: number;
+  readonly histogram: Float64Array;
+  readonly features: Int32Array;
+  readonly count: number;
+}
 
 /** Grows trees over one binned matrix, reusing its buffers from tree to tree. */
 export class TreeGrower {
@@ -75,8 +87,12 @@ export class TreeGrower {
   private readonly pool: HistogramPool;
   private readonly maxRetained: number;
   private readonly search: SplitSearch;
+  /** The split searches of the (at most two) nodes of a parallel search. */
+  private readonly parallelSearches: readonly [SplitSearch, SplitSearch];
+  private readonly parallel: ParallelNodeSearch | undefined;
   private readonly partitionScratch: Int32Array;
-  private readonly nodeFeatures: Int32Array;
+  /** Sampled features of the (at most two) nodes searched together. */
+  private readonly nodeFeatures: readonly [Int32Array, Int32Array];
   private readonly featurePool: Int32Array;
   private nodeCount = 0;
   private capacity = 0;
@@ -102,17 +118,26 @@ export class TreeGrower {
   private subtraction = false;
   private queue!: CandidateQueue;
 
+  /**
+   * @param threads searches nodes on these threads when it has more than one (then the row indices
+   *   and statistics of every request must be in its shared memory); the trees are the same either way
+   */
   constructor(
     private readonly binned: BinnedMatrix,
     /** Channels of every `NodeStatistics` this grower will be given. */
     private readonly channels: number,
+    threads?: TreeThreadPool,
   ) {
     this.binning = binned.binning;
-    this.pool = new HistogramPool(this.binning.binOffsets[binned.columns] * channels);
+    const histogramLength = this.binning.binOffsets[binned.columns] * channels;
+    const parallel = threads !== undefined && threads.threads > 1 && channels <= MAX_PARALLEL_CHANNELS;
+    this.parallel = parallel ? new ParallelNodeSearch(threads, binned, channels) : undefined;
+    this.pool = new HistogramPool(histogramLength, parallel ? (length) => threads.float64(length) : undefined);
     this.maxRetained = Math.max(8, Math.floor(RETAINED_HISTOGRAM_BYTES / (8 * this.pool.length)));
     this.search = new SplitSearch(channels);
+    this.parallelSearches = [new SplitSearch(channels), new SplitSearch(channels)];
     this.partitionScratch = new Int32Array(binned.rows);
-    this.nodeFeatures = new Int32Array(binned.columns);
+    this.nodeFeatures = [new Int32Array(binned.columns), new Int32Array(binned.columns)];
     this.featurePool = new Int32Array(binned.columns);
     this.lowestCode = new Int32Array(binned.columns);
     this.highestCode = new Int32Array(binned.columns);
@@ -134,8 +159,10 @@ export class TreeGrower {
     if (!this.isSplittable(root) || !this.subtraction) {
       if (prebuilt !== undefined) this.pool.release(prebuilt);
       if (this.isSplittable(root)) this.evaluateDirect(root);
+    } else if (prebuilt !== undefined) {
+      this.evaluate(root, prebuilt);
     } else {
-      this.evaluate(root, prebuilt ?? this.buildFresh(root));
+      this.evaluateBuilt(root);
     }
     let leaves = 1;
     while (this.queue.size > 0 && leaves < request.limits.maxLeaves) {
@@ -239,43 +266,50 @@ export class TreeGrower {
       this.evaluateFresh(smallIsLeft ? leftChild : rightChild);
       return;
     }
-    const smallHistogram = this.buildFresh(smallIsLeft ? leftChild : rightChild);
-    const { treeFeatures } = this.request;
-    subtractHistogram(parentHistogram, smallHistogram, this.binning.binOffsets, treeFeatures, treeFeatures.length, channels);
+    // build the smaller child, turn the parent's histogram into the larger one's, search both
+    const smallChild = smallIsLeft ? leftChild : rightChild;
+    const smallHistogram = this.pool.acquire();
     const leftHistogram = smallIsLeft ? smallHistogram : parentHistogram;
     const rightHistogram = smallIsLeft ? parentHistogram : smallHistogram;
-    if (leftSplittable) this.evaluate(leftChild, leftHistogram);
+    const scans: NodeScan[] = [];
+    if (leftSplittable) scans.push(this.nodeScan(leftChild, leftHistogram, 0));
+    if (rightSplittable) scans.push(this.nodeScan(rightChild, rightHistogram, scans.length));
+    const { treeFeatures } = this.request;
+    const found = this.searchNodes(smallChild, smallHistogram, parentHistogram, treeFeatures, treeFeatures.length, scans);
+    if (leftSplittable) this.keepOrRelease(leftChild, leftHistogram, found[0]);
     else this.pool.release(leftHistogram);
-    if (rightSplittable) this.evaluate(rightChild, rightHistogram);
+    if (rightSplittable) this.keepOrRelease(rightChild, rightHistogram, found[scans.length - 1]);
     else this.pool.release(rightHistogram);
   }
 
   /** Subtraction regime without a parent histogram: builds the node's own (a small node's the cheap way). */
   private evaluateFresh(node: number): void {
     if (this.rowEnd[node] - this.rowStart[node] > SMALL_NODE_ROWS) {
-      this.evaluate(node, this.buildFresh(node));
+      this.evaluateBuilt(node);
       return;
     }
-    const { treeFeatures, nodeFeatureCount } = this.request;
-    const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures() : treeFeatures;
-    this.evaluateSmall(node, features, Math.min(nodeFeatureCount, treeFeatures.length));
+    const { features, count } = this.featuresOf(0);
+    this.evaluateSmall(node, features, count);
   }
 
-  /** A pooled histogram of the node's rows over all the tree's features. */
-  private buildFresh(node: number): Float64Array {
-    const { treeFeatures, statistics } = this.request;
+  /** Subtraction regime: builds a pooled histogram of the node over all the tree's features and searches it. */
+  private evaluateBuilt(node: number): void {
+    const { treeFeatures } = this.request;
     const histogram = this.pool.acquire();
-    clearHistogram(histogram, this.binning.binOffsets, treeFeatures, treeFeatures.length, this.channels);
-    statistics.build(this.source(node, treeFeatures, treeFeatures.length), histogram);
-    return histogram;
+    const scan = this.nodeScan(node, histogram, 0);
+    const [found] = this.searchNodes(node, histogram, undefined, treeFeatures, treeFeatures.length, [scan]);
+    this.keepOrRelease(node, histogram, found);
   }
 
   /** Subtraction regime: searches the node's split on its full histogram, keeps the histogram if a candidate. */
   private evaluate(node: number, histogram: Float64Array): void {
-    const { treeFeatures, nodeFeatureCount } = this.request;
-    const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures() : treeFeatures;
-    const count = Math.min(nodeFeatureCount, treeFeatures.length);
-    const isCandidate = this.searchSplit(node, histogram, features, count);
+    const scan = this.nodeScan(node, histogram, 0);
+    const [found] = this.searchNodes(-1, undefined, undefined, scan.features, scan.count, [scan]);
+    this.keepOrRelease(node, histogram, found);
+  }
+
+  /** A searched node keeps its histogram (for its children) when it is a candidate worth it and memory allows. */
+  private keepOrRelease(node: number, histogram: Float64Array, isCandidate: boolean): void {
     const rows = this.rowEnd[node] - this.rowStart[node];
     if (isCandidate && rows >= RETAIN_MIN_ROWS && this.pool.inUse <= this.maxRetained) this.histograms[node] = histogram;
     else this.pool.release(histogram);
@@ -283,20 +317,66 @@ export class TreeGrower {
 
   /** Direct regime: builds a scratch histogram of the node's sampled features and searches its split. */
   private evaluateDirect(node: number): void {
-    const { treeFeatures, nodeFeatureCount, statistics } = this.request;
-    const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures() : treeFeatures;
-    const count = Math.min(nodeFeatureCount, treeFeatures.length);
+    const { features, count } = this.featuresOf(0);
     if (this.rowEnd[node] - this.rowStart[node] <= SMALL_NODE_ROWS) {
       this.evaluateSmall(node, features, count);
       return;
     }
-    this.directHistogram ??= new Float64Array(this.pool.length);
-    clearHistogram(this.directHistogram, this.binning.binOffsets, features, count, this.channels);
-    statistics.build(this.source(node, features, count), this.directHistogram);
-    this.searchSplit(node, this.directHistogram, features, count);
+    this.directHistogram ??= this.pool.allocate();
+    this.searchNodes(node, this.directHistogram, undefined, features, count, [{ node, histogram: this.directHistogram, features, count }]);
   }
 
-  /** @param ranged scan only each feature's [lowestCode, highestCode] (a small node's histogram) */
+  /** A node's search on a histogram over the features `featuresOf(slot)` picks. */
+  private nodeScan(node: number, histogram: Float64Array, slot: number): NodeScan {
+    return { node, histogram, ...this.featuresOf(slot) };
+  }
+
+  /** The features a node examines: all the tree's, or a fresh sample (in `nodeFeatures[slot]`). */
+  private featuresOf(slot: number): { readonly features: Int32Array; readonly count: number } {
+    const { treeFeatures, nodeFeatureCount } = this.request;
+    const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures(this.nodeFeatures[slot]) : treeFeatures;
+    return { features, count: Math.min(nodeFeatureCount, treeFeatures.length) };
+  }
+
+  /**
+   * Builds `histogram` from the rows of `buildNode` over `buildFeatures` (unless buildNode is −1),
+   * then `subtractFrom −= histogram`, then searches each scan's split (candidates join the queue in
+   * scan order). On the threads when there is enough work; the result is the same either way.
+   * Returns, per scan, whether the node became a candidate.
+   */
+  private searchNodes(
+    buildNode: number,
+    histogram: Float64Array | undefined,
+    subtractFrom: Float64Array | undefined,
+    buildFeatures: Int32Array,
+    buildCount: number,
+    scans: readonly NodeScan[],
+  ): boolean[] {
+    const { statistics, limits, rowIndices } = this.request;
+    const channels = this.channels;
+    const buildRows = buildNode < 0 ? 0 : this.rowEnd[buildNode] - this.rowStart[buildNode];
+    let work = buildRows * buildCount;
+    for (const scan of scans) work += scan.count * 64;
+    if (this.parallel === undefined || work < PARALLEL_MIN_WORK) {
+      if (buildNode >= 0 && histogram !== undefined) {
+        clearHistogram(histogram, this.binning.binOffsets, buildFeatures, buildCount, channels);
+        statistics.build(this.source(buildNode, buildFeatures, buildCount), histogram);
+        if (subtractFrom !== undefined) subtractHistogram(subtractFrom, histogram, this.binning.binOffsets, buildFeatures, buildCount, channels);
+      }
+      return scans.map((scan) => this.searchSplit(scan.node, scan.histogram, scan.features, scan.count));
+    }
+    const requests: ScanRequest[] = scans.map((scan, index) => {
+      const search = this.parallelSearches[index];
+      const offset = scan.node * channels;
+      search.reset(statistics.minimumGain(this.totals, offset, limits));
+      return { histogram: scan.histogram, features: scan.features, count: scan.count, totals: this.totals, offset, search };
+    });
+    const build =
+      buildNode >= 0 && histogram !== undefined ? { histogram, start: this.rowStart[buildNode], end: this.rowEnd[buildNode], subtractFrom } : undefined;
+    this.parallel.run(statistics, limits, rowIndices, buildFeatures, buildCount, build, requests);
+    return scans.map((scan, index) => this.acceptSplit(scan.node, this.parallelSearches[index]));
+  }
+
   /**
    * A node of few rows: clearing and scanning every bin would cost more than its rows, so the
    * histogram goes to a buffer kept all-zero between uses, only each feature's occupied code range is
@@ -333,6 +413,7 @@ export class TreeGrower {
     }
   }
 
+  /** @param ranged scan only each feature's [lowestCode, highestCode] (a small node's histogram) */
   private searchSplit(node: number, histogram: Float64Array, features: Int32Array, count: number, ranged = false): boolean {
     const { statistics, limits } = this.request;
     const { binOffsets, binCounts } = this.binning;
@@ -345,7 +426,13 @@ export class TreeGrower {
       const lastBin = ranged ? this.highestCode[feature] : binCounts[feature] - 1;
       statistics.scanFeature(histogram, feature, binOffsets[feature], firstBin, lastBin, this.totals, offset, limits, search);
     }
+    return this.acceptSplit(node, search);
+  }
+
+  /** Makes the node a candidate with the search's split, if it found one. */
+  private acceptSplit(node: number, search: SplitSearch): boolean {
     if (search.feature < 0) return false;
+    const offset = node * this.channels;
     this.candidateFeature[node] = search.feature;
     this.candidateBin[node] = search.bin;
     this.candidateLeft.set(search.left, offset);
@@ -353,8 +440,8 @@ export class TreeGrower {
     return true;
   }
 
-  /** `nodeFeatureCount` of the tree's features, uniformly without replacement, ascending. */
-  private sampleNodeFeatures(): Int32Array {
+  /** `nodeFeatureCount` of the tree's features, uniformly without replacement, ascending, into `chosen`. */
+  private sampleNodeFeatures(chosen: Int32Array): Int32Array {
     const { treeFeatures, nodeFeatureCount, random } = this.request;
     const pool = this.featurePool;
     const total = treeFeatures.length;
@@ -365,7 +452,6 @@ export class TreeGrower {
       pool[index] = pool[pick];
       pool[pick] = swap;
     }
-    const chosen = this.nodeFeatures;
     // insertion sort of the few chosen: ascending features read the histogram in order
     for (let index = 0; index < nodeFeatureCount; index++) {
       const value = pool[index];

@@ -4,6 +4,7 @@
  * trees plug in per-class weights scored by the decrease of Gini impurity.
  */
 import { accumulateClassWeights, accumulateGradientPairs, accumulateGradientPairsAndCounts, type HistogramSource } from './histogram';
+import type { SharedViews } from './task-kinds';
 
 /** How trees grow: `depthwise` expands level by level (XGBoost's default), `lossguide` the best leaf first. */
 export const GROW_POLICIES = ['depthwise', 'lossguide'] as const;
@@ -69,6 +70,39 @@ export interface NodeStatistics {
     limits: GrowthLimits,
     search: SplitSearch,
   ): void;
+  /**
+   * Writes how another thread rebuilds these statistics (`statisticsFromDescription`): a kind, ids of
+   * its arrays (which must be in shared memory) and numbers, at `integers[integerOffset…]` and
+   * `numbers[numberOffset…]`.
+   */
+  describe(integers: Int32Array, integerOffset: number, numbers: Float64Array, numberOffset: number, bufferId: (array: Float32Array | Int32Array) => number): void;
+}
+
+const GRADIENT_KIND = 1;
+const CLASS_WEIGHT_KIND = 2;
+
+/** The statistics `describe` wrote, over the same shared arrays. */
+export function statisticsFromDescription(
+  integers: Int32Array,
+  integerOffset: number,
+  numbers: Float64Array,
+  numberOffset: number,
+  views: SharedViews,
+): NodeStatistics {
+  const kind = integers[integerOffset];
+  if (kind === GRADIENT_KIND) {
+    return new GradientStatistics(views.float32(integers[integerOffset + 1]), numbers[numberOffset], integers[integerOffset + 2] !== 0);
+  }
+  if (kind === CLASS_WEIGHT_KIND) {
+    const countsId = integers[integerOffset + 4];
+    return new ClassWeightStatistics(
+      integers[integerOffset + 1],
+      views.int32(integers[integerOffset + 2]),
+      views.float32(integers[integerOffset + 3]),
+      countsId < 0 ? undefined : views.float32(countsId),
+    );
+  }
+  throw new Error(`unknown node statistics kind ${kind}`);
 }
 
 /** XGBoost's loss-change floor (kRtEps): smaller gains are rounding noise. */
@@ -123,6 +157,13 @@ export class GradientStatistics implements NodeStatistics {
 
   minimumGain(_totals: Float64Array, _offset: number, limits: GrowthLimits): number {
     return Math.max(limits.minSplitGain, GRADIENT_GAIN_FLOOR);
+  }
+
+  describe(integers: Int32Array, integerOffset: number, numbers: Float64Array, numberOffset: number, bufferId: (array: Float32Array) => number): void {
+    integers[integerOffset] = GRADIENT_KIND;
+    integers[integerOffset + 1] = bufferId(this.pairs);
+    integers[integerOffset + 2] = this.countRows ? 1 : 0;
+    numbers[numberOffset] = this.l2Regularization;
   }
 
   /** The optimal leaf weight −G/(H+λ) (before shrinkage). */
@@ -217,6 +258,20 @@ export class ClassWeightStatistics implements NodeStatistics {
       totals[offset + this.labels[row]] += this.weights[row];
       if (this.counts !== undefined) totals[offset + this.classCount] += this.counts[row];
     }
+  }
+
+  describe(
+    integers: Int32Array,
+    integerOffset: number,
+    _numbers: Float64Array,
+    _numberOffset: number,
+    bufferId: (array: Float32Array | Int32Array) => number,
+  ): void {
+    integers[integerOffset] = CLASS_WEIGHT_KIND;
+    integers[integerOffset + 1] = this.classCount;
+    integers[integerOffset + 2] = bufferId(this.labels);
+    integers[integerOffset + 3] = bufferId(this.weights);
+    integers[integerOffset + 4] = this.counts === undefined ? -1 : bufferId(this.counts);
   }
 
   weight(totals: Float64Array, offset: number): number {
