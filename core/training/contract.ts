@@ -71,6 +71,11 @@ export interface TrainedModel {
 export interface TrainingRunOptions {
   readonly progress?: ProgressReporter;
   readonly signal?: AbortSignal;
+  /**
+   * Threads of this machine the job may use (a backend that trains here; remote backends ignore it).
+   * The model does not depend on it. @default every core
+   */
+  readonly threads?: number;
 }
 
 /** A place that runs training jobs. */

@@ -10,10 +10,12 @@ import {
 import { readGoldBaskets } from '../data/gold-reader';
 import { Lake } from '../data/lake';
 import { InvalidOptionsError } from '../errors';
+import { trainInWorker } from './job-thread';
 import type { FeatureMatrix } from './model';
 import { predictProbabilities } from './predict';
 import { featureImportance, rowsOfWeeks } from './split-rows';
-import { IN_PROCESS_TRAINERS } from './trainers';
+import { IN_PROCESS_TRAINERS, type InProcessTrainer } from './trainers';
+import { TreeThreadPool } from './trees/thread-pool';
 import { contextOnlyBaseline } from '../evaluation/context-baseline';
 import { computeMetrics, type EvaluationMetrics } from '../evaluation/metrics';
 import type { BasketBatch } from '../features/basket-batch';
@@ -26,13 +28,16 @@ import { PRICE_SENSITIVITY_CLASSES } from '../schema/lgsr';
 
 const CLASSES = PRICE_SENSITIVITY_CLASSES;
 
-/** Training jobs run in this process on a local lake: the `local` provider's backend. */
+/**
+ * Training jobs run in this process on a local lake: the `local` provider's backend. Each job trains
+ * on a worker thread of its own (`trainInWorker`), so jobs can run side by side (`trainJobs`).
+ */
 export function createInProcessTrainingBackend(): TrainingBackend {
   return {
     specificationVersion: TRAINING_SPECIFICATION_VERSION,
     provider: 'local',
     algorithms: Object.keys(IN_PROCESS_TRAINERS),
-    train: (job, options) => trainInProcess(job, options),
+    train: (job, options) => trainInWorker(job, options),
   };
 }
 
@@ -65,7 +70,6 @@ function validateJob(job: TrainingJob): void {
 export async function trainInProcess(job: TrainingJob, options: TrainingRunOptions = {}): Promise<TrainedModel> {
   validateJob(job);
   const started = performance.now();
-  const progress = options.progress ?? silentProgress;
   const trainer = IN_PROCESS_TRAINERS[job.algorithm];
   const lake = (await Lake.openExisting(job.dataset.uri)).atVersion(job.dataset.version);
   const weeks = [...job.split.trainWeeks, ...job.split.validationWeeks, ...job.split.testWeeks];
@@ -78,6 +82,29 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
   }
   const hyperparameters = { ...trainer.defaults, ...job.hyperparameters };
   options.signal?.throwIfAborted();
+  const threads = trainer.threaded ? await TreeThreadPool.start({ threads: options.threads }) : undefined;
+  try {
+    return await trainAndEvaluate(job, options, { started, trainer, lake, batch, train, validation, test, hyperparameters, threads });
+  } finally {
+    await threads?.close();
+  }
+}
+
+interface PreparedJob {
+  readonly started: number;
+  readonly trainer: InProcessTrainer;
+  readonly lake: Lake;
+  readonly batch: BasketBatch;
+  readonly train: ReturnType<typeof rowsOfWeeks>;
+  readonly validation: ReturnType<typeof rowsOfWeeks>;
+  readonly test: ReturnType<typeof rowsOfWeeks>;
+  readonly hyperparameters: Readonly<Record<string, HyperparameterValue>>;
+  readonly threads: TreeThreadPool | undefined;
+}
+
+async function trainAndEvaluate(job: TrainingJob, options: TrainingRunOptions, prepared: PreparedJob): Promise<TrainedModel> {
+  const { started, trainer, lake, batch, train, validation, test, hyperparameters, threads } = prepared;
+  const progress = options.progress ?? silentProgress;
 
   // 1. early stopping: statistics from the training weeks, the model checked on validation weeks
   let parameters: Readonly<Record<string, HyperparameterValue>> = hyperparameters;
@@ -93,6 +120,7 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
       hyperparameters,
       seed: job.seed,
       progress,
+      threads,
     });
     parameters = first.parameters;
     validationMetrics = computeMetrics(validationLabels, predictProbabilities(first.model, validationValues, validationLabels.length), CLASSES);
@@ -109,6 +137,7 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
     hyperparameters: { ...parameters, earlyStopping: false },
     seed: job.seed,
     progress,
+    threads,
   });
 
   // 3. held-out weeks, with a context-only baseline for the lift
