@@ -289,7 +289,10 @@ export class TreeThreadPool {
       if (spins < SPIN_LOADS) spins++;
       else Atomics.wait(control, CONTROL.done, done, 1000);
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      this.takeMessages();
+      throw failure;
+    }
     if (Atomics.load(control, CONTROL.failed) !== 0) {
       const errors = this.takeMessages().filter((message): message is Extract<FromWorkerMessage, { type: 'error' }> => message.type === 'error');
       throw new TrainingThreadError(`a training thread failed: ${errors.map((error) => error.message).join('; ') || 'no message'}`);
@@ -326,8 +329,12 @@ export class TreeThreadPool {
     Atomics.notify(this.control, CONTROL.generation);
     await Promise.all(
       this.workers.map(async (worker) => {
+        // referenced again: waiting for the exit must keep this thread's event loop alive
+        worker.ref();
+        let timer: NodeJS.Timeout | undefined;
         const exited = new Promise((resolve) => worker.once('exit', resolve));
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+        await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+        clearTimeout(timer);
         await worker.terminate();
       }),
     );
