@@ -141,13 +141,13 @@ export function binFeatureMatrix(values: Float32Array, rows: number, columns: nu
   return { rows, columns, codes, binning };
 }
 
-/** The same matrix with its codes and bin layout in the threads' shared memory (one copy, made once). */
-export function shareBinnedMatrix(binned: BinnedMatrix, threads: { share<T extends Uint8Array | Int32Array>(array: T): T }): BinnedMatrix {
+/** The same matrix with its codes and bin layout copied into a training memory (where the histogram kernels and threads work). */
+export function binnedMatrixInMemory(binned: BinnedMatrix, memory: { copy<T extends Uint8Array | Int32Array>(array: T): T }): BinnedMatrix {
   const { binning } = binned;
   return {
     ...binned,
-    codes: threads.share(binned.codes),
-    binning: { ...binning, binCounts: threads.share(binning.binCounts), binOffsets: threads.share(binning.binOffsets) },
+    codes: memory.copy(binned.codes),
+    binning: { ...binning, binCounts: memory.copy(binning.binCounts), binOffsets: memory.copy(binning.binOffsets) },
   };
 }
 

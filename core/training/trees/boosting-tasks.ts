@@ -5,15 +5,16 @@
  */
 import type { BinnedMatrix } from './binning';
 import { accumulateThreeClassRootPairs, clearHistogram } from './histogram';
-import { TASK_KINDS, taskRange, type TaskEnvironment } from './task-kinds';
+import { float32At, float64At, int32At, TASK_KINDS, taskRange, uint8At, type TaskEnvironment } from './task-kinds';
 import type { TreeThreadPool } from './thread-pool';
+import type { TrainingMemory } from './training-memory';
 
-/** Integer parameters of the softmax job. */
-const SOFTMAX = { classCount: 0, rows: 1, labels: 2, weights: 3, blocks: 4, arrays: 8 } as const;
+/** Integer parameters of the softmax job (an array takes two: byte offset and length). */
+const SOFTMAX = { classCount: 0, rows: 1, blocks: 2, hasWeights: 3, labels: 4, weights: 6, arrays: 8 } as const;
 /** Integer parameters of the root histograms job. */
-const ROOTS = { codes: 0, rows: 1, binOffsets: 2, features: 3, featureCount: 4, blocks: 5, pairs: 8, histograms: 11 } as const;
-/** The most classes a softmax job takes (two array ids per class in the job's integers). */
-const MAX_PARALLEL_CLASSES = 500;
+const ROOTS = { rows: 0, featureCount: 1, blocks: 2, codes: 4, binOffsets: 6, features: 8, pairs: 10, histograms: 16 } as const;
+/** The most classes a softmax job takes (four integers per class in the job's parameters). */
+const MAX_PARALLEL_CLASSES = 250;
 
 /** Scores, gradients and root histograms of one boosting run. */
 export class BoostingRounds {
@@ -24,19 +25,23 @@ export class BoostingRounds {
   private readonly labels: Int32Array;
   private readonly weights: Float32Array | undefined;
 
-  /** @param threads share the work with these (the arrays then live in their shared memory) */
+  /**
+   * @param binned its codes and bin layout must live in `memory`
+   * @param threads share the work with these (then `memory` is theirs)
+   */
   constructor(
     private readonly binned: BinnedMatrix,
     labels: Int32Array,
     weights: Float32Array | undefined,
     baseValues: Float32Array,
+    private readonly memory: TrainingMemory,
     private readonly threads: TreeThreadPool | undefined,
   ) {
     const rows = binned.rows;
-    this.scores = Array.from(baseValues, (base) => (threads?.float64(rows) ?? new Float64Array(rows)).fill(base));
-    this.pairs = Array.from(baseValues, () => threads?.float32(2 * rows) ?? new Float32Array(2 * rows));
-    this.labels = threads?.share(labels) ?? labels;
-    this.weights = weights === undefined ? undefined : (threads?.share(weights) ?? weights);
+    this.scores = Array.from(baseValues, (base) => memory.float64(rows).fill(base));
+    this.pairs = Array.from(baseValues, () => memory.float32(2 * rows));
+    this.labels = memory.copy(labels);
+    this.weights = weights === undefined ? undefined : memory.copy(weights);
   }
 
   /** The gradients and hessians of the softmax log loss at the current scores, times the row weights. */
@@ -51,67 +56,83 @@ export class BoostingRounds {
     const integers = threads.integers;
     integers[SOFTMAX.classCount] = classCount;
     integers[SOFTMAX.rows] = rows;
-    integers[SOFTMAX.labels] = threads.bufferId(this.labels);
-    integers[SOFTMAX.weights] = this.weights === undefined ? -1 : threads.bufferId(this.weights);
+    threads.locate(this.labels, integers, SOFTMAX.labels);
+    integers[SOFTMAX.hasWeights] = this.weights === undefined ? 0 : 1;
+    if (this.weights !== undefined) threads.locate(this.weights, integers, SOFTMAX.weights);
     const blocks = Math.min(rows, 4 * threads.threads);
     integers[SOFTMAX.blocks] = blocks;
     for (let label = 0; label < classCount; label++) {
-      integers[SOFTMAX.arrays + label] = threads.bufferId(this.scores[label]);
-      integers[SOFTMAX.arrays + classCount + label] = threads.bufferId(this.pairs[label]);
+      threads.locate(this.scores[label], integers, SOFTMAX.arrays + 2 * label);
+      threads.locate(this.pairs[label], integers, SOFTMAX.arrays + 2 * (classCount + label));
     }
     threads.run(TASK_KINDS.softmaxGradients, blocks);
   }
 
   /**
-   * The root histograms of a round's three trees over `features` (all rows), into three buffers that
-   * must be in the threads' shared memory when there are threads.
+   * The root histograms of a round's three trees over `features` (all rows), into three buffers of
+   * the memory.
    */
   buildThreeClassRoots(features: Int32Array, histograms: readonly [Float64Array, Float64Array, Float64Array]): void {
     const { codes, rows, binning } = this.binned;
     const threads = this.threads;
+    const pairs = [this.pairs[0], this.pairs[1], this.pairs[2]] as const;
     if (threads === undefined) {
-      for (const histogram of histograms) clearHistogram(histogram, binning.binOffsets, features, features.length, 2);
-      accumulateThreeClassRootPairs(codes, rows, binning.binOffsets, features, features.length, [this.pairs[0], this.pairs[1], this.pairs[2]], histograms);
+      buildRoots(this.memory, codes, rows, binning.binOffsets, features, pairs, histograms);
       return;
     }
     const integers = threads.integers;
-    integers[ROOTS.codes] = threads.bufferId(codes);
+    const list = threads.share(features);
     integers[ROOTS.rows] = rows;
-    integers[ROOTS.binOffsets] = threads.bufferId(binning.binOffsets);
-    integers[ROOTS.features] = threads.bufferId(features);
     integers[ROOTS.featureCount] = features.length;
+    threads.locate(codes, integers, ROOTS.codes);
+    threads.locate(binning.binOffsets, integers, ROOTS.binOffsets);
+    threads.locate(list, integers, ROOTS.features);
     const blocks = Math.max(1, Math.min(2 * threads.threads, Math.floor(features.length / 4)));
     integers[ROOTS.blocks] = blocks;
     for (let label = 0; label < 3; label++) {
-      integers[ROOTS.pairs + label] = threads.bufferId(this.pairs[label]);
-      integers[ROOTS.histograms + label] = threads.bufferId(histograms[label]);
+      threads.locate(pairs[label], integers, ROOTS.pairs + 2 * label);
+      threads.locate(histograms[label], integers, ROOTS.histograms + 2 * label);
     }
     threads.run(TASK_KINDS.threeClassRoots, blocks);
   }
 }
 
+/** Zeroes and builds three root histograms over `features`: WebAssembly when everything is in the memory, else JavaScript. */
+function buildRoots(
+  memory: TrainingMemory,
+  codes: Uint8Array,
+  rows: number,
+  binOffsets: Int32Array,
+  features: Int32Array,
+  pairs: readonly [Float32Array, Float32Array, Float32Array],
+  histograms: readonly [Float64Array, Float64Array, Float64Array],
+): void {
+  for (const histogram of histograms) clearHistogram(histogram, binOffsets, features, features.length, 2);
+  if (!memory.kernels.accumulateThreeClassRootPairs(codes, rows, binOffsets, features, features.length, pairs, histograms)) {
+    accumulateThreeClassRootPairs(codes, rows, binOffsets, features, features.length, pairs, histograms);
+  }
+}
+
 /** One block of rows of the softmax job. */
 export function runSoftmaxGradientsTask(environment: TaskEnvironment, task: number): void {
-  const { integers, views } = environment;
+  const { integers } = environment;
   const classCount = integers[SOFTMAX.classCount];
   const [firstRow, endRow] = taskRange(task, integers[SOFTMAX.blocks], integers[SOFTMAX.rows]);
-  const scores = Array.from({ length: classCount }, (_, label) => views.float64(integers[SOFTMAX.arrays + label]));
-  const pairs = Array.from({ length: classCount }, (_, label) => views.float32(integers[SOFTMAX.arrays + classCount + label]));
-  const weightsId = integers[SOFTMAX.weights];
-  softmaxGradients(scores, views.int32(integers[SOFTMAX.labels]), weightsId < 0 ? undefined : views.float32(weightsId), firstRow, endRow, pairs);
+  const scores = Array.from({ length: classCount }, (_, label) => float64At(environment, SOFTMAX.arrays + 2 * label));
+  const pairs = Array.from({ length: classCount }, (_, label) => float32At(environment, SOFTMAX.arrays + 2 * (classCount + label)));
+  const weights = integers[SOFTMAX.hasWeights] === 0 ? undefined : float32At(environment, SOFTMAX.weights);
+  softmaxGradients(scores, int32At(environment, SOFTMAX.labels), weights, firstRow, endRow, pairs);
 }
 
 /** One block of features of the root histograms job. */
 export function runThreeClassRootsTask(environment: TaskEnvironment, task: number): void {
-  const { integers, views } = environment;
+  const { integers } = environment;
   const [first, last] = taskRange(task, integers[ROOTS.blocks], integers[ROOTS.featureCount]);
   if (first === last) return;
-  const features = views.int32(integers[ROOTS.features]).subarray(first, last);
-  const binOffsets = views.int32(integers[ROOTS.binOffsets]);
-  const histograms = [0, 1, 2].map((label) => views.float64(integers[ROOTS.histograms + label])) as [Float64Array, Float64Array, Float64Array];
-  const pairs = [0, 1, 2].map((label) => views.float32(integers[ROOTS.pairs + label])) as [Float32Array, Float32Array, Float32Array];
-  for (const histogram of histograms) clearHistogram(histogram, binOffsets, features, features.length, 2);
-  accumulateThreeClassRootPairs(views.uint8(integers[ROOTS.codes]), integers[ROOTS.rows], binOffsets, features, features.length, pairs, histograms);
+  const features = int32At(environment, ROOTS.features).subarray(first, last);
+  const histograms = [0, 1, 2].map((label) => float64At(environment, ROOTS.histograms + 2 * label)) as [Float64Array, Float64Array, Float64Array];
+  const pairs = [0, 1, 2].map((label) => float32At(environment, ROOTS.pairs + 2 * label)) as [Float32Array, Float32Array, Float32Array];
+  buildRoots(environment.memory, uint8At(environment, ROOTS.codes), integers[ROOTS.rows], int32At(environment, ROOTS.binOffsets), features, pairs, histograms);
 }
 
 /** Per class: interleaved (gradient, hessian) of the softmax log loss at the current scores (per class), times the row weight. */

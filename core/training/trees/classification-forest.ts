@@ -6,7 +6,7 @@
  * stream, so it is the same tree whichever thread grows it); a single tree searches its nodes on the
  * threads instead.
  */
-import { binFeatureMatrix, fitFeatureBinning, shareBinnedMatrix, type BinnedMatrix, type FeatureBinning } from './binning';
+import { binFeatureMatrix, binnedMatrixInMemory, fitFeatureBinning, type BinnedMatrix, type FeatureBinning } from './binning';
 import { grownTreeToIR, TreeGrower, type GrownTree } from './grow';
 import { ClassWeightStatistics, type GrowPolicy } from './node-statistics';
 import { SeededRandom } from './random';
@@ -64,7 +64,7 @@ export function growClassificationForest(
       }
       return trees;
     }
-    const shared = shareBinnedMatrix(binned, threads);
+    const shared = binnedMatrixInMemory(binned, threads.memory);
     const labels = threads.share(matrix.labels);
     const weights = matrix.weights === undefined ? undefined : threads.share(matrix.weights);
     if (settings.treeCount === 1) {
@@ -101,7 +101,7 @@ class ForestTrees {
     const { rows, columns } = binned;
     // a separate row-count channel is only needed when weights are not counts and leaves need > 1 row
     this.countChannel = sampleWeights !== undefined && settings.minSamplesPerLeaf > 1;
-    this.grower = new TreeGrower(binned, classCount + (this.countChannel ? 1 : 0), threads);
+    this.grower = new TreeGrower(binned, classCount + (this.countChannel ? 1 : 0), threads?.memory, threads);
     this.treeFeatures = allFeatures(columns);
     this.rowIndices = threads?.int32(rows) ?? new Int32Array(rows);
     this.draws = threads?.float32(rows) ?? new Float32Array(rows);
@@ -162,13 +162,14 @@ function classFrequencyWriter(tree: GrownTree, classCount: number, treeCount: nu
   };
 }
 
-/** What every thread needs to grow trees of one forest. */
+/** What every thread needs to grow trees of one forest (arrays as byte offsets in the pool's memory). */
 interface ForestContext {
   readonly codes: number;
   readonly rows: number;
   readonly columns: number;
   readonly binning: FeatureBinning;
   readonly labels: number;
+  /** −1 without sample weights. */
   readonly weights: number;
   readonly classCount: number;
   readonly settings: ClassificationForestSettings;
@@ -187,12 +188,12 @@ function growTreesOnThreads(
   progress: ProgressReporter,
 ): TreeIR[] {
   const context: ForestContext = {
-    codes: threads.bufferId(binned.codes),
+    codes: threads.memory.offsetOf(binned.codes),
     rows: binned.rows,
     columns: binned.columns,
     binning: binned.binning,
-    labels: threads.bufferId(labels),
-    weights: weights === undefined ? -1 : threads.bufferId(weights),
+    labels: threads.memory.offsetOf(labels),
+    weights: weights === undefined ? -1 : threads.memory.offsetOf(weights),
     classCount,
     settings,
   };
@@ -210,10 +211,11 @@ export function runGrowTreesTask(environment: TaskEnvironment, task: number): vo
   let cached = environment.local.get('forest') as { readonly id: number; readonly trees: ForestTrees } | undefined;
   if (cached?.id !== contextId) {
     const context = environment.context(contextId) as ForestContext;
-    const { views } = environment;
-    const binned: BinnedMatrix = { rows: context.rows, columns: context.columns, codes: views.uint8(context.codes), binning: context.binning };
-    const weights = context.weights < 0 ? undefined : views.float32(context.weights);
-    cached = { id: contextId, trees: new ForestTrees(binned, views.int32(context.labels), weights, context.classCount, context.settings) };
+    const { memory } = environment;
+    const { rows, columns } = context;
+    const binned: BinnedMatrix = { rows, columns, codes: memory.view(Uint8Array, context.codes, rows * columns), binning: context.binning };
+    const weights = context.weights < 0 ? undefined : memory.view(Float32Array, context.weights, rows);
+    cached = { id: contextId, trees: new ForestTrees(binned, memory.view(Int32Array, context.labels, rows), weights, context.classCount, context.settings) };
     environment.local.set('forest', cached);
   }
   const tree = cached.trees.grow(task);

@@ -7,7 +7,7 @@
  * tracked each round; training stops after `earlyStoppingRounds` rounds without improvement and the
  * model keeps the best round's trees.
  */
-import { binFeatureMatrix, DEFAULT_BIN_SAMPLE_ROWS, fitFeatureBinning, MAX_BIN_LIMIT, shareBinnedMatrix } from './binning';
+import { binFeatureMatrix, binnedMatrixInMemory, DEFAULT_BIN_SAMPLE_ROWS, fitFeatureBinning, MAX_BIN_LIMIT } from './binning';
 import { BoostingRounds } from './boosting-tasks';
 import { grownTreeToIR, leafOfBinnedRow, TreeGrower } from './grow';
 import { GradientStatistics, GROW_POLICIES, type GrowPolicy } from './node-statistics';
@@ -18,6 +18,7 @@ import { ProblemCollector } from '../../errors';
 import { silentProgress, type ProgressReporter } from '../../progress';
 import type { FeatureMatrix, TreeEnsembleIR, TreeIR } from '../model';
 import type { TreeThreadPool } from './thread-pool';
+import { TrainingMemory } from './training-memory';
 import { addTreeScores } from './tree-scores';
 
 export interface GradientBoostingOptions {
@@ -98,17 +99,17 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
 
   const binningSettings = { maxBin: settings.maxBin, sampleRows: settings.binSampleRows, seed: settings.seed };
   const binning = fitFeatureBinning(matrix.values, rows, columns, binningSettings);
-  const privateBinned = binFeatureMatrix(matrix.values, rows, columns, binning);
   const baseValues = logPriors(matrix, classCount);
-  // with threads, everything they read lives in their shared memory
+  // the arrays the histogram kernels and the threads work on live in one training memory (the pool's, when there is one)
+  const memory = run.threads?.memory ?? TrainingMemory.create();
   const threads = run.threads !== undefined && run.threads.threads > 1 ? run.threads : undefined;
-  const binned = threads === undefined ? privateBinned : shareBinnedMatrix(privateBinned, threads);
+  const binned = binnedMatrixInMemory(binFeatureMatrix(matrix.values, rows, columns, binning), memory);
   // training scores one array per class: a tree updates its class's array only
-  const rounds = new BoostingRounds(binned, matrix.labels, matrix.weights, baseValues, threads);
+  const rounds = new BoostingRounds(binned, matrix.labels, matrix.weights, baseValues, memory, threads);
   const { scores, pairs } = rounds;
-  const grower = new TreeGrower(binned, settings.minSamplesPerLeaf > 1 ? 3 : 2, threads);
-  const features = threads?.share(allFeatures(columns)) ?? allFeatures(columns);
-  const rowIndices = threads?.int32(rows) ?? new Int32Array(rows);
+  const grower = new TreeGrower(binned, settings.minSamplesPerLeaf > 1 ? 3 : 2, memory, threads);
+  const features = memory.copy(allFeatures(columns));
+  const rowIndices = memory.int32(rows);
   const random = new SeededRandom(settings.seed);
   const limits = {
     maxDepth: settings.maxDepth,
@@ -147,7 +148,7 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
       const treeFeatureCount = Math.max(1, Math.round(settings.columnSampleByTree * columns));
       const treeFeatures = treeFeatureCount < columns ? random.sampleSorted(features, treeFeatureCount) : features;
       const nodeFeatureCount = Math.max(1, Math.round(settings.columnSampleByNode * treeFeatures.length));
-      const statistics = new GradientStatistics(pairs[label], settings.l2Regularization, settings.minSamplesPerLeaf > 1);
+      const statistics = new GradientStatistics(pairs[label], settings.l2Regularization, settings.minSamplesPerLeaf > 1, memory.kernels);
       const rootHistogram = rootHistograms?.[label];
       const grown = grower.grow({ statistics, rowIndices, rowCount, treeFeatures, nodeFeatureCount, limits, random, rootHistogram });
       const tree = grownTreeToIR(grown, binning, classCount, (node, values, offset) => {

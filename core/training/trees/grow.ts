@@ -20,6 +20,7 @@ import { MAX_PARALLEL_CHANNELS, ParallelNodeSearch, type ScanRequest } from './n
 import { SplitSearch, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import type { SeededRandom } from './random';
 import type { TreeThreadPool } from './thread-pool';
+import type { TrainingMemory } from './training-memory';
 import { InvalidOptionsError } from '../../errors';
 import type { TreeIR } from '../model';
 
@@ -119,20 +120,22 @@ export class TreeGrower {
   private queue!: CandidateQueue;
 
   /**
-   * @param threads searches nodes on these threads when it has more than one (then the row indices
-   *   and statistics of every request must be in its shared memory); the trees are the same either way
+   * @param memory histograms live here (so the WebAssembly kernels can build them) @default plain arrays
+   * @param threads searches nodes on these when they are more than one (then `memory` must be theirs,
+   *   and the row indices and statistics of every request must live in it); the trees are the same either way
    */
   constructor(
     private readonly binned: BinnedMatrix,
     /** Channels of every `NodeStatistics` this grower will be given. */
     private readonly channels: number,
+    memory?: TrainingMemory,
     threads?: TreeThreadPool,
   ) {
     this.binning = binned.binning;
     const histogramLength = this.binning.binOffsets[binned.columns] * channels;
     const parallel = threads !== undefined && threads.threads > 1 && channels <= MAX_PARALLEL_CHANNELS;
     this.parallel = parallel ? new ParallelNodeSearch(threads, binned, channels) : undefined;
-    this.pool = new HistogramPool(histogramLength, parallel ? (length) => threads.float64(length) : undefined);
+    this.pool = new HistogramPool(histogramLength, memory === undefined ? undefined : (length) => memory.float64(length));
     this.maxRetained = Math.max(8, Math.floor(RETAINED_HISTOGRAM_BYTES / (8 * this.pool.length)));
     this.search = new SplitSearch(channels);
     this.parallelSearches = [new SplitSearch(channels), new SplitSearch(channels)];
@@ -401,7 +404,7 @@ export class TreeGrower {
       this.lowestCode[feature] = lowest;
       this.highestCode[feature] = highest;
     }
-    this.zeroedHistogram ??= new Float64Array(this.pool.length);
+    this.zeroedHistogram ??= this.pool.allocate();
     const histogram = this.zeroedHistogram;
     statistics.build(this.source(node, features, count), histogram);
     this.searchSplit(node, histogram, features, count, true);

@@ -8,30 +8,31 @@
 import type { BinnedMatrix } from './binning';
 import { clearHistogram, subtractHistogram } from './histogram';
 import { SplitSearch, statisticsFromDescription, type GrowthLimits, type NodeStatistics } from './node-statistics';
-import { TASK_KINDS, taskRange, type TaskEnvironment } from './task-kinds';
+import { float64At, int32At, TASK_KINDS, taskRange, uint8At, type TaskEnvironment } from './task-kinds';
 import type { TreeThreadPool } from './thread-pool';
 
-/** Integer parameters of a node search job. */
+/** Integer parameters of a node search job (an array takes two: its byte offset and length in the pool's memory). */
 const INTEGER = {
   codes: 0,
-  rows: 1,
   binOffsets: 2,
-  binCounts: 3,
-  rowIndices: 4,
-  featureList: 5,
-  results: 6,
-  blocks: 7,
-  blockOffset: 8,
-  blockCount: 9,
-  build: 10,
-  histogram: 11,
-  start: 12,
-  end: 13,
-  subtractFrom: 14,
-  scanCount: 15,
-  /** Per scan: histogram id, features offset, features count. */
-  scans: 16,
-  statistics: 32,
+  binCounts: 4,
+  rowIndices: 6,
+  featureList: 8,
+  results: 10,
+  rows: 12,
+  blocks: 13,
+  blockOffset: 14,
+  blockCount: 15,
+  build: 16,
+  histogram: 17,
+  start: 19,
+  end: 20,
+  subtract: 21,
+  subtractFrom: 22,
+  scanCount: 24,
+  /** Per scan: its histogram (2), features offset in the list, features count. */
+  scans: 32,
+  statistics: 48,
 } as const;
 /** Number parameters: the limits, then per scan the minimum gain and the node's totals. */
 const NUMBER = {
@@ -73,19 +74,20 @@ export class ParallelNodeSearch {
   private readonly featureList: Int32Array;
   private readonly results: Float64Array;
   private readonly stride: number;
-  private readonly codesId: number;
-  private readonly binOffsetsId: number;
-  private readonly binCountsId: number;
+  private readonly binned: BinnedMatrix;
 
+  /** @param binned its codes and bin layout are copied into the pool's memory unless they are there */
   constructor(
     private readonly pool: TreeThreadPool,
-    private readonly binned: BinnedMatrix,
+    binned: BinnedMatrix,
     private readonly channels: number,
   ) {
     const { codes, binning, columns } = binned;
-    this.codesId = pool.bufferId(pool.share(codes));
-    this.binOffsetsId = pool.bufferId(pool.share(binning.binOffsets));
-    this.binCountsId = pool.bufferId(pool.share(binning.binCounts));
+    this.binned = {
+      ...binned,
+      codes: pool.share(codes),
+      binning: { ...binning, binOffsets: pool.share(binning.binOffsets), binCounts: pool.share(binning.binCounts) },
+    };
     this.featureList = pool.int32((MAX_SCANS + 1) * columns);
     this.stride = 3 + channels;
     this.results = pool.float64(MAX_BLOCKS * MAX_SCANS * this.stride);
@@ -110,40 +112,44 @@ export class ParallelNodeSearch {
     const numbers = pool.numbers;
     const channels = this.channels;
     const list = this.featureList;
-    integers[INTEGER.codes] = this.codesId;
-    integers[INTEGER.rows] = this.binned.rows;
-    integers[INTEGER.binOffsets] = this.binOffsetsId;
-    integers[INTEGER.binCounts] = this.binCountsId;
-    integers[INTEGER.rowIndices] = pool.bufferId(rowIndices);
-    integers[INTEGER.featureList] = pool.bufferId(list);
-    integers[INTEGER.results] = pool.bufferId(this.results);
+    const { codes, binning, rows } = this.binned;
+    pool.locate(codes, integers, INTEGER.codes);
+    pool.locate(binning.binOffsets, integers, INTEGER.binOffsets);
+    pool.locate(binning.binCounts, integers, INTEGER.binCounts);
+    pool.locate(rowIndices, integers, INTEGER.rowIndices);
+    pool.locate(list, integers, INTEGER.featureList);
+    pool.locate(this.results, integers, INTEGER.results);
+    integers[INTEGER.rows] = rows;
     list.set(blockFeatures.subarray(0, blockFeatureCount), 0);
     integers[INTEGER.blockOffset] = 0;
     integers[INTEGER.blockCount] = blockFeatureCount;
     let listEnd = blockFeatureCount;
     integers[INTEGER.build] = build === undefined ? 0 : 1;
-    integers[INTEGER.subtractFrom] = -1;
+    integers[INTEGER.subtract] = 0;
     if (build !== undefined) {
-      integers[INTEGER.histogram] = pool.bufferId(build.histogram);
+      pool.locate(build.histogram, integers, INTEGER.histogram);
       integers[INTEGER.start] = build.start;
       integers[INTEGER.end] = build.end;
-      if (build.subtractFrom !== undefined) integers[INTEGER.subtractFrom] = pool.bufferId(build.subtractFrom);
+      if (build.subtractFrom !== undefined) {
+        integers[INTEGER.subtract] = 1;
+        pool.locate(build.subtractFrom, integers, INTEGER.subtractFrom);
+      }
     }
     integers[INTEGER.scanCount] = scans.length;
     numbers[NUMBER.minChildWeight] = limits.minChildWeight;
     numbers[NUMBER.minSamplesPerLeaf] = limits.minSamplesPerLeaf;
     scans.forEach((scan, index) => {
-      const base = INTEGER.scans + 3 * index;
-      integers[base] = pool.bufferId(scan.histogram);
-      integers[base + 1] = listEnd;
-      integers[base + 2] = scan.count;
+      const base = INTEGER.scans + 4 * index;
+      pool.locate(scan.histogram, integers, base);
+      integers[base + 2] = listEnd;
+      integers[base + 3] = scan.count;
       list.set(scan.features.subarray(0, scan.count), listEnd);
       listEnd += scan.count;
       const numberBase = NUMBER.scans + SCAN_NUMBERS * index;
       numbers[numberBase] = scan.search.gain;
       for (let channel = 0; channel < channels; channel++) numbers[numberBase + 1 + channel] = scan.totals[scan.offset + channel];
     });
-    statistics.describe(integers, INTEGER.statistics, numbers, NUMBER.statistics, (array) => pool.bufferId(array));
+    statistics.describe(integers, INTEGER.statistics, numbers, NUMBER.statistics, pool.memory);
     const blocks = blockCountFor(blockFeatureCount, pool.threads);
     integers[INTEGER.blocks] = blocks;
     pool.run(TASK_KINDS.nodeSearch, blocks);
@@ -171,26 +177,26 @@ function blockCountFor(features: number, threads: number): number {
 
 /** One block of a node search job, on whichever thread claims it. */
 export function runNodeSearchTask(environment: TaskEnvironment, task: number): void {
-  const { integers, numbers, views } = environment;
-  const statistics = statisticsFromDescription(integers, INTEGER.statistics, numbers, NUMBER.statistics, views);
+  const { integers, numbers } = environment;
+  const statistics = statisticsFromDescription(integers, INTEGER.statistics, numbers, NUMBER.statistics, environment.memory);
   const channels = statistics.channels;
-  const codes = views.uint8(integers[INTEGER.codes]);
+  const codes = uint8At(environment, INTEGER.codes);
   const rows = integers[INTEGER.rows];
-  const binOffsets = views.int32(integers[INTEGER.binOffsets]);
-  const binCounts = views.int32(integers[INTEGER.binCounts]);
-  const list = views.int32(integers[INTEGER.featureList]);
-  const results = views.float64(integers[INTEGER.results]);
+  const binOffsets = int32At(environment, INTEGER.binOffsets);
+  const binCounts = int32At(environment, INTEGER.binCounts);
+  const list = int32At(environment, INTEGER.featureList);
+  const results = float64At(environment, INTEGER.results);
   const stride = 3 + channels;
   const blockOffset = integers[INTEGER.blockOffset];
   const [first, last] = taskRange(task, integers[INTEGER.blocks], integers[INTEGER.blockCount]);
   const features = list.subarray(blockOffset + first, blockOffset + last);
   const count = last - first;
   if (integers[INTEGER.build] !== 0 && count > 0) {
-    const histogram = views.float64(integers[INTEGER.histogram]);
+    const histogram = float64At(environment, INTEGER.histogram);
     clearHistogram(histogram, binOffsets, features, count, channels);
-    const rowIndices = views.int32(integers[INTEGER.rowIndices]);
+    const rowIndices = int32At(environment, INTEGER.rowIndices);
     statistics.build({ codes, rows, binOffsets, rowIndices, start: integers[INTEGER.start], end: integers[INTEGER.end], features, featureCount: count }, histogram);
-    if (integers[INTEGER.subtractFrom] >= 0) subtractHistogram(views.float64(integers[INTEGER.subtractFrom]), histogram, binOffsets, features, count, channels);
+    if (integers[INTEGER.subtract] !== 0) subtractHistogram(float64At(environment, INTEGER.subtractFrom), histogram, binOffsets, features, count, channels);
   }
   const limits: GrowthLimits = {
     maxDepth: Number.POSITIVE_INFINITY,
@@ -204,13 +210,13 @@ export function runNodeSearchTask(environment: TaskEnvironment, task: number): v
   if (search === undefined) environment.local.set(`search:${channels}`, (search = new SplitSearch(channels)));
   const scanCount = integers[INTEGER.scanCount];
   for (let scan = 0; scan < scanCount; scan++) {
-    const base = INTEGER.scans + 3 * scan;
+    const base = INTEGER.scans + 4 * scan;
     const numberBase = NUMBER.scans + SCAN_NUMBERS * scan;
     search.reset(numbers[numberBase]);
     if (count > 0) {
-      const histogram = views.float64(integers[base]);
-      const scanOffset = integers[base + 1];
-      const scanEnd = scanOffset + integers[base + 2];
+      const histogram = float64At(environment, base);
+      const scanOffset = integers[base + 2];
+      const scanEnd = scanOffset + integers[base + 3];
       const lowest = features[0];
       const highest = features[count - 1];
       for (let next = scanOffset; next < scanEnd; next++) {

@@ -4,7 +4,8 @@
  * trees plug in per-class weights scored by the decrease of Gini impurity.
  */
 import { accumulateClassWeights, accumulateGradientPairs, accumulateGradientPairsAndCounts, type HistogramSource } from './histogram';
-import type { SharedViews } from './task-kinds';
+import type { HistogramKernels } from './histogram-kernels';
+import type { TrainingMemory } from './training-memory';
 
 /** How trees grow: `depthwise` expands level by level (XGBoost's default), `lossguide` the best leaf first. */
 export const GROW_POLICIES = ['depthwise', 'lossguide'] as const;
@@ -71,38 +72,45 @@ export interface NodeStatistics {
     search: SplitSearch,
   ): void;
   /**
-   * Writes how another thread rebuilds these statistics (`statisticsFromDescription`): a kind, ids of
-   * its arrays (which must be in shared memory) and numbers, at `integers[integerOffset…]` and
+   * Writes how another thread rebuilds these statistics (`statisticsFromDescription`): a kind, where
+   * its arrays are in `memory` (they must live there) and numbers, at `integers[integerOffset…]` and
    * `numbers[numberOffset…]`.
    */
-  describe(integers: Int32Array, integerOffset: number, numbers: Float64Array, numberOffset: number, bufferId: (array: Float32Array | Int32Array) => number): void;
+  describe(integers: Int32Array, integerOffset: number, numbers: Float64Array, numberOffset: number, memory: TrainingMemory): void;
 }
 
 const GRADIENT_KIND = 1;
 const CLASS_WEIGHT_KIND = 2;
 
-/** The statistics `describe` wrote, over the same shared arrays. */
+/** The statistics `describe` wrote, over the same arrays of `memory` (with this thread's kernels). */
 export function statisticsFromDescription(
   integers: Int32Array,
   integerOffset: number,
   numbers: Float64Array,
   numberOffset: number,
-  views: SharedViews,
+  memory: TrainingMemory,
 ): NodeStatistics {
   const kind = integers[integerOffset];
+  const at = (slot: number): [number, number] => [integers[integerOffset + slot], integers[integerOffset + slot + 1]];
   if (kind === GRADIENT_KIND) {
-    return new GradientStatistics(views.float32(integers[integerOffset + 1]), numbers[numberOffset], integers[integerOffset + 2] !== 0);
+    return new GradientStatistics(memory.view(Float32Array, ...at(1)), numbers[numberOffset], integers[integerOffset + 3] !== 0, memory.kernels);
   }
   if (kind === CLASS_WEIGHT_KIND) {
-    const countsId = integers[integerOffset + 4];
+    const hasCounts = integers[integerOffset + 8] !== 0;
     return new ClassWeightStatistics(
       integers[integerOffset + 1],
-      views.int32(integers[integerOffset + 2]),
-      views.float32(integers[integerOffset + 3]),
-      countsId < 0 ? undefined : views.float32(countsId),
+      memory.view(Int32Array, ...at(2)),
+      memory.view(Float32Array, ...at(4)),
+      hasCounts ? memory.view(Float32Array, ...at(6)) : undefined,
     );
   }
   throw new Error(`unknown node statistics kind ${kind}`);
+}
+
+/** Writes an array's place in `memory` (byte offset, length) at `integers[at…]`. */
+function locate(memory: TrainingMemory, array: Float32Array | Int32Array, integers: Int32Array, at: number): void {
+  integers[at] = memory.offsetOf(array);
+  integers[at + 1] = array.length;
 }
 
 /** XGBoost's loss-change floor (kRtEps): smaller gains are rounding noise. */
@@ -120,18 +128,20 @@ export class GradientStatistics implements NodeStatistics {
   /**
    * @param pairs interleaved (gradient, hessian) per row, weights already applied
    * @param countRows add a row-count channel (only needed for a minimum of rows per leaf above 1)
+   * @param kernels build histograms with these when the arrays live in their memory
    */
   constructor(
     readonly pairs: Float32Array,
     readonly l2Regularization: number,
     private readonly countRows: boolean,
+    private readonly kernels?: HistogramKernels,
   ) {
     this.channels = countRows ? 3 : 2;
   }
 
   build(source: HistogramSource, histogram: Float64Array): void {
     if (this.countRows) accumulateGradientPairsAndCounts(source, this.pairs, histogram);
-    else accumulateGradientPairs(source, this.pairs, histogram);
+    else if (!this.kernels?.accumulateGradientPairs(source, this.pairs, histogram)) accumulateGradientPairs(source, this.pairs, histogram);
   }
 
   sumRows(rowIndices: Int32Array, start: number, end: number, totals: Float64Array, offset: number): void {
@@ -159,10 +169,10 @@ export class GradientStatistics implements NodeStatistics {
     return Math.max(limits.minSplitGain, GRADIENT_GAIN_FLOOR);
   }
 
-  describe(integers: Int32Array, integerOffset: number, numbers: Float64Array, numberOffset: number, bufferId: (array: Float32Array) => number): void {
+  describe(integers: Int32Array, integerOffset: number, numbers: Float64Array, numberOffset: number, memory: TrainingMemory): void {
     integers[integerOffset] = GRADIENT_KIND;
-    integers[integerOffset + 1] = bufferId(this.pairs);
-    integers[integerOffset + 2] = this.countRows ? 1 : 0;
+    locate(memory, this.pairs, integers, integerOffset + 1);
+    integers[integerOffset + 3] = this.countRows ? 1 : 0;
     numbers[numberOffset] = this.l2Regularization;
   }
 
@@ -260,18 +270,13 @@ export class ClassWeightStatistics implements NodeStatistics {
     }
   }
 
-  describe(
-    integers: Int32Array,
-    integerOffset: number,
-    _numbers: Float64Array,
-    _numberOffset: number,
-    bufferId: (array: Float32Array | Int32Array) => number,
-  ): void {
+  describe(integers: Int32Array, integerOffset: number, _numbers: Float64Array, _numberOffset: number, memory: TrainingMemory): void {
     integers[integerOffset] = CLASS_WEIGHT_KIND;
     integers[integerOffset + 1] = this.classCount;
-    integers[integerOffset + 2] = bufferId(this.labels);
-    integers[integerOffset + 3] = bufferId(this.weights);
-    integers[integerOffset + 4] = this.counts === undefined ? -1 : bufferId(this.counts);
+    locate(memory, this.labels, integers, integerOffset + 2);
+    locate(memory, this.weights, integers, integerOffset + 4);
+    if (this.counts !== undefined) locate(memory, this.counts, integers, integerOffset + 6);
+    integers[integerOffset + 8] = this.counts === undefined ? 0 : 1;
   }
 
   weight(totals: Float64Array, offset: number): number {

@@ -1,8 +1,9 @@
 /**
  * The kinds of parallel jobs the tree trainers run on a TreeThreadPool, and what a task sees of
  * the thread it runs on. The task functions live beside the code they parallelise (node-search.ts,
- * gradient-boosting.ts, classification-forest.ts); parallel-tasks.ts dispatches to them.
+ * boosting-tasks.ts, classification-forest.ts); parallel-tasks.ts dispatches to them.
  */
+import type { TrainingMemory } from './training-memory';
 
 export const TASK_KINDS = {
   /** Histograms and best splits of one or two nodes, a block of features per task. */
@@ -22,8 +23,8 @@ export interface TaskEnvironment {
   readonly integers: Int32Array;
   /** The job's float64 parameters (shared). */
   readonly numbers: Float64Array;
-  /** Typed views of the shared buffers, by the ids the pool gave them. */
-  readonly views: SharedViews;
+  /** The training memory, as this thread sees it (arrays by byte offset, its WebAssembly kernels). */
+  readonly memory: TrainingMemory;
   /** Scratch values a thread keeps from task to task, by name. */
   readonly local: Map<string, unknown>;
   /** A context value by id (TreeThreadPool.addContext). */
@@ -32,46 +33,21 @@ export interface TaskEnvironment {
   send(message: { readonly type: 'result'; readonly task: number; readonly value: unknown }, transfer?: ArrayBuffer[]): void;
 }
 
-/** Typed views of shared buffers by id, made once per buffer and thread. */
-export class SharedViews {
-  private readonly float64Views = new Map<number, Float64Array>();
-  private readonly float32Views = new Map<number, Float32Array>();
-  private readonly int32Views = new Map<number, Int32Array>();
-  private readonly uint8Views = new Map<number, Uint8Array>();
+/** The array a job names at `integers[at]` (byte offset) and `integers[at + 1]` (length). */
+export function float64At(environment: TaskEnvironment, at: number): Float64Array {
+  return environment.memory.view(Float64Array, environment.integers[at], environment.integers[at + 1]);
+}
 
-  constructor(private readonly buffer: (id: number) => SharedArrayBuffer) {}
+export function float32At(environment: TaskEnvironment, at: number): Float32Array {
+  return environment.memory.view(Float32Array, environment.integers[at], environment.integers[at + 1]);
+}
 
-  /** Drops the views of released buffers. */
-  forget(id: number): void {
-    this.float64Views.delete(id);
-    this.float32Views.delete(id);
-    this.int32Views.delete(id);
-    this.uint8Views.delete(id);
-  }
+export function int32At(environment: TaskEnvironment, at: number): Int32Array {
+  return environment.memory.view(Int32Array, environment.integers[at], environment.integers[at + 1]);
+}
 
-  float64(id: number): Float64Array {
-    let view = this.float64Views.get(id);
-    if (view === undefined) this.float64Views.set(id, (view = new Float64Array(this.buffer(id))));
-    return view;
-  }
-
-  float32(id: number): Float32Array {
-    let view = this.float32Views.get(id);
-    if (view === undefined) this.float32Views.set(id, (view = new Float32Array(this.buffer(id))));
-    return view;
-  }
-
-  int32(id: number): Int32Array {
-    let view = this.int32Views.get(id);
-    if (view === undefined) this.int32Views.set(id, (view = new Int32Array(this.buffer(id))));
-    return view;
-  }
-
-  uint8(id: number): Uint8Array {
-    let view = this.uint8Views.get(id);
-    if (view === undefined) this.uint8Views.set(id, (view = new Uint8Array(this.buffer(id))));
-    return view;
-  }
+export function uint8At(environment: TaskEnvironment, at: number): Uint8Array {
+  return environment.memory.view(Uint8Array, environment.integers[at], environment.integers[at + 1]);
 }
 
 /** Task `task` of `taskCount` over `length` items: [start, end), contiguous and in order. */

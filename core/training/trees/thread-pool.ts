@@ -12,14 +12,18 @@
  * each piece computed as the one-thread code computes it). So a seed gives the same model bytes
  * with 1, 2 or 16 threads.
  *
- * Shared arrays are typed arrays over a `SharedArrayBuffer`; a worker learns a buffer the first time
- * a job refers to it (`bufferId` posts it on the worker's port, which the worker drains before its
- * next job with `receiveMessageOnPort`). Workers send results the same way back (`takeMessages`).
+ * Every array a job refers to lives in the pool's TrainingMemory (one shared WebAssembly memory that
+ * every thread holds, where the WebAssembly histogram kernels run); a job names an array by its byte
+ * offset and length there (`locate`). Contexts (`addContext`) travel on each worker's port, which the
+ * worker drains before its next job with `receiveMessageOnPort`; results come back the same way
+ * (`takeMessages`).
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { runTask } from './parallel-tasks';
-import { SharedViews, type TaskEnvironment, type TaskKind } from './task-kinds';
+import type { TaskEnvironment, TaskKind } from './task-kinds';
+import { TrainingMemory, type MemoryArray } from './training-memory';
+import type { WasmMemory } from './wasm-assembler';
 import { InvalidOptionsError, RetailMlopsError } from '../../errors';
 import { launchWorker } from '../../worker-launcher';
 
@@ -35,22 +39,17 @@ export interface TreeThreadPoolOptions {
   readonly threads?: number;
 }
 
-/** Typed arrays a job can refer to. */
-export type SharedTypedArray = Float64Array | Float32Array | Int32Array | Uint8Array;
-
 /** What a worker starts with. */
 export interface TreeWorkerData {
   readonly control: SharedArrayBuffer;
   readonly integers: SharedArrayBuffer;
   readonly numbers: SharedArrayBuffer;
+  readonly memory: WasmMemory;
   readonly port: MessagePort;
 }
 
 /** Messages on a worker's port. */
-export type ToWorkerMessage =
-  | { readonly type: 'buffer'; readonly id: number; readonly buffer: SharedArrayBuffer }
-  | { readonly type: 'context'; readonly id: number; readonly context: unknown }
-  | { readonly type: 'release' };
+export type ToWorkerMessage = { readonly type: 'context'; readonly id: number; readonly context: unknown } | { readonly type: 'release' };
 export type FromWorkerMessage = { readonly type: 'error'; readonly message: string } | { readonly type: 'result'; readonly task: number; readonly value: unknown };
 
 /** Slots of the control block (Int32). */
@@ -115,12 +114,13 @@ export class TreeThreadPool {
     const control = new SharedArrayBuffer(CONTROL.size * 4);
     const integers = new SharedArrayBuffer(PARAMETER_INTEGERS * 4);
     const numbers = new SharedArrayBuffer(PARAMETER_NUMBERS * 8);
+    const memory = TrainingMemory.create();
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
     try {
       for (let index = 1; index < threads; index++) {
         const channel = new MessageChannel();
-        const workerData: TreeWorkerData = { control, integers, numbers, port: channel.port2 };
+        const workerData: TreeWorkerData = { control, integers, numbers, memory: memory.memory, port: channel.port2 };
         const worker = launchWorker(__dirname, 'tree-worker', { workerData, transferList: [channel.port2] });
         workers.push(worker);
         ports.push(channel.port1);
@@ -131,7 +131,7 @@ export class TreeThreadPool {
       for (const port of ports) port.close();
       throw error;
     }
-    return new TreeThreadPool(threads, workers, ports, control, integers, numbers);
+    return new TreeThreadPool(threads, workers, ports, control, integers, numbers, memory);
   }
 
   /** Integer parameters of the next job. */
@@ -141,10 +141,7 @@ export class TreeThreadPool {
   private readonly control: Int32Array;
   private generation = 0;
   private jobs = 0;
-  private nextBufferId = 0;
   private nextContextId = 0;
-  private bufferIds = new WeakMap<SharedArrayBuffer, number>();
-  private readonly buffers = new Map<number, SharedArrayBuffer>();
   private readonly contexts = new Map<number, unknown>();
   private readonly environment: TaskEnvironment;
   /** Results of the tasks this thread ran. */
@@ -159,20 +156,17 @@ export class TreeThreadPool {
     controlBuffer: SharedArrayBuffer,
     integers: SharedArrayBuffer,
     numbers: SharedArrayBuffer,
+    /** Where the arrays of the pool's jobs live (reset by `release`). */
+    readonly memory: TrainingMemory,
   ) {
     this.control = new Int32Array(controlBuffer);
     this.integers = new Int32Array(integers);
     this.numbers = new Float64Array(numbers);
-    const buffers = this.buffers;
     const contexts = this.contexts;
     this.environment = {
       integers: this.integers,
       numbers: this.numbers,
-      views: new SharedViews((id) => {
-        const buffer = buffers.get(id);
-        if (buffer === undefined) throw new Error(`shared buffer ${id} is not registered`);
-        return buffer;
-      }),
+      memory,
       context: (id) => contexts.get(id),
       send: (message) => this.ownMessages.push(message),
       local: new Map(),
@@ -181,57 +175,39 @@ export class TreeThreadPool {
     for (const port of ports) port.unref();
   }
 
-  /** A zeroed Float64Array in shared memory. */
+  /** A zeroed Float64Array in the pool's memory. */
   float64(length: number): Float64Array {
-    return new Float64Array(new SharedArrayBuffer(Math.max(1, length) * 8), 0, length);
+    return this.memory.float64(length);
   }
 
-  /** A zeroed Float32Array in shared memory. */
+  /** A zeroed Float32Array in the pool's memory. */
   float32(length: number): Float32Array {
-    return new Float32Array(new SharedArrayBuffer(Math.max(1, length) * 4), 0, length);
+    return this.memory.float32(length);
   }
 
-  /** A zeroed Int32Array in shared memory. */
+  /** A zeroed Int32Array in the pool's memory. */
   int32(length: number): Int32Array {
-    return new Int32Array(new SharedArrayBuffer(Math.max(1, length) * 4), 0, length);
+    return this.memory.int32(length);
   }
 
-  /** The array itself when it is in shared memory, else a copy in shared memory. */
-  share<T extends SharedTypedArray>(array: T): T {
-    if (array.buffer instanceof SharedArrayBuffer) return array;
-    const constructor = array.constructor as new (buffer: SharedArrayBuffer, offset: number, length: number) => T;
-    const copy = new constructor(new SharedArrayBuffer(Math.max(1, array.byteLength)), 0, array.length);
-    copy.set(array as never);
-    return copy;
+  /** The array itself when it is in the pool's memory, else a copy there. */
+  share<T extends MemoryArray>(array: T): T {
+    return this.memory.copy(array);
   }
 
-  /**
-   * The id a job uses for the shared buffer under `array` (its view must start at offset 0). The
-   * first call posts the buffer to every worker.
-   */
-  bufferId(array: SharedTypedArray): number {
-    const buffer = array.buffer;
-    if (!(buffer instanceof SharedArrayBuffer)) throw new TypeError('bufferId needs an array in shared memory (TreeThreadPool.share)');
-    if (array.byteOffset !== 0) throw new TypeError('bufferId needs a view at offset 0 of its buffer');
-    let id = this.bufferIds.get(buffer);
-    if (id === undefined) {
-      id = this.nextBufferId++;
-      this.bufferIds.set(buffer, id);
-      this.buffers.set(id, buffer);
-      this.broadcast({ type: 'buffer', id, buffer });
-    }
-    return id;
+  /** Writes where `array` (in the pool's memory) is, as a job names it: its byte offset, then its length. */
+  locate(array: MemoryArray, integers: Int32Array, at: number): void {
+    integers[at] = this.memory.offsetOf(array);
+    integers[at + 1] = array.length;
   }
 
   /**
-   * Forgets every buffer and context jobs referred to so far, on every thread (at their next job):
-   * a trainer calls it when it is done, so the next training does not keep them alive.
+   * Frees the pool's memory and forgets every context, on every thread (at their next job): a
+   * trainer calls it when it is done with the arrays it allocated.
    */
   release(): void {
-    for (const id of this.buffers.keys()) this.environment.views.forget(id);
-    this.buffers.clear();
+    this.memory.reset();
     this.contexts.clear();
-    this.bufferIds = new WeakMap();
     this.environment.local.clear();
     this.broadcast({ type: 'release' });
   }

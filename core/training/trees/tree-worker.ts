@@ -5,23 +5,19 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { runTask } from './parallel-tasks';
-import { SharedViews, type TaskEnvironment, type TaskKind } from './task-kinds';
+import type { TaskEnvironment, TaskKind } from './task-kinds';
 import { claimTask, CONTROL, finishTask, SPIN_LOADS, type FromWorkerMessage, type ToWorkerMessage, type TreeWorkerData } from './thread-pool';
+import { TrainingMemory } from './training-memory';
 
 const data = workerData as TreeWorkerData;
 const control = new Int32Array(data.control);
-const buffers = new Map<number, SharedArrayBuffer>();
 const contexts = new Map<number, unknown>();
 const port = data.port;
 const send = (message: FromWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 const environment: TaskEnvironment = {
   integers: new Int32Array(data.integers),
   numbers: new Float64Array(data.numbers),
-  views: new SharedViews((id) => {
-    const buffer = buffers.get(id);
-    if (buffer === undefined) throw new Error(`shared buffer ${id} was never sent to this thread`);
-    return buffer;
-  }),
+  memory: TrainingMemory.attach(data.memory),
   context: (id) => contexts.get(id),
   send,
   local: new Map(),
@@ -30,13 +26,9 @@ const environment: TaskEnvironment = {
 function drainPort(): void {
   for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
     const message = received.message as ToWorkerMessage;
-    if (message.type === 'buffer') {
-      buffers.set(message.id, message.buffer);
-    } else if (message.type === 'context') {
+    if (message.type === 'context') {
       contexts.set(message.id, message.context);
     } else {
-      for (const id of buffers.keys()) environment.views.forget(id);
-      buffers.clear();
       contexts.clear();
       environment.local.clear();
     }

@@ -34,16 +34,18 @@ describe('TreeThreadPool', () => {
     expect(() => pool.run(1 as TaskKind, 1)).toThrow(TrainingThreadError);
   });
 
-  it('shares typed arrays: a shared array is used as it is, any other is copied once', async () => {
+  it('keeps job arrays in its memory: an array there is used as it is, any other is copied; a job names them by place', async () => {
     const pool = await TreeThreadPool.start({ threads: 1 });
     started.push(pool);
-    const shared = pool.float64(4);
-    expect(pool.share(shared)).toBe(shared);
+    const inMemory = pool.float64(4);
+    expect(pool.share(inMemory)).toBe(inMemory);
     const plain = Int32Array.from([1, 2, 3]);
     const copy = pool.share(plain);
     expect(copy.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(Array.from(copy)).toEqual([1, 2, 3]);
-    expect(() => pool.bufferId(plain)).toThrow(TypeError);
-    expect(pool.bufferId(copy)).toBe(pool.bufferId(copy));
+    const place = new Int32Array(2);
+    expect(() => pool.locate(plain, place, 0)).toThrow(TypeError);
+    pool.locate(copy, place, 0);
+    expect(Array.from(pool.memory.view(Int32Array, place[0], place[1]))).toEqual([1, 2, 3]);
   });
 });
