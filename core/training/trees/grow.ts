@@ -19,6 +19,7 @@ import { clearHistogram, HistogramPool, subtractHistogram, type HistogramSource 
 import { MAX_PARALLEL_CHANNELS, ParallelNodeSearch, type ScanRequest } from './node-search';
 import { SplitSearch, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import type { SeededRandom } from './random';
+import type { HistogramKernels } from './histogram-kernels';
 import type { TreeThreadPool } from './thread-pool';
 import type { TrainingMemory } from './training-memory';
 import { InvalidOptionsError } from '../../errors';
@@ -92,6 +93,7 @@ export class TreeGrower {
   private readonly parallelSearches: readonly [SplitSearch, SplitSearch];
   private readonly parallel: ParallelNodeSearch | undefined;
   private readonly partitionScratch: Int32Array;
+  private readonly kernels: HistogramKernels | undefined;
   /** Sampled features of the (at most two) nodes searched together. */
   private readonly nodeFeatures: readonly [Int32Array, Int32Array];
   private readonly featurePool: Int32Array;
@@ -139,7 +141,8 @@ export class TreeGrower {
     this.maxRetained = Math.max(8, Math.floor(RETAINED_HISTOGRAM_BYTES / (8 * this.pool.length)));
     this.search = new SplitSearch(channels);
     this.parallelSearches = [new SplitSearch(channels), new SplitSearch(channels)];
-    this.partitionScratch = new Int32Array(binned.rows);
+    this.partitionScratch = memory?.int32(binned.rows) ?? new Int32Array(binned.rows);
+    this.kernels = memory?.kernels;
     this.nodeFeatures = [new Int32Array(binned.columns), new Int32Array(binned.columns)];
     this.featurePool = new Int32Array(binned.columns);
     this.lowestCode = new Int32Array(binned.columns);
@@ -489,6 +492,8 @@ export class TreeGrower {
   private partition(rowIndices: Int32Array, start: number, end: number, column: number, bin: number): number {
     const codes = this.binned.codes;
     const scratch = this.partitionScratch;
+    const middle = this.kernels?.partition(codes, rowIndices, start, end, column, bin, scratch) ?? -1;
+    if (middle >= 0) return middle;
     let write = start;
     let rightCount = 0;
     for (let index = start; index < end; index++) {

@@ -103,6 +103,33 @@ function threeClassRootPairsFunction(): FunctionWriter {
   return writer;
 }
 
+/**
+ * partition(rowIndices, start, end, column, bin, scratch) → middle: the stable in-place partition
+ * of `TreeGrower.partition` (rows whose code in `column` is <= bin first), branch-free.
+ */
+function partitionFunction(): FunctionWriter {
+  const writer = new FunctionWriter(['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], 'i32');
+  const [rowIndices, start, end, column, bin, scratch] = writer.parameters;
+  const index = writer.local('i32');
+  const row = writer.local('i32');
+  const write = writer.local('i32');
+  const rightCount = writer.local('i32');
+  const goesRight = writer.local('i32');
+  writer.get(start).set(write);
+  writer.forRange(index, start, end, 1, () => {
+    writer.get(rowIndices).get(index).shiftLeft(2).add().loadInt32().set(row);
+    // the sign bit of bin − code: 1 when the row goes right
+    writer.get(bin).get(column).get(row).add().loadUint8().subtract().shiftRightUnsigned(31).set(goesRight);
+    writer.get(rowIndices).get(write).shiftLeft(2).add().get(row).storeInt32();
+    writer.get(scratch).get(rightCount).shiftLeft(2).add().get(row).storeInt32();
+    writer.get(write).i32(1).add().get(goesRight).subtract().set(write);
+    writer.get(rightCount).get(goesRight).add().set(rightCount);
+  });
+  writer.get(rowIndices).get(write).shiftLeft(2).add().get(scratch).get(rightCount).shiftLeft(2).copyMemory();
+  writer.get(write);
+  return writer;
+}
+
 /** target = features[next + lane] (features is a byte offset). */
 function loadFeature(writer: FunctionWriter, features: Local, next: Local, lane: number, target: Local): void {
   writer.get(features).get(next).i32(lane).add().shiftLeft(2).add().loadInt32().set(target);
@@ -117,6 +144,7 @@ function kernelModule(): object {
       [
         { name: 'gradientPairs', writer: gradientPairsFunction() },
         { name: 'threeClassRootPairs', writer: threeClassRootPairsFunction() },
+        { name: 'partition', writer: partitionFunction() },
       ],
       MAXIMUM_PAGES,
     ),
@@ -125,11 +153,13 @@ function kernelModule(): object {
 }
 
 type Kernel = (...pointers: number[]) => void;
+type PartitionKernel = (rowIndices: number, start: number, end: number, column: number, bin: number, scratch: number) => number;
 
 /** The kernels of one thread over one TrainingMemory. */
 export class HistogramKernels {
   private readonly gradientPairs: Kernel;
   private readonly threeClassRootPairs: Kernel;
+  private readonly partitionRows: PartitionKernel;
   private features: Int32Array | undefined;
   private featuresEpoch = -1;
 
@@ -137,6 +167,17 @@ export class HistogramKernels {
     const instance = new (webAssembly().Instance)(kernelModule(), { env: { memory: memory.memory } });
     this.gradientPairs = instance.exports.gradientPairs as Kernel;
     this.threeClassRootPairs = instance.exports.threeClassRootPairs as Kernel;
+    this.partitionRows = instance.exports.partition as PartitionKernel;
+  }
+
+  /**
+   * `TreeGrower.partition` in WebAssembly: where the right rows start, or −1 (nothing done) when an
+   * array is not in the memory. `column` indexes `codes` (feature × rows).
+   */
+  partition(codes: Uint8Array, rowIndices: Int32Array, start: number, end: number, column: number, bin: number, scratch: Int32Array): number {
+    const memory = this.memory;
+    if (!(memory.contains(codes) && memory.contains(rowIndices) && memory.contains(scratch))) return -1;
+    return this.partitionRows(rowIndices.byteOffset, start, end, codes.byteOffset + column, bin, scratch.byteOffset);
   }
 
   /** `accumulateGradientPairs` in WebAssembly; false (nothing done) when an array is not in the memory. */

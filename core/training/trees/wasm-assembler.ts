@@ -82,7 +82,11 @@ export class FunctionWriter {
   private readonly locals: Local[] = [];
   private readonly code: number[] = [];
 
-  constructor(parameterTypes: readonly ValueType[]) {
+  /** @param result the type of the value the body leaves on the stack, if any */
+  constructor(
+    parameterTypes: readonly ValueType[],
+    readonly result?: ValueType,
+  ) {
     parameterTypes.forEach((type, index) => this.parameters.push({ index, type }));
   }
 
@@ -113,12 +117,20 @@ export class FunctionWriter {
     return this.emit(0x6a);
   }
 
+  subtract(): this {
+    return this.emit(0x6b);
+  }
+
   multiply(): this {
     return this.emit(0x6c);
   }
 
   shiftLeft(bits: number): this {
     return this.i32(bits).emit(0x74);
+  }
+
+  shiftRightUnsigned(bits: number): this {
+    return this.i32(bits).emit(0x76);
   }
 
   lessThanUnsigned(): this {
@@ -140,6 +152,16 @@ export class FunctionWriter {
   /** i32 at [address + offset] (address from the stack). */
   loadInt32(offset = 0): this {
     return this.emit(0x28, 2, ...unsignedLeb(offset));
+  }
+
+  /** Stores the i32 on top of the stack at [address + offset] (address below it). */
+  storeInt32(offset = 0): this {
+    return this.emit(0x36, 2, ...unsignedLeb(offset));
+  }
+
+  /** memory.copy(destination, source, bytes), all three from the stack in that order. */
+  copyMemory(): this {
+    return this.emit(0xfc, ...unsignedLeb(10), 0, 0);
   }
 
   /** A byte at [address + offset], zero-extended. */
@@ -207,7 +229,11 @@ export class FunctionWriter {
 
 /** A module importing `env.memory` (shared, up to `maximumPages` of 64 KiB) and exporting its functions. */
 export function assembleModule(functions: ReadonlyArray<{ readonly name: string; readonly writer: FunctionWriter }>, maximumPages: number): Uint8Array {
-  const types = functions.map(({ writer }) => [0x60, ...vector(writer.parameters.map((parameter) => [VALUE_TYPE_CODES[parameter.type]])), 0x00]);
+  const types = functions.map(({ writer }) => [
+    0x60,
+    ...vector(writer.parameters.map((parameter) => [VALUE_TYPE_CODES[parameter.type]])),
+    ...(writer.result === undefined ? [0x00] : [0x01, VALUE_TYPE_CODES[writer.result]]),
+  ]);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector(types)),

@@ -58,12 +58,29 @@ describe('WebAssembly histogram kernels', () => {
     for (let label = 0; label < 3; label++) expect(identical(actual[label], expected[label])).toBe(true);
   });
 
+  it('partition a segment of rows stably: codes <= bin first, each side in its order', () => {
+    const feature = 2;
+    const rowIndices = memory.copy(Int32Array.from({ length: rows }, (_, row) => row).filter(() => random.nextFloat() < 0.7));
+    const scratch = memory.int32(rows);
+    const [start, end, bin] = [13, rowIndices.length - 20, 101];
+    const segment = Array.from(rowIndices.subarray(start, end));
+    const code = (row: number): number => codes[feature * rows + row];
+    const expected = [...segment.filter((row) => code(row) <= bin), ...segment.filter((row) => code(row) > bin)];
+    const before = Array.from(rowIndices);
+    const middle = memory.kernels.partition(inMemory.codes, rowIndices, start, end, feature * rows, bin, scratch);
+    expect(middle).toBe(start + segment.filter((row) => code(row) <= bin).length);
+    expect(Array.from(rowIndices.subarray(start, end))).toEqual(expected);
+    expect(Array.from(rowIndices.subarray(0, start))).toEqual(before.slice(0, start));
+    expect(Array.from(rowIndices.subarray(end))).toEqual(before.slice(end));
+  });
+
   it('leave arrays outside their memory to the JavaScript kernel', () => {
     const histogram = new Float64Array(histogramLength);
     const rowIndices = memory.copy(Int32Array.from([0, 1, 2]));
     const source = { codes: inMemory.codes, rows, binOffsets: inMemory.binOffsets, rowIndices, start: 0, end: 3, features: Int32Array.from([0]), featureCount: 1 };
     expect(memory.kernels.accumulateGradientPairs(source, inMemory.pairs[0], histogram)).toBe(false);
     expect(histogram.every((value) => value === 0)).toBe(true);
+    expect(memory.kernels.partition(inMemory.codes, Int32Array.from([0, 1, 2]), 0, 3, 0, 1, memory.int32(3))).toBe(-1);
   });
 });
 
