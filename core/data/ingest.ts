@@ -9,6 +9,7 @@ import { createEnumTypesSql, GOLD_SELECT, SILVER_SELECT, stageFileSql } from './
 import { describeInputFile, isDataFile, locateLines, type InputFile } from './input-file';
 import { Lake, type GoldFileEntry, type LakeManifest, type RawFileEntry, type SilverFileEntry } from './lake';
 import { withDirectoryLock } from './lake-lock';
+import type { HeaderVariant } from '../schema/lgsr';
 import type { QuarantineReason } from '../schema/quarantine';
 
 export interface IngestOptions {
@@ -54,6 +55,9 @@ export interface IngestSummary {
   readonly partitions: readonly PartitionCount[];
   readonly seconds: number;
 }
+
+/** Every header variant a SOURCE_VARIANT can name. */
+const SOURCE_VARIANTS: readonly HeaderVariant[] = ['lgsr', 'seg'];
 
 /** How DuckDB's CSV reader names a rejected line's problem → our reason. */
 function reasonForCsvError(errorType: string): QuarantineReason {
@@ -298,9 +302,19 @@ class IngestRun {
     return { input: { ...input, path: stagedRaw }, index, rawPath, rowsRead: rows + rejected };
   }
 
+  /**
+   * All staged lines with their source. SOURCE_FILE and SOURCE_VARIANT are ENUMs here: Parquet
+   * still gets dictionary-encoded strings, but the writer no longer hashes a 64-character constant
+   * for every row (a third of silver's write time).
+   */
   private async createLinesView(staged: readonly StagedFile[]): Promise<void> {
+    const shas = [...new Set(staged.map((file) => file.input.sha256))];
+    await this.session.run(`CREATE TYPE source_file AS ENUM (${shas.map(sqlString).join(', ')});
+      CREATE TYPE source_variant AS ENUM (${SOURCE_VARIANTS.map(sqlString).join(', ')});`);
     const parts = staged.map(
-      (file) => `SELECT ${file.index} AS FILE_INDEX, rowid AS SOURCE_ROW, ${sqlString(file.input.sha256)} AS SOURCE_FILE, ${sqlString(file.input.variant)} AS SOURCE_VARIANT, * FROM lines_${file.index}`,
+      (file) =>
+        `SELECT ${file.index} AS FILE_INDEX, rowid AS SOURCE_ROW, ${sqlString(file.input.sha256)}::source_file AS SOURCE_FILE, ` +
+        `${sqlString(file.input.variant)}::source_variant AS SOURCE_VARIANT, * FROM lines_${file.index}`,
     );
     await this.session.run(`CREATE TEMP VIEW lines AS ${parts.join(' UNION ALL ')}`);
   }
