@@ -294,9 +294,17 @@ class IngestRun {
     const rawPath = `raw/${input.sha256}${extension}`;
     const stagedRaw = path.join(this.stagingRoot, rawPath);
     await fs.mkdir(path.dirname(stagedRaw), { recursive: true });
-    await fs.copyFile(input.path, stagedRaw);
-    // DuckDB picks the decompression from the extension: read the staged copy, which has the right one.
-    await this.session.run(stageFileSql(stagedRaw, index, input.variant));
+    // DuckDB picks the decompression from the extension: when the input's name says what it is, DuckDB
+    // reads it while the raw copy is made; otherwise it reads the staged copy, which has the right one
+    const copying = fs.copyFile(input.path, stagedRaw);
+    const nameFits = input.path.toLowerCase().endsWith('.gz') === input.gzip;
+    if (nameFits) {
+      const outcomes = await Promise.allSettled([copying, this.session.run(stageFileSql(input.path, index, input.variant))]);
+      for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+    } else {
+      await copying;
+      await this.session.run(stageFileSql(stagedRaw, index, input.variant));
+    }
     const rows = await this.session.scalar(`SELECT count(*) FROM lines_${index}`);
     const rejected = await this.session.scalar(`SELECT count(DISTINCT line) FROM rejects_${index}`);
     return { input: { ...input, path: stagedRaw }, index, rawPath, rowsRead: rows + rejected };
