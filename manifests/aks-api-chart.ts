@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { ApiChart, type CloudIntegration } from './api-chart';
 import { resolveApiChartProps, type ApiChartProps, type ResolvedApiChartProps } from './api-chart-props';
 import { isDnsLabel, isGuid, isKeyVaultCertificateUri } from './formats';
+import { registryCloud } from './model-pins';
 import { ProblemCollector } from '../core/errors';
 
 /** `10.224.0.0/12`: the virtual network AKS creates, where the Blob storage private endpoint lives. */
@@ -51,6 +52,10 @@ export class AksApiChart extends ApiChart {
 export function resolveAksApiChartProps(props: AksApiChartProps): { readonly settings: ResolvedApiChartProps; readonly cloud: CloudIntegration } {
   const problems = new ProblemCollector('AksApiChart props');
   const settings = resolveApiChartProps(props, aksDefaultVirtualNetworkCidrs, problems);
+  problems.check(
+    typeof props.modelPin?.registry !== 'string' || registryCloud(props.modelPin.registry) !== 'eks',
+    `modelPin.registry ${JSON.stringify(props.modelPin?.registry)} belongs to the other cloud: AKS pods need a https://<account>.blob.core.windows.net/<container>/<prefix> registry (what workload-identity pods can read)`,
+  );
   problems.check(
     typeof props.workloadIdentityClientId === 'string' && isGuid(props.workloadIdentityClientId),
     `workloadIdentityClientId must be the managed identity's client id (a GUID), got ${JSON.stringify(props.workloadIdentityClientId)}`,

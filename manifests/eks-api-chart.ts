@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { ApiChart, type CloudIntegration } from './api-chart';
 import { resolveApiChartProps, type ApiChartProps, type ResolvedApiChartProps } from './api-chart-props';
 import { isAcmCertificateArn, isIamRoleArn, isIpv4Cidr } from './formats';
+import { registryCloud } from './model-pins';
 import { ProblemCollector } from '../core/errors';
 
 /** `10.0.0.0/16`: aws-cdk-lib's default VPC range, where the ALB and the S3/STS interface endpoints live. */
@@ -54,6 +55,10 @@ export class EksApiChart extends ApiChart {
 export function resolveEksApiChartProps(props: EksApiChartProps): { readonly settings: ResolvedApiChartProps; readonly cloud: CloudIntegration } {
   const problems = new ProblemCollector('EksApiChart props');
   const settings = resolveApiChartProps(props, eksDefaultVpcCidrs, problems);
+  problems.check(
+    typeof props.modelPin?.registry !== 'string' || registryCloud(props.modelPin.registry) !== 'aks',
+    `modelPin.registry ${JSON.stringify(props.modelPin?.registry)} belongs to the other cloud: EKS pods need an s3://<bucket>/<prefix> registry (what IRSA pods can read)`,
+  );
   problems.check(
     typeof props.iamRoleArn === 'string' && isIamRoleArn(props.iamRoleArn),
     `iamRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got ${JSON.stringify(props.iamRoleArn)}`,

@@ -4,8 +4,12 @@
  * re-rendered manifests). Shape:
  *
  * ```json
- * { "dev": { "registry": "s3://bucket/registry", "model": "42" }, "staging": { … }, "production": { … } }
+ * { "dev": { "model": "v-5e1f0c2a9b34" }, "staging": { … }, "production": { … } }
  * ```
+ *
+ * The registry the version lives in is not pinned here: it is the environment's own, and each cloud's
+ * deployment target names it (`deployment-targets.ts`), so an EKS chart can only read an `s3://`
+ * registry and an AKS chart a Blob one.
  *
  * Reading validates everything and reports every problem at once; writing validates first, then
  * replaces the file atomically (temporary file beside it, fsync, rename), so a reader never sees
@@ -17,7 +21,7 @@ import { environments, isEnvironment, type Environment } from './environments';
 import { InputError, ProblemCollector } from '../core/errors';
 import { writeFileAtomically } from '../core/files/write-atomically';
 
-/** What one environment serves: the registry the server reads and the model version it loads. */
+/** What a chart serves: the registry the server reads (the environment's) and the pinned model version it loads. */
 export interface ModelPin {
   /**
    * The model registry, as the server's `RETAIL_MLOPS_REGISTRY` takes it: `s3://bucket/prefix` or
@@ -28,27 +32,46 @@ export interface ModelPin {
   readonly model: string;
 }
 
+/** One environment's entry of `pins.json`. */
+export interface EnvironmentPin {
+  /** The model version (`RETAIL_MLOPS_MODEL`); pin a version, not a moving alias. Never `latest`. */
+  readonly model: string;
+}
+
 /** One pin per environment; all environments are present. */
-export type ModelPins = { readonly [E in Environment]: ModelPin };
+export type ModelPins = { readonly [E in Environment]: EnvironmentPin };
 
-const pinFields: readonly (keyof ModelPin)[] = ['registry', 'model'];
+const pinFields: readonly (keyof EnvironmentPin)[] = ['model'];
 
-/** Adds a problem for each thing wrong with `pin`; `label` prefixes the messages (e.g. `production`). */
+/** Adds a problem for each thing wrong with a `pins.json` entry; `label` prefixes the messages (e.g. `production`). */
+export function checkEnvironmentPin(pin: unknown, label: string, problems: ProblemCollector): void {
+  if (typeof pin !== 'object' || pin === null || Array.isArray(pin)) {
+    problems.check(false, `${label} must be an object with "model"`);
+    return;
+  }
+  const fields = pin as Record<string, unknown>;
+  for (const field of Object.keys(fields)) {
+    problems.check((pinFields as readonly string[]).includes(field), `${label} has an unknown field "${field}" (known: ${pinFields.join(', ')}; the registry is the environment's, named by the deployment target)`);
+  }
+  checkModelVersion(fields.model, label, problems);
+}
+
+/** Adds a problem for each thing wrong with a chart's pin; `label` prefixes the messages. */
 export function checkModelPin(pin: unknown, label: string, problems: ProblemCollector): void {
   if (typeof pin !== 'object' || pin === null || Array.isArray(pin)) {
     problems.check(false, `${label} must be an object with "registry" and "model"`);
     return;
   }
   const fields = pin as Record<string, unknown>;
-  for (const field of Object.keys(fields)) {
-    problems.check((pinFields as readonly string[]).includes(field), `${label} has an unknown field "${field}" (known: ${pinFields.join(', ')})`);
-  }
   const registry = fields.registry;
   problems.check(
-    typeof registry === 'string' && isRemoteRegistry(registry),
-    `${label}.registry must be an s3:// or https:// URL of the model registry, got ${JSON.stringify(registry)}`,
+    typeof registry === 'string' && registryCloud(registry) !== undefined,
+    `${label}.registry must be the s3:// or https://<account>.blob.core.windows.net/ URL of the model registry (a pod has no local registry), got ${JSON.stringify(registry)}`,
   );
-  const model = fields.model;
+  checkModelVersion(fields.model, label, problems);
+}
+
+function checkModelVersion(model: unknown, label: string, problems: ProblemCollector): void {
   problems.check(
     typeof model === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/.test(model),
     `${label}.model must be a model version (letters, digits, '.', '_', ':', '+', '-'), got ${JSON.stringify(model)}`,
@@ -78,13 +101,13 @@ export function parseModelPins(text: string, source: string): ModelPins {
   }
   for (const environment of environments) {
     if (!(environment in entries)) problems.check(false, `environment "${environment}" has no pin`);
-    else checkModelPin(entries[environment], environment, problems);
+    else checkEnvironmentPin(entries[environment], environment, problems);
   }
   problems.throwIfAny();
   return Object.fromEntries(
     environments.map((environment) => {
-      const pin = entries[environment] as ModelPin;
-      return [environment, { registry: pin.registry, model: pin.model }];
+      const pin = entries[environment] as EnvironmentPin;
+      return [environment, { model: pin.model }];
     }),
   ) as unknown as ModelPins;
 }
@@ -92,7 +115,7 @@ export function parseModelPins(text: string, source: string): ModelPins {
 /** The file's canonical text: environments in promotion order, two-space indent, final newline. */
 export function serializeModelPins(pins: ModelPins): string {
   const ordered = Object.fromEntries(
-    environments.map((environment) => [environment, { registry: pins[environment].registry, model: pins[environment].model }]),
+    environments.map((environment) => [environment, { model: pins[environment].model }]),
   );
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
@@ -119,12 +142,12 @@ export async function writeModelPins(file: string, pins: ModelPins): Promise<voi
 }
 
 /** A copy of `pins` with `environment` pinned to `pin` (the others unchanged); validates the new pin. */
-export function withModelPin(pins: ModelPins, environment: Environment, pin: ModelPin): ModelPins {
+export function withModelPin(pins: ModelPins, environment: Environment, pin: EnvironmentPin): ModelPins {
   const problems = new ProblemCollector('model pin');
   problems.check(isEnvironment(environment), `unknown environment "${String(environment)}" (known: ${environments.join(', ')})`);
-  checkModelPin(pin, String(environment), problems);
+  checkEnvironmentPin(pin, String(environment), problems);
   problems.throwIfAny();
-  return { ...pins, [environment]: { registry: pin.registry, model: pin.model } };
+  return { ...pins, [environment]: { model: pin.model } };
 }
 
 /**
@@ -136,6 +159,9 @@ export function modelPinChecksum(pin: ModelPin): string {
   return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
 }
 
-function isRemoteRegistry(value: string): boolean {
-  return /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/.test(value) || /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/\S*)?$/.test(value);
+/** The cloud whose pods can open a registry URL: `eks` for `s3://…`, `aks` for a Blob Storage URL; undefined for anything else. */
+export function registryCloud(value: string): 'eks' | 'aks' | undefined {
+  if (/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/.test(value)) return 'eks';
+  if (/^https:\/\/[a-z0-9]{3,24}\.blob\.core\.windows\.net\/[a-z0-9-]{3,63}(\/\S*)?$/.test(value)) return 'aks';
+  return undefined;
 }

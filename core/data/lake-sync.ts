@@ -4,9 +4,14 @@ import { writeFileAtomic } from './atomic-file';
 import { LAKE_MANIFEST, Lake, type LakeManifest } from './lake';
 import type { ObjectStorage } from '../storage/port';
 
-/** Every data file a manifest refers to. */
-function manifestFiles(manifest: LakeManifest): string[] {
-  return [...manifest.raw, ...manifest.silver, ...manifest.gold, ...manifest.quarantine].map((entry) => entry.path);
+/** The data layers of a lake. */
+export type LakeLayer = 'raw' | 'silver' | 'gold' | 'quarantine';
+
+const ALL_LAYERS: readonly LakeLayer[] = ['raw', 'silver', 'gold', 'quarantine'];
+
+/** Every data file a manifest refers to, in the layers asked for. */
+function manifestFiles(manifest: LakeManifest, layers: readonly LakeLayer[] = ALL_LAYERS): string[] {
+  return layers.flatMap((layer) => manifest[layer].map((entry) => entry.path));
 }
 
 /**
@@ -14,7 +19,7 @@ function manifestFiles(manifest: LakeManifest): string[] {
  * the manifest last, so a reader of the store sees the previous version until the new one is whole.
  */
 export async function pushLake(lake: Lake, storage: ObjectStorage): Promise<{ readonly uploaded: number; readonly version: number }> {
-  const present = new Set((await storage.list('')).map((object) => object.key));
+  const present = new Set((await Promise.all(ALL_LAYERS.map((layer) => storage.list(`${layer}/`)))).flat().map((object) => object.key));
   let uploaded = 0;
   for (const relative of manifestFiles(lake.manifest)) {
     if (present.has(relative)) continue;
@@ -26,12 +31,13 @@ export async function pushLake(lake: Lake, storage: ObjectStorage): Promise<{ re
 }
 
 /**
- * Brings a lake version from object storage into a local directory (a cache): files it lacks are
- * downloaded, the manifest is written last. Returns the local lake.
+ * Brings a lake version from object storage into a local directory (a cache): files of the layers
+ * asked for that it lacks are downloaded (lake files never change once written), the manifest is
+ * written last. Returns the local lake; files of the other layers stay in the store.
  */
-export async function pullLake(storage: ObjectStorage, directory: string): Promise<Lake> {
+export async function pullLake(storage: ObjectStorage, directory: string, options: { readonly layers?: readonly LakeLayer[] } = {}): Promise<Lake> {
   const manifest = JSON.parse(Buffer.from(await storage.get(LAKE_MANIFEST)).toString('utf8')) as LakeManifest;
-  for (const relative of manifestFiles(manifest)) {
+  for (const relative of manifestFiles(manifest, options.layers)) {
     const local = path.join(directory, relative);
     const exists = await fs.stat(local).then((stat) => stat.isFile(), () => false);
     if (!exists) await storage.download(relative, local);

@@ -84,6 +84,11 @@ export interface TrainingBackend {
   readonly provider: string;
   /** Algorithms this backend can train. */
   readonly algorithms: readonly string[];
+  /**
+   * Jobs train on this machine's threads (`TrainingRunOptions.threads`), so several can share its
+   * cores (`trainJobs`); a backend that trains elsewhere runs one job at a time. @default false
+   */
+  readonly trainsHere?: boolean;
   train(job: TrainingJob, options?: TrainingRunOptions): Promise<TrainedModel>;
 }
 

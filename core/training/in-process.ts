@@ -28,16 +28,36 @@ import { PRICE_SENSITIVITY_CLASSES } from '../schema/lgsr';
 
 const CLASSES = PRICE_SENSITIVITY_CLASSES;
 
+export interface InProcessTrainingBackendOptions {
+  /**
+   * Opens the lake a job names (`job.dataset.uri`) as a local, readable lake: the provider seam
+   * passes one that copies a cloud lake's gold layer into a cache.
+   * @default - the URI is a directory: Lake.openExisting
+   */
+  readonly openLake?: (uri: string) => Promise<Lake>;
+}
+
 /**
- * Training jobs run in this process on a local lake: the `local` provider's backend. Each job trains
- * on a worker thread of its own (`trainInWorker`), so jobs can run side by side (`trainJobs`).
+ * Training jobs run in this process, on a lake readable from here. Each job trains on a worker
+ * thread of its own (`trainInWorker`), so jobs can run side by side (`trainJobs`); their lakes are
+ * opened here, one at a time.
  */
-export function createInProcessTrainingBackend(): TrainingBackend {
+export function createInProcessTrainingBackend(options: InProcessTrainingBackendOptions = {}): TrainingBackend {
+  let opening: Promise<unknown> = Promise.resolve();
+  const openLake =
+    options.openLake === undefined
+      ? undefined
+      : (uri: string): Promise<Lake> => {
+        const opened = opening.then(() => options.openLake!(uri));
+        opening = opened.catch(() => undefined);
+        return opened;
+      };
   return {
     specificationVersion: TRAINING_SPECIFICATION_VERSION,
     provider: 'local',
     algorithms: Object.keys(IN_PROCESS_TRAINERS),
-    train: (job, options) => trainInWorker(job, options),
+    trainsHere: true,
+    train: (job, runOptions) => trainInWorker(job, { ...runOptions, openLake }),
   };
 }
 
@@ -67,11 +87,11 @@ function validateJob(job: TrainingJob): void {
  * training rows), the algorithm trained with early stopping on the validation weeks, then refitted
  * on training + validation weeks with the chosen settings, evaluated on the test weeks, exported to ONNX.
  */
-export async function trainInProcess(job: TrainingJob, options: TrainingRunOptions = {}): Promise<TrainedModel> {
+export async function trainInProcess(job: TrainingJob, options: TrainingRunOptions & InProcessTrainingBackendOptions = {}): Promise<TrainedModel> {
   validateJob(job);
   const started = performance.now();
   const trainer = IN_PROCESS_TRAINERS[job.algorithm];
-  const lake = (await Lake.openExisting(job.dataset.uri)).atVersion(job.dataset.version);
+  const lake = (await (options.openLake ?? Lake.openExisting)(job.dataset.uri)).atVersion(job.dataset.version);
   const weeks = [...job.split.trainWeeks, ...job.split.validationWeeks, ...job.split.testWeeks];
   const { batch } = await readGoldBaskets(lake, weeks);
   const train = rowsOfWeeks(batch, job.split.trainWeeks);

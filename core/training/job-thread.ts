@@ -11,6 +11,13 @@ export interface JobWorkerData {
   readonly job: TrainingJob;
   readonly threads?: number;
   readonly reportProgress: boolean;
+  /** The job's lake, opened by the caller: a local directory. @default job.dataset.uri */
+  readonly lakeRoot?: string;
+}
+
+export interface JobThreadOptions extends TrainingRunOptions {
+  /** Opens the job's lake here (a cloud lake's local copy); the thread reads the directory it gives. @default the URI is a directory */
+  readonly openLake?: (uri: string) => Promise<{ readonly root: string }>;
 }
 
 /** An error as it crosses threads: enough to raise the same kind of error on this side. */
@@ -53,9 +60,11 @@ export function deserializeError(error: SerializedError): Error {
 }
 
 /** Trains `job` with `trainInProcess` on a new worker thread; an aborted signal terminates it. */
-export async function trainInWorker(job: TrainingJob, options: TrainingRunOptions = {}): Promise<TrainedModel> {
+export async function trainInWorker(job: TrainingJob, options: JobThreadOptions = {}): Promise<TrainedModel> {
   options.signal?.throwIfAborted();
-  const workerData: JobWorkerData = { job, threads: options.threads, reportProgress: options.progress !== undefined };
+  const lakeRoot = options.openLake === undefined ? undefined : (await options.openLake(job.dataset.uri)).root;
+  options.signal?.throwIfAborted();
+  const workerData: JobWorkerData = { job, threads: options.threads, reportProgress: options.progress !== undefined, lakeRoot };
   const worker = launchWorker(__dirname, 'training-job-worker', { workerData });
   let onAbort: (() => void) | undefined;
   try {

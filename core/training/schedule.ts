@@ -1,5 +1,6 @@
 /**
- * Runs several training jobs on one backend, side by side when the machine has the threads for it:
+ * Runs several training jobs on one backend, side by side when they train on this machine
+ * (`TrainingBackend.trainsHere`) and it has the threads for it:
  * `threads` are split into lanes (as many as jobs, at most one per thread), each lane trains one job
  * at a time with its share of the threads, and the longest jobs start first. Models do not depend
  * on how many threads trained them, so the results are the same whatever the schedule; they come
@@ -48,7 +49,8 @@ export async function trainJobs(backend: TrainingBackend, jobs: readonly Trainin
   const problems = new ProblemCollector('training schedule');
   problems.check(Number.isInteger(threads) && threads >= 1 && threads <= 256, `threads must be an integer from 1 to 256 (got ${threads})`);
   problems.throwIfAny();
-  const lanes = scheduleLanes(jobs.length, threads);
+  // a backend training elsewhere gets one job at a time, as it always did
+  const lanes = backend.trainsHere === true ? scheduleLanes(jobs.length, threads) : [{ threads }];
   const order = longestFirst(jobs);
   const progress = options.progress ?? silentProgress;
   const aborter = new AbortController();

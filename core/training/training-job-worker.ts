@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { trainInProcess } from './in-process';
+import { Lake } from '../data/lake';
 import type { ProgressReporter } from '../progress';
 import { serializeError, type JobWorkerData, type JobWorkerMessage } from './job-thread';
 
@@ -16,7 +17,9 @@ const progress: ProgressReporter = {
   stop: () => send({ type: 'progress', call: 'stop' }),
 };
 
-trainInProcess(data.job, { threads: data.threads, progress: data.reportProgress ? progress : undefined }).then(
+const lakeRoot = data.lakeRoot;
+const openLake = lakeRoot === undefined ? undefined : (): Promise<Lake> => Lake.openExisting(lakeRoot);
+trainInProcess(data.job, { threads: data.threads, progress: data.reportProgress ? progress : undefined, openLake }).then(
   (model) => send({ type: 'result', model }),
   (error: unknown) => send({ type: 'error', error: serializeError(error) }),
 );

@@ -1,105 +1,73 @@
 /**
- * The aws provider: the lake and the registry's artifacts in S3 (SSE-KMS), training on SageMaker
- * (the built-in XGBoost algorithm), the model registry on SageMaker Model Registry. One bucket holds
- * the three areas under their prefixes (the infra stack creates it, its KMS key and the roles).
- *
- * Options (flat, as the provider registry passes them; `retail-mlops … --provider aws --provider-option key=value`):
- *
- * | option | meaning | default |
- * | --- | --- | --- |
- * | `region` | AWS region | required |
- * | `bucket` | the data bucket | required |
- * | `kmsKeyId` | KMS key for every object, the training volume and output | the bucket's default encryption |
- * | `roleArn` | SageMaker execution role of training jobs | required |
- * | `servingImage` | the API image (model packages' InferenceSpecification) | required |
- * | `modelPackageGroupName` | the registry's Model Package Group | `retail-mlops` |
- * | `lakePrefix`, `registryPrefix`, `trainingPrefix` | areas of the bucket | `lake`, `registry`, `training` |
- * | `subnetIds`, `securityGroupIds` | comma-separated; training jobs run in these private subnets | no VPC |
- * | `instanceType` | training instance | `ml.m5.xlarge` |
- * | `managedSpot` | train on spot capacity | `true` |
- * | `maxRuntimeSeconds` | longest training job | `3600` |
- * | `s3Endpoint`, `sageMakerEndpoint` | other endpoints (emulators) | the region's |
- * | `forcePathStyle` | path-style S3 addressing (emulators) | `false` |
+ * The aws provider: lakes and registries in S3 (SSE-KMS with the environment's key), training on
+ * SageMaker, versions mirrored into a SageMaker Model Package Group. Settings (`AwsSettings`, from
+ * `.retail-mlops.json` or `RETAIL_MLOPS_AWS_*`; see core/config/settings.ts) say what an `s3://` URI
+ * cannot: region, KMS key, execution role, subnets, instance type, spot, the project's image.
  *
  * Credentials come from the SDK's default chain (OIDC web identity in CI, IRSA / Pod Identity on
- * EKS, SSO on a laptop). The SDKs load when the provider first talks to AWS, not before.
+ * EKS, SSO on a laptop); endpoints from the SDK's own variables (`AWS_ENDPOINT_URL_S3`,
+ * `AWS_ENDPOINT_URL_SAGEMAKER`: emulators, VPC endpoints). The SDKs load when the provider first
+ * talks to AWS, not before.
  */
+import * as path from 'node:path';
 import { createSageMakerModelRegistry } from './model-registry';
-import { createS3ObjectStorage } from './object-storage';
+import { createS3ObjectStorage, type S3ObjectStorage } from './object-storage';
+import { awsRegistryProblems, awsSettingsProblems, awsTrainingProblems } from './settings';
 import { createSageMakerTrainingBackend } from './training-backend';
-import { ProblemCollector } from '../../core/errors';
-import type { Provider, ProviderOptions } from '../registry';
+import type { AwsSettings } from '../../core/config/settings';
+import { InvalidOptionsError } from '../../core/errors';
+import type { ParsedLocation } from '../locations';
+import type { Provider } from '../registry';
 
-const STRING_OPTIONS = [
-  'region',
-  'bucket',
-  'kmsKeyId',
-  'roleArn',
-  'servingImage',
-  'modelPackageGroupName',
-  'lakePrefix',
-  'registryPrefix',
-  'trainingPrefix',
-  'subnetIds',
-  'securityGroupIds',
-  'instanceType',
-  's3Endpoint',
-  'sageMakerEndpoint',
-] as const;
-const BOOLEAN_OPTIONS = ['managedSpot', 'forcePathStyle'] as const;
-const NUMBER_OPTIONS = ['maxRuntimeSeconds'] as const;
-const REQUIRED = ['region', 'bucket', 'roleArn', 'servingImage'] as const;
-
-function list(value: string | undefined): string[] {
-  return value ? value.split(',').map((item) => item.trim()).filter((item) => item.length > 0) : [];
+function s3Location(location: ParsedLocation): { bucket: string; prefix: string } {
+  if (location.provider !== 'aws') throw new InvalidOptionsError('aws provider', [`the aws provider opens s3:// locations, not ${location.provider} ones`]);
+  return location;
 }
 
 /**
- * Creates the aws provider from flat options (validated here, every problem at once; each part
- * validates its own options as well).
- * @throws InvalidOptionsError
+ * Creates the aws provider (no request is made until something is opened and used).
+ * @throws InvalidOptionsError listing every problem of the settings
  */
-export async function createAwsProvider(options: ProviderOptions = {}): Promise<Provider> {
-  const problems = new ProblemCollector('aws provider options');
-  const known = new Set<string>([...STRING_OPTIONS, ...BOOLEAN_OPTIONS, ...NUMBER_OPTIONS]);
-  for (const key of Object.keys(options)) problems.check(known.has(key), `unknown option '${key}' (known: ${[...known].join(', ')})`);
-  for (const key of REQUIRED) problems.check(options[key] !== undefined, `${key} is required`);
-  for (const key of STRING_OPTIONS) problems.check(options[key] === undefined || typeof options[key] === 'string', `${key} must be a string`);
-  for (const key of BOOLEAN_OPTIONS) problems.check(options[key] === undefined || typeof options[key] === 'boolean', `${key} must be true or false`);
-  for (const key of NUMBER_OPTIONS) problems.check(options[key] === undefined || typeof options[key] === 'number', `${key} must be a number`);
-  problems.throwIfAny();
-
-  const text = (key: (typeof STRING_OPTIONS)[number]): string | undefined => options[key] as string | undefined;
-  const region = text('region')!;
-  const storageFor = (prefix: string) =>
-    createS3ObjectStorage({
-      region,
-      bucket: text('bucket')!,
-      prefix,
-      kmsKeyId: text('kmsKeyId'),
-      endpoint: text('s3Endpoint'),
-      forcePathStyle: options.forcePathStyle as boolean | undefined,
-      requestChecksumCalculation: options.s3Endpoint !== undefined ? 'WHEN_REQUIRED' : undefined,
-    });
-  const sageMakerConnection = { region, endpoint: text('sageMakerEndpoint') };
+export async function createAwsProvider(settings: AwsSettings): Promise<Provider> {
+  const problems = awsSettingsProblems(settings);
+  if (problems.length > 0) throw new InvalidOptionsError('aws settings', problems);
+  const region = settings.region as string;
+  const storageAt = (bucket: string, prefix: string): S3ObjectStorage =>
+    createS3ObjectStorage({ region, bucket, prefix, kmsKeyId: settings.kmsKeyId, forcePathStyle: settings.forcePathStyle });
   return {
     name: 'aws',
-    storage: storageFor(text('lakePrefix') ?? 'lake'),
-    registry: createSageMakerModelRegistry({
-      ...sageMakerConnection,
-      storage: storageFor(text('registryPrefix') ?? 'registry'),
-      modelPackageGroupName: text('modelPackageGroupName') ?? 'retail-mlops',
-      servingImage: text('servingImage')!,
-    }),
-    training: createSageMakerTrainingBackend({
-      ...sageMakerConnection,
-      storage: storageFor(text('trainingPrefix') ?? 'training'),
-      roleArn: text('roleArn')!,
-      subnetIds: list(text('subnetIds')),
-      securityGroupIds: list(text('securityGroupIds')),
-      instanceType: text('instanceType'),
-      managedSpot: options.managedSpot as boolean | undefined,
-      maxRuntimeSeconds: options.maxRuntimeSeconds as number | undefined,
-    }),
+    openStorage: async (location) => {
+      const { bucket, prefix } = s3Location(location);
+      return storageAt(bucket, prefix);
+    },
+    openRegistry: async (location, options = {}) => {
+      const { bucket, prefix } = s3Location(location);
+      const mirror = options.mirror ?? true;
+      const missing = mirror ? awsRegistryProblems(settings) : [];
+      if (missing.length > 0) throw new InvalidOptionsError('aws settings', missing);
+      return createSageMakerModelRegistry({
+        region,
+        storage: storageAt(bucket, prefix),
+        modelPackageGroupName: settings.modelPackageGroupName ?? 'retail-mlops',
+        servingImage: mirror ? settings.image : undefined,
+      });
+    },
+    openTrainingBackend: async ({ lake, workDirectory }) => {
+      const { bucket, prefix } = s3Location(lake);
+      const missing = awsTrainingProblems(settings);
+      if (missing.length > 0) throw new InvalidOptionsError('aws settings', missing);
+      // job channels, checkpoints and outputs go beside the lake: s3://bucket/<lake's parent>/training
+      const parent = path.posix.dirname(prefix);
+      return createSageMakerTrainingBackend({
+        region,
+        storage: storageAt(bucket, parent === '.' ? 'training' : `${parent}/training`),
+        roleArn: settings.roleArn as string,
+        subnetIds: settings.subnetIds ?? [],
+        securityGroupIds: settings.securityGroupIds ?? [],
+        instanceType: settings.instanceType,
+        managedSpot: settings.spot,
+        workDirectory: path.join(workDirectory, 'sagemaker'),
+      });
+    },
   };
 }

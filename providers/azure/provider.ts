@@ -1,79 +1,86 @@
 /**
- * The Azure provider: the lake on Blob Storage (ADLS Gen2), the model registry on Azure ML model
- * versions + Blob, training as Azure ML command jobs. Credentials come from DefaultAzureCredential
- * (workload identity on AKS, the service connection's federated identity in Azure Pipelines,
- * `az login` on a laptop): the options hold no secrets.
+ * The azure provider: lakes and registries on Blob Storage (ADLS Gen2), training as Azure ML command
+ * jobs running the project's own trainer in its image, versions mirrored into Azure ML model
+ * versions. Settings (`AzureSettings`, from `.retail-mlops.json` or `RETAIL_MLOPS_AZURE_*`; see
+ * core/config/settings.ts) say what a Blob URI cannot: subscription, resource group, workspace,
+ * compute, image. The storage account and container are in the lake's and registry's URIs.
  *
- * Options (flat; every problem is reported at once):
- * - `subscriptionId`, `resourceGroup`, `workspace`: the Azure ML workspace
- * - `lake`: the lake's location, `https://<account>.blob.core.windows.net/<container>[/<prefix>]`
- * - `registry`: the registry's location, same form
- * - `image`: the project's container image in ACR (training runs in it)
- * - `lakeDatastore` (@default 'lake'), `registryDatastore` (@default 'registry'): the workspace
- *   datastores on the lake's and the registry's containers
- * - `modelName` (@default 'retail-mlops-price-sensitivity'), `computeName` (@default 'cpu-cluster'),
- *   `environmentName` (@default 'retail-mlops'), `experimentName` (@default 'retail-mlops'),
- *   `cli` (@default 'node /app/lib/bin/retail-mlops.js': how the image runs the CLI),
- *   `pollIntervalMs` (@default 15000), `managementEndpoint` (@default 'https://management.azure.com')
- *
- * The SDKs load inside the factories below, so importing this module loads none of them.
+ * Credentials: DefaultAzureCredential (workload identity on AKS, the service connection's federated
+ * identity in Azure Pipelines, `az login` on a laptop); Blob Storage takes an account key instead
+ * only when `RETAIL_MLOPS_AZURE_STORAGE_KEY` is set (emulators, accounts without Entra ID sign-in).
+ * The SDKs load inside the functions below, so importing this module loads none of them.
  */
-import { formatBlobLocation, parseBlobLocation } from './blob-location';
+import type { TokenCredential } from '@azure/identity' with { 'resolution-mode': 'import' };
+import type { StorageSharedKeyCredential } from '@azure/storage-blob' with { 'resolution-mode': 'import' };
+import { formatBlobLocation, type BlobLocation } from './blob-location';
 import { createBlobObjectStorage } from './blob-object-storage';
 import { createDefaultCredential } from './credential';
 import { createAzureMlModelRegistry } from './model-registry';
+import { azureRegistryProblems, azureSettingsProblems, azureTrainingProblems, workspaceOf } from './settings';
 import { createAzureMlTrainingBackend } from './training-backend';
-import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
-import type { Provider, ProviderOptions } from '../registry';
+import type { AzureSettings } from '../../core/config/settings';
+import { InvalidOptionsError } from '../../core/errors';
+import type { ParsedLocation } from '../locations';
+import type { Provider } from '../registry';
 
-const REQUIRED = ['subscriptionId', 'resourceGroup', 'workspace', 'lake', 'registry', 'image'] as const;
-const OPTIONAL_STRINGS = ['lakeDatastore', 'registryDatastore', 'modelName', 'computeName', 'environmentName', 'experimentName', 'cli', 'managementEndpoint'] as const;
-const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL_STRINGS, 'pollIntervalMs']);
+function blobOf(location: ParsedLocation): BlobLocation {
+  if (location.provider !== 'azure') throw new InvalidOptionsError('azure provider', [`the azure provider opens Blob locations, not ${location.provider} ones`]);
+  return location.blob;
+}
+
+/** The account name of a Blob endpoint: `<account>.blob.core.windows.net`, or an emulator's `/<account>` path segment. */
+function accountNameOf(blob: BlobLocation): string {
+  const url = new URL(blob.accountUrl);
+  return url.pathname.length > 1 ? url.pathname.slice(1) : url.hostname.split('.')[0];
+}
 
 /**
- * Creates the Azure provider.
- * @throws InvalidOptionsError listing every problem of the options (including those of its parts)
+ * Creates the azure provider (no request is made until something is opened and used).
+ * @throws InvalidOptionsError listing every problem of the settings
  */
-export async function createAzureProvider(options: ProviderOptions = {}): Promise<Provider> {
-  const problems = new ProblemCollector('azure provider options');
-  for (const key of Object.keys(options)) problems.check(KNOWN.has(key), `unknown option '${key}' (known: ${[...KNOWN].join(', ')})`);
-  for (const key of REQUIRED) problems.check(typeof options[key] === 'string' && options[key] !== '', `${key} is required (a string)`);
-  for (const key of OPTIONAL_STRINGS) problems.check(options[key] === undefined || typeof options[key] === 'string', `${key} must be a string`);
-  problems.check(options.pollIntervalMs === undefined || typeof options.pollIntervalMs === 'number', 'pollIntervalMs must be a number');
-  for (const key of ['lake', 'registry'] as const) {
-    if (typeof options[key] !== 'string') continue;
-    try {
-      parseBlobLocation(options[key] as string);
-    } catch (error) {
-      if (!(error instanceof InvalidOptionsError)) throw error;
-      for (const problem of error.problems) problems.check(false, `${key}: ${problem}`);
-    }
-  }
-  problems.throwIfAny();
-  const text = (key: string): string | undefined => options[key] as string | undefined;
-  const credential = await createDefaultCredential();
-  const lake = parseBlobLocation(text('lake') as string);
-  const common = {
-    subscriptionId: text('subscriptionId') as string,
-    resourceGroup: text('resourceGroup') as string,
-    workspace: text('workspace') as string,
-    credential,
-    managementEndpoint: text('managementEndpoint'),
+export async function createAzureProvider(settings: AzureSettings, secrets: { readonly storageKey?: string } = {}): Promise<Provider> {
+  const problems = azureSettingsProblems(settings);
+  if (problems.length > 0) throw new InvalidOptionsError('azure settings', problems);
+  let credential: Promise<TokenCredential> | undefined;
+  const tokenCredential = (): Promise<TokenCredential> => (credential ??= createDefaultCredential());
+  const storageCredential = async (blob: BlobLocation): Promise<TokenCredential | StorageSharedKeyCredential> => {
+    if (secrets.storageKey === undefined) return tokenCredential();
+    const { StorageSharedKeyCredential: SharedKey } = await import('@azure/storage-blob');
+    return new SharedKey(accountNameOf(blob), secrets.storageKey);
   };
-  const [storage, registry, training] = await Promise.all([
-    createBlobObjectStorage({ accountUrl: lake.accountUrl, container: lake.container, prefix: lake.prefix, credential }),
-    createAzureMlModelRegistry({ ...common, location: text('registry') as string, datastore: text('registryDatastore'), modelName: text('modelName') }),
-    createAzureMlTrainingBackend({
-      ...common,
-      image: text('image') as string,
-      datastore: text('lakeDatastore'),
-      datastoreLocation: formatBlobLocation({ ...lake, prefix: '' }),
-      computeName: text('computeName'),
-      environmentName: text('environmentName'),
-      experimentName: text('experimentName'),
-      cli: text('cli'),
-      pollIntervalMs: options.pollIntervalMs as number | undefined,
-    }),
-  ]);
-  return { name: 'azure', storage, registry, training };
+  return {
+    name: 'azure',
+    openStorage: async (location) => {
+      const blob = blobOf(location);
+      return createBlobObjectStorage({ ...blob, credential: await storageCredential(blob) });
+    },
+    openRegistry: async (location, options = {}) => {
+      const blob = blobOf(location);
+      const mirror = options.mirror ?? true;
+      const missing = mirror ? azureRegistryProblems(settings) : [];
+      if (missing.length > 0) throw new InvalidOptionsError('azure settings', missing);
+      return createAzureMlModelRegistry({
+        ...(mirror ? workspaceOf(settings) : {}),
+        mirror,
+        location: formatBlobLocation(blob),
+        credential: await tokenCredential(),
+        storageCredential: await storageCredential(blob),
+        managementEndpoint: settings.managementEndpoint,
+      });
+    },
+    openTrainingBackend: async ({ lake }) => {
+      const blob = blobOf(lake);
+      const missing = azureTrainingProblems(settings);
+      if (missing.length > 0) throw new InvalidOptionsError('azure settings', missing);
+      return createAzureMlTrainingBackend({
+        ...workspaceOf(settings),
+        image: settings.image as string,
+        computeName: settings.compute,
+        datastoreLocation: formatBlobLocation({ ...blob, prefix: '' }),
+        credential: await tokenCredential(),
+        storageCredential: await storageCredential(blob),
+        managementEndpoint: settings.managementEndpoint,
+      });
+    },
+  };
 }

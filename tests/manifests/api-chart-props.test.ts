@@ -81,7 +81,7 @@ describe('EksApiChart props', () => {
         }),
     );
     expect(problems).toEqual([
-      'modelPin.registry must be an s3:// or https:// URL of the model registry, got "/local/registry"',
+      'modelPin.registry must be the s3:// or https://<account>.blob.core.windows.net/ URL of the model registry (a pod has no local registry), got "/local/registry"',
       'modelPin.model must pin a version, not "latest"',
       'imageRegistry must be a registry host such as ghcr.io, got "GHCR.IO"',
       'imageRepository must be a lowercase repository path such as example-org/retail-mlops-api, got "Example/Retail"',

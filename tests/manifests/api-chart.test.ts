@@ -22,6 +22,7 @@ import {
 import { validateKubernetesObject, type KubernetesObject } from '../helpers/kubernetes-models';
 
 const pin: ModelPin = { registry: 's3://retail-models/registry', model: 'v-0123456789ab' };
+const blobPin: ModelPin = { registry: 'https://retailmodels.blob.core.windows.net/registry', model: 'v-0123456789ab' };
 
 function eksProps(environment: Environment, overrides: Partial<EksApiChartProps> = {}): EksApiChartProps {
   return {
@@ -38,10 +39,10 @@ function eksProps(environment: Environment, overrides: Partial<EksApiChartProps>
 function aksProps(environment: Environment, overrides: Partial<AksApiChartProps> = {}): AksApiChartProps {
   return {
     environment,
-    modelPin: pin,
     imageRepository: 'example-org/retail-mlops-api',
     imageTag: '1.2.3',
     host: 'predict.example.com',
+    modelPin: blobPin,
     workloadIdentityClientId: '11111111-2222-3333-4444-555555555555',
     keyVaultCertificateUri: 'https://retail-kv.vault.azure.net/certificates/predict',
     ...overrides,
@@ -152,13 +153,14 @@ describe.each(cases)('$cloud $environment', ({ cloud, environment }) => {
   });
 
   it('consumes the model pin from the ConfigMap, with its checksum on the pod template', () => {
+    const cloudPin = cloud === 'eks' ? pin : blobPin;
     const configMap = only(objects, 'ConfigMap', 'retail-mlops-api-model-pin');
-    expect(configMap.data).toEqual({ RETAIL_MLOPS_REGISTRY: pin.registry, RETAIL_MLOPS_MODEL: pin.model });
+    expect(configMap.data).toEqual({ RETAIL_MLOPS_REGISTRY: cloudPin.registry, RETAIL_MLOPS_MODEL: cloudPin.model });
     for (const key of ['RETAIL_MLOPS_REGISTRY', 'RETAIL_MLOPS_MODEL']) {
       const variable = container.env.find((candidate: { name: string }) => candidate.name === key);
       expect(variable.valueFrom).toEqual({ configMapKeyRef: { name: 'retail-mlops-api-model-pin', key } });
     }
-    expect(deployment.spec.template.metadata.annotations[modelPinChecksumAnnotation]).toBe(modelPinChecksum(pin));
+    expect(deployment.spec.template.metadata.annotations[modelPinChecksumAnnotation]).toBe(modelPinChecksum(cloudPin));
   });
 
   it('probes liveness on /healthz, readiness on /readyz, and guards start-up with a startup probe', () => {
@@ -318,6 +320,15 @@ describe('AKS integration', () => {
     const policy = only(synthesize('aks', 'dev', { additionalHttpsEgressCidrs: ['20.190.128.0/18'] }), 'NetworkPolicy', 'retail-mlops-api');
     expect(policy.spec.egress).toHaveLength(3);
     expect(policy.spec.egress[2]).toEqual({ to: [{ ipBlock: { cidr: '20.190.128.0/18' } }], ports: [{ protocol: 'TCP', port: 443 }] });
+  });
+});
+
+describe('the registry a chart pins', () => {
+  it('is one its cloud can open: an EKS chart refuses a Blob registry, an AKS chart an s3:// one', () => {
+    expect(() => synthesize('eks', 'dev', { modelPin: blobPin })).toThrow(/modelPin\.registry "https:\/\/retailmodels\.blob\.core\.windows\.net\/registry" belongs to the other cloud: EKS pods need an s3:\/\//);
+    expect(() => synthesize('aks', 'dev', { modelPin: pin })).toThrow(/modelPin\.registry "s3:\/\/retail-models\/registry" belongs to the other cloud: AKS pods need a https:\/\//);
+    expect(only(synthesize('eks', 'dev'), 'ConfigMap').data.RETAIL_MLOPS_REGISTRY).toBe(pin.registry);
+    expect(only(synthesize('aks', 'dev'), 'ConfigMap').data.RETAIL_MLOPS_REGISTRY).toBe(blobPin.registry);
   });
 });
 

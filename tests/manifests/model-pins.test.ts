@@ -20,9 +20,9 @@ import {
 const committedPinsFile = path.resolve(__dirname, '../../manifests/pins.json');
 
 const pins: ModelPins = {
-  dev: { registry: 's3://retail-models/registry', model: 'v-00000000000d' },
-  staging: { registry: 's3://retail-models/registry', model: 'v-00000000000s' },
-  production: { registry: 'https://retailmodels.blob.core.windows.net/registry', model: 'v-00000000000p' },
+  dev: { model: 'v-00000000000d' },
+  staging: { model: 'v-00000000000s' },
+  production: { model: 'v-00000000000p' },
 };
 
 let directory: string;
@@ -47,9 +47,9 @@ describe('parseModelPins', () => {
 
   it('reports every problem of the file at once', () => {
     const text = JSON.stringify({
-      dev: { registry: 'file:///tmp/registry', model: 'latest', modle: 'v-1' },
-      production: { registry: 's3://retail-models/registry', model: '' },
-      qa: { registry: 's3://retail-models/registry', model: 'v-1' },
+      dev: { registry: 's3://retail-models/registry', model: 'latest', modle: 'v-1' },
+      production: { model: '' },
+      qa: { model: 'v-1' },
     });
     let thrown: unknown;
     try {
@@ -61,8 +61,8 @@ describe('parseModelPins', () => {
     expect((thrown as InvalidOptionsError).message).toMatch(/^invalid model pins in pins\.json: /);
     expect((thrown as InvalidOptionsError).problems).toEqual([
       'unknown environment "qa" (known: dev, staging, production)',
-      'dev has an unknown field "modle" (known: registry, model)',
-      'dev.registry must be an s3:// or https:// URL of the model registry, got "file:///tmp/registry"',
+      'dev has an unknown field "registry" (known: model; the registry is the environment\'s, named by the deployment target)',
+      'dev has an unknown field "modle" (known: model; the registry is the environment\'s, named by the deployment target)',
       'dev.model must pin a version, not "latest"',
       'environment "staging" has no pin',
       'production.model must be a model version (letters, digits, \'.\', \'_\', \':\', \'+\', \'-\'), got ""',
@@ -124,16 +124,17 @@ describe('withModelPin', () => {
   });
 
   it('validates the new pin', () => {
-    expect(() => withModelPin(pins, 'staging', { registry: 's3://retail-models/registry', model: 'latest' })).toThrow(/staging\.model must pin a version/);
+    expect(() => withModelPin(pins, 'staging', { model: 'latest' })).toThrow(/staging\.model must pin a version/);
   });
 });
 
 describe('modelPinChecksum', () => {
   it('is a sha256 that changes with either field', () => {
-    const checksum = modelPinChecksum(pins.dev);
+    const pin = { registry: 's3://retail-models/registry', model: pins.dev.model };
+    const checksum = modelPinChecksum(pin);
     expect(checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(modelPinChecksum({ ...pins.dev })).toBe(checksum);
-    expect(modelPinChecksum({ ...pins.dev, model: 'v-00000000000e' })).not.toBe(checksum);
-    expect(modelPinChecksum({ ...pins.dev, registry: 's3://other-models/registry' })).not.toBe(checksum);
+    expect(modelPinChecksum({ ...pin })).toBe(checksum);
+    expect(modelPinChecksum({ ...pin, model: 'v-00000000000e' })).not.toBe(checksum);
+    expect(modelPinChecksum({ ...pin, registry: 's3://other-models/registry' })).not.toBe(checksum);
   });
 });

@@ -13,6 +13,7 @@ import {
   environments,
   modelPinChecksum,
   readModelPins,
+  registryCloud,
   renderedManifestHeader,
   renderManifests,
   repositoryDeploymentTargets,
@@ -91,12 +92,14 @@ describe('manifests/dist', () => {
   });
 
   describe.each(clouds.flatMap((cloud) => environments.map((environment) => ({ cloud, environment }))))('$cloud/$environment', ({ cloud, environment }) => {
-    it('carries the pin of pins.json in its ConfigMap and pod template', () => {
+    it("carries the pin of pins.json and the environment's registry on its own cloud in its ConfigMap and pod template", () => {
       const objects = objectsIn(`${cloud}/${environment}/retail-mlops-api.k8s.yaml`);
       const configMap = objects.find((object) => object.kind === 'ConfigMap') as Record<string, any>;
-      expect(configMap.data).toEqual({ RETAIL_MLOPS_REGISTRY: pins[environment].registry, RETAIL_MLOPS_MODEL: pins[environment].model });
+      const { modelPin } = repositoryDeploymentTargets[cloud](environment, pins[environment]);
+      expect(configMap.data).toEqual({ RETAIL_MLOPS_REGISTRY: modelPin.registry, RETAIL_MLOPS_MODEL: pins[environment].model });
+      expect(registryCloud(configMap.data.RETAIL_MLOPS_REGISTRY)).toBe(cloud);
       const deployment = objects.find((object) => object.kind === 'Deployment') as Record<string, any>;
-      expect(deployment.spec.template.metadata.annotations['checksum/model-pin']).toBe(modelPinChecksum(pins[environment]));
+      expect(deployment.spec.template.metadata.annotations['checksum/model-pin']).toBe(modelPinChecksum(modelPin));
       expect(deployment.spec).not.toHaveProperty('replicas');
       expect(deployment.spec.template.spec.containers[0].image).toMatch(/^ghcr\.io\/[a-z0-9-]+\/retail-mlops-api:(?!latest$)[\w.-]+$/);
     });

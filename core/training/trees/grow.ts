@@ -16,10 +16,10 @@
  */
 import type { BinnedMatrix, FeatureBinning } from './binning';
 import { clearHistogram, HistogramPool, subtractHistogram, type HistogramSource } from './histogram';
+import type { HistogramKernels } from './histogram-kernels';
 import { MAX_PARALLEL_CHANNELS, ParallelNodeSearch, type ScanRequest } from './node-search';
 import { SplitSearch, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import type { SeededRandom } from './random';
-import type { HistogramKernels } from './histogram-kernels';
 import type { TreeThreadPool } from './thread-pool';
 import type { TrainingMemory } from './training-memory';
 import { InvalidOptionsError } from '../../errors';

@@ -47,6 +47,21 @@ describe('in-process training on threads, on the real sample', () => {
     });
   }
 
+  it('opens the lake on this side when told how (a cloud lake\'s local copy) and trains its thread on that directory', async () => {
+    const asked: string[] = [];
+    const backend = createInProcessTrainingBackend({
+      openLake: async (uri) => {
+        asked.push(uri);
+        return Lake.openExisting(lakeDirectory);
+      },
+    });
+    const remote = { ...job('dt'), dataset: { ...job('dt').dataset, uri: 's3://lake-bucket/prefix' } };
+    const trained = await backend.train(remote, { threads: 2 });
+    expect(asked).toEqual(['s3://lake-bucket/prefix']);
+    expect(trained.job.dataset.uri).toBe('s3://lake-bucket/prefix');
+    expect(trained.metrics.rows).toBeGreaterThan(0);
+  });
+
   it("a job's error crosses back from its thread with its code", async () => {
     const backend = createInProcessTrainingBackend();
     await expect(backend.train(job('nope'))).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/algorithm 'nope'/) });

@@ -24,6 +24,7 @@ function timedBackend(milliseconds: Record<string, number>, failing?: string) {
     specificationVersion: TRAINING_SPECIFICATION_VERSION,
     provider: 'test',
     algorithms: Object.keys(milliseconds),
+    trainsHere: true,
     async train(trainingJob: TrainingJob, options: TrainingRunOptions = {}): Promise<TrainedModel> {
       calls.push({ algorithm: trainingJob.algorithm, threads: options.threads, startedWith: running });
       running++;
@@ -89,6 +90,12 @@ describe('trainJobs', () => {
     const { backend, aborted } = timedBackend({ gbdt: 5_000, dt: 10 }, 'dt');
     await expect(trainJobs(backend, ['gbdt', 'dt'].map(job), { threads: 2 })).rejects.toThrow('dt failed');
     expect(aborted).toEqual(['gbdt']);
+  });
+
+  it('gives a backend that trains elsewhere one job at a time', async () => {
+    const { backend, mostAtOnce } = timedBackend({ lr: 5, gbdt: 5, rf: 5 });
+    await trainJobs({ ...backend, trainsHere: false }, ['lr', 'gbdt', 'rf'].map(job), { threads: 4 });
+    expect(mostAtOnce()).toBe(1);
   });
 
   it('refuses a bad thread count, naming it', async () => {

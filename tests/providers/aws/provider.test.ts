@@ -25,11 +25,10 @@ vi.mock('@aws-sdk/client-glue', async (importOriginal) => {
   return importOriginal();
 });
 
-const BASE_OPTIONS = {
+const SETTINGS = {
   region: 'us-east-1',
-  bucket: 'retail-mlops-provider',
   roleArn: 'arn:aws:iam::111122223333:role/retail-mlops-sagemaker-execution',
-  servingImage: '111122223333.dkr.ecr.us-east-1.amazonaws.com/retail-mlops-api:1.4.0',
+  image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/retail-mlops-api:1.4.0',
 };
 
 describe('aws provider', () => {
@@ -46,44 +45,46 @@ describe('aws provider', () => {
     scratch.remove();
   });
 
-  it('loads no AWS SDK module when the registry is imported, the local provider used, or the aws provider created', async () => {
+  it('loads no AWS SDK module when the registry is imported, the local provider used, or the aws provider opens its parts', async () => {
     const { createProvider, providerNames } = await import('../../../providers/registry.js');
+    const { parseLocation } = await import('../../../providers/locations.js');
     expect(providerNames()).toEqual(['aws', 'azure', 'local']);
-    const local = await createProvider('local', { root: scratch.path });
-    await local.storage.put('a/b.txt', new Uint8Array([1]));
-    expect(await local.storage.list('a/')).toHaveLength(1);
+    const local = await createProvider('local');
+    const localStorage = await local.openStorage(parseLocation(scratch.path));
+    await localStorage.put('a/b.txt', new Uint8Array([1]));
+    expect(await localStorage.list('a/')).toHaveLength(1);
     expect([...loaded]).toEqual([]);
 
-    const aws = await createProvider('aws', { ...BASE_OPTIONS, kmsKeyId: 'alias/retail-mlops-data' });
+    const aws = await createProvider('aws', { aws: { ...SETTINGS, kmsKeyId: 'alias/retail-mlops-data' } });
     expect(aws.name).toBe('aws');
-    expect(aws.storage.location).toBe('s3://retail-mlops-provider/lake');
-    expect(aws.registry.provider).toBe('aws');
-    expect(aws.training.algorithms).toEqual(['sagemaker-xgboost']);
+    const lake = parseLocation('s3://retail-mlops-provider/lake');
+    expect((await aws.openStorage(lake)).location).toBe('s3://retail-mlops-provider/lake');
+    expect((await aws.openRegistry(parseLocation('s3://retail-mlops-provider/registry'))).provider).toBe('aws');
+    const training = await aws.openTrainingBackend!({ lake, workDirectory: scratch.path });
+    expect(training.algorithms).toContain('sagemaker-xgboost');
     expect([...loaded]).toEqual([]);
 
-    // positive control: the first S3 call loads the S3 client (and nothing else)
+    // positive control: the first S3 call loads the S3 client (and nothing else); the endpoint comes from the SDK's own variable
     s3 = await startS3Emulator(['retail-mlops-provider']);
-    const onEmulator = await createProvider('aws', { ...BASE_OPTIONS, s3Endpoint: s3.endpoint, forcePathStyle: true });
-    await onEmulator.storage.put('x.txt', new Uint8Array([1, 2]));
-    expect(await onEmulator.storage.head('x.txt')).toEqual({ key: 'x.txt', size: 2 });
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', s3.endpoint);
+    vi.stubEnv('AWS_REQUEST_CHECKSUM_CALCULATION', 'WHEN_REQUIRED');
+    vi.stubEnv('AWS_RESPONSE_CHECKSUM_VALIDATION', 'WHEN_REQUIRED');
+    const onEmulator = await (await createProvider('aws', { aws: { ...SETTINGS, forcePathStyle: true } })).openStorage(lake);
+    await onEmulator.put('x.txt', new Uint8Array([1, 2]));
+    expect(await onEmulator.head('x.txt')).toEqual({ key: 'x.txt', size: 2 });
     expect([...loaded]).toEqual(['@aws-sdk/client-s3']);
   });
 
-  it('reports every problem of its options at once', async () => {
+  it('reports every problem of its settings at once', async () => {
     const { createProvider } = await import('../../../providers/registry.js');
-    const error = await createProvider('aws', { region: 'us-east-1', bucket: 7, managedSpot: 'yes', colour: 'blue' }).catch((caught: unknown) => caught);
+    const error = await createProvider('aws', { aws: { region: 'mars', roleArn: 'role', subnetIds: ['subnet-1'] } }).catch((caught: unknown) => caught);
     expect((error as { code: string }).code).toBe('INVALID_OPTIONS');
     expect((error as { problems: string[] }).problems).toEqual([
-      "unknown option 'colour' (known: region, bucket, kmsKeyId, roleArn, servingImage, modelPackageGroupName, lakePrefix, registryPrefix, " +
-        'trainingPrefix, subnetIds, securityGroupIds, instanceType, s3Endpoint, sageMakerEndpoint, managedSpot, forcePathStyle, maxRuntimeSeconds)',
-      'roleArn is required',
-      'servingImage is required',
-      'bucket must be a string',
-      'managedSpot must be true or false',
+      "aws.region 'mars' is not an AWS region such as eu-west-1",
+      "aws.roleArn 'role' is not an IAM role ARN",
+      "aws.subnetIds: 'subnet-1' is not a subnet id",
+      'aws.subnetIds need aws.securityGroupIds',
     ]);
-    const parts = await createProvider('aws', { ...BASE_OPTIONS, bucket: 'Bad_Bucket', subnetIds: 'subnet-0a1b2c3d4e5f60718' }).catch((caught: unknown) => caught);
-    expect((parts as { code: string }).code).toBe('INVALID_OPTIONS');
-    expect((parts as Error).message).toMatch(/bucket must be an S3 bucket name/);
   });
 
   it('is listed by the registry, whose unknown-name error names it', async () => {
