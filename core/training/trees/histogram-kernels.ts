@@ -32,28 +32,28 @@ function gradientPairsFunction(): FunctionWriter {
   const hessian = writer.local('f64');
   const columns = Array.from({ length: GRADIENT_PASS_WIDTHS[0] }, () => writer.local('i32'));
   const bases = Array.from({ length: GRADIENT_PASS_WIDTHS[0] }, () => writer.local('i32'));
-  for (const width of GRADIENT_PASS_WIDTHS) {
-    writer.whileTrue(
-      () => writer.get(next).i32(width).add().get(featureCount).lessOrEqualUnsigned(),
-      () => {
+  featurePasses(
+    writer,
+    GRADIENT_PASS_WIDTHS,
+    next,
+    featureCount,
+    (lane) => {
+      loadFeature(writer, features, next, lane, slot);
+      writer.get(codes).get(slot).get(rows).multiply().add().set(columns[lane]);
+      writer.get(histogram).get(binOffsets).get(slot).shiftLeft(2).add().loadInt32().shiftLeft(4).add().set(bases[lane]);
+    },
+    (width) => {
+      writer.forRange(index, start, end, 1, () => {
+        writer.get(rowIndices).get(index).shiftLeft(2).add().loadInt32().set(row);
+        writer.get(pairs).get(row).shiftLeft(3).add().tee(slot).loadFloat32AsFloat64(0).set(gradient);
+        writer.get(slot).loadFloat32AsFloat64(4).set(hessian);
         for (let lane = 0; lane < width; lane++) {
-          loadFeature(writer, features, next, lane, slot);
-          writer.get(codes).get(slot).get(rows).multiply().add().set(columns[lane]);
-          writer.get(histogram).get(binOffsets).get(slot).shiftLeft(2).add().loadInt32().shiftLeft(4).add().set(bases[lane]);
+          writer.get(bases[lane]).get(columns[lane]).get(row).add().loadUint8().shiftLeft(4).add().set(slot);
+          writer.addToFloat64(slot, 0, gradient).addToFloat64(slot, 8, hessian);
         }
-        writer.forRange(index, start, end, 1, () => {
-          writer.get(rowIndices).get(index).shiftLeft(2).add().loadInt32().set(row);
-          writer.get(pairs).get(row).shiftLeft(3).add().tee(slot).loadFloat32AsFloat64(0).set(gradient);
-          writer.get(slot).loadFloat32AsFloat64(4).set(hessian);
-          for (let lane = 0; lane < width; lane++) {
-            writer.get(bases[lane]).get(columns[lane]).get(row).add().loadUint8().shiftLeft(4).add().set(slot);
-            writer.addToFloat64(slot, 0, gradient).addToFloat64(slot, 8, hessian);
-          }
-        });
-        writer.get(next).i32(width).add().set(next);
-      },
-    );
-  }
+      });
+    },
+  );
   return writer;
 }
 
@@ -74,32 +74,32 @@ function threeClassRootPairsFunction(): FunctionWriter {
   const bases = Array.from({ length: ROOT_PASS_WIDTHS[0] }, () => writer.local('i32'));
   const pairs = [pairs0, pairs1, pairs2];
   const histograms = [histogram0, histogram1, histogram2];
-  for (const width of ROOT_PASS_WIDTHS) {
-    writer.whileTrue(
-      () => writer.get(next).i32(width).add().get(featureCount).lessOrEqualUnsigned(),
-      () => {
-        for (let lane = 0; lane < width; lane++) {
-          loadFeature(writer, features, next, lane, slot);
-          writer.get(codes).get(slot).get(rows).multiply().add().set(columns[lane]);
-          writer.get(binOffsets).get(slot).shiftLeft(2).add().loadInt32().shiftLeft(4).set(bases[lane]);
+  featurePasses(
+    writer,
+    ROOT_PASS_WIDTHS,
+    next,
+    featureCount,
+    (lane) => {
+      loadFeature(writer, features, next, lane, slot);
+      writer.get(codes).get(slot).get(rows).multiply().add().set(columns[lane]);
+      writer.get(binOffsets).get(slot).shiftLeft(2).add().loadInt32().shiftLeft(4).set(bases[lane]);
+    },
+    (width) => {
+      writer.forRange(row, zero, rows, 1, () => {
+        for (let label = 0; label < 3; label++) {
+          writer.get(pairs[label]).get(row).shiftLeft(3).add().tee(slot).loadFloat32AsFloat64(0).set(values[2 * label]);
+          writer.get(slot).loadFloat32AsFloat64(4).set(values[2 * label + 1]);
         }
-        writer.forRange(row, zero, rows, 1, () => {
+        for (let lane = 0; lane < width; lane++) {
+          writer.get(bases[lane]).get(columns[lane]).get(row).add().loadUint8().shiftLeft(4).add().set(offset);
           for (let label = 0; label < 3; label++) {
-            writer.get(pairs[label]).get(row).shiftLeft(3).add().tee(slot).loadFloat32AsFloat64(0).set(values[2 * label]);
-            writer.get(slot).loadFloat32AsFloat64(4).set(values[2 * label + 1]);
+            writer.get(histograms[label]).get(offset).add().set(slot);
+            writer.addToFloat64(slot, 0, values[2 * label]).addToFloat64(slot, 8, values[2 * label + 1]);
           }
-          for (let lane = 0; lane < width; lane++) {
-            writer.get(bases[lane]).get(columns[lane]).get(row).add().loadUint8().shiftLeft(4).add().set(offset);
-            for (let label = 0; label < 3; label++) {
-              writer.get(histograms[label]).get(offset).add().set(slot);
-              writer.addToFloat64(slot, 0, values[2 * label]).addToFloat64(slot, 8, values[2 * label + 1]);
-            }
-          }
-        });
-        writer.get(next).i32(width).add().set(next);
-      },
-    );
-  }
+        }
+      });
+    },
+  );
   return writer;
 }
 
@@ -128,6 +128,31 @@ function partitionFunction(): FunctionWriter {
   writer.get(rowIndices).get(write).shiftLeft(2).add().get(scratch).get(rightCount).shiftLeft(2).copyMemory();
   writer.get(write);
   return writer;
+}
+
+/**
+ * The features `next…featureCount` in passes over the rows: for each width in turn, as many passes
+ * of that many features as fit; `lane(l)` prepares feature next + l's locals, `passRows(width)`
+ * writes the loop over the rows; `next` advances after each pass.
+ */
+function featurePasses(
+  writer: FunctionWriter,
+  widths: readonly number[],
+  next: Local,
+  featureCount: Local,
+  lane: (lane: number) => void,
+  passRows: (width: number) => void,
+): void {
+  for (const width of widths) {
+    writer.whileTrue(
+      () => writer.get(next).i32(width).add().get(featureCount).lessOrEqualUnsigned(),
+      () => {
+        for (let index = 0; index < width; index++) lane(index);
+        passRows(width);
+        writer.get(next).i32(width).add().set(next);
+      },
+    );
+  }
 }
 
 /** target = features[next + lane] (features is a byte offset). */
