@@ -205,6 +205,11 @@ export class HistogramKernels {
     return this.partitionRows(rowIndices.byteOffset, start, end, codes.byteOffset + column, bin, scratch.byteOffset);
   }
 
+  /** `partition` by byte offsets in the memory (a task's arrays): `codesColumn` is where the split feature's codes start. */
+  partitionAt(rowIndices: number, start: number, end: number, codesColumn: number, bin: number, scratch: number): number {
+    return this.partitionRows(rowIndices, start, end, codesColumn, bin, scratch);
+  }
+
   /** `accumulateGradientPairs` in WebAssembly; false (nothing done) when an array is not in the memory. */
   accumulateGradientPairs(source: HistogramSource, pairs: Float32Array, histogram: Float64Array): boolean {
     const memory = this.memory;

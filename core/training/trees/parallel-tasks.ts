@@ -4,7 +4,7 @@
  */
 import { runSoftmaxGradientsTask, runThreeClassRootsTask } from './boosting-tasks';
 import { runGrowTreesTask } from './classification-forest';
-import { runNodeSearchTask } from './node-search';
+import { runNodeSearchTask, runPartitionTask } from './node-search';
 import { TASK_KINDS, type TaskEnvironment, type TaskKind } from './task-kinds';
 
 export function runTask(kind: TaskKind, task: number, environment: TaskEnvironment): void {
@@ -17,6 +17,9 @@ export function runTask(kind: TaskKind, task: number, environment: TaskEnvironme
       return;
     case TASK_KINDS.threeClassRoots:
       runThreeClassRootsTask(environment, task);
+      return;
+    case TASK_KINDS.partitionRows:
+      runPartitionTask(environment, task);
       return;
     case TASK_KINDS.growTrees:
       runGrowTreesTask(environment, task);

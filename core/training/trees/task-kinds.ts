@@ -6,7 +6,7 @@
 import type { TrainingMemory } from './training-memory';
 
 export const TASK_KINDS = {
-  /** Histograms and best splits of one or two nodes, a block of features per task. */
+  /** Histograms and best splits of a batch of nodes, a block of one search's features per task. */
   nodeSearch: 1,
   /** The three root histograms of a boosting round, a block of features per task. */
   threeClassRoots: 2,
@@ -14,6 +14,8 @@ export const TASK_KINDS = {
   softmaxGradients: 3,
   /** Whole classification trees (a random forest), one tree per task. */
   growTrees: 4,
+  /** The rows of a batch of nodes partitioned by their splits, one node per task. */
+  partitionRows: 5,
 } as const;
 export type TaskKind = (typeof TASK_KINDS)[keyof typeof TASK_KINDS];
 

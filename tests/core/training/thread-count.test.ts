@@ -20,9 +20,9 @@ const COLUMNS = 24;
  * so that features in different blocks reach exactly the same gain (the tie must go to the lower
  * feature, as on one thread).
  */
-function matrixWithTies(seed: number): FeatureMatrix {
+function matrixWithTies(seed: number, rows = 3000): FeatureMatrix {
   const base = labelledMatrix(
-    3000,
+    rows,
     COLUMNS,
     seed,
     (features, random) => {
@@ -71,6 +71,11 @@ describe('tree trainers give the same model bytes with any number of threads', (
       expectSameBytes((threads) => trainGradientBoostedTrees(matrix, CLASSES, options, { threads }).model);
     });
   }
+
+  it('gradient boosting on more rows: whole levels of nodes partitioned on the threads', () => {
+    const larger = matrixWithTies(7, 24_000);
+    expectSameBytes((threads) => trainGradientBoostedTrees(larger, CLASSES, { rounds: 3, maxDepth: 6, rowSampleFraction: 0.9, seed: 5 }, { threads }).model);
+  });
 
   it('gradient boosting with early stopping keeps the same rounds', () => {
     const rounds = new Set<number>();
