@@ -380,9 +380,9 @@ export class TreeGrower {
   }
 
   /**
-   * Runs the planned searches: the histogram ones together on the threads when there is enough work
-   * (the result is the same either way), then, in plan order, small nodes are searched and every
-   * result is applied (candidates join the queue, histograms are kept or given back).
+   * Runs the planned searches: together on the threads when there is enough work (the result is the
+   * same either way), else one by one in plan order; then, in plan order, every result is applied
+   * (candidates join the queue, histograms are kept or given back).
    */
   private runSearches(): void {
     const planned = this.planned;
@@ -392,27 +392,31 @@ export class TreeGrower {
     const channels = this.channels;
     let work = 0;
     for (const search of planned) {
-      if (search.small) continue;
+      if (search.small) {
+        const node = search.scans[0].node;
+        work += (this.rowEnd[node] - this.rowStart[node]) * search.scans[0].count;
+        continue;
+      }
       if (search.buildNode >= 0) work += (this.rowEnd[search.buildNode] - this.rowStart[search.buildNode]) * search.buildCount;
       for (const scan of search.scans) work += 64 * scan.count;
     }
     let searches: SplitSearch[][] | undefined;
     if (this.parallel !== undefined && work >= PARALLEL_MIN_WORK) {
       searches = planned.map((search) =>
-        search.small
-          ? []
-          : search.scans.map((scan) => {
-            const result = new SplitSearch(channels);
-            result.reset(statistics.minimumGain(this.totals, scan.node * channels, limits));
-            return result;
-          }),
+        search.scans.map((scan) => {
+          const result = new SplitSearch(channels);
+          result.reset(statistics.minimumGain(this.totals, scan.node * channels, limits));
+          return result;
+        }),
       );
       const requests: SearchRequest[] = [];
       planned.forEach((search, index) => {
-        if (search.small) return;
+        const smallNode = search.scans[0].node;
         requests.push({
-          build:
-            search.buildNode < 0 || search.histogram === undefined
+          small: search.small,
+          build: search.small
+            ? { histogram: search.scans[0].histogram, start: this.rowStart[smallNode], end: this.rowEnd[smallNode] }
+            : search.buildNode < 0 || search.histogram === undefined
               ? undefined
               : { histogram: search.histogram, start: this.rowStart[search.buildNode], end: this.rowEnd[search.buildNode], subtractFrom: search.subtractFrom },
           blockFeatures: search.buildFeatures,
@@ -423,7 +427,7 @@ export class TreeGrower {
       this.parallel.search(statistics, limits, rowIndices, requests);
     }
     planned.forEach((search, index) => {
-      if (search.small) {
+      if (search.small && searches === undefined) {
         this.evaluateSmall(search.scans[0].node, search.scans[0].features, search.scans[0].count);
         return;
       }

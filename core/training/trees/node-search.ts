@@ -53,7 +53,9 @@ const SEARCH = {
   scanCount: 11,
   /** Per scan: histogram offset and length, features offset in the list, features count. */
   scans: 12,
-  size: 20,
+  /** 1: a small node, searched on a sparse histogram (one task, see `searchSmallNode`). */
+  small: 20,
+  size: 21,
 } as const;
 const MAX_SCANS = 2;
 /** One partition's record: start, end, code column, bin; the task writes the middle after them. */
@@ -73,8 +75,13 @@ export interface ScanRequest {
   readonly search: SplitSearch;
 }
 
-/** A histogram search: optionally build (and subtract), then scan one or two nodes. */
+/**
+ * A histogram search: optionally build (and subtract), then scan one or two nodes. A small search
+ * (`small`) builds its one node's rows [build.start, build.end) into a thread's sparse scratch
+ * histogram instead (build.histogram is not used) and scans only each feature's occupied bins.
+ */
 export interface SearchRequest {
+  readonly small?: boolean;
   /** Build this histogram from rows [start, end) over the block features (after zeroing their bins). */
   readonly build?: { readonly histogram: Float64Array; readonly start: number; readonly end: number; readonly subtractFrom?: Float64Array };
   /** The features the search is split by (ascending); every scan's features are among them. */
@@ -161,6 +168,7 @@ export class ParallelNodeSearch {
     requests.forEach((request, index) => {
       const base = index * SEARCH.size;
       table.fill(0, base, base + SEARCH.size);
+      if (request.small === true) table[base + SEARCH.small] = 1;
       if (request.build !== undefined) {
         table[base + SEARCH.build] = 1;
         table[base + SEARCH.histogramOffset] = this.memory.offsetOf(request.build.histogram);
@@ -226,6 +234,7 @@ export class ParallelNodeSearch {
 
   /** Blocks of a search: a few per thread when it has the work, at least 4 features each. */
   private blocksOf(request: SearchRequest): number {
+    if (request.small === true) return 1;
     const rows = request.build === undefined ? 0 : request.build.end - request.build.start;
     let work = rows * request.blockFeatureCount;
     for (const scan of request.scans) work += 64 * scan.count;
@@ -284,6 +293,10 @@ export function runNodeSearchTask(environment: TaskEnvironment, task: number): v
   const codes = memory.view(Uint8Array, integers[INTEGER.codes], integers[INTEGER.codes + 1]);
   const binOffsets = int32At(environment, INTEGER.binOffsets);
   const binCounts = int32At(environment, INTEGER.binCounts);
+  if (table[base + SEARCH.small] !== 0) {
+    searchSmallNode(environment, statistics, table, base, list, codes, binOffsets, task);
+    return;
+  }
   const [first, last] = taskRange(tasks[2 * task + 1], table[base + SEARCH.blocks], table[base + SEARCH.blockCount]);
   const blockOffset = table[base + SEARCH.blockOffset];
   const features = list.subarray(blockOffset + first, blockOffset + last);
@@ -301,16 +314,8 @@ export function runNodeSearchTask(environment: TaskEnvironment, task: number): v
   }
   const numbers = memory.view(Float64Array, integers[INTEGER.scanNumbers], integers[INTEGER.scanNumbers + 1]);
   const results = memory.view(Float64Array, integers[INTEGER.results], integers[INTEGER.results + 1]);
-  const limits: GrowthLimits = {
-    maxDepth: Number.POSITIVE_INFINITY,
-    maxLeaves: Number.POSITIVE_INFINITY,
-    minChildWeight: environment.numbers[NUMBER.minChildWeight],
-    minSamplesPerLeaf: environment.numbers[NUMBER.minSamplesPerLeaf],
-    minSplitGain: 0,
-    growPolicy: 'depthwise',
-  };
-  let search = environment.local.get(`search:${channels}`) as SplitSearch | undefined;
-  if (search === undefined) environment.local.set(`search:${channels}`, (search = new SplitSearch(channels)));
+  const limits = limitsOf(environment);
+  const search = threadSearch(environment, channels);
   const stride = 3 + channels;
   const scanStride = 1 + channels;
   const scanCount = table[base + SEARCH.scanCount];
@@ -331,10 +336,94 @@ export function runNodeSearchTask(environment: TaskEnvironment, task: number): v
         statistics.scanFeature(histogram, feature, binOffsets[feature], 0, binCounts[feature] - 1, numbers, numberBase + 1, limits, search);
       }
     }
-    const at = (task * MAX_SCANS + slot) * stride;
-    results[at] = search.gain;
-    results[at + 1] = search.feature;
-    results[at + 2] = search.bin;
-    for (let channel = 0; channel < channels; channel++) results[at + 3 + channel] = search.left[channel];
+    writeResult(results, (task * MAX_SCANS + slot) * stride, search);
   }
+}
+
+/**
+ * A small node's search (the grower's `evaluateSmall`): its rows go into this thread's histogram,
+ * kept all-zero between uses; only each feature's occupied code range is scanned, then zeroed again.
+ */
+function searchSmallNode(
+  environment: TaskEnvironment,
+  statistics: NodeStatistics,
+  table: Int32Array,
+  base: number,
+  list: Int32Array,
+  codes: Uint8Array,
+  binOffsets: Int32Array,
+  task: number,
+): void {
+  const { integers, memory } = environment;
+  const channels = statistics.channels;
+  const rows = integers[INTEGER.rows];
+  const rowIndices = int32At(environment, INTEGER.rowIndices);
+  const [start, end] = [table[base + SEARCH.start], table[base + SEARCH.end]];
+  const scanBase = base + SEARCH.scans;
+  const features = list.subarray(table[scanBase + 2], table[scanBase + 2] + table[scanBase + 3]);
+  const count = features.length;
+  const key = `small:${channels}:${binOffsets[binOffsets.length - 1]}`;
+  let scratch = environment.local.get(key) as { histogram: Float64Array; lowest: Int32Array; highest: Int32Array } | undefined;
+  if (scratch === undefined) {
+    const columns = binOffsets.length - 1;
+    scratch = { histogram: new Float64Array(binOffsets[columns] * channels), lowest: new Int32Array(columns), highest: new Int32Array(columns) };
+    environment.local.set(key, scratch);
+  }
+  const { histogram, lowest, highest } = scratch;
+  for (let next = 0; next < count; next++) {
+    const feature = features[next];
+    const column = feature * rows;
+    let low = 255;
+    let high = 0;
+    for (let index = start; index < end; index++) {
+      const code = codes[column + rowIndices[index]];
+      low = Math.min(low, code);
+      high = Math.max(high, code);
+    }
+    lowest[feature] = low;
+    highest[feature] = high;
+  }
+  statistics.build({ codes, rows, binOffsets, rowIndices, start, end, features, featureCount: count }, histogram);
+  const numbers = memory.view(Float64Array, integers[INTEGER.scanNumbers], integers[INTEGER.scanNumbers + 1]);
+  const request = int32At(environment, INTEGER.taskTable)[2 * task];
+  const numberBase = request * MAX_SCANS * (1 + channels);
+  const search = threadSearch(environment, channels);
+  search.reset(numbers[numberBase]);
+  const limits = limitsOf(environment);
+  for (let next = 0; next < count; next++) {
+    const feature = features[next];
+    statistics.scanFeature(histogram, feature, binOffsets[feature], lowest[feature], highest[feature], numbers, numberBase + 1, limits, search);
+  }
+  for (let next = 0; next < count; next++) {
+    const feature = features[next];
+    histogram.fill(0, (binOffsets[feature] + lowest[feature]) * channels, (binOffsets[feature] + highest[feature] + 1) * channels);
+  }
+  const results = memory.view(Float64Array, integers[INTEGER.results], integers[INTEGER.results + 1]);
+  writeResult(results, task * MAX_SCANS * (3 + channels), search);
+}
+
+/** The limits a job's scans apply (the minimums of a child). */
+function limitsOf(environment: TaskEnvironment): GrowthLimits {
+  return {
+    maxDepth: Number.POSITIVE_INFINITY,
+    maxLeaves: Number.POSITIVE_INFINITY,
+    minChildWeight: environment.numbers[NUMBER.minChildWeight],
+    minSamplesPerLeaf: environment.numbers[NUMBER.minSamplesPerLeaf],
+    minSplitGain: 0,
+    growPolicy: 'depthwise',
+  };
+}
+
+/** This thread's split search of `channels` channels. */
+function threadSearch(environment: TaskEnvironment, channels: number): SplitSearch {
+  let search = environment.local.get(`search:${channels}`) as SplitSearch | undefined;
+  if (search === undefined) environment.local.set(`search:${channels}`, (search = new SplitSearch(channels)));
+  return search;
+}
+
+function writeResult(results: Float64Array, at: number, search: SplitSearch): void {
+  results[at] = search.gain;
+  results[at + 1] = search.feature;
+  results[at + 2] = search.bin;
+  results.set(search.left, at + 3);
 }
