@@ -4,6 +4,7 @@
  * (split by features). Both compute each row's and each bin's value exactly as on one thread.
  */
 import type { BinnedMatrix } from './binning';
+import { leafOfBinnedRow, type GrownTree } from './grow';
 import { accumulateThreeClassRootPairs, clearHistogram } from './histogram';
 import { float32At, float64At, int32At, TASK_KINDS, taskRange, uint8At, type TaskEnvironment } from './task-kinds';
 import type { TreeThreadPool } from './thread-pool';
@@ -11,6 +12,11 @@ import type { TrainingMemory } from './training-memory';
 
 /** Integer parameters of the softmax job (an array takes two: byte offset and length). */
 const SOFTMAX = { classCount: 0, rows: 1, blocks: 2, hasWeights: 3, labels: 4, weights: 6, arrays: 8 } as const;
+/** Integer parameters of the scores job (a tree's leaf values added to its class's scores). */
+const SCORES = { byLeaf: 0, nodeCount: 1, rows: 2, blocks: 3, scores: 4, rowIndices: 6, codes: 8, nodes: 10, values: 12 } as const;
+/** Per node in the scores job's node table: feature, bin, left, right, row start, row end. */
+const NODE_FIELDS = 6;
+
 /** Integer parameters of the root histograms job. */
 const ROOTS = { rows: 0, featureCount: 1, blocks: 2, codes: 4, binOffsets: 6, features: 8, pairs: 10, histograms: 16 } as const;
 /** The most classes a softmax job takes (four integers per class in the job's parameters). */
@@ -24,6 +30,8 @@ export class BoostingRounds {
   readonly pairs: readonly Float32Array[];
   private readonly labels: Int32Array;
   private readonly weights: Float32Array | undefined;
+  private nodeTable: Int32Array;
+  private nodeValues: Float64Array;
 
   /**
    * @param binned its codes and bin layout must live in `memory`
@@ -42,6 +50,50 @@ export class BoostingRounds {
     this.pairs = Array.from(baseValues, () => memory.float32(2 * rows));
     this.labels = memory.copy(labels);
     this.weights = weights === undefined ? undefined : memory.copy(weights);
+    this.nodeTable = memory.int32(0);
+    this.nodeValues = memory.float64(0);
+  }
+
+  /**
+   * Adds a grown tree's leaf values (`valueOf(node)`) to class `label`'s scores: by the leaves' row
+   * segments when the tree saw every row, else by walking every row down the tree. Each row gets one
+   * addition, whichever thread makes it.
+   */
+  addTreeToScores(label: number, tree: GrownTree, rowCount: number, valueOf: (node: number) => number): void {
+    const { rows, codes } = this.binned;
+    const scores = this.scores[label];
+    const byLeaf = rowCount === rows;
+    const threads = this.threads;
+    if (threads === undefined) {
+      if (byLeaf) {
+        for (let node = 0; node < tree.nodeCount; node++) if (tree.feature[node] < 0) addToSegment(scores, tree.rowIndices, tree.rowStart[node], tree.rowEnd[node], valueOf(node));
+      } else {
+        for (let row = 0; row < rows; row++) scores[row] += valueOf(leafOfBinnedRow(tree, codes, rows, row));
+      }
+      return;
+    }
+    const count = tree.nodeCount;
+    if (this.nodeTable.length < count * NODE_FIELDS) {
+      this.nodeTable = this.memory.int32(2 * count * NODE_FIELDS);
+      this.nodeValues = this.memory.float64(2 * count);
+    }
+    const table = this.nodeTable;
+    for (let node = 0; node < count; node++) {
+      table.set([tree.feature[node], tree.bin[node], tree.left[node], tree.right[node], tree.rowStart[node], tree.rowEnd[node]], node * NODE_FIELDS);
+      this.nodeValues[node] = tree.feature[node] < 0 ? valueOf(node) : 0;
+    }
+    const integers = threads.integers;
+    integers[SCORES.byLeaf] = byLeaf ? 1 : 0;
+    integers[SCORES.nodeCount] = count;
+    integers[SCORES.rows] = rows;
+    const blocks = Math.min(byLeaf ? count : rows, 4 * threads.threads);
+    integers[SCORES.blocks] = blocks;
+    threads.locate(scores, integers, SCORES.scores);
+    threads.locate(tree.rowIndices, integers, SCORES.rowIndices);
+    threads.locate(codes, integers, SCORES.codes);
+    threads.locate(table, integers, SCORES.nodes);
+    threads.locate(this.nodeValues, integers, SCORES.values);
+    threads.run(TASK_KINDS.addLeafValues, blocks);
   }
 
   /** The gradients and hessians of the softmax log loss at the current scores, times the row weights. */
@@ -110,6 +162,39 @@ function buildRoots(
   for (const histogram of histograms) clearHistogram(histogram, binOffsets, features, features.length, 2);
   if (!memory.kernels.accumulateThreeClassRootPairs(codes, rows, binOffsets, features, features.length, pairs, histograms)) {
     accumulateThreeClassRootPairs(codes, rows, binOffsets, features, features.length, pairs, histograms);
+  }
+}
+
+/** Adds a leaf's value to the scores of its segment's rows. */
+function addToSegment(scores: Float64Array, rowIndices: Int32Array, start: number, end: number, value: number): void {
+  for (let index = start; index < end; index++) scores[rowIndices[index]] += value;
+}
+
+/** One block of the scores job: a range of nodes (their leaves' segments), or a range of rows walked down the tree. */
+export function runAddLeafValuesTask(environment: TaskEnvironment, task: number): void {
+  const { integers } = environment;
+  const scores = float64At(environment, SCORES.scores);
+  const table = int32At(environment, SCORES.nodes);
+  const values = float64At(environment, SCORES.values);
+  if (integers[SCORES.byLeaf] !== 0) {
+    const rowIndices = int32At(environment, SCORES.rowIndices);
+    const [first, last] = taskRange(task, integers[SCORES.blocks], integers[SCORES.nodeCount]);
+    for (let node = first; node < last; node++) {
+      const base = node * NODE_FIELDS;
+      if (table[base] < 0) addToSegment(scores, rowIndices, table[base + 4], table[base + 5], values[node]);
+    }
+    return;
+  }
+  const codes = uint8At(environment, SCORES.codes);
+  const rows = integers[SCORES.rows];
+  const [first, last] = taskRange(task, integers[SCORES.blocks], rows);
+  for (let row = first; row < last; row++) {
+    let node = 0;
+    while (table[node * NODE_FIELDS] >= 0) {
+      const base = node * NODE_FIELDS;
+      node = codes[table[base] * rows + row] <= table[base + 1] ? table[base + 2] : table[base + 3];
+    }
+    scores[row] += values[node];
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { binFeatureMatrix, binnedMatrixInMemory, DEFAULT_BIN_SAMPLE_ROWS, fitFeatureBinning, MAX_BIN_LIMIT } from './binning';
 import { BoostingRounds } from './boosting-tasks';
-import { grownTreeToIR, leafOfBinnedRow, TreeGrower } from './grow';
+import { grownTreeToIR, TreeGrower } from './grow';
 import { GradientStatistics, GROW_POLICIES, type GrowPolicy } from './node-statistics';
 import { checkChoiceOption, checkFractionOption, checkIntegerOption, checkNumberOption, limitOrInfinity } from './option-checks';
 import { SeededRandom } from './random';
@@ -106,10 +106,11 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
   const binned = binnedMatrixInMemory(binFeatureMatrix(matrix.values, rows, columns, binning), memory);
   // training scores one array per class: a tree updates its class's array only
   const rounds = new BoostingRounds(binned, matrix.labels, matrix.weights, baseValues, memory, threads);
-  const { scores, pairs } = rounds;
+  const { pairs } = rounds;
   const grower = new TreeGrower(binned, settings.minSamplesPerLeaf > 1 ? 3 : 2, memory, threads);
   const features = memory.copy(allFeatures(columns));
   const rowIndices = memory.int32(rows);
+  const identity = Int32Array.from({ length: rows }, (_, row) => row);
   const random = new SeededRandom(settings.seed);
   const limits = {
     maxDepth: settings.maxDepth,
@@ -144,7 +145,7 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
       rounds.buildThreeClassRoots(features, rootHistograms);
     }
     for (let label = 0; label < classCount; label++) {
-      const rowCount = settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices);
+      const rowCount = settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices, identity);
       const treeFeatureCount = Math.max(1, Math.round(settings.columnSampleByTree * columns));
       const treeFeatures = treeFeatureCount < columns ? random.sampleSorted(features, treeFeatureCount) : features;
       const nodeFeatureCount = Math.max(1, Math.round(settings.columnSampleByNode * treeFeatures.length));
@@ -155,16 +156,7 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
         values[offset + label] = settings.learningRate * statistics.leafWeight(grown.totals, node * grown.channels);
       });
       // the training scores take the float32 leaf values the model will hold
-      if (rowCount === rows) {
-        for (let node = 0; node < grown.nodeCount; node++) {
-          if (grown.feature[node] >= 0) continue;
-          addToScores(scores[label], rowIndices, grown.rowStart[node], grown.rowEnd[node], tree.value[node * classCount + label]);
-        }
-      } else {
-        for (let row = 0; row < rows; row++) {
-          scores[label][row] += tree.value[leafOfBinnedRow(grown, binned.codes, rows, row) * classCount + label];
-        }
-      }
+      rounds.addTreeToScores(label, grown, rowCount, (node) => tree.value[node * classCount + label]);
       trees.push(tree);
     }
     roundsTrained = round + 1;
@@ -292,13 +284,9 @@ function multiclassLogLoss(scores: Float64Array, labels: Int32Array, weights: Fl
   return totalWeight > 0 ? loss / totalWeight : 0;
 }
 
-/** Adds a leaf's value to its class's score for the rows of its segment. */
-function addToScores(scores: Float64Array, rowIndices: Int32Array, start: number, end: number, value: number): void {
-  for (let index = start; index < end; index++) scores[rowIndices[index]] += value;
-}
-
-function identityRows(rowIndices: Int32Array): number {
-  for (let row = 0; row < rowIndices.length; row++) rowIndices[row] = row;
+/** All rows, in order (copied from `identity`, which holds 0…rows−1). */
+function identityRows(rowIndices: Int32Array, identity: Int32Array): number {
+  rowIndices.set(identity);
   return rowIndices.length;
 }
 

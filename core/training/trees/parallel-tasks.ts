@@ -2,7 +2,7 @@
  * Runs one task of a parallel job by its kind (the same function on the calling thread and in the
  * workers, so a task computes the same whoever claims it).
  */
-import { runSoftmaxGradientsTask, runThreeClassRootsTask } from './boosting-tasks';
+import { runAddLeafValuesTask, runSoftmaxGradientsTask, runThreeClassRootsTask } from './boosting-tasks';
 import { runGrowTreesTask } from './classification-forest';
 import { runNodeSearchTask, runPartitionTask } from './node-search';
 import { TASK_KINDS, type TaskEnvironment, type TaskKind } from './task-kinds';
@@ -20,6 +20,9 @@ export function runTask(kind: TaskKind, task: number, environment: TaskEnvironme
       return;
     case TASK_KINDS.partitionRows:
       runPartitionTask(environment, task);
+      return;
+    case TASK_KINDS.addLeafValues:
+      runAddLeafValuesTask(environment, task);
       return;
     case TASK_KINDS.growTrees:
       runGrowTreesTask(environment, task);

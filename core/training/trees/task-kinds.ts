@@ -16,6 +16,8 @@ export const TASK_KINDS = {
   growTrees: 4,
   /** The rows of a batch of nodes partitioned by their splits, one node per task. */
   partitionRows: 5,
+  /** A boosted tree's leaf values added to its class's scores, by leaves or by rows. */
+  addLeafValues: 6,
 } as const;
 export type TaskKind = (typeof TASK_KINDS)[keyof typeof TASK_KINDS];
 
