@@ -139,7 +139,7 @@ export class BoostingRounds {
     threads.locate(codes, integers, ROOTS.codes);
     threads.locate(binning.binOffsets, integers, ROOTS.binOffsets);
     threads.locate(list, integers, ROOTS.features);
-    const blocks = Math.max(1, Math.min(2 * threads.threads, Math.floor(features.length / 4)));
+    const blocks = Math.max(1, Math.min(4 * threads.threads, Math.floor(features.length / 4)));
     integers[ROOTS.blocks] = blocks;
     for (let label = 0; label < 3; label++) {
       threads.locate(pairs[label], integers, ROOTS.pairs + 2 * label);

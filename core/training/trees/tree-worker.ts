@@ -35,19 +35,25 @@ function drainPort(): void {
   }
 }
 
+/** The control slots as locals (an imported binding is a property read on every use). */
+const GENERATION = CONTROL.generation;
+const STOP = CONTROL.stop;
+const KIND = CONTROL.kind;
+const SPINS = SPIN_LOADS;
+
 function serve(): void {
-  let seen = Atomics.load(control, CONTROL.generation);
+  let seen = Atomics.load(control, GENERATION);
   for (;;) {
-    let generation = Atomics.load(control, CONTROL.generation);
-    for (let spins = 0; generation === seen && spins < SPIN_LOADS; spins++) generation = Atomics.load(control, CONTROL.generation);
+    let generation = Atomics.load(control, GENERATION);
+    for (let spins = 0; generation === seen && spins < SPINS; spins++) generation = Atomics.load(control, GENERATION);
     if (generation === seen) {
-      Atomics.wait(control, CONTROL.generation, seen);
+      Atomics.wait(control, GENERATION, seen);
       continue;
     }
     seen = generation;
-    if (Atomics.load(control, CONTROL.stop) !== 0) return;
+    if (Atomics.load(control, STOP) !== 0) return;
     drainPort();
-    const kind = Atomics.load(control, CONTROL.kind) as TaskKind;
+    const kind = Atomics.load(control, KIND) as TaskKind;
     for (let task = claimTask(control, generation); task >= 0; task = claimTask(control, generation)) {
       try {
         runTask(kind, task, environment);
