@@ -17,7 +17,7 @@
 import type { BinnedMatrix, FeatureBinning } from './binning';
 import { clearHistogram, HistogramPool, subtractHistogram, type HistogramSource } from './histogram';
 import type { HistogramKernels } from './histogram-kernels';
-import { ParallelNodeSearch, type SearchRequest } from './node-search';
+import { ParallelNodeSearch, searchSparse, type SearchRequest } from './node-search';
 import { SplitSearch, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import type { SeededRandom } from './random';
 import type { TreeThreadPool } from './thread-pool';
@@ -452,44 +452,18 @@ export class TreeGrower {
     else this.pool.release(histogram);
   }
 
-  /**
-   * A node of few rows: clearing and scanning every bin would cost more than its rows, so the
-   * histogram goes to a buffer kept all-zero between uses, only each feature's occupied code range is
-   * scanned, and only that range is zeroed again afterwards.
-   */
+  /** A node of few rows, searched on the sparse scratch histogram (`searchSparse`). */
   private evaluateSmall(node: number, features: Int32Array, count: number): void {
-    const { codes, rows } = this.binned;
-    const { binOffsets } = this.binning;
-    const { rowIndices, statistics } = this.request;
-    const start = this.rowStart[node];
-    const end = this.rowEnd[node];
-    for (let next = 0; next < count; next++) {
-      const feature = features[next];
-      const column = feature * rows;
-      let lowest = 255;
-      let highest = 0;
-      for (let index = start; index < end; index++) {
-        const code = codes[column + rowIndices[index]];
-        lowest = Math.min(lowest, code);
-        highest = Math.max(highest, code);
-      }
-      this.lowestCode[feature] = lowest;
-      this.highestCode[feature] = highest;
-    }
-    this.zeroedHistogram ??= this.pool.allocate();
-    const histogram = this.zeroedHistogram;
-    statistics.build(this.source(node, features, count), histogram);
-    this.searchSplit(node, histogram, features, count, true);
-    const channels = this.channels;
-    for (let next = 0; next < count; next++) {
-      const feature = features[next];
-      const firstSlot = (binOffsets[feature] + this.lowestCode[feature]) * channels;
-      histogram.fill(0, firstSlot, (binOffsets[feature] + this.highestCode[feature] + 1) * channels);
-    }
+    const { statistics, limits } = this.request;
+    const offset = node * this.channels;
+    const search = this.search;
+    search.reset(statistics.minimumGain(this.totals, offset, limits));
+    const scratch = { histogram: (this.zeroedHistogram ??= this.pool.allocate()), lowest: this.lowestCode, highest: this.highestCode };
+    searchSparse(statistics, this.source(node, features, count), scratch, this.totals, offset, limits, search);
+    this.acceptSplit(node, search);
   }
 
-  /** @param ranged scan only each feature's [lowestCode, highestCode] (a small node's histogram) */
-  private searchSplit(node: number, histogram: Float64Array, features: Int32Array, count: number, ranged = false): boolean {
+  private searchSplit(node: number, histogram: Float64Array, features: Int32Array, count: number): boolean {
     const { statistics, limits } = this.request;
     const { binOffsets, binCounts } = this.binning;
     const search = this.search;
@@ -497,9 +471,7 @@ export class TreeGrower {
     search.reset(statistics.minimumGain(this.totals, offset, limits));
     for (let next = 0; next < count; next++) {
       const feature = features[next];
-      const firstBin = ranged ? this.lowestCode[feature] : 0;
-      const lastBin = ranged ? this.highestCode[feature] : binCounts[feature] - 1;
-      statistics.scanFeature(histogram, feature, binOffsets[feature], firstBin, lastBin, this.totals, offset, limits, search);
+      statistics.scanFeature(histogram, feature, binOffsets[feature], 0, binCounts[feature] - 1, this.totals, offset, limits, search);
     }
     return this.acceptSplit(node, search);
   }

@@ -11,7 +11,7 @@
  * reaching the largest gain), so the grown tree does not depend on the number of threads.
  */
 import type { BinnedMatrix } from './binning';
-import { clearHistogram, subtractHistogram } from './histogram';
+import { clearHistogram, subtractHistogram, type HistogramSource } from './histogram';
 import { SplitSearch, statisticsFromDescription, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import { int32At, TASK_KINDS, taskRange, type TaskEnvironment } from './task-kinds';
 import type { TreeThreadPool } from './thread-pool';
@@ -363,14 +363,49 @@ function searchSmallNode(
   const features = list.subarray(table[scanBase + 2], table[scanBase + 2] + table[scanBase + 3]);
   const count = features.length;
   const key = `small:${channels}:${binOffsets[binOffsets.length - 1]}`;
-  let scratch = environment.local.get(key) as { histogram: Float64Array; lowest: Int32Array; highest: Int32Array } | undefined;
+  let scratch = environment.local.get(key) as SparseScratch | undefined;
   if (scratch === undefined) {
     const columns = binOffsets.length - 1;
     scratch = { histogram: new Float64Array(binOffsets[columns] * channels), lowest: new Int32Array(columns), highest: new Int32Array(columns) };
     environment.local.set(key, scratch);
   }
+  const numbers = memory.view(Float64Array, integers[INTEGER.scanNumbers], integers[INTEGER.scanNumbers + 1]);
+  const request = int32At(environment, INTEGER.taskTable)[2 * task];
+  const numberBase = request * MAX_SCANS * (1 + channels);
+  const search = threadSearch(environment, channels);
+  search.reset(numbers[numberBase]);
+  const source = { codes, rows, binOffsets, rowIndices, start, end, features, featureCount: count };
+  searchSparse(statistics, source, scratch, numbers, numberBase + 1, limitsOf(environment), search);
+  const results = memory.view(Float64Array, integers[INTEGER.results], integers[INTEGER.results + 1]);
+  writeResult(results, task * MAX_SCANS * (3 + channels), search);
+}
+
+/** A small node's search buffers: a histogram all zero between uses, each feature's lowest and highest occupied code. */
+export interface SparseScratch {
+  readonly histogram: Float64Array;
+  readonly lowest: Int32Array;
+  readonly highest: Int32Array;
+}
+
+/**
+ * A node of few rows: clearing and scanning every bin would cost more than its rows, so its rows go
+ * into `scratch.histogram` (all zero between uses), only each feature's occupied code range is
+ * scanned, and only that range is zeroed again afterwards. `search` starts reset to the node's
+ * minimum gain and ends with its best split (the node's totals are at `totals[offset…]`).
+ */
+export function searchSparse(
+  statistics: NodeStatistics,
+  source: HistogramSource,
+  scratch: SparseScratch,
+  totals: Float64Array,
+  offset: number,
+  limits: GrowthLimits,
+  search: SplitSearch,
+): void {
+  const { codes, rows, binOffsets, rowIndices, start, end, features, featureCount } = source;
   const { histogram, lowest, highest } = scratch;
-  for (let next = 0; next < count; next++) {
+  const channels = statistics.channels;
+  for (let next = 0; next < featureCount; next++) {
     const feature = features[next];
     const column = feature * rows;
     let low = 255;
@@ -383,23 +418,15 @@ function searchSmallNode(
     lowest[feature] = low;
     highest[feature] = high;
   }
-  statistics.build({ codes, rows, binOffsets, rowIndices, start, end, features, featureCount: count }, histogram);
-  const numbers = memory.view(Float64Array, integers[INTEGER.scanNumbers], integers[INTEGER.scanNumbers + 1]);
-  const request = int32At(environment, INTEGER.taskTable)[2 * task];
-  const numberBase = request * MAX_SCANS * (1 + channels);
-  const search = threadSearch(environment, channels);
-  search.reset(numbers[numberBase]);
-  const limits = limitsOf(environment);
-  for (let next = 0; next < count; next++) {
+  statistics.build(source, histogram);
+  for (let next = 0; next < featureCount; next++) {
     const feature = features[next];
-    statistics.scanFeature(histogram, feature, binOffsets[feature], lowest[feature], highest[feature], numbers, numberBase + 1, limits, search);
+    statistics.scanFeature(histogram, feature, binOffsets[feature], lowest[feature], highest[feature], totals, offset, limits, search);
   }
-  for (let next = 0; next < count; next++) {
+  for (let next = 0; next < featureCount; next++) {
     const feature = features[next];
     histogram.fill(0, (binOffsets[feature] + lowest[feature]) * channels, (binOffsets[feature] + highest[feature] + 1) * channels);
   }
-  const results = memory.view(Float64Array, integers[INTEGER.results], integers[INTEGER.results + 1]);
-  writeResult(results, task * MAX_SCANS * (3 + channels), search);
 }
 
 /** The limits a job's scans apply (the minimums of a child). */
