@@ -145,6 +145,11 @@ project.addTask('start', { description: 'Runs the main job on the embedded local
 project.package.setScript('cli', 'tsx bin/retail-mlops.ts');
 project.package.setScript('start', 'tsx bin/retail-mlops.ts run');
 
+// The cloud emulators: `npm run --silent emulate -- aws|azure` prints one JSON line (the env to export) when ready.
+project.addTask('emulate', { description: 'Starts the AWS or Azure emulators on loopback: npm run --silent emulate -- aws|azure', exec: 'exec tsx bin/emulate.ts', receiveArgs: true });
+// exec: npm's SIGTERM reaches the emulator itself, not only the shell npm runs it in
+project.package.setScript('emulate', 'exec tsx bin/emulate.ts');
+
 // The Kubernetes manifests: render manifests/dist/ from manifests/pins.json (the output is committed).
 project.addTask('synth:manifests', { description: 'Renders manifests/dist/<cloud>/<env>/ from manifests/pins.json', exec: 'tsx manifests/synth.ts' });
 project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
@@ -177,6 +182,7 @@ project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 project.package.setScript('bench:train', 'tsx bench/train.ts');
 project.package.setScript('bench:serve', 'tsx bench/serve.ts');
 project.package.setScript('bench:predict', 'tsx bench/predict.ts');
+project.package.setScript('bench:quality', 'tsx bench/quality.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');

@@ -11,7 +11,7 @@
  *   3. single baskets while the model is swapped twice (alias moved + POST /admin/reload): 0 failed
  *   4. single baskets, our server serving gradient-boosted trees, then the same load on a FastAPI +
  *      XGBoost service doing the same work (bench/fastapi/: pydantic validation, bearer key, the same
- *      85 features from the same statistics, an XGBoost booster trained with our GBDT's settings on
+ *      features from the same statistics, an XGBoost booster trained with our GBDT's settings on
  *      the same matrix), under uvicorn with one worker process per core; one after the other, never
  *      both at once.                          target: ours ≥ 10 × FastAPI's req/s
  *

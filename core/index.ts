@@ -13,6 +13,7 @@ export { pullLake, pushLake } from './data/lake-sync';
 export { readGoldBaskets } from './data/gold-reader';
 export { basketBatchFromBaskets, type BasketBatch } from './features/basket-batch';
 export { BasketFeatures, featureMatrix } from './features/compute';
+export { fitPriceTiers, tierRuleLabel, type PriceTiers } from './features/price-tiers';
 export { FEATURE_SPEC, FEATURE_NAMES, FEATURE_COUNT } from './features/spec';
 export { fitFeatureStatistics, statisticsFromDocument, statisticsToDocument, type FeatureStatistics } from './features/statistics';
 export { heldOutFeatures, outOfFoldFeatures } from './features/training-matrix';

@@ -1,7 +1,7 @@
 """The FastAPI + XGBoost baseline of `npm run bench:serve`: the same work as our POST /v1/predict.
 
-Per request: pydantic validates the body (schemas.py), the bearer key is checked, the 85 features of
-spec 1.1.0 are computed from the model's fitted statistics (features.py), an XGBoost booster trained
+Per request: pydantic validates the body (schemas.py), the bearer key is checked, the 101 features of
+spec 1.2.0 are computed from the model's fitted statistics (features.py), an XGBoost booster trained
 with our GBDT's settings on the same matrix predicts, and the answer has our response's shape.
 
 A model directory (written by bench/fastapi-service.ts) holds:

@@ -1,6 +1,6 @@
-"""The basket features of retail-mlops' feature spec 1.1.0 in numpy: a port of core/features/compute.ts.
+"""The basket features of retail-mlops' feature spec 1.2.0 in numpy: a port of core/features/compute.ts.
 
-The same 85 values from the same fitted statistics (a model version's `feature-statistics.json`),
+The same 101 values from the same fitted statistics (a model version's `feature-statistics.json`),
 equal to the TypeScript function's to float32 rounding (tests/bench/fastapi-baseline.test.ts checks
 it on the real sample). Vocabularies and names are repeated from core/schema/lgsr.ts and
 core/features/spec.ts; the service refuses a model whose exported spec differs from them.
@@ -8,7 +8,7 @@ core/features/spec.ts; the service refuses a model whose exported spec differs f
     /usr/bin/python3 bench/fastapi/features.py STATISTICS_JSON BASKETS_JSON OUT_F32
 
 validates the baskets (a JSON array of request bodies) with the service's schema and writes their
-features as float32 [baskets, 85], row-major (what the parity test compares).
+features as float32 [baskets, 101], row-major (what the parity test compares).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-FEATURE_SPEC_VERSION = "1.1.0"
+FEATURE_SPEC_VERSION = "1.2.0"
 CLASSES = ("LA", "MM", "UM")
 BASKET_TYPES = ("Small Shop", "Top Up", "Full Shop", "XX")
 BASKET_MISSIONS = ("Fresh", "Mixed", "Grocery", "Nonfood", "XX")
@@ -56,11 +56,17 @@ FEATURE_NAMES: tuple[str, ...] = tuple(
     + _per_class("tier_rule")
     + ["tier_rule_expected_difference", "price_index_mean", "price_index_spend_weighted", "price_index_min", "price_index_max"]
     + ["tier_mean", "tier_spend_weighted", "tier_std", "unseen_product_share"]
+    + _per_class("price_tier_count")
+    + _per_class("price_tier_share")
+    + ["price_tier_score", "price_tier_margin_lower", "price_tier_margin_upper", "price_tier_confident_lines", "price_tier_confident_share"]
+    + ["price_tier_lowest_margin_upper", "price_tier_highest_margin_lower"]
+    + _per_class("price_tier_rule")
 )
 FEATURE_COUNT = len(FEATURE_NAMES)
 VOCABULARIES = {"storeFormat": STORE_FORMATS, "storeRegion": STORE_REGIONS, "basketType": BASKET_TYPES, "mission": BASKET_MISSIONS}
 
 _LEVELS = ("product", "product10", "product20", "product30", "product40", "store")
+_TIER_LEVELS = ("product10", "product20", "product30", "product40")
 
 
 class EncodedBasket(NamedTuple):
@@ -117,8 +123,8 @@ class BasketFeatures:
     """The feature function with its fitted statistics (a `feature-statistics.json` document)."""
 
     def __init__(self, statistics: Mapping[str, Any]) -> None:
-        if statistics.get("formatVersion") != 1:
-            raise ValueError(f"feature statistics formatVersion {statistics.get('formatVersion')!r}, expected 1")
+        if statistics.get("formatVersion") != 2:
+            raise ValueError(f"feature statistics formatVersion {statistics.get('formatVersion')!r}, expected 2")
         self.prior = np.asarray(statistics["prior"], dtype=np.float64)
         self.log_prior = np.log(np.maximum(self.prior, 1e-9))
         self.smoothing = float(statistics["smoothing"])
@@ -130,6 +136,23 @@ class BasketFeatures:
         self.product10_price = _mean_prices(statistics["priceSums"]["product10"], statistics["priceCounts"]["product10"])
         stores = self.levels["store"]
         self.store_shares, _ = self._smooth(stores, np.arange(len(stores.counts)), np.broadcast_to(self.prior, stores.counts.shape))
+        # inferred price tiers (core/features/price-tiers.ts): dense by product number, as the TypeScript reads them
+        tiers = statistics["priceTiers"]
+        products = np.asarray(tiers["products"], dtype=np.int64)
+        size = int(products[-1]) + 1 if len(products) else 1
+        self.product_tier = np.full(size, -1, dtype=np.int64)
+        self.product_tier[products] = np.asarray(tiers["productTiers"], dtype=np.int64)
+        self.product_agreement = np.zeros((size, 3))
+        self.product_agreement[products] = np.asarray(tiers["productAgreement"], dtype=np.float64).reshape(-1, 3)
+        self.lower_threshold = float(tiers["lowerThreshold"])
+        self.upper_threshold = float(tiers["upperThreshold"])
+        self.confident_margin = float(tiers["confidentMargin"])
+        self.sharpness = float(tiers["sharpness"])
+        self.tier_prior = np.asarray(tiers["tierPrior"], dtype=np.float64)
+        self.tier_levels: dict[str, _Level] = {}
+        for level in _TIER_LEVELS:
+            counts = np.asarray(tiers["levelTierCounts"][level], dtype=np.float64).reshape(-1, 3)
+            self.tier_levels[level] = _Level(counts, counts[:, 0] + counts[:, 1] + counts[:, 2])
 
     def _smooth(self, level: _Level, codes: np.ndarray, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Class shares of each line's code, smoothed towards its parent's: (count_k + m·parent_k) / (n + m); whether seen."""
@@ -175,6 +198,28 @@ class BasketFeatures:
         product_price = np.where(known_price > 0, known_price, unit_price)[priced]
         price_index = np.log(np.maximum(product_price, 1e-3) / class_price[priced])
         priced_spend = float(spend_by_line[priced].sum())
+
+        # price tiers: per line as counted (one-hot when confident, nothing when undetermined) and as
+        # probabilities (softmax of the agreement counts); both the category's tier shares when unseen
+        valid = (basket.product >= 0) & (basket.product < len(self.product_tier))
+        fitted = np.where(valid, self.product_tier[np.where(valid, basket.product, 0)], -1)
+        seen = fitted >= 0
+        agreement = self.product_agreement[np.where(seen, basket.product, 0)]
+        best = np.take_along_axis(agreement, np.where(seen, fitted, 0)[:, None], axis=1)[:, 0]
+        others = np.where(np.arange(3)[None, :] == np.where(seen, fitted, 0)[:, None], -np.inf, agreement).max(axis=1)
+        confident = seen & (np.maximum(best - others, 0) >= self.confident_margin)
+        tier_prior = np.broadcast_to(self.tier_prior, (line_count, 3))
+        tiers40, _ = self._smooth(self.tier_levels["product40"], division, tier_prior)
+        tiers30, _ = self._smooth(self.tier_levels["product30"], basket.product30, tiers40)
+        tiers20, _ = self._smooth(self.tier_levels["product20"], basket.product20, tiers30)
+        fallback, _ = self._smooth(self.tier_levels["product10"], basket.product10, tiers20)
+        one_hot = np.eye(3)[np.where(seen, fitted, 0)]
+        counted = np.where(confident[:, None], one_hot, np.where(seen[:, None], 0.0, fallback))
+        softmax = np.exp(self.sharpness * (agreement - agreement.max(axis=1, keepdims=True)))
+        probability = np.where(seen[:, None], softmax / softmax.sum(axis=1, keepdims=True), fallback)
+        tier_rule = np.ones(1)
+        for line in probability:
+            tier_rule = np.convolve(tier_rule, line)
 
         lines = max(line_count, 1)
         spend_weight = spend if spend > 0 else 1.0
@@ -225,9 +270,31 @@ class BasketFeatures:
                     np.sqrt(max(float((tier * tier).sum()) / lines - tier_mean * tier_mean, 0.0)),
                     (line_count - int(known.sum())) / lines,
                 ),
+                self._tier_features(counted, confident, tier_rule, line_count, lines),
             ),
             dtype=np.float64,
         ).astype(np.float32)
+
+
+    def _tier_features(self, counted: np.ndarray, confident: np.ndarray, tier_rule: np.ndarray, line_count: int, lines: int) -> np.ndarray:
+        """Tier counts and shares, the rule's score, margins and range, confident lines, the rule's label probabilities."""
+        counts = counted.sum(axis=0)
+        score = (counts[2] - counts[0]) / lines
+        confident_lines = int(confident.sum())
+        confident_difference = float((counted[confident, 2] - counted[confident, 0]).sum())
+        uncertain = line_count - confident_lines
+        scores = (np.arange(len(tier_rule)) - line_count) / lines
+        below = scores < self.lower_threshold
+        above = scores > self.upper_threshold
+        return np.concatenate(
+            (
+                counts,
+                counts / lines,
+                (score, score - self.lower_threshold, score - self.upper_threshold, confident_lines, confident_lines / lines),
+                ((confident_difference - uncertain) / lines - self.upper_threshold, (confident_difference + uncertain) / lines - self.lower_threshold),
+                (tier_rule[below].sum(), tier_rule[~below & ~above].sum(), tier_rule[above].sum()),
+            )
+        )
 
 
 def _mean_prices(sums: Sequence[float], counts: Sequence[float]) -> np.ndarray:

@@ -2,9 +2,10 @@
  * Draws one week of baskets from the catalog. The price-sensitivity label is not drawn: it follows
  * from the products, as in the real data. A shopper (a customer, or an anonymous shopper of the
  * store's neighbourhood) has an affluence tier; the trip's tier leans on it, on the mission and on
- * the basket size; most lines are products of the trip's tier; the label is the spend-weighted mean
- * tier of the basket's products, thresholded, with a little noise. So per-product (and, weaker,
- * per-category) label statistics carry the signal, and the basket's context only a little of it.
+ * the basket size; lines lean towards products of the trip's tier; the label follows the basket rule
+ * measured on the real data (the share of UM minus LA lines, thresholded), with a little noise. So
+ * the products' tiers carry the signal (per-product, and weaker per-category, label statistics find
+ * it), and the basket's context only a little of it.
  */
 import type { Catalog, MissionIndex, PriceTier } from './catalog';
 import { shopperTierAt } from './catalog';
@@ -72,20 +73,33 @@ const TRIP_TIER_TILT_BY_MISSION = [
   [0.93, 1.24, 0.7],
   [1, 1, 1],
 ];
-/** Trip-tier tilt by size (S, M, L): one or two items are most often mid-market. */
+/** Trip-tier tilt by size (S, M, L): most trips are mid-market, trips for one or two items most of all. */
 const TRIP_TIER_TILT_BY_SIZE = [
-  [0.77, 1.26, 0.8],
-  [1.13, 0.85, 1.15],
-  [1, 1, 1],
+  [0.35, 2.3, 0.35],
+  [0.55, 2.4, 0.55],
+  [0.55, 2.3, 0.55],
 ];
-/** A line is a product of the trip's tier with this probability; otherwise of a neighbouring tier (mostly). */
-const LINE_FOLLOWS_TRIP = 0.9;
-const OFF_TIER_IS_NEIGHBOUR = 0.75;
-/** Spend-weighted mean tier below LOWER is LA, above UPPER is UM. */
-const LABEL_LOWER_CUT = 0.5;
-const LABEL_UPPER_CUT = 1.5;
-/** Share of labels replaced by another class (the real labels are not perfectly clean either). */
-const LABEL_NOISE = 0.01;
+/**
+ * The tier of a line's product by the trip's tier (rows: LA, MM, UM trip; columns: LA, MM, UM line),
+ * for small (1–2 items) and for larger baskets, so that baskets mix tiers as the real ones do: in the
+ * real sample's baskets of three lines or more, an LA basket's lines are about 52% LA, 41% MM, 7% UM
+ * products, an MM basket's 22/57/21, a UM basket's 8/44/49 (tiers inferred by
+ * core/features/price-tiers.ts), while two thirds of the one-line baskets are MM.
+ */
+const LINE_TIER_BY_TRIP = {
+  small: [new WeightedChoice([0.7, 0.27, 0.03]), new WeightedChoice([0.1, 0.8, 0.1]), new WeightedChoice([0.03, 0.3, 0.67])],
+  larger: [new WeightedChoice([0.55, 0.38, 0.07]), new WeightedChoice([0.23, 0.54, 0.23]), new WeightedChoice([0.07, 0.4, 0.53])],
+} as const;
+/**
+ * The basket rule, as fitted on the real sample (core/features/price-tiers.ts): the score
+ * (#UM lines − #LA lines) / lines below LOWER is LA, above UPPER is UM, MM between.
+ */
+export const TIER_RULE_THRESHOLDS = { lower: -0.226, upper: 0.197 } as const;
+/**
+ * Share of labels replaced by another class: the real labels are not perfectly clean either (on the
+ * real sample about 0.35% of the baskets whose every product has a sure tier disagree with the rule).
+ */
+const LABEL_NOISE = 0.003;
 /** Unclassifiable baskets: most of the XX-type ones, many tiny non-food ones. */
 const UNCLASSIFIED_GIVEN_TYPE_XX = 0.83;
 const UNCLASSIFIED_GIVEN_SMALL_NONFOOD = 0.5;
@@ -171,11 +185,8 @@ function pickFromWeights(random: SeededRandom, weights: readonly number[]): numb
   return draw < weights[0] + weights[1] ? 1 : 2;
 }
 
-function lineTier(random: SeededRandom, tripTier: PriceTier): PriceTier {
-  if (random.chance(LINE_FOLLOWS_TRIP)) return tripTier;
-  if (tripTier === 1) return random.chance(0.5) ? 0 : 2;
-  if (random.chance(OFF_TIER_IS_NEIGHBOUR)) return 1;
-  return tripTier === 0 ? 2 : 0;
+function lineTier(random: SeededRandom, tripTier: PriceTier, small: boolean): PriceTier {
+  return (small ? LINE_TIER_BY_TRIP.small : LINE_TIER_BY_TRIP.larger)[tripTier].pick(random) as PriceTier;
 }
 
 /**
@@ -236,7 +247,7 @@ export function synthesizeWeek(context: WeekSynthesisContext, random: SeededRand
     inBasket.clear();
     const lines: { product: number; quantity: number }[] = [];
     for (const quantity of shape.quantities) {
-      const product = pickProduct(shape.mission, lineTier(random, tripTier));
+      const product = pickProduct(shape.mission, lineTier(random, tripTier, sizeIndex === 0));
       if (product < 0) continue;
       inBasket.add(product);
       lines.push({ product, quantity });
@@ -248,16 +259,10 @@ export function synthesizeWeek(context: WeekSynthesisContext, random: SeededRand
     const items = quantities.reduce((sum, quantity) => sum + quantity, 0);
     const size = basketSizeFor(items);
 
-    let tierSpend = 0;
-    let spend = 0;
-    for (const line of lines) {
-      const product = catalog.products[line.product];
-      const lineSpend = product.unitPriceCents * line.quantity;
-      tierSpend += product.tier * lineSpend;
-      spend += lineSpend;
-    }
-    const meanTier = tierSpend / spend;
-    let label = meanTier < LABEL_LOWER_CUT ? 0 : meanTier > LABEL_UPPER_CUT ? 2 : 1;
+    let difference = 0;
+    for (const line of lines) difference += catalog.products[line.product].tier - 1;
+    const score = difference / lines.length;
+    let label = score < TIER_RULE_THRESHOLDS.lower ? 0 : score > TIER_RULE_THRESHOLDS.upper ? 2 : 1;
     if (random.chance(LABEL_NOISE)) label = (label + 1 + random.nextInt(2)) % 3;
     if (shape.type === TYPE_UNCLASSIFIED && random.chance(UNCLASSIFIED_GIVEN_TYPE_XX)) label = LABEL_UNCLASSIFIED;
     if (shape.mission === MISSION_NONFOOD && size === 'S' && random.chance(UNCLASSIFIED_GIVEN_SMALL_NONFOOD)) label = LABEL_UNCLASSIFIED;
@@ -270,7 +275,7 @@ export function synthesizeWeek(context: WeekSynthesisContext, random: SeededRand
       let product = products[after];
       let quantity = quantities[after];
       if (kind !== 'duplicate_line') {
-        product = pickProduct(shape.mission, lineTier(random, tripTier));
+        product = pickProduct(shape.mission, lineTier(random, tripTier, sizeIndex === 0));
         if (product < 0) product = products[after];
         else inBasket.add(product);
         quantity = QUANTITY_CHOICE.pick(random);

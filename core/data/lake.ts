@@ -125,18 +125,7 @@ export class Lake {
     if (!Number.isInteger(version) || version < 1 || version > this.manifest.version) {
       throw new LakeError(`${this.root} has versions 1…${this.manifest.version}, not ${version}`);
     }
-    const ingests = this.manifest.ingests.slice(0, version);
-    const ids = new Set(ingests.map((record) => record.id));
-    const keep = <T extends { readonly ingestId: string }>(entries: readonly T[]): T[] => entries.filter((entry) => ids.has(entry.ingestId));
-    return new Lake(this.root, {
-      ...this.manifest,
-      version,
-      ingests,
-      raw: keep(this.manifest.raw),
-      silver: keep(this.manifest.silver),
-      gold: keep(this.manifest.gold),
-      quarantine: keep(this.manifest.quarantine),
-    });
+    return new Lake(this.root, manifestAtVersion(this.manifest, version));
   }
 
   absolute(relative: string): string {
@@ -201,6 +190,26 @@ export class Lake {
     await fs.rm(this.absolute('_staging'), { recursive: true, force: true });
     return removed;
   }
+}
+
+/**
+ * The manifest as it was at an earlier version (versions only ever add files, so an old version is
+ * a filter of the manifest); the caller checks that `version` is one the manifest had.
+ */
+export function manifestAtVersion(manifest: LakeManifest, version: number): LakeManifest {
+  if (version === manifest.version) return manifest;
+  const ingests = manifest.ingests.slice(0, version);
+  const ids = new Set(ingests.map((record) => record.id));
+  const keep = <T extends { readonly ingestId: string }>(entries: readonly T[]): T[] => entries.filter((entry) => ids.has(entry.ingestId));
+  return {
+    ...manifest,
+    version,
+    ingests,
+    raw: keep(manifest.raw),
+    silver: keep(manifest.silver),
+    gold: keep(manifest.gold),
+    quarantine: keep(manifest.quarantine),
+  };
 }
 
 /** Every data file a manifest version refers to, relative to the lake root. */

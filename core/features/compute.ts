@@ -1,4 +1,5 @@
 import type { BasketBatch } from './basket-batch';
+import { tierMargin, type PriceTiers } from './price-tiers';
 import { CONTEXT_FEATURE_COUNT, FEATURE_COUNT } from './spec';
 import type { FeatureStatistics } from './statistics';
 
@@ -15,19 +16,24 @@ export class BasketFeatures {
   private readonly productPrice: Float64Array;
   private readonly product10Price: Float64Array;
   private readonly storeShares: Float64Array;
+  private readonly tiers: PriceTiers;
   // scratch, reused across calls (one BasketFeatures per thread)
   private readonly lineShares = new Float64Array(3);
   private readonly levelShares = new Float64Array(15);
+  private readonly levelTiers = new Float64Array(15);
   private readonly seen10 = new Int32Array(1 << 15).fill(-1);
   private readonly seen20 = new Int32Array(1 << 15).fill(-1);
   private stamp = 0;
   /** Distribution of (#UM − #LA) lines over the basket's lines, offset by the line count. */
   private ruleDistribution = new Float64Array(256);
   private ruleNext = new Float64Array(256);
+  /** The same over the inferred price tiers' probabilities (the basket rule with its fitted thresholds). */
+  private tierDistribution = new Float64Array(256);
+  private tierNext = new Float64Array(256);
   // per-basket accumulators, reset at the start of each basket (no allocation per basket)
   private readonly divisionSpend = new Float64Array(9);
-  /** share sum, spend-weighted share, min, max, log ratio, class-level sum, department-level sum: 7 × 3 */
-  private readonly accumulators = new Float64Array(21);
+  /** share sum, spend-weighted share, min, max, log ratio, class-level sum, department-level sum, tier count: 8 × 3 */
+  private readonly accumulators = new Float64Array(24);
 
   // Per-product line values (see productSlot): slot 0 is scratch, slots 1… are cached products.
   private readonly productSlots = new Map<number, number>();
@@ -42,6 +48,7 @@ export class BasketFeatures {
     this.counts = statistics.classCounts;
     this.productPrice = meanPrices(statistics.priceSums.product, statistics.priceCounts.product);
     this.product10Price = meanPrices(statistics.priceSums.product10, statistics.priceCounts.product10);
+    this.tiers = statistics.priceTiers;
     const stores = statistics.classCounts.store.length / 3;
     this.storeShares = new Float64Array(stores * 3);
     for (let store = 0; store < stores; store++) {
@@ -52,7 +59,10 @@ export class BasketFeatures {
   /**
    * The offset in cacheValues of a line's product-dependent values: class shares down the product tree
    * (division → group → department → class → product, each smoothed towards its parent), their log
-   * ratios to the prior, the expected tier, the tier likelihoods, and the product's price index. A pure
+   * ratios to the prior, the expected tier, the tier likelihoods, the product's price index, and its
+   * inferred price tier: as counted (one-hot when confident, nothing when its baskets could not tell)
+   * and as probabilities (a softmax of its agreement counts); both its category's tier shares when no
+   * training basket held it. A pure
    * function of the five codes, so it is computed once per product (and its parents, which are checked)
    * and reused: the same arithmetic in the same order, so the features are bit-identical.
    */
@@ -107,6 +117,41 @@ export class BasketFeatures {
     const classPrice = code10 >= 0 && code10 < this.product10Price.length ? this.product10Price[code10] : 0;
     const knownPrice = product >= 0 && product < this.productPrice.length && this.productPrice[product] > 0;
     out[offset + C_PRICE_INDEX] = knownPrice && classPrice > 0 ? Math.log(Math.max(this.productPrice[product], 1e-3) / classPrice) : Number.NaN;
+    const tiers = this.tiers;
+    const fitted = product >= 0 && product < tiers.productTier.length ? tiers.productTier[product] : -1;
+    out[offset + C_PRICE_TIER] = 0;
+    out[offset + C_PRICE_TIER + 1] = 0;
+    out[offset + C_PRICE_TIER + 2] = 0;
+    out[offset + C_TIER_CONFIDENT] = 0;
+    if (fitted >= 0) {
+      const agreement = tiers.productAgreement;
+      const sharpness = tiers.sharpness;
+      const top = Math.max(agreement[product * 3], agreement[product * 3 + 1], agreement[product * 3 + 2]);
+      const low = Math.exp(sharpness * (agreement[product * 3] - top));
+      const middle = Math.exp(sharpness * (agreement[product * 3 + 1] - top));
+      const high = Math.exp(sharpness * (agreement[product * 3 + 2] - top));
+      const total = low + middle + high;
+      out[offset + C_TIER_PROBABILITY] = low / total;
+      out[offset + C_TIER_PROBABILITY + 1] = middle / total;
+      out[offset + C_TIER_PROBABILITY + 2] = high / total;
+    }
+    if (fitted >= 0 && tierMargin(tiers, product) >= tiers.confidentMargin) {
+      out[offset + C_PRICE_TIER + fitted] = 1;
+      out[offset + C_TIER_CONFIDENT] = 1;
+    } else if (fitted < 0) {
+      const counts = tiers.levelTierCounts;
+      const levelTiers = this.levelTiers;
+      smoothInto(counts.product40, code40, tiers.tierPrior, 0, this.smoothing, levelTiers, 12);
+      smoothInto(counts.product30, code30, levelTiers, 12, this.smoothing, levelTiers, 9);
+      smoothInto(counts.product20, code20, levelTiers, 9, this.smoothing, levelTiers, 6);
+      smoothInto(counts.product10, code10, levelTiers, 6, this.smoothing, levelTiers, 3);
+      out[offset + C_PRICE_TIER] = levelTiers[3];
+      out[offset + C_PRICE_TIER + 1] = levelTiers[4];
+      out[offset + C_PRICE_TIER + 2] = levelTiers[5];
+      out[offset + C_TIER_PROBABILITY] = levelTiers[3];
+      out[offset + C_TIER_PROBABILITY + 1] = levelTiers[4];
+      out[offset + C_TIER_PROBABILITY + 2] = levelTiers[5];
+    }
     return offset;
   }
 
@@ -121,7 +166,7 @@ export class BasketFeatures {
     let distinct10 = 0;
     let distinct20 = 0;
     const divisionSpend = this.divisionSpend.fill(0);
-    // learned accumulators: [SUM, WEIGHTED, MIN, MAX, LOG_RATIO, SUM_10, SUM_20] × 3 labels
+    // learned accumulators: [SUM, WEIGHTED, MIN, MAX, LOG_RATIO, SUM_10, SUM_20, TIER_COUNT] × 3 labels
     const acc = this.accumulators.fill(0);
     acc[MIN] = 1;
     acc[MIN + 1] = 1;
@@ -136,17 +181,26 @@ export class BasketFeatures {
     let tierSquares = 0;
     let tierWeighted = 0;
     let unseen = 0;
+    let confidentLines = 0;
+    let confidentDifference = 0;
     // The label follows the products' price tiers: UM when a basket holds more up-market than
     // less-affluent lines, LA when fewer, MM on a tie. Each line's tier is uncertain (its product's
     // shares relative to the prior), so track the distribution of the difference.
+    // (and the same over the inferred price tiers, for the basket rule with its fitted thresholds)
     if (this.ruleDistribution.length < 2 * lineCount + 3) {
       this.ruleDistribution = new Float64Array(2 * lineCount + 3);
       this.ruleNext = new Float64Array(2 * lineCount + 3);
+      this.tierDistribution = new Float64Array(2 * lineCount + 3);
+      this.tierNext = new Float64Array(2 * lineCount + 3);
     }
     let rule = this.ruleDistribution;
     let ruleNext = this.ruleNext;
+    let tierRule = this.tierDistribution;
+    let tierNext = this.tierNext;
     rule.fill(0, 0, 2 * lineCount + 3);
+    tierRule.fill(0, 0, 2 * lineCount + 3);
     rule[lineCount] = 1;
+    tierRule[lineCount] = 1;
     let ruleLow = lineCount;
     let ruleHigh = lineCount;
     let expectedDifference = 0;
@@ -183,6 +237,11 @@ export class BasketFeatures {
         acc[LOG_RATIO + label] += cached[slot + C_LOG_RATIO + label];
         acc[SUM_10 + label] += cached[slot + C_SHARES_10 + label];
         acc[SUM_20 + label] += cached[slot + C_SHARES_20 + label];
+        acc[TIER_COUNT + label] += cached[slot + C_PRICE_TIER + label];
+      }
+      if (cached[slot + C_TIER_CONFIDENT] === 1) {
+        confidentLines += 1;
+        confidentDifference += cached[slot + C_PRICE_TIER + 2] - cached[slot + C_PRICE_TIER];
       }
       const tier = cached[slot + C_TIER];
       tierSum += tier;
@@ -191,16 +250,27 @@ export class BasketFeatures {
       const middle = cached[slot + C_LIKELY + 1];
       const high = cached[slot + C_LIKELY + 2];
       expectedDifference += high - low;
+      const tierLow = cached[slot + C_TIER_PROBABILITY];
+      const tierMiddle = cached[slot + C_TIER_PROBABILITY + 1];
+      const tierHigh = cached[slot + C_TIER_PROBABILITY + 2];
       ruleNext.fill(0, ruleLow - 1, ruleHigh + 2);
+      tierNext.fill(0, ruleLow - 1, ruleHigh + 2);
       for (let difference = ruleLow; difference <= ruleHigh; difference++) {
         const mass = rule[difference];
         ruleNext[difference - 1] += mass * low;
         ruleNext[difference] += mass * middle;
         ruleNext[difference + 1] += mass * high;
+        const tierMass = tierRule[difference];
+        tierNext[difference - 1] += tierMass * tierLow;
+        tierNext[difference] += tierMass * tierMiddle;
+        tierNext[difference + 1] += tierMass * tierHigh;
       }
       const swap = rule;
       rule = ruleNext;
       ruleNext = swap;
+      const swapTier = tierRule;
+      tierRule = tierNext;
+      tierNext = swapTier;
       ruleLow -= 1;
       ruleHigh += 1;
       tierWeighted += tier * lineSpend;
@@ -281,6 +351,34 @@ export class BasketFeatures {
     out[cursor++] = spend > 0 ? tierWeighted / spendWeight : tierMean;
     out[cursor++] = lineCount > 0 ? Math.sqrt(Math.max(tierSquares / lines - tierMean * tierMean, 0)) : 0;
     out[cursor++] = lineCount > 0 ? unseen / lines : 1;
+    // inferred price tiers and the basket rule on them: LA below the lower threshold, UM above the upper
+    for (let label = 0; label < 3; label++) out[cursor++] = acc[TIER_COUNT + label];
+    for (let label = 0; label < 3; label++) out[cursor++] = acc[TIER_COUNT + label] / lines;
+    const tierScore = (acc[TIER_COUNT + 2] - acc[TIER_COUNT]) / lines;
+    const lower = this.tiers.lowerThreshold;
+    const upper = this.tiers.upperThreshold;
+    out[cursor++] = tierScore;
+    out[cursor++] = tierScore - lower;
+    out[cursor++] = tierScore - upper;
+    out[cursor++] = confidentLines;
+    out[cursor++] = confidentLines / lines;
+    // the score's range whatever tiers the other lines have: UM for sure above the upper threshold, LA below the lower
+    const uncertainLines = lineCount - confidentLines;
+    out[cursor++] = (confidentDifference - uncertainLines) / lines - upper;
+    out[cursor++] = (confidentDifference + uncertainLines) / lines - lower;
+    // the rule's label probabilities over the lines' tier probabilities
+    let tierBelow = 0;
+    let tierBetween = 0;
+    let tierAbove = 0;
+    for (let difference = ruleLow; difference <= ruleHigh; difference++) {
+      const score = (difference - lineCount) / lines;
+      if (score < lower) tierBelow += tierRule[difference];
+      else if (score > upper) tierAbove += tierRule[difference];
+      else tierBetween += tierRule[difference];
+    }
+    out[cursor++] = tierBelow;
+    out[cursor++] = tierBetween;
+    out[cursor++] = tierAbove;
     if (cursor - offset !== FEATURE_COUNT) throw new Error(`feature function wrote ${cursor - offset} values, the spec has ${FEATURE_COUNT}`);
   }
 }
@@ -294,7 +392,10 @@ const C_LIKELY = 12;
 const C_TIER = 15;
 const C_KNOWN = 16;
 const C_PRICE_INDEX = 17;
-const CACHE_STRIDE = 18;
+const C_PRICE_TIER = 18;
+const C_TIER_CONFIDENT = 21;
+const C_TIER_PROBABILITY = 22;
+const CACHE_STRIDE = 25;
 /** Products whose line values are kept (beyond: computed per line, as before). */
 const MAX_CACHED_PRODUCTS = 1 << 20;
 
@@ -306,6 +407,7 @@ const MAX = 9;
 const LOG_RATIO = 12;
 const SUM_10 = 15;
 const SUM_20 = 18;
+const TIER_COUNT = 21;
 
 /**
  * Class shares of `code` at one level, smoothed towards its parent's shares:

@@ -6,7 +6,7 @@ import { BASKET_MISSIONS, BASKET_TYPES, PRICE_SENSITIVITY_CLASSES, STORE_FORMATS
  * name means, and a hash of both. A model records the hash it was trained with; the server refuses
  * a model whose hash differs from its own features'.
  */
-export const FEATURE_SPEC_VERSION = '1.1.0';
+export const FEATURE_SPEC_VERSION = '1.2.0';
 
 const perClass = (stem: string): string[] => PRICE_SENSITIVITY_CLASSES.map((label) => `${stem}_${label}`);
 const slug = (value: string): string => value.toLowerCase().replace(/[^a-z0-9]+/g, '_');
@@ -51,6 +51,16 @@ export const LEARNED_FEATURES = [
   'tier_spend_weighted',
   'tier_std',
   'unseen_product_share',
+  ...perClass('price_tier_count'),
+  ...perClass('price_tier_share'),
+  'price_tier_score',
+  'price_tier_margin_lower',
+  'price_tier_margin_upper',
+  'price_tier_confident_lines',
+  'price_tier_confident_share',
+  'price_tier_lowest_margin_upper',
+  'price_tier_highest_margin_lower',
+  ...perClass('price_tier_rule'),
 ] as const;
 
 export const FEATURE_NAMES: readonly string[] = [...CONTEXT_FEATURES, ...LEARNED_FEATURES];

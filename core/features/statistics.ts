@@ -1,8 +1,9 @@
 import type { BasketBatch } from './basket-batch';
+import { fitPriceTiers, priceTiersFromDocument, priceTiersToDocument, type FitPriceTiersOptions, type PriceTiers, type PriceTiersDocument } from './price-tiers';
 
 /** The learned part of the features: label and price statistics of products, categories and stores. */
 export interface FeatureStatistics {
-  readonly formatVersion: 1;
+  readonly formatVersion: 2;
   /** Baskets (LA/MM/UM only) the statistics were fitted on. */
   readonly baskets: number;
   /** Weeks they came from. */
@@ -18,6 +19,8 @@ export interface FeatureStatistics {
   /** Per level except store: summed unit price and line count by code number, for the mean unit price. */
   readonly priceSums: Readonly<Record<PriceLevel, Float64Array>>;
   readonly priceCounts: Readonly<Record<PriceLevel, Float64Array>>;
+  /** Inferred product price tiers and the basket rule's thresholds (price-tiers.ts). */
+  readonly priceTiers: PriceTiers;
 }
 
 /** The product tree from leaf to root, plus stores. */
@@ -27,7 +30,7 @@ export const PRICE_LEVELS = ['product', 'product10'] as const;
 export type PriceLevel = (typeof PRICE_LEVELS)[number];
 
 /** Fitting options. */
-export interface FitStatisticsOptions {
+export interface FitStatisticsOptions extends FitPriceTiersOptions {
   /** Pseudo-count of the hierarchical smoothing. @default 1.5 */
   readonly smoothing?: number;
   /**
@@ -107,7 +110,7 @@ export function fitFeatureStatistics(batch: BasketBatch, rows: ArrayLike<number>
     }
   }
   return {
-    formatVersion: 1,
+    formatVersion: 2,
     baskets,
     weeks: [...weeks].sort((a, b) => a - b),
     prior: prior.map((count) => (baskets > 0 ? count / baskets : 1 / 3)),
@@ -116,12 +119,13 @@ export function fitFeatureStatistics(batch: BasketBatch, rows: ArrayLike<number>
     classCounts,
     priceSums,
     priceCounts,
+    priceTiers: fitPriceTiers(batch, rows, options),
   };
 }
 
 /** JSON form of the statistics (the artifact stored beside the model); counts as plain arrays. */
 export interface FeatureStatisticsDocument {
-  readonly formatVersion: 1;
+  readonly formatVersion: 2;
   readonly baskets: number;
   readonly weeks: readonly number[];
   readonly prior: readonly number[];
@@ -130,7 +134,9 @@ export interface FeatureStatisticsDocument {
   readonly classCounts: Readonly<Record<StatisticsLevel, readonly number[]>>;
   readonly priceSums: Readonly<Record<PriceLevel, readonly number[]>>;
   readonly priceCounts: Readonly<Record<PriceLevel, readonly number[]>>;
+  readonly priceTiers: PriceTiersDocument;
 }
+
 
 export function statisticsToDocument(statistics: FeatureStatistics): FeatureStatisticsDocument {
   const plain = <K extends string>(record: Readonly<Record<K, Float64Array>>): Record<K, number[]> =>
@@ -140,11 +146,18 @@ export function statisticsToDocument(statistics: FeatureStatistics): FeatureStat
     classCounts: plain(statistics.classCounts),
     priceSums: plain(statistics.priceSums),
     priceCounts: plain(statistics.priceCounts),
+    priceTiers: priceTiersToDocument(statistics.priceTiers),
   };
 }
 
 export function statisticsFromDocument(document: FeatureStatisticsDocument): FeatureStatistics {
   const typed = <K extends string>(record: Readonly<Record<K, readonly number[]>>): Record<K, Float64Array> =>
     Object.fromEntries(Object.entries(record).map(([key, values]) => [key, Float64Array.from(values as number[])])) as Record<K, Float64Array>;
-  return { ...document, classCounts: typed(document.classCounts), priceSums: typed(document.priceSums), priceCounts: typed(document.priceCounts) };
+  return {
+    ...document,
+    classCounts: typed(document.classCounts),
+    priceSums: typed(document.priceSums),
+    priceCounts: typed(document.priceCounts),
+    priceTiers: priceTiersFromDocument(document.priceTiers),
+  };
 }

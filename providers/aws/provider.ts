@@ -62,6 +62,8 @@ export async function createAwsProvider(settings: AwsSettings): Promise<Provider
         region,
         storage: storageAt(bucket, parent === '.' ? 'training' : `${parent}/training`),
         roleArn: settings.roleArn as string,
+        // the project's own trainers run in the project's image (besides sagemaker-xgboost)
+        projectImage: settings.image,
         subnetIds: settings.subnetIds ?? [],
         securityGroupIds: settings.securityGroupIds ?? [],
         instanceType: settings.instanceType,

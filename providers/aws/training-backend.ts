@@ -1,6 +1,12 @@
 /**
- * The training contract on SageMaker: the built-in XGBoost algorithm (1.7-1) as a managed training
- * job, with the project's own features.
+ * The training contract on SageMaker, two ways:
+ *
+ * - the project's own trainers (`lr`, `dt`, `rf`, `gbdt`) as a training job in the project's
+ *   container image (`projectImage`): the job runs `retail-mlops train-job` on a channel holding
+ *   exactly the files of the job's lake version and returns model.onnx + trained-model.json in its
+ *   model.tar.gz (project-training-job.ts), so the result is the TrainedModel a local run gives;
+ * - SageMaker's built-in XGBoost algorithm (1.7-1, `sagemaker-xgboost`), with the project's own
+ *   features, as below.
  *
  * The features are computed here, exactly as the in-process backend computes them (the lake pulled
  * from S3, statistics fitted on the training weeks, out-of-fold for the training rows), and shipped
@@ -22,15 +28,17 @@ import { mkdir, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
 import type { CreateTrainingJobCommandInput, DescribeTrainingJobCommandOutput, SageMakerClient, TrainingInstanceType } from '@aws-sdk/client-sagemaker';
 import { checkConnectionOptions, clientConfiguration, loadSageMaker, type AwsConnectionOptions } from './connection';
-import { SageMakerRequestError, TrainingJobFailedError } from './errors';
-import { extractFromModelArchive } from './model-archive';
+import { isTransientAwsFailure, SageMakerRequestError, TrainingJobFailedError } from './errors';
+import { extractFromModelArchive, ModelArchiveError, readTarEntries } from './model-archive';
 import type { S3ObjectStorage } from './object-storage';
+import { JOB_CHANNEL, JOB_DOCUMENT_FILE, LAKE_CHANNEL, PROJECT_IMAGE_ENTRYPOINT, projectTrainingArguments, sageMakerManifest } from './project-training-job';
 import { CHANNEL_CONTENT_TYPES, writeChannelFile, type ChannelFormat } from './training-channels';
 import { xgboostImageUri } from './xgboost-image';
 import { readGoldBaskets } from '../../core/data/gold-reader';
-import { Lake } from '../../core/data/lake';
+import { LAKE_MANIFEST, Lake, manifestAtVersion, type LakeManifest } from '../../core/data/lake';
 import { pullLake } from '../../core/data/lake-sync';
 import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
 import { contextOnlyBaseline } from '../../core/evaluation/context-baseline';
@@ -41,6 +49,7 @@ import { heldOutFeatures, outOfFoldFeatures } from '../../core/features/training
 import { importXGBoostModel } from '../../core/onnx/xgboost-import';
 import { silentProgress, type ProgressReporter } from '../../core/progress';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
+import { ObjectNotFoundError } from '../../core/storage/errors';
 import {
   TRAINING_SPECIFICATION_VERSION,
   type HyperparameterValue,
@@ -52,6 +61,9 @@ import {
 import { codeCommit } from '../../core/training/in-process';
 import { predictProbabilities } from '../../core/training/predict';
 import { featureImportance, rowsOfWeeks } from '../../core/training/split-rows';
+import { fromTrainedModelDocument, ONNX_MODEL_FILE, TRAINED_MODEL_FILE, type TrainedModelDocument } from '../../core/training/trained-model-files';
+import { IN_PROCESS_TRAINERS } from '../../core/training/trainers';
+import { pollDelayMs } from '../job-polling';
 
 /** The algorithm name jobs use to ask for this backend. */
 export const SAGEMAKER_XGBOOST_ALGORITHM = 'sagemaker-xgboost';
@@ -94,10 +106,16 @@ export interface SageMakerTrainingBackendOptions extends AwsConnectionOptions {
   /** The SageMaker execution role the jobs run as (least privilege: see providers/aws/infra). */
   readonly roleArn: string;
   /**
-   * The training image.
+   * The training image of the built-in algorithm (`sagemaker-xgboost` jobs).
    * @default - the built-in XGBoost 1.7-1 image of `region` (see xgboost-image.ts)
    */
   readonly trainingImage?: string;
+  /**
+   * The project's container image (in ECR, pinned by tag or digest). With it the backend also runs
+   * the project's own trainers (lr, dt, rf, gbdt) as SageMaker training jobs in that image.
+   * @default - none: only `sagemaker-xgboost`
+   */
+  readonly projectImage?: string;
   /** @default 'ml.m5.xlarge' */
   readonly instanceType?: string;
   /**
@@ -151,7 +169,7 @@ export interface SageMakerTrainingBackendOptions extends AwsConnectionOptions {
    */
   readonly channelFormat?: ChannelFormat;
   /**
-   * How often DescribeTrainingJob is polled.
+   * How often DescribeTrainingJob is polled once a job has run a while (the first polls come after 1 s, 2 s, 4 s, …).
    * @default 30_000
    */
   readonly pollIntervalMs?: number;
@@ -172,6 +190,7 @@ interface ResolvedOptions extends AwsConnectionOptions {
   readonly storage: S3ObjectStorage;
   readonly roleArn: string;
   readonly trainingImage: string;
+  readonly projectImage?: string;
   readonly instanceType: string;
   readonly volumeSizeGb: number;
   readonly volumeKmsKeyId?: string;
@@ -193,6 +212,9 @@ const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 /** SageMaker's name rule, leaving room for the `-early-stopping` suffix. */
 const JOB_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,47}$/;
 const EARLY_STOPPING_SUFFIX = '-early-stopping';
+/** Polls of a running job that may fail in a row (throttling, 5xx, no answer) before training gives up. */
+const MAX_FAILED_POLLS = 5;
+const IMAGE_PATTERN = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/;
 
 /**
  * Creates the SageMaker training backend (no request until a job is trained).
@@ -227,6 +249,10 @@ export function createSageMakerTrainingBackend(options: SageMakerTrainingBackend
   problems.check(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 10, `pollIntervalMs must be an integer ≥ 10, got ${pollIntervalMs}`);
   const tags = options?.tags ?? {};
   problems.check(Object.keys(tags).length <= 45, 'at most 45 tags');
+  problems.check(
+    options?.projectImage === undefined || (typeof options.projectImage === 'string' && IMAGE_PATTERN.test(options.projectImage) && !options.projectImage.endsWith(':latest')),
+    `projectImage must be a pinned registry/repository:tag (or @sha256:…) image reference, got ${JSON.stringify(options?.projectImage)}`,
+  );
   let trainingImage = options?.trainingImage;
   if (trainingImage === undefined && typeof options?.region === 'string') {
     try {
@@ -269,12 +295,111 @@ const CLASSES = PRICE_SENSITIVITY_CLASSES;
 class SageMakerTrainingBackend implements TrainingBackend {
   readonly specificationVersion = TRAINING_SPECIFICATION_VERSION;
   readonly provider = 'aws';
-  readonly algorithms = [SAGEMAKER_XGBOOST_ALGORITHM];
+  readonly algorithms: readonly string[];
   private client?: Promise<SageMakerClient>;
 
-  constructor(private readonly options: ResolvedOptions) {}
+  constructor(private readonly options: ResolvedOptions) {
+    this.algorithms = [SAGEMAKER_XGBOOST_ALGORITHM, ...(options.projectImage !== undefined ? Object.keys(IN_PROCESS_TRAINERS) : [])];
+  }
 
   async train(job: TrainingJob, runOptions: TrainingRunOptions = {}): Promise<TrainedModel> {
+    if (job?.algorithm !== SAGEMAKER_XGBOOST_ALGORITHM && this.options.projectImage !== undefined && Object.hasOwn(IN_PROCESS_TRAINERS, job?.algorithm ?? '')) {
+      return this.trainInProjectImage(job, runOptions);
+    }
+    return this.trainBuiltInXGBoost(job, runOptions);
+  }
+
+  /** A project trainer as one training job in the project's image; its model.tar.gz holds the TrainedModel. */
+  private async trainInProjectImage(job: TrainingJob, runOptions: TrainingRunOptions): Promise<TrainedModel> {
+    const lakeLocation = this.checkProjectJob(job);
+    const progress = runOptions.progress ?? silentProgress;
+    runOptions.signal?.throwIfAborted();
+    const storage = this.options.storage;
+    const lakeStorage = storage.withLocation(lakeLocation.bucket, lakeLocation.prefix);
+    const manifest = await this.lakeManifest(lakeStorage, job);
+    const version = manifestAtVersion(manifest, job.dataset.version);
+    // exactly what train-job reads of that version: the manifest (it opens the version) and its gold files
+    const lakeFiles = [LAKE_MANIFEST, ...version.gold.map((entry) => entry.path)];
+    const folder = `jobs/${job.name}`;
+    progress.start(`${job.name}: writing the job and the lake manifest to ${storage.uriOf(`${folder}/`)}`);
+    await storage.put(`${folder}/${JOB_CHANNEL}/${JOB_DOCUMENT_FILE}`, Buffer.from(`${JSON.stringify(job, null, 2)}\n`), { contentType: 'application/json' });
+    await storage.put(`${folder}/${LAKE_CHANNEL}.manifest`, Buffer.from(sageMakerManifest(lakeStorage.uriOf(''), lakeFiles)), { contentType: 'application/json' });
+    progress.stop();
+    const request: CreateTrainingJobCommandInput = {
+      ...this.commonRequest(job.name),
+      AlgorithmSpecification: {
+        TrainingImage: this.options.projectImage,
+        TrainingInputMode: 'File',
+        ContainerEntrypoint: [...PROJECT_IMAGE_ENTRYPOINT],
+        ContainerArguments: projectTrainingArguments(),
+      },
+      Environment: { RETAIL_MLOPS_COMMIT: codeCommit() },
+      InputDataConfig: [
+        {
+          ChannelName: JOB_CHANNEL,
+          DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: storage.uriOf(`${folder}/${JOB_CHANNEL}/`), S3DataDistributionType: 'FullyReplicated' } },
+          ContentType: 'application/json',
+          CompressionType: 'None',
+        },
+        {
+          ChannelName: LAKE_CHANNEL,
+          DataSource: { S3DataSource: { S3DataType: 'ManifestFile', S3Uri: storage.uriOf(`${folder}/${LAKE_CHANNEL}.manifest`), S3DataDistributionType: 'FullyReplicated' } },
+          CompressionType: 'None',
+        },
+      ],
+    };
+    const archive = await this.runToCompletion(job.name, request, progress, runOptions.signal);
+    let document: TrainedModelDocument;
+    let onnx: Uint8Array;
+    try {
+      const entries = readTarEntries(gunzipSync(archive));
+      const documentBytes = entries.get(TRAINED_MODEL_FILE);
+      const onnxBytes = entries.get(ONNX_MODEL_FILE);
+      if (!documentBytes || !onnxBytes) throw new ModelArchiveError(`it holds ${[...entries.keys()].join(', ') || 'nothing'}, not ${ONNX_MODEL_FILE} and ${TRAINED_MODEL_FILE}`);
+      document = JSON.parse(Buffer.from(documentBytes).toString('utf8')) as TrainedModelDocument;
+      onnx = onnxBytes;
+    } catch (error) {
+      throw new TrainingJobFailedError(job.name, 'Completed', `its model.tar.gz is not what retail-mlops train-job writes: ${(error as Error).message}`);
+    }
+    try {
+      return { ...fromTrainedModelDocument(document, onnx), job, engine: 'sagemaker' };
+    } catch (error) {
+      throw new TrainingJobFailedError(job.name, 'Completed', `its model.tar.gz is inconsistent: ${(error as Error).message}`);
+    }
+  }
+
+  /** The lake's manifest in S3, checked to hold the job's version. */
+  private async lakeManifest(lakeStorage: S3ObjectStorage, job: TrainingJob): Promise<LakeManifest> {
+    let manifest: LakeManifest;
+    try {
+      manifest = JSON.parse(Buffer.from(await lakeStorage.get(LAKE_MANIFEST)).toString('utf8')) as LakeManifest;
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) throw new InvalidOptionsError('training job', [`dataset.uri ${job.dataset.uri} holds no lake (no ${LAKE_MANIFEST}); ingest into it first`]);
+      throw error;
+    }
+    if (!Number.isInteger(job.dataset.version) || job.dataset.version < 1 || job.dataset.version > manifest.version) {
+      throw new InvalidOptionsError('training job', [`dataset ${job.dataset.uri} has versions 1…${manifest.version}, not ${job.dataset.version}`]);
+    }
+    return manifest;
+  }
+
+  /** Checks a project-trainer job (every problem at once); returns the lake's bucket and prefix. */
+  private checkProjectJob(job: TrainingJob): { readonly bucket: string; readonly prefix: string } {
+    const problems = new ProblemCollector('training job');
+    problems.check(job?.specificationVersion === TRAINING_SPECIFICATION_VERSION, `specificationVersion must be ${TRAINING_SPECIFICATION_VERSION}`);
+    problems.check(typeof job?.name === 'string' && JOB_NAME_PATTERN.test(job.name), `name must be letters, digits and hyphens, at most 48 characters, got ${JSON.stringify(job?.name)}`);
+    problems.check(
+      job?.featureSpec?.hash === FEATURE_SPEC.hash,
+      `feature spec ${job?.featureSpec?.version} (${job?.featureSpec?.hash}) is not the image's ${FEATURE_SPEC.version} (${FEATURE_SPEC.hash})`,
+    );
+    const uri = String(job?.dataset?.uri ?? '');
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*?))?\/*$/.exec(uri);
+    problems.check(match !== null, `dataset.uri must be an s3:// lake (the job reads it from S3), got ${JSON.stringify(job?.dataset?.uri)}`);
+    problems.throwIfAny();
+    return { bucket: match![1], prefix: match![2] ?? '' };
+  }
+
+  private async trainBuiltInXGBoost(job: TrainingJob, runOptions: TrainingRunOptions): Promise<TrainedModel> {
     const hyperparameters = this.validateJob(job);
     const started = performance.now();
     const progress = runOptions.progress ?? silentProgress;
@@ -380,7 +505,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
   private validateJob(job: TrainingJob): Readonly<Record<string, HyperparameterValue>> {
     const problems = new ProblemCollector('training job');
     problems.check(job?.specificationVersion === TRAINING_SPECIFICATION_VERSION, `specificationVersion must be ${TRAINING_SPECIFICATION_VERSION}`);
-    problems.check(job?.algorithm === SAGEMAKER_XGBOOST_ALGORITHM, `algorithm '${job?.algorithm}' is not one of ${this.algorithms.join(', ')}`);
+    problems.check(job?.algorithm === SAGEMAKER_XGBOOST_ALGORITHM, `algorithm '${job?.algorithm}' is not one of ${this.algorithms.join(', ')}${this.options.projectImage === undefined ? ' (give projectImage to run the project\'s own trainers)' : ''}`);
     problems.check(typeof job?.name === 'string' && JOB_NAME_PATTERN.test(job.name), `name must be letters, digits and hyphens, at most 48 characters, got ${JSON.stringify(job?.name)}`);
     problems.check(
       job?.featureSpec?.hash === FEATURE_SPEC.hash,
@@ -440,13 +565,12 @@ class SageMakerTrainingBackend implements TrainingBackend {
     return (await pullLake(lakeStorage, cache)).atVersion(version);
   }
 
-  /** The CreateTrainingJob request of one job (its channels already in S3). */
+  /** The CreateTrainingJob request of one built-in XGBoost job (its channels already in S3). */
   trainingJobRequest(name: string, channels: readonly string[], hyperparameters: Record<string, string>): CreateTrainingJobCommandInput {
     const storage = this.options.storage;
     const contentType = CHANNEL_CONTENT_TYPES[this.options.channelFormat];
     return {
-      TrainingJobName: name,
-      RoleArn: this.options.roleArn,
+      ...this.commonRequest(name),
       AlgorithmSpecification: { TrainingImage: this.options.trainingImage, TrainingInputMode: 'File' },
       HyperParameters: hyperparameters,
       InputDataConfig: channels.map((channel) => ({
@@ -455,6 +579,15 @@ class SageMakerTrainingBackend implements TrainingBackend {
         ContentType: contentType,
         CompressionType: 'None',
       })),
+    };
+  }
+
+  /** What every job of this backend sets: role, output, instance, limits, spot, VPC, isolation, encryption, tags. */
+  private commonRequest(name: string): Omit<CreateTrainingJobCommandInput, 'AlgorithmSpecification'> {
+    const storage = this.options.storage;
+    return {
+      TrainingJobName: name,
+      RoleArn: this.options.roleArn,
       OutputDataConfig: { S3OutputPath: storage.uriOf('jobs/'), ...(this.options.outputKmsKeyId ? { KmsKeyId: this.options.outputKmsKeyId } : {}) },
       ResourceConfig: {
         InstanceType: this.options.instanceType as TrainingInstanceType,
@@ -499,15 +632,21 @@ class SageMakerTrainingBackend implements TrainingBackend {
     } finally {
       await rm(local, { recursive: true, force: true });
     }
+    const archive = await this.runToCompletion(name, this.trainingJobRequest(name, Object.keys(channels), hyperparameters), progress, signal);
+    return extractFromModelArchive(archive, 'xgboost-model');
+  }
+
+  /** Creates the job, waits for it to complete, and returns its model.tar.gz. */
+  private async runToCompletion(name: string, request: CreateTrainingJobCommandInput, progress: ProgressReporter, signal: AbortSignal | undefined): Promise<Uint8Array> {
     signal?.throwIfAborted();
+    const storage = this.options.storage;
     const { CreateTrainingJobCommand } = await loadSageMaker();
-    const request = this.trainingJobRequest(name, Object.keys(channels), hyperparameters);
     await this.send('CreateTrainingJob', name, async (client) => client.send(new CreateTrainingJobCommand(request)));
     const description = await this.waitForTrainingJob(name, progress, signal);
     const artifacts = description.ModelArtifacts?.S3ModelArtifacts ?? '';
     const key = storage.keyOf(artifacts);
     if (!key) throw new TrainingJobFailedError(name, 'Completed', `its model artifacts ${JSON.stringify(artifacts)} are not under ${storage.location}`);
-    return extractFromModelArchive(await storage.get(key), 'xgboost-model');
+    return storage.get(key);
   }
 
   /** Polls until the job ends; on abort asks SageMaker to stop it, waits for that, and throws the abort reason. */
@@ -519,6 +658,8 @@ class SageMakerTrainingBackend implements TrainingBackend {
     const { DescribeTrainingJobCommand, StopTrainingJobCommand } = await loadSageMaker();
     let stopRequested = false;
     let shown = '';
+    let failedPolls = 0;
+    let polls = 0;
     const started = Date.now();
     try {
       for (;;) {
@@ -526,7 +667,17 @@ class SageMakerTrainingBackend implements TrainingBackend {
           stopRequested = true;
           await this.send('StopTrainingJob', name, async (client) => client.send(new StopTrainingJobCommand({ TrainingJobName: name })));
         }
-        const description = await this.send('DescribeTrainingJob', name, async (client) => client.send(new DescribeTrainingJobCommand({ TrainingJobName: name })));
+        let description: DescribeTrainingJobCommandOutput;
+        try {
+          description = await this.send('DescribeTrainingJob', name, async (client) => client.send(new DescribeTrainingJobCommand({ TrainingJobName: name })));
+          failedPolls = 0;
+        } catch (error) {
+          // the job runs on whatever the poll meets: a throttled or failing poll (after the SDK's own retries) is tried again next interval
+          failedPolls += 1;
+          if (!isTransientAwsFailure(error) || failedPolls > MAX_FAILED_POLLS) throw error;
+          await sleep(this.options.pollIntervalMs * failedPolls, undefined, { signal: stopRequested ? undefined : signal }).catch(() => undefined);
+          continue;
+        }
         const status = description.TrainingJobStatus ?? 'Unknown';
         const phase = `${name}: ${status}${description.SecondaryStatus ? ` (${description.SecondaryStatus})` : ''}`;
         if (phase !== shown) {
@@ -540,7 +691,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
           if (stopRequested) signal?.throwIfAborted();
           throw new TrainingJobFailedError(name, status, description.FailureReason);
         }
-        await sleep(this.options.pollIntervalMs, undefined, { signal: stopRequested ? undefined : signal }).catch(() => undefined);
+        await sleep(pollDelayMs(polls++, this.options.pollIntervalMs), undefined, { signal: stopRequested ? undefined : signal }).catch(() => undefined);
       }
     } finally {
       if (shown) progress.stop();

@@ -36,7 +36,7 @@ export interface CommandJobSettings {
 
 /** Where one job's files live in the datastore. */
 export interface CommandJobPaths {
-  /** The lake's folder in the datastore (no leading or trailing '/'). */
+  /** The lake's folder in the datastore (no leading or trailing '/'; '' for the container's root). */
   readonly lake: string;
   /** The job document's path in the datastore. */
   readonly jobDocument: string;
@@ -56,7 +56,7 @@ export function buildCommandJob(
   paths: CommandJobPaths,
 ): { readonly body: JobBase; readonly assets: JobAssets } {
   const inputs = {
-    lake: { jobInputType: 'uri_folder' as const, mode: 'Download' as const, uri: datastoreUri(settings.datastore, `${paths.lake}/`), description: `lake version ${job.dataset.version}` },
+    lake: { jobInputType: 'uri_folder' as const, mode: 'Download' as const, uri: datastoreUri(settings.datastore, paths.lake === '' ? '' : `${paths.lake}/`), description: `lake version ${job.dataset.version}` },
     job: { jobInputType: 'uri_file' as const, mode: 'Download' as const, uri: datastoreUri(settings.datastore, paths.jobDocument), description: 'the TrainingJob document' },
   };
   const outputs = {

@@ -16,8 +16,28 @@ export class AzureRequestError extends RetailMlopsError {
     options?: { readonly cause?: unknown },
   ) {
     const cause = options?.cause instanceof Error ? `: ${options.cause.message.split('\n')[0]}` : '';
-    super('AZURE_REQUEST_FAILED', `${operation} failed (${statusCode ?? 'no response'}${serviceCode ? ` ${serviceCode}` : ''})${cause}`, options);
+    super('AZURE_REQUEST_FAILED', `${operation} failed (${statusCode ?? 'no response'}${serviceCode ? ` ${serviceCode}` : ''})${cause}${meaningOf(statusCode)}`, options);
   }
+}
+
+/** What a status means for the caller (the SDK has already retried throttling and 5xx answers, with backoff). */
+function meaningOf(statusCode: number | undefined): string {
+  if (statusCode === 401 || statusCode === 403) return ' (denied: check the identity in use and its role assignments on this resource)';
+  if (statusCode === 404) return ' (not found: check its name, resource group and workspace)';
+  if (statusCode === 429) return ' (throttled, after the SDK\'s retries)';
+  if (statusCode !== undefined && statusCode >= 500) return ' (the service failed, after the SDK\'s retries)';
+  if (statusCode === undefined) return ' (no answer: check the endpoint and the network)';
+  return '';
+}
+
+/** True for throttling (429), a 5xx answer or no answer at all: worth trying again later. */
+export function isTransientAzureFailure(error: unknown): boolean {
+  if (RetailMlopsError.isInstance(error) && !(error instanceof AzureRequestError)) return false;
+  const cause = error instanceof AzureRequestError ? (error as { cause?: unknown }).cause : error;
+  const { statusCode } = describeAzureFailure(cause);
+  // no status: a RestError without a response is a connection failure; anything else is a bug, not weather
+  if (statusCode === undefined) return (cause as { name?: unknown } | undefined)?.name === 'RestError';
+  return statusCode === 429 || statusCode >= 500;
 }
 
 /** An Azure ML job ended without completing (Failed, Canceled, NotResponding …). */

@@ -19,7 +19,7 @@ import { CONTAINER_NAME_PATTERN, formatBlobLocation, normalizePrefix, parseBlobL
 import { createBlobObjectStorage } from './blob-object-storage';
 import { buildCommandJob, IMAGE_CLI } from './command-job';
 import { createDefaultCredential, isTokenCredential } from './credential';
-import { azureFailure, AzureMlJobError, AzureMlJobOutputError, hasStatus } from './errors';
+import { azureFailure, AzureMlJobError, AzureMlJobOutputError, hasStatus, isTransientAzureFailure } from './errors';
 import type { JobAssetRepair } from './job-asset-repair';
 import { createManagementClient, managementEndpointProblems, workspaceResourceId } from './management-client';
 import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
@@ -31,11 +31,14 @@ import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingBackend
 import { codeCommit } from '../../core/training/in-process';
 import { fromTrainedModelDocument, ONNX_MODEL_FILE, TRAINED_MODEL_FILE, type TrainedModelDocument } from '../../core/training/trained-model-files';
 import { IN_PROCESS_TRAINERS } from '../../core/training/trainers';
+import { pollDelayMs } from '../job-polling';
 
 const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Azure ML job names: a letter or digit first, then letters, digits, '-' and '_'; at most 255. */
 const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
 const IMAGE_PATTERN = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/;
+/** Polls of a running job that may fail in a row (throttling, 5xx, no answer) before training gives up. */
+const MAX_FAILED_POLLS = 5;
 /** The states after which a job never changes again (NotResponding is not one: a job may recover from it). */
 const TERMINAL_STATES = new Set(['Completed', 'Failed', 'Canceled']);
 
@@ -81,7 +84,7 @@ export interface AzureMlTrainingBackendOptions {
    */
   readonly jobTimeout?: string;
   /**
-   * How often the job's status is read.
+   * How often the job's status is read once it has run a while (the first reads come after 1 s, 2 s, 4 s, …).
    * @default 15_000
    */
   readonly pollIntervalMs?: number;
@@ -198,6 +201,8 @@ class AzureMlTrainingBackend implements TrainingBackend {
     }
     let status = 'Queued';
     let cancelled = false;
+    let failedPolls = 0;
+    let polls = 0;
     try {
       for (;;) {
         if (signal?.aborted && !cancelled) {
@@ -206,11 +211,16 @@ class AzureMlTrainingBackend implements TrainingBackend {
         }
         try {
           status = (await this.client.jobs.get(resourceGroup, workspace, job.name)).properties.status ?? 'Unknown';
+          failedPolls = 0;
         } catch (error) {
-          throw azureFailure(`get Azure ML job '${job.name}'`, error);
+          // the job runs on whatever the poll meets: a throttled or failing poll (after the SDK's own retries) is tried again next interval
+          failedPolls += 1;
+          if (!isTransientAzureFailure(error) || failedPolls > MAX_FAILED_POLLS) throw azureFailure(`get Azure ML job '${job.name}'`, error);
+          await sleep((this.options.pollIntervalMs ?? 15_000) * failedPolls, cancelled ? undefined : signal);
+          continue;
         }
         if (TERMINAL_STATES.has(status)) break;
-        await sleep(this.options.pollIntervalMs ?? 15_000, cancelled ? undefined : signal);
+        await sleep(pollDelayMs(polls++, this.options.pollIntervalMs ?? 15_000), cancelled ? undefined : signal);
       }
     } finally {
       progress.stop();
@@ -282,8 +292,9 @@ class AzureMlTrainingBackend implements TrainingBackend {
     if (!this.algorithms.includes(job?.algorithm)) problems.push(`algorithm '${job?.algorithm}' is not one of ${this.algorithms.join(', ')}`);
     if (job?.featureSpec?.hash !== FEATURE_SPEC.hash) problems.push(`feature spec ${job?.featureSpec?.version} (${job?.featureSpec?.hash}) is not the image's ${FEATURE_SPEC.version} (${FEATURE_SPEC.hash})`);
     const uri = String(job?.dataset?.uri ?? '').replace(/\/+$/, '');
+    // the lake is the datastore's container (as the infrastructure template creates it) or a folder of it
     const lakePath = uri.startsWith(`${this.datastoreUrl}/`) ? normalizePrefix(uri.slice(this.datastoreUrl.length + 1)) : '';
-    if (lakePath === '') problems.push(`dataset.uri '${job?.dataset?.uri}' must be a folder of the datastore's container ${this.datastoreUrl}/…`);
+    if (uri !== this.datastoreUrl && lakePath === '') problems.push(`dataset.uri '${job?.dataset?.uri}' must be the datastore's container ${this.datastoreUrl} or a folder of it`);
     if (problems.length > 0) throw new InvalidOptionsError('training job', problems);
     return lakePath;
   }

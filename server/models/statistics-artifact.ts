@@ -2,6 +2,7 @@
  * The `feature-statistics.json` artifact a model version ships with (the fitted statistics behind its
  * learned features), read and checked for the shape the feature function reads.
  */
+import { priceTiersDocumentProblems } from '../../core/features/price-tiers';
 import {
   PRICE_LEVELS,
   STATISTICS_LEVELS,
@@ -28,7 +29,7 @@ export function parseStatisticsArtifact(bytes: Uint8Array): FeatureStatistics {
   const isNumbers = (value: unknown, multipleOf = 1): boolean =>
     Array.isArray(value) && value.length % multipleOf === 0 && value.every((item) => typeof item === 'number' && Number.isFinite(item));
   if (typeof document !== 'object' || document === null) {problems.push('it is not an object');} else {
-    if (document.formatVersion !== 1) problems.push(`formatVersion is ${JSON.stringify(document.formatVersion)}, expected 1`);
+    if (document.formatVersion !== 2) problems.push(`formatVersion is ${JSON.stringify(document.formatVersion)}, expected 2`);
     if (!isNumbers(document.prior) || document.prior.length !== classCount) problems.push(`prior must be ${classCount} numbers`);
     if (typeof document.smoothing !== 'number' || !(document.smoothing >= 0)) problems.push('smoothing must be a number ≥ 0');
     for (const level of STATISTICS_LEVELS) {
@@ -38,6 +39,7 @@ export function parseStatisticsArtifact(bytes: Uint8Array): FeatureStatistics {
       if (!isNumbers(document.priceSums?.[level])) problems.push(`priceSums.${level} must be numbers`);
       if (!isNumbers(document.priceCounts?.[level])) problems.push(`priceCounts.${level} must be numbers`);
     }
+    problems.push(...priceTiersDocumentProblems(document.priceTiers));
   }
   if (problems.length > 0) throw new Error(`${ARTIFACT_NAMES.featureStatistics} is malformed: ${problems.join('; ')}`);
   return statisticsFromDocument(document);

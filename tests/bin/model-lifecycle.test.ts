@@ -136,10 +136,12 @@ describe('the main job', () => {
       ['register', 'passed'],
     ]);
     expect(summary.versions.map((version) => version.algorithm)).toEqual(['lr', 'dt', 'rf', 'gbdt']);
-    expect(summary.candidate.metrics.accuracy).toBeGreaterThan(0.9);
+    // 60k rows are three weeks of 20k: two weeks of history, where README's quality table gives ≈ 0.87–0.91
+    expect(summary.candidate.metrics.accuracy).toBeGreaterThan(0.85);
     expect(existsSync(summary.report)).toBe(true);
     const models = JSON.parse((await cli(['models', 'show', 'candidate', '--registry', path.join(workdir, 'registry'), '--json'])).stdout) as { id: string };
     expect(models.id).toBe(summary.candidate.version);
     expect(result.stderr).toMatch(/\[2\/5\] Train passed/);
-  });
+    // four algorithms on generated weeks, beside the other test files: ≈ 1 min alone, twice that on a busy machine
+  }, 240_000);
 });

@@ -5,8 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLgsr, generateLgsrText, planLgsr, type GenerateLgsrResult } from '../../../core/data/generator';
 import { resolveGenerateLgsrOptions } from '../../../core/data/generator-options';
 import { InvalidOptionsError } from '../../../core/errors';
+import { basketBatchFromBaskets } from '../../../core/features/basket-batch';
+import { BasketFeatures, featureMatrix } from '../../../core/features/compute';
+import { tierRuleLabel } from '../../../core/features/price-tiers';
+import { FEATURE_COUNT, FEATURE_NAMES } from '../../../core/features/spec';
+import { fitFeatureStatistics } from '../../../core/features/statistics';
 import type { ProgressReporter } from '../../../core/progress';
-import { SEG1_CODES, SEG2_CODES, basketSizeFor, columnsFor, fiscalWeekOf, parseShopDate, shopWeekdayOf } from '../../../core/schema/lgsr';
+import { SEG1_CODES, SEG2_CODES, basketSizeFor, columnsFor, fiscalWeekOf, parseShopDate, shopWeekdayOf, type Basket } from '../../../core/schema/lgsr';
 import { ROW_FAULTS } from '../../../core/schema/quarantine';
 import { lineProblems, parseRow, readRawLines, type Row } from '../../helpers/lgsr-lines';
 
@@ -39,6 +44,31 @@ function shares<T>(items: readonly T[], key: (item: T) => string): Record<string
   const counts: Record<string, number> = {};
   for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).map(([name, count]) => [name, count / items.length]));
+}
+
+/** A basket's rows as the API's basket (what basketBatchFromBaskets reads). */
+function asBasket(basket: readonly Row[]): Basket {
+  const [first] = basket;
+  return {
+    context: {
+      STORE_CODE: first.STORE_CODE,
+      STORE_FORMAT: first.STORE_FORMAT,
+      STORE_REGION: first.STORE_REGION,
+      SHOP_WEEKDAY: first.SHOP_WEEKDAY,
+      SHOP_HOUR: first.SHOP_HOUR,
+      BASKET_TYPE: first.BASKET_TYPE,
+      BASKET_DOMINANT_MISSION: first.BASKET_DOMINANT_MISSION,
+    },
+    lines: basket.map((row) => ({
+      PROD_CODE: row.PROD_CODE,
+      PROD_CODE_10: row.PROD_CODE_10,
+      PROD_CODE_20: row.PROD_CODE_20,
+      PROD_CODE_30: row.PROD_CODE_30,
+      PROD_CODE_40: row.PROD_CODE_40,
+      QUANTITY: row.QUANTITY,
+      SPEND: row.SPEND,
+    })),
+  };
 }
 
 function codeNumber(code: string): number {
@@ -233,46 +263,47 @@ describe('a clean run: 80k rows over 4 weeks, .csv.gz', () => {
     for (const row of first.filter((basket) => basket.SEGMENT_1 !== '')) expect(['LA', 'MM', 'UM', 'XX']).toContain(row.SEGMENT_1);
   });
 
-  it('carries the label in the products: per-product statistics from early weeks predict later weeks, context alone does not', () => {
+  it('carries the label in the products\' hidden tiers: tiers fitted on early weeks predict the last week through the basket rule, context alone does not', () => {
     const testWeek = Math.max(...rows.map((row) => row.SHOP_WEEK));
-    const training = baskets.filter((basket) => basket[0].SHOP_WEEK !== testWeek && basket[0].BASKET_PRICE_SENSITIVITY !== 'XX');
-    const held = baskets.filter((basket) => basket[0].SHOP_WEEK === testWeek && basket[0].BASKET_PRICE_SENSITIVITY !== 'XX');
     const classes = ['LA', 'MM', 'UM'];
-    const productVotes = new Map<string, number[]>();
+    const labelled = baskets.filter((basket) => basket[0].BASKET_PRICE_SENSITIVITY !== 'XX');
+    const batch = basketBatchFromBaskets(labelled.map(asBasket));
+    labelled.forEach((basket, index) => {
+      batch.label[index] = classes.indexOf(basket[0].BASKET_PRICE_SENSITIVITY);
+      batch.week[index] = basket[0].SHOP_WEEK;
+    });
+    const indexes = Int32Array.from(labelled.keys());
+    const training = indexes.filter((index) => batch.week[index] !== testWeek);
+    const held = indexes.filter((index) => batch.week[index] === testWeek);
+    const statistics = fitFeatureStatistics(batch, training);
+    const { lowerThreshold, upperThreshold } = statistics.priceTiers;
+    const values = featureMatrix(new BasketFeatures(statistics), batch, held);
+    const score = FEATURE_NAMES.indexOf('price_tier_score');
     const storeVotes = new Map<string, number[]>();
-    const tally = (votes: Map<string, number[]>, key: string, label: string): void => {
-      const counts = votes.get(key) ?? [0, 0, 0];
-      counts[classes.indexOf(label)]++;
-      votes.set(key, counts);
-    };
-    for (const basket of training) {
-      for (const row of basket) tally(productVotes, row.PROD_CODE, row.BASKET_PRICE_SENSITIVITY);
-      tally(storeVotes, basket[0].STORE_CODE, basket[0].BASKET_PRICE_SENSITIVITY);
+    for (const index of training) {
+      const store = labelled[index][0].STORE_CODE;
+      const counts = storeVotes.get(store) ?? [0, 0, 0];
+      counts[batch.label[index]]++;
+      storeVotes.set(store, counts);
     }
-    const argmax = (scores: readonly number[]): string => classes[scores.indexOf(Math.max(...scores))];
-    let productHits = 0;
+    let ruleHits = 0;
     let contextHits = 0;
     let majorityHits = 0;
-    for (const basket of held) {
-      const scores = [0, 0, 0];
-      for (const row of basket) {
-        const counts = productVotes.get(row.PROD_CODE);
-        if (!counts) continue;
-        const total = counts[0] + counts[1] + counts[2];
-        counts.forEach((count, index) => (scores[index] += (row.SPEND * count) / total));
-      }
-      const truth = basket[0].BASKET_PRICE_SENSITIVITY;
-      if (argmax(scores) === truth) productHits++;
-      if (argmax(storeVotes.get(basket[0].STORE_CODE) ?? [0, 1, 0]) === truth) contextHits++;
-      if (truth === 'MM') majorityHits++;
-    }
-    const productAccuracy = productHits / held.length;
+    held.forEach((index, position) => {
+      const truth = batch.label[index];
+      if (tierRuleLabel(values[position * FEATURE_COUNT + score], lowerThreshold, upperThreshold) === truth) ruleHits++;
+      const votes = storeVotes.get(labelled[index][0].STORE_CODE) ?? [0, 1, 0];
+      if (votes.indexOf(Math.max(...votes)) === truth) contextHits++;
+      if (truth === 1) majorityHits++;
+    });
+    const ruleAccuracy = ruleHits / held.length;
     const contextAccuracy = contextHits / held.length;
     expect(held.length).toBeGreaterThan(2500);
-    expect(productAccuracy).toBeGreaterThanOrEqual(0.9);
+    // the real sample's rule reaches 0.94 from three weeks of 26k rows; these weeks hold 20k
+    expect(ruleAccuracy).toBeGreaterThanOrEqual(0.88);
     expect(contextAccuracy).toBeLessThan(0.7);
     expect(contextAccuracy).toBeGreaterThan(majorityHits / held.length - 0.05);
-    expect(productAccuracy - contextAccuracy).toBeGreaterThan(0.25);
+    expect(ruleAccuracy - contextAccuracy).toBeGreaterThan(0.25);
   });
 });
 

@@ -83,6 +83,14 @@ describe('features on the real sample', () => {
       compared += 1;
     }
     expect(compared).toBe(16_011);
+    // the comparison covers every kind of price-tier line: confident, undetermined, and unseen (the category fallback)
+    const column = (name: string): number[] => Array.from({ length: gold.batch.size }, (_, basket) => batchValues[basket * FEATURE_COUNT + FEATURE_NAMES.indexOf(name)]);
+    const confident = column('price_tier_confident_lines');
+    const lines = Array.from({ length: gold.batch.size }, (_, basket) => gold.batch.lineStart[basket + 1] - gold.batch.lineStart[basket]);
+    expect(confident.filter((count, basket) => count === lines[basket]).length).toBeGreaterThan(5_000);
+    expect(confident.filter((count, basket) => count < lines[basket]).length).toBeGreaterThan(1_000);
+    const counted = ['price_tier_count_LA', 'price_tier_count_MM', 'price_tier_count_UM'].map(column);
+    expect(counted[0].some((count, basket) => !Number.isInteger(count + counted[1][basket] + counted[2][basket]))).toBe(true);
   });
 
   it('has a stable spec: names, count and hash agree', () => {

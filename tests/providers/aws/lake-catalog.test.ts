@@ -4,9 +4,9 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from './emulators/control-plane';
 import { ingest } from '../../../core/data/ingest';
 import { Lake } from '../../../core/data/lake';
+import { startControlPlane, type ControlPlane } from '../../../providers/aws/emulator/control-plane';
 import { GOLD_COLUMNS, GOLD_PARTITION_KEYS, lakePartitions, registerLakePartitions, SILVER_COLUMNS, SILVER_PARTITION_KEYS } from '../../../providers/aws/lake-catalog';
 import { query } from '../../helpers/duckdb';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';

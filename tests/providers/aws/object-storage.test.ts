@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Emulator, type S3Emulator } from './emulators/s3';
+import { startS3Emulator, type S3Emulator } from '../../../providers/aws/emulator/s3';
 import { createS3ObjectStorage } from '../../../providers/aws/object-storage';
 import { storageConformance } from '../../conformance/storage';
 

@@ -3,7 +3,7 @@
  * loaded only when it first talks to AWS (never by importing the registry or using `local`).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startS3Emulator, type S3Emulator } from './emulators/s3';
+import { startS3Emulator, type S3Emulator } from '../../../providers/aws/emulator/s3';
 import { temporaryDirectory } from '../../helpers/paths';
 
 /** Which @aws-sdk modules were loaded in this test file's module graph (each mock records its first import). */

@@ -5,9 +5,6 @@
  * backend does runs for real: features, channels, CreateTrainingJob, polling, download, import, metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from './emulators/control-plane';
-import { startS3Emulator, type S3Emulator } from './emulators/s3';
-import { realXGBoostAlgorithm } from './emulators/xgboost-algorithm';
 import { readGoldBaskets } from '../../../core/data/gold-reader';
 import type { Lake } from '../../../core/data/lake';
 import { pushLake } from '../../../core/data/lake-sync';
@@ -18,6 +15,9 @@ import { heldOutFeatures } from '../../../core/features/training-matrix';
 import { readOnnxMetadata } from '../../../core/onnx/metadata';
 import type { ProgressReporter } from '../../../core/progress';
 import { defaultTimeSplit, type TrainedModel, type TrainingJob } from '../../../core/training/contract';
+import { startControlPlane, type ControlPlane } from '../../../providers/aws/emulator/control-plane';
+import { startS3Emulator, type S3Emulator } from '../../../providers/aws/emulator/s3';
+import { realXGBoostAlgorithm } from '../../../providers/aws/emulator/training-runner';
 import { createS3ObjectStorage, type S3ObjectStorage } from '../../../providers/aws/object-storage';
 import { createSageMakerTrainingBackend, type SageMakerTrainingBackendOptions } from '../../../providers/aws/training-backend';
 import { runWithOnnxRuntime } from '../../helpers/onnx';

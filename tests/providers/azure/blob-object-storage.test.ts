@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../../core/errors';
 import { formatBlobLocation, parseBlobLocation } from '../../../providers/azure/blob-location';
 import { createBlobObjectStorage } from '../../../providers/azure/blob-object-storage';
+import { azuriteCredential, startAzurite, type RunningAzurite } from '../../../providers/azure/emulator/azurite';
 import { storageConformance } from '../../conformance/storage';
-import { azuriteCredential, startAzurite, type RunningAzurite } from '../../helpers/azurite';
 
 let azurite: RunningAzurite;
 beforeAll(async () => {

@@ -44,7 +44,10 @@ describe('the uri_folder serializer bug (api-version 2022-10-01)', () => {
       tlsOptions: { ca: controlPlane.certificate },
     });
     expect(bare.apiVersion).toBe('2022-10-01');
-    await bare.jobs.createOrUpdate('rg', 'mlw-retail-mlops', 'bare-sdk-job', commandJob());
+    // the emulator holds requests to the service's model: the job the bare client sends is refused, as Azure ML refuses it
+    const refused = await bare.jobs.createOrUpdate('rg', 'mlw-retail-mlops', 'bare-sdk-job', commandJob()).catch((caught: unknown) => caught);
+    expect((refused as { statusCode?: number }).statusCode).toBe(400);
+    expect((refused as Error).message).toContain("Required property 'uri' not found in JSON. Path 'properties.inputs.lake'");
     const sent = await sentBody('bare-sdk-job');
     // If an SDK upgrade fixes the bug these two expectations fail: the repair then restores nothing
     // (see the next test), and this test should be changed to document the fixed behaviour.
@@ -61,6 +64,7 @@ describe('the uri_folder serializer bug (api-version 2022-10-01)', () => {
       endpoint: controlPlane.endpoint,
       trustedCertificates: controlPlane.certificate,
     });
+    await client.environmentVersions.createOrUpdate('rg', 'mlw-retail-mlops', 'retail-mlops', '1', { properties: { image: 'retailmlops.azurecr.io/retail-mlops:1' } });
     const job = commandJob();
     const url = `https://management.azure.com/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-retail-mlops/jobs/repaired-job`;
     await jobAssetRepair.repairedCreate(url, job.properties, () => client.jobs.createOrUpdate('rg', 'mlw-retail-mlops', 'repaired-job', job));
@@ -70,7 +74,7 @@ describe('the uri_folder serializer bug (api-version 2022-10-01)', () => {
     expect(sent.inputs.seed).toEqual({ jobInputType: 'literal', value: '7' });
 
     // armed for that one job only: another job's PUT through the same client is left alone
-    await client.jobs.createOrUpdate('rg', 'mlw-retail-mlops', 'unarmed-job', commandJob());
+    await expect(client.jobs.createOrUpdate('rg', 'mlw-retail-mlops', 'unarmed-job', commandJob())).rejects.toThrow(/Required property 'uri'/);
     expect((await sentBody('unarmed-job')).inputs.lake).toEqual({ jobInputType: 'uri_folder' });
   });
 

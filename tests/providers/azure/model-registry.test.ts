@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeControlPlane, staticTokenCredential, type FakeControlPlane } from './fake-control-plane';
 import { InvalidOptionsError } from '../../../core/errors';
 import { computeVersionIdentity } from '../../../core/registry/identity';
+import { azuriteCredential, startAzurite, type RunningAzurite } from '../../../providers/azure/emulator/azurite';
 import { createManagementClient } from '../../../providers/azure/management-client';
 import { createAzureMlModelRegistry, modelVersionBody } from '../../../providers/azure/model-registry';
 import { expectCode, registryConformance } from '../../conformance/registry';
 import { sampleRegistration } from '../../conformance/registry-fixtures';
-import { azuriteCredential, startAzurite, type RunningAzurite } from '../../helpers/azurite';
 
 const SUBSCRIPTION = '00000000-0000-0000-0000-00000000aaaa';
 let azurite: RunningAzurite;

@@ -19,8 +19,8 @@ import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingBackend,
 import { trainInProcess } from '../../../core/training/in-process';
 import { createBlobObjectStorage } from '../../../providers/azure/blob-object-storage';
 import { IMAGE_CLI, TRAIN_JOB_ARGUMENTS } from '../../../providers/azure/command-job';
+import { azuriteCredential, startAzurite, type RunningAzurite } from '../../../providers/azure/emulator/azurite';
 import { createAzureMlTrainingBackend, ensureAmlCompute, environmentVersionOf } from '../../../providers/azure/training-backend';
-import { azuriteCredential, startAzurite, type RunningAzurite } from '../../helpers/azurite';
 import { REPO_ROOT, SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
 
 const run = promisify(execFile);
@@ -214,6 +214,28 @@ describe('Azure ML training backend', () => {
     const error = await backend.train(trainingJob('train-lr-fails')).catch((caught: unknown) => caught);
     expect((error as { code?: string }).code).toBe('AZUREML_JOB_FAILED');
     expect((error as Error).message).toMatch(/ended Failed/);
+  });
+
+  it('keeps polling a running job through throttling and 5xx answers (after the SDK\'s own retries), and the job completes', async () => {
+    const polls = (): number => controlPlane.requests.filter((call) => call.method === 'GET' && call.path.endsWith('/jobs/train-lr-bumpy-polls')).length;
+    controlPlane.runJob = async (job) => {
+      // once the job runs: 4 failures, the first poll's attempts (the SDK retries, honouring Retry-After) and then some
+      controlPlane.failNext(4, { status: 503, code: 'ServiceUnavailable', operation: 'GET jobs', retryAfterSeconds: 0 });
+      return runLikeAzureMl(job);
+    };
+    const trained = await backend.train(trainingJob('train-lr-bumpy-polls'));
+    expect(trained.engine).toBe('azureml');
+    expect(polls()).toBeGreaterThanOrEqual(6);
+  });
+
+  it('turns a denied request into one line naming the job and what the denial means', async () => {
+    controlPlane.failNext(1, { status: 403, code: 'AuthorizationFailed', message: "The client does not have authorization to perform action 'Microsoft.MachineLearningServices/workspaces/jobs/write'", operation: 'PUT jobs' });
+    const error = await backend.train(trainingJob('train-lr-denied')).catch((caught: unknown) => caught);
+    expect((error as { code?: string }).code).toBe('AZURE_REQUEST_FAILED');
+    expect((error as Error).message).toBe(
+      "create Azure ML job 'train-lr-denied' failed (403 AuthorizationFailed): The client does not have authorization to perform action " +
+        "'Microsoft.MachineLearningServices/workspaces/jobs/write' (denied: check the identity in use and its role assignments on this resource)",
+    );
   });
 
   it('cancels the job when the signal aborts', async () => {

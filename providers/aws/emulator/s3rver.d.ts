@@ -1,4 +1,4 @@
-/** The part of s3rver's API the tests use (the package ships no types). */
+/** The part of s3rver's API the S3 emulator uses (the package ships no types; it is a devDependency, loaded lazily). */
 declare module 's3rver' {
   import type { AddressInfo } from 'node:net';
   import type { Server } from 'node:http';
