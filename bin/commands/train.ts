@@ -18,6 +18,7 @@ interface TrainFlags extends GlobalFlags {
   readonly testWeeks: number;
   readonly validationWeeks: number;
   readonly alias?: string;
+  readonly threads?: number;
 }
 
 /** 'all' or a comma-separated list → algorithm names, checked against what the backend trains. */
@@ -40,7 +41,8 @@ export function registerTrain(program: Command): void {
       .option('--seed <n>', 'seed', positiveInteger('--seed'), 42)
       .option('--test-weeks <n>', 'held-out weeks at the end', positiveInteger('--test-weeks'), 1)
       .option('--validation-weeks <n>', 'early-stopping weeks before them', positiveInteger('--validation-weeks'), 1)
-      .option('--alias <name>', "point this alias at the run's champion (e.g. challenger, for the next pipeline stages)"),
+      .option('--alias <name>', "point this alias at the run's champion (e.g. challenger, for the next pipeline stages)")
+      .option('--threads <n>', 'threads to train on (default: every core); the models are the same with any number', positiveInteger('--threads')),
   ).action(async (flags: TrainFlags) => {
     await runCommand(
       flags,
@@ -61,6 +63,7 @@ export function registerTrain(program: Command): void {
           validationWeeks: flags.validationWeeks,
           createdBy: os.userInfo().username,
           progress: progressFor(flags),
+          threads: flags.threads,
         });
         if (flags.alias) {
           const best = summary.runs.find((run) => run.modelVersion === summary.champion.modelVersion)!;

@@ -4,7 +4,8 @@ import { FEATURE_SPEC } from '../../core/features/spec';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';
 import { ARTIFACT_NAMES } from '../../core/registry/types';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TimeSplit, type TrainedModel, type TrainingBackend } from '../../core/training/contract';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TimeSplit, type TrainedModel, type TrainingBackend, type TrainingJob } from '../../core/training/contract';
+import { trainJobs } from '../../core/training/schedule';
 
 export interface TrainModelsOptions {
   /** The lake's current version, readable here (its weeks decide the split). */
@@ -22,6 +23,8 @@ export interface TrainModelsOptions {
   readonly validationWeeks?: number;
   readonly createdBy: string;
   readonly progress?: ProgressReporter;
+  /** Threads for all the training (jobs run side by side, each with a share). @default every core */
+  readonly threads?: number;
 }
 
 export interface TrainingRun {
@@ -43,26 +46,26 @@ export interface TrainModelsSummary {
   readonly champion: { readonly algorithm: string; readonly modelVersion: string };
 }
 
-/** Trains each algorithm on the lake's current version and registers every model. */
+/**
+ * Trains each algorithm on the lake's current version (side by side as threads allow: `trainJobs`)
+ * and registers every model, in the algorithms' order.
+ */
 export async function trainModels(options: TrainModelsOptions): Promise<TrainModelsSummary> {
   const split = defaultTimeSplit(options.lake.weeks(), { testWeeks: options.testWeeks, validationWeeks: options.validationWeeks });
+  const jobs: TrainingJob[] = options.algorithms.map((algorithm) => ({
+    specificationVersion: TRAINING_SPECIFICATION_VERSION,
+    name: `retail-mlops-${algorithm}-${Date.now()}`,
+    dataset: { uri: options.lakeLocation ?? options.lake.root, version: options.lake.manifest.version },
+    split,
+    featureSpec: { version: FEATURE_SPEC.version, hash: FEATURE_SPEC.hash },
+    algorithm,
+    hyperparameters: {},
+    seed: options.seed ?? 42,
+  }));
+  const models = await trainJobs(options.backend, jobs, { threads: options.threads, progress: options.progress });
   const runs: TrainingRun[] = [];
-  for (const algorithm of options.algorithms) {
-    options.progress?.start(`training ${algorithm}`);
-    const trained = await options.backend.train(
-      {
-        specificationVersion: TRAINING_SPECIFICATION_VERSION,
-        name: `retail-mlops-${algorithm}-${Date.now()}`,
-        dataset: { uri: options.lakeLocation ?? options.lake.root, version: options.lake.manifest.version },
-        split,
-        featureSpec: { version: FEATURE_SPEC.version, hash: FEATURE_SPEC.hash },
-        algorithm,
-        hyperparameters: {},
-        seed: options.seed ?? 42,
-      },
-      { progress: options.progress },
-    );
-    options.progress?.stop();
+  for (const [index, trained] of models.entries()) {
+    const algorithm = jobs[index].algorithm;
     const { version } = await options.registry.register({
       model: trained.onnx,
       metrics: trained.metrics,

@@ -37,6 +37,13 @@ export function readCsvSql(file: string, index: number): string {
     allow_quoted_nulls = false)`;
 }
 
+/**
+ * The raw fields LINE_HASH covers: those whose typed value does not pin down the text (a number
+ * written '7' or '07'). Every other column of a clean row is an ENUM (a cast only matches the exact
+ * text) or kept as text, so equal typed rows with equal hashes of these are equal lines.
+ */
+const RAW_HASHED = ['SHOP_WEEK', 'SHOP_DATE', 'SHOP_WEEKDAY', 'SHOP_HOUR', 'QUANTITY', 'SPEND', 'BASKET_ID'] as const;
+
 const REQUIRED = LGSR_COLUMNS.filter((column) => !['CUST_CODE', 'CUST_PRICE_SENSITIVITY', 'CUST_LIFESTAGE'].includes(column));
 const NUMERIC = ['SHOP_WEEK', 'SHOP_DATE', 'SHOP_WEEKDAY', 'SHOP_HOUR', 'QUANTITY', 'SPEND'] as const;
 
@@ -116,8 +123,8 @@ function checkSql(): string {
 
 /**
  * Creates table `lines_<n>`: the file's rows typed and checked, in file order (so rowid is the
- * data-row index), with CHECK = 'reason:COLUMN' or NULL and a hash of the raw fields for finding
- * duplicate lines.
+ * data-row index), with CHECK = 'reason:COLUMN' or NULL and a hash of the raw numeric fields
+ * (RAW_HASHED) for finding duplicate lines.
  */
 export function stageFileSql(file: string, index: number, variant: HeaderVariant): string {
   const sensitivity = variant === 'seg' ? decodeSql('CUST_PRICE_SENSITIVITY', SEG1_CODES) : 'CUST_PRICE_SENSITIVITY';
@@ -153,7 +160,7 @@ export function stageFileSql(file: string, index: number, variant: HeaderVariant
     ${typedColumns.map((column) => `${column}_VALUE AS ${column}`).join(', ')},
     CUST_CODE,
     SHOP_DATE_VALUE - CAST(isodow(SHOP_DATE_VALUE) - 1 AS INTEGER) AS WEEK_MONDAY,
-    hash(${LGSR_COLUMNS.join(', ')}) AS LINE_HASH,
+    hash(${RAW_HASHED.join(', ')}) AS LINE_HASH,
     ${checkSql()} AS "CHECK"
   FROM typed`;
 }

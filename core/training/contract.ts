@@ -71,6 +71,11 @@ export interface TrainedModel {
 export interface TrainingRunOptions {
   readonly progress?: ProgressReporter;
   readonly signal?: AbortSignal;
+  /**
+   * Threads of this machine the job may use (a backend that trains here; remote backends ignore it).
+   * The model does not depend on it. @default every core
+   */
+  readonly threads?: number;
 }
 
 /** A place that runs training jobs. */
@@ -79,6 +84,11 @@ export interface TrainingBackend {
   readonly provider: string;
   /** Algorithms this backend can train. */
   readonly algorithms: readonly string[];
+  /**
+   * Jobs train on this machine's threads (`TrainingRunOptions.threads`), so several can share its
+   * cores (`trainJobs`); a backend that trains elsewhere runs one job at a time. @default false
+   */
+  readonly trainsHere?: boolean;
   train(job: TrainingJob, options?: TrainingRunOptions): Promise<TrainedModel>;
 }
 

@@ -10,10 +10,12 @@ import {
 import { readGoldBaskets } from '../data/gold-reader';
 import { Lake } from '../data/lake';
 import { InvalidOptionsError } from '../errors';
+import { trainInWorker } from './job-thread';
 import type { FeatureMatrix } from './model';
 import { predictProbabilities } from './predict';
 import { featureImportance, rowsOfWeeks } from './split-rows';
-import { IN_PROCESS_TRAINERS } from './trainers';
+import { IN_PROCESS_TRAINERS, type InProcessTrainer } from './trainers';
+import { TreeThreadPool } from './trees/thread-pool';
 import { contextOnlyBaseline } from '../evaluation/context-baseline';
 import { computeMetrics, type EvaluationMetrics } from '../evaluation/metrics';
 import type { BasketBatch } from '../features/basket-batch';
@@ -35,13 +37,27 @@ export interface InProcessTrainingBackendOptions {
   readonly openLake?: (uri: string) => Promise<Lake>;
 }
 
-/** Training jobs run in this process, on a lake readable from here. */
+/**
+ * Training jobs run in this process, on a lake readable from here. Each job trains on a worker
+ * thread of its own (`trainInWorker`), so jobs can run side by side (`trainJobs`); their lakes are
+ * opened here, one at a time.
+ */
 export function createInProcessTrainingBackend(options: InProcessTrainingBackendOptions = {}): TrainingBackend {
+  let opening: Promise<unknown> = Promise.resolve();
+  const openLake =
+    options.openLake === undefined
+      ? undefined
+      : (uri: string): Promise<Lake> => {
+        const opened = opening.then(() => options.openLake!(uri));
+        opening = opened.catch(() => undefined);
+        return opened;
+      };
   return {
     specificationVersion: TRAINING_SPECIFICATION_VERSION,
     provider: 'local',
     algorithms: Object.keys(IN_PROCESS_TRAINERS),
-    train: (job, runOptions) => trainInProcess(job, { ...runOptions, openLake: options.openLake }),
+    trainsHere: true,
+    train: (job, runOptions) => trainInWorker(job, { ...runOptions, openLake }),
   };
 }
 
@@ -74,7 +90,6 @@ function validateJob(job: TrainingJob): void {
 export async function trainInProcess(job: TrainingJob, options: TrainingRunOptions & InProcessTrainingBackendOptions = {}): Promise<TrainedModel> {
   validateJob(job);
   const started = performance.now();
-  const progress = options.progress ?? silentProgress;
   const trainer = IN_PROCESS_TRAINERS[job.algorithm];
   const lake = (await (options.openLake ?? Lake.openExisting)(job.dataset.uri)).atVersion(job.dataset.version);
   const weeks = [...job.split.trainWeeks, ...job.split.validationWeeks, ...job.split.testWeeks];
@@ -87,6 +102,29 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
   }
   const hyperparameters = { ...trainer.defaults, ...job.hyperparameters };
   options.signal?.throwIfAborted();
+  const threads = trainer.threaded ? await TreeThreadPool.start({ threads: options.threads }) : undefined;
+  try {
+    return await trainAndEvaluate(job, options, { started, trainer, lake, batch, train, validation, test, hyperparameters, threads });
+  } finally {
+    await threads?.close();
+  }
+}
+
+interface PreparedJob {
+  readonly started: number;
+  readonly trainer: InProcessTrainer;
+  readonly lake: Lake;
+  readonly batch: BasketBatch;
+  readonly train: ReturnType<typeof rowsOfWeeks>;
+  readonly validation: ReturnType<typeof rowsOfWeeks>;
+  readonly test: ReturnType<typeof rowsOfWeeks>;
+  readonly hyperparameters: Readonly<Record<string, HyperparameterValue>>;
+  readonly threads: TreeThreadPool | undefined;
+}
+
+async function trainAndEvaluate(job: TrainingJob, options: TrainingRunOptions, prepared: PreparedJob): Promise<TrainedModel> {
+  const { started, trainer, lake, batch, train, validation, test, hyperparameters, threads } = prepared;
+  const progress = options.progress ?? silentProgress;
 
   // 1. early stopping: statistics from the training weeks, the model checked on validation weeks
   let parameters: Readonly<Record<string, HyperparameterValue>> = hyperparameters;
@@ -102,6 +140,7 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
       hyperparameters,
       seed: job.seed,
       progress,
+      threads,
     });
     parameters = first.parameters;
     validationMetrics = computeMetrics(validationLabels, predictProbabilities(first.model, validationValues, validationLabels.length), CLASSES);
@@ -118,6 +157,7 @@ export async function trainInProcess(job: TrainingJob, options: TrainingRunOptio
     hyperparameters: { ...parameters, earlyStopping: false },
     seed: job.seed,
     progress,
+    threads,
   });
 
   // 3. held-out weeks, with a context-only baseline for the lift

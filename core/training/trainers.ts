@@ -6,10 +6,15 @@ import type { FeatureMatrix, ModelIR } from './model';
 import { trainDecisionTree } from './trees/decision-tree';
 import { trainGradientBoostedTrees } from './trees/gradient-boosting';
 import { trainRandomForest } from './trees/random-forest';
+import type { TreeThreadPool } from './trees/thread-pool';
 
 /** One in-process algorithm: defaults, and a function from matrices to a model IR. */
 export interface InProcessTrainer {
   readonly defaults: Readonly<Record<string, HyperparameterValue>>;
+  /** Trains on several threads when given them (`TrainerInput.threads`). */
+  readonly threaded: boolean;
+  /** Its training time relative to the others' at the defaults (the scheduler starts long jobs first). */
+  readonly relativeCost: number;
   /**
    * Trains on `train`; `validation` (when given) may stop early. Returns the model and the
    * parameters as used, including any chosen by early stopping (so a refit can reuse them).
@@ -24,6 +29,8 @@ export interface TrainerInput {
   readonly hyperparameters: Readonly<Record<string, HyperparameterValue>>;
   readonly seed: number;
   readonly progress?: ProgressReporter;
+  /** Threads a threaded trainer runs on (the model is the same with any number). @default this thread only */
+  readonly threads?: TreeThreadPool;
 }
 
 /** Reads a numeric hyperparameter, or throws naming it. */
@@ -35,6 +42,8 @@ export function numberParameter(parameters: Readonly<Record<string, Hyperparamet
 
 const logisticRegression: InProcessTrainer = {
   defaults: { l2: 1e-3, maxIterations: 300 },
+  threaded: false,
+  relativeCost: 2,
   train({ train, classes, hyperparameters, progress }) {
     const result = trainLogisticRegression(train, classes, {
       l2: numberParameter(hyperparameters, 'l2'),
@@ -47,19 +56,28 @@ const logisticRegression: InProcessTrainer = {
 
 const decisionTree: InProcessTrainer = {
   defaults: { maxDepth: 12, minSamplesPerLeaf: 20 },
-  train({ train, classes, hyperparameters, seed }) {
-    const model = trainDecisionTree(train, classes, {
-      maxDepth: numberParameter(hyperparameters, 'maxDepth'),
-      minSamplesPerLeaf: numberParameter(hyperparameters, 'minSamplesPerLeaf'),
-      seed,
-    });
+  threaded: true,
+  relativeCost: 1,
+  train({ train, classes, hyperparameters, seed, threads }) {
+    const model = trainDecisionTree(
+      train,
+      classes,
+      {
+        maxDepth: numberParameter(hyperparameters, 'maxDepth'),
+        minSamplesPerLeaf: numberParameter(hyperparameters, 'minSamplesPerLeaf'),
+        seed,
+      },
+      { threads },
+    );
     return { model, parameters: hyperparameters };
   },
 };
 
 const randomForest: InProcessTrainer = {
   defaults: { treeCount: 60, maxDepth: 16, minSamplesPerLeaf: 5 },
-  train({ train, classes, hyperparameters, seed, progress }) {
+  threaded: true,
+  relativeCost: 2,
+  train({ train, classes, hyperparameters, seed, progress, threads }) {
     const model = trainRandomForest(
       train,
       classes,
@@ -69,7 +87,7 @@ const randomForest: InProcessTrainer = {
         minSamplesPerLeaf: numberParameter(hyperparameters, 'minSamplesPerLeaf'),
         seed,
       },
-      progress,
+      { progress, threads },
     );
     return { model, parameters: hyperparameters };
   },
@@ -81,7 +99,9 @@ const randomForest: InProcessTrainer = {
  */
 const gradientBoosting: InProcessTrainer = {
   defaults: { rounds: 400, learningRate: 0.1, maxDepth: 6, minChildWeight: 1, l2Regularization: 1, rowSampleFraction: 0.9, columnSampleByTree: 0.9, earlyStoppingRounds: 20 },
-  train({ train, validation, classes, hyperparameters, seed, progress }) {
+  threaded: true,
+  relativeCost: 4,
+  train({ train, validation, classes, hyperparameters, seed, progress, threads }) {
     const result = trainGradientBoostedTrees(
       train,
       classes,
@@ -96,7 +116,7 @@ const gradientBoosting: InProcessTrainer = {
         earlyStoppingRounds: numberParameter(hyperparameters, 'earlyStoppingRounds'),
         seed,
       },
-      { validation, progress },
+      { validation, progress, threads },
     );
     return { model: result.model, parameters: { ...hyperparameters, rounds: result.roundsKept } };
   },

@@ -20,7 +20,12 @@ export interface FeatureBinning {
   readonly columns: number;
   /** Bins per feature, the missing-value bin included. */
   readonly binCounts: Int32Array;
-  /** Start of each feature's bins in per-bin arrays (histograms, `upperBounds`); columns + 1 entries. */
+  /**
+   * Start of each feature's bins in per-bin arrays (histograms, `upperBounds`); columns + 1 entries.
+   * Each feature's range is a whole number of BIN_ALIGNMENT bins (the bins past `binCounts` are
+   * padding): a histogram line of 64 bytes never holds two features' bins, so threads building
+   * different features never write the same cache line.
+   */
   readonly binOffsets: Int32Array;
   /** Code of the feature's missing-value bin, or -1 when the feature had no NaN in training. */
   readonly missingBins: Int32Array;
@@ -47,6 +52,9 @@ export interface BinningSettings {
   readonly sampleRows: number;
   readonly seed: number;
 }
+
+/** Each feature's bins start on a multiple of this many (8 bins × channels × 8 bytes: whole 64-byte lines). */
+export const BIN_ALIGNMENT = 8;
 
 /** The largest number of bins a one-byte code can address. */
 export const MAX_BIN_LIMIT = 256;
@@ -86,8 +94,9 @@ export function fitFeatureBinning(values: Float32Array, rows: number, columns: n
     if (hasMissing[feature]) missingBins[feature] = realBins;
   }
   const binOffsets = new Int32Array(columns + 1);
-  for (let feature = 0; feature < columns; feature++) binOffsets[feature + 1] = binOffsets[feature] + binCounts[feature];
-  const upperBounds = new Float32Array(binOffsets[columns]);
+  for (let feature = 0; feature < columns; feature++) binOffsets[feature + 1] = binOffsets[feature] + Math.ceil(binCounts[feature] / BIN_ALIGNMENT) * BIN_ALIGNMENT;
+  // padding bins are never a split: NaN bounds
+  const upperBounds = new Float32Array(binOffsets[columns]).fill(Number.NaN);
   for (let feature = 0; feature < columns; feature++) {
     const offset = binOffsets[feature];
     const cuts = cutsPerFeature[feature];
@@ -114,7 +123,7 @@ export function binFeatureMatrix(values: Float32Array, rows: number, columns: nu
     const blockEnd = Math.min(rows, blockStart + blockRows);
     for (let feature = 0; feature < columns; feature++) {
       const offset = binOffsets[feature];
-      const realBins = missingBins[feature] >= 0 ? missingBins[feature] : binOffsets[feature + 1] - offset;
+      const realBins = missingBins[feature] >= 0 ? missingBins[feature] : binning.binCounts[feature];
       const missingCode = missingBins[feature] >= 0 ? missingBins[feature] : realBins - 1;
       const table = tables[feature];
       const column = feature * rows;
@@ -141,6 +150,16 @@ export function binFeatureMatrix(values: Float32Array, rows: number, columns: nu
   return { rows, columns, codes, binning };
 }
 
+/** The same matrix with its codes and bin layout copied into a training memory (where the histogram kernels and threads work). */
+export function binnedMatrixInMemory(binned: BinnedMatrix, memory: { copy<T extends Uint8Array | Int32Array>(array: T): T }): BinnedMatrix {
+  const { binning } = binned;
+  return {
+    ...binned,
+    codes: memory.copy(binned.codes),
+    binning: { ...binning, binCounts: memory.copy(binning.binCounts), binOffsets: memory.copy(binning.binOffsets) },
+  };
+}
+
 /** Maps float32 bits to a uint32 that orders like the float (negatives reversed below positives). */
 function sortableKey(bits: number): number {
   return (bits ^ ((bits >> 31) | 0x80000000)) >>> 0;
@@ -155,7 +174,7 @@ function bucketTables(binning: FeatureBinning): Uint16Array[] {
   const tables: Uint16Array[] = [];
   for (let feature = 0; feature < binning.columns; feature++) {
     const offset = binning.binOffsets[feature];
-    const realBins = binning.missingBins[feature] >= 0 ? binning.missingBins[feature] : binning.binOffsets[feature + 1] - offset;
+    const realBins = binning.missingBins[feature] >= 0 ? binning.missingBins[feature] : binning.binCounts[feature];
     const cutCount = realBins - 1;
     const table = new Uint16Array(65537);
     let cut = 0;

@@ -10,6 +10,7 @@ import { checkClasses, checkFeatureMatrix } from './training-data';
 import { ProblemCollector } from '../../errors';
 import { silentProgress } from '../../progress';
 import type { FeatureMatrix, TreeEnsembleIR } from '../model';
+import type { TreeThreadPool } from './thread-pool';
 
 export interface DecisionTreeOptions {
   /** Maximum depth (the root is depth 0); 0 = no limit. @default 0 */
@@ -37,8 +38,19 @@ export interface DecisionTreeOptions {
   readonly seed?: number;
 }
 
+/** Threads of one training run (not an option: the tree is the same with any number). */
+export interface DecisionTreeRun {
+  /** Threads to search nodes on. @default this thread only */
+  readonly threads?: TreeThreadPool;
+}
+
 /** Trains one CART tree; throws `InvalidOptionsError` listing every problem of the options and data. */
-export function trainDecisionTree(matrix: FeatureMatrix, classes: readonly string[], options: DecisionTreeOptions = {}): TreeEnsembleIR {
+export function trainDecisionTree(
+  matrix: FeatureMatrix,
+  classes: readonly string[],
+  options: DecisionTreeOptions = {},
+  run: DecisionTreeRun = {},
+): TreeEnsembleIR {
   const problems = new ProblemCollector('decision tree options');
   checkIntegerOption(problems, 'maxDepth', options.maxDepth, 0);
   checkIntegerOption(problems, 'maxLeaves', options.maxLeaves, 0);
@@ -75,6 +87,7 @@ export function trainDecisionTree(matrix: FeatureMatrix, classes: readonly strin
       seed: options.seed ?? 0,
     },
     silentProgress,
+    run.threads,
   );
   return {
     kind: 'trees',

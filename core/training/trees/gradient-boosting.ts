@@ -7,9 +7,9 @@
  * tracked each round; training stops after `earlyStoppingRounds` rounds without improvement and the
  * model keeps the best round's trees.
  */
-import { binFeatureMatrix, DEFAULT_BIN_SAMPLE_ROWS, fitFeatureBinning, MAX_BIN_LIMIT, type BinnedMatrix } from './binning';
-import { grownTreeToIR, leafOfBinnedRow, TreeGrower } from './grow';
-import { accumulateThreeClassRootPairs } from './histogram';
+import { binFeatureMatrix, binnedMatrixInMemory, DEFAULT_BIN_SAMPLE_ROWS, fitFeatureBinning, MAX_BIN_LIMIT } from './binning';
+import { BoostingRounds } from './boosting-tasks';
+import { grownTreeToIR, TreeGrower } from './grow';
 import { GradientStatistics, GROW_POLICIES, type GrowPolicy } from './node-statistics';
 import { checkChoiceOption, checkFractionOption, checkIntegerOption, checkNumberOption, limitOrInfinity } from './option-checks';
 import { SeededRandom } from './random';
@@ -17,6 +17,8 @@ import { allFeatures, checkClasses, checkFeatureMatrix, classWeightTotals } from
 import { ProblemCollector } from '../../errors';
 import { silentProgress, type ProgressReporter } from '../../progress';
 import type { FeatureMatrix, TreeEnsembleIR, TreeIR } from '../model';
+import type { TreeThreadPool } from './thread-pool';
+import { TrainingMemory } from './training-memory';
 import { addTreeScores } from './tree-scores';
 
 export interface GradientBoostingOptions {
@@ -60,6 +62,8 @@ export interface GradientBoostingRun {
   readonly validation?: FeatureMatrix;
   /** Told about rounds as they finish. @default silent */
   readonly progress?: ProgressReporter;
+  /** Threads to train on (the model is the same with any number). @default this thread only */
+  readonly threads?: TreeThreadPool;
 }
 
 export interface GradientBoostingResult {
@@ -81,21 +85,32 @@ export function trainGradientBoostedTrees(
   run: GradientBoostingRun = {},
 ): GradientBoostingResult {
   validate(matrix, classes, options, run.validation);
-  const settings = resolve(options);
+  try {
+    return boost(matrix, classes, resolve(options), run);
+  } finally {
+    run.threads?.release();
+  }
+}
+
+function boost(matrix: FeatureMatrix, classes: readonly string[], settings: BoostingSettings, run: GradientBoostingRun): GradientBoostingResult {
   const progress = run.progress ?? silentProgress;
   const { rows, columns } = matrix;
   const classCount = classes.length;
 
   const binningSettings = { maxBin: settings.maxBin, sampleRows: settings.binSampleRows, seed: settings.seed };
   const binning = fitFeatureBinning(matrix.values, rows, columns, binningSettings);
-  const binned = binFeatureMatrix(matrix.values, rows, columns, binning);
   const baseValues = logPriors(matrix, classCount);
+  // the arrays the histogram kernels and the threads work on live in one training memory (the pool's, when there is one)
+  const memory = run.threads?.memory ?? TrainingMemory.create();
+  const threads = run.threads !== undefined && run.threads.threads > 1 ? run.threads : undefined;
+  const binned = binnedMatrixInMemory(binFeatureMatrix(matrix.values, rows, columns, binning), memory);
   // training scores one array per class: a tree updates its class's array only
-  const scores = Array.from(baseValues, (base) => new Float64Array(rows).fill(base));
-  const pairs = Array.from({ length: classCount }, () => new Float32Array(2 * rows));
-  const grower = new TreeGrower(binned, settings.minSamplesPerLeaf > 1 ? 3 : 2);
-  const features = allFeatures(columns);
-  const rowIndices = new Int32Array(rows);
+  const rounds = new BoostingRounds(binned, matrix.labels, matrix.weights, baseValues, memory, threads);
+  const { pairs } = rounds;
+  const grower = new TreeGrower(binned, settings.minSamplesPerLeaf > 1 ? 3 : 2, memory, threads);
+  const features = memory.copy(allFeatures(columns));
+  const rowIndices = memory.int32(rows);
+  const identity = Int32Array.from({ length: rows }, (_, row) => row);
   const random = new SeededRandom(settings.seed);
   const limits = {
     maxDepth: settings.maxDepth,
@@ -123,30 +138,25 @@ export function trainGradientBoostedTrees(
   let roundsTrained = 0;
   progress.start('boosting', settings.rounds, 'rounds');
   for (let round = 0; round < settings.rounds; round++) {
-    softmaxGradients(scores, matrix.labels, matrix.weights, rows, classCount, pairs);
-    const rootHistograms = sharedRoots ? buildThreeClassRoots(grower, binned, features, pairs) : undefined;
+    rounds.computeGradients();
+    let rootHistograms: [Float64Array, Float64Array, Float64Array] | undefined;
+    if (sharedRoots) {
+      rootHistograms = [grower.acquireHistogram(), grower.acquireHistogram(), grower.acquireHistogram()];
+      rounds.buildThreeClassRoots(features, rootHistograms);
+    }
     for (let label = 0; label < classCount; label++) {
-      const rowCount = settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices);
+      const rowCount = settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices, identity);
       const treeFeatureCount = Math.max(1, Math.round(settings.columnSampleByTree * columns));
       const treeFeatures = treeFeatureCount < columns ? random.sampleSorted(features, treeFeatureCount) : features;
       const nodeFeatureCount = Math.max(1, Math.round(settings.columnSampleByNode * treeFeatures.length));
-      const statistics = new GradientStatistics(pairs[label], settings.l2Regularization, settings.minSamplesPerLeaf > 1);
+      const statistics = new GradientStatistics(pairs[label], settings.l2Regularization, settings.minSamplesPerLeaf > 1, memory.kernels);
       const rootHistogram = rootHistograms?.[label];
       const grown = grower.grow({ statistics, rowIndices, rowCount, treeFeatures, nodeFeatureCount, limits, random, rootHistogram });
       const tree = grownTreeToIR(grown, binning, classCount, (node, values, offset) => {
         values[offset + label] = settings.learningRate * statistics.leafWeight(grown.totals, node * grown.channels);
       });
       // the training scores take the float32 leaf values the model will hold
-      if (rowCount === rows) {
-        for (let node = 0; node < grown.nodeCount; node++) {
-          if (grown.feature[node] >= 0) continue;
-          addToScores(scores[label], rowIndices, grown.rowStart[node], grown.rowEnd[node], tree.value[node * classCount + label]);
-        }
-      } else {
-        for (let row = 0; row < rows; row++) {
-          scores[label][row] += tree.value[leafOfBinnedRow(grown, binned.codes, rows, row) * classCount + label];
-        }
-      }
+      rounds.addTreeToScores(label, grown, rowCount, (node) => tree.value[node * classCount + label]);
       trees.push(tree);
     }
     roundsTrained = round + 1;
@@ -256,73 +266,6 @@ function logPriors(matrix: FeatureMatrix, classCount: number): Float32Array {
   return Float32Array.from(totals, (total) => Math.log(Math.max(total / sum, 1e-12)));
 }
 
-/** Per class: interleaved (gradient, hessian) of the softmax log loss at the current scores (per class), times the row weight. */
-function softmaxGradients(
-  scores: Float64Array[],
-  labels: Int32Array,
-  weights: Float32Array | undefined,
-  rows: number,
-  classCount: number,
-  pairs: Float32Array[],
-): void {
-  if (classCount === 3) {
-    threeClassSoftmaxGradients(scores, labels, weights, rows, pairs);
-    return;
-  }
-  const probabilities = new Float64Array(classCount);
-  for (let row = 0; row < rows; row++) {
-    let maximum = scores[0][row];
-    for (let label = 1; label < classCount; label++) maximum = Math.max(maximum, scores[label][row]);
-    let sum = 0;
-    for (let label = 0; label < classCount; label++) {
-      const exponential = Math.exp(scores[label][row] - maximum);
-      probabilities[label] = exponential;
-      sum += exponential;
-    }
-    const weight = weights === undefined ? 1 : weights[row];
-    const truth = labels[row];
-    for (let label = 0; label < classCount; label++) {
-      const probability = probabilities[label] / sum;
-      const classPairs = pairs[label];
-      classPairs[2 * row] = (probability - (label === truth ? 1 : 0)) * weight;
-      classPairs[2 * row + 1] = Math.max(2 * probability * (1 - probability), 1e-16) * weight;
-    }
-  }
-}
-
-/** `softmaxGradients` for three classes, in locals (about twice as fast as the general loop). */
-function threeClassSoftmaxGradients(
-  scores: Float64Array[],
-  labels: Int32Array,
-  weights: Float32Array | undefined,
-  rows: number,
-  pairs: Float32Array[],
-): void {
-  const [scores0, scores1, scores2] = scores;
-  const [pairs0, pairs1, pairs2] = pairs;
-  for (let row = 0; row < rows; row++) {
-    const score0 = scores0[row];
-    const score1 = scores1[row];
-    const score2 = scores2[row];
-    const maximum = Math.max(score0, score1, score2);
-    const exponential0 = Math.exp(score0 - maximum);
-    const exponential1 = Math.exp(score1 - maximum);
-    const exponential2 = Math.exp(score2 - maximum);
-    const inverseSum = 1 / (exponential0 + exponential1 + exponential2);
-    const probability0 = exponential0 * inverseSum;
-    const probability1 = exponential1 * inverseSum;
-    const probability2 = exponential2 * inverseSum;
-    const weight = weights === undefined ? 1 : weights[row];
-    const truth = labels[row];
-    pairs0[2 * row] = (probability0 - (truth === 0 ? 1 : 0)) * weight;
-    pairs0[2 * row + 1] = Math.max(2 * probability0 * (1 - probability0), 1e-16) * weight;
-    pairs1[2 * row] = (probability1 - (truth === 1 ? 1 : 0)) * weight;
-    pairs1[2 * row + 1] = Math.max(2 * probability1 * (1 - probability1), 1e-16) * weight;
-    pairs2[2 * row] = (probability2 - (truth === 2 ? 1 : 0)) * weight;
-    pairs2[2 * row + 1] = Math.max(2 * probability2 * (1 - probability2), 1e-16) * weight;
-  }
-}
-
 /** Weighted mean of −log p(true class) for raw scores (softmax applied here). */
 function multiclassLogLoss(scores: Float64Array, labels: Int32Array, weights: Float32Array | undefined, rows: number, classCount: number): number {
   let loss = 0;
@@ -341,22 +284,9 @@ function multiclassLogLoss(scores: Float64Array, labels: Int32Array, weights: Fl
   return totalWeight > 0 ? loss / totalWeight : 0;
 }
 
-/** The root histograms of a round's three trees (all rows, all features) in one pass. */
-function buildThreeClassRoots(grower: TreeGrower, binned: BinnedMatrix, features: Int32Array, pairs: Float32Array[]): Float64Array[] {
-  const histograms = [grower.acquireHistogram(), grower.acquireHistogram(), grower.acquireHistogram()] as const;
-  for (const histogram of histograms) histogram.fill(0);
-  const { codes, rows, binning } = binned;
-  accumulateThreeClassRootPairs(codes, rows, binning.binOffsets, features, features.length, [pairs[0], pairs[1], pairs[2]], histograms);
-  return [...histograms];
-}
-
-/** Adds a leaf's value to its class's score for the rows of its segment. */
-function addToScores(scores: Float64Array, rowIndices: Int32Array, start: number, end: number, value: number): void {
-  for (let index = start; index < end; index++) scores[rowIndices[index]] += value;
-}
-
-function identityRows(rowIndices: Int32Array): number {
-  for (let row = 0; row < rowIndices.length; row++) rowIndices[row] = row;
+/** All rows, in order (copied from `identity`, which holds 0…rows−1). */
+function identityRows(rowIndices: Int32Array, identity: Int32Array): number {
+  rowIndices.set(identity);
   return rowIndices.length;
 }
 

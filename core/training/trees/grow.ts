@@ -16,8 +16,12 @@
  */
 import type { BinnedMatrix, FeatureBinning } from './binning';
 import { clearHistogram, HistogramPool, subtractHistogram, type HistogramSource } from './histogram';
+import type { HistogramKernels } from './histogram-kernels';
+import { ParallelNodeSearch, searchSparse, type SearchRequest } from './node-search';
 import { SplitSearch, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import type { SeededRandom } from './random';
+import type { TreeThreadPool } from './thread-pool';
+import type { TrainingMemory } from './training-memory';
 import { InvalidOptionsError } from '../../errors';
 import type { TreeIR } from '../model';
 
@@ -68,6 +72,38 @@ const RETAIN_MIN_ROWS = 512;
 const SMALL_NODE_ROWS = 256;
 /** Memory the retained histograms of one tree may take before nodes rebuild theirs directly. */
 const RETAINED_HISTOGRAM_BYTES = 256 * 1024 * 1024;
+/** A batch's searches go to the threads from this much work (rows × features built, plus features scanned × 64). */
+const PARALLEL_MIN_WORK = 32 * 1024;
+/** A batch's partitions go to the threads from this many rows. */
+const PARALLEL_MIN_PARTITION_ROWS = 16 * 1024;
+/** Candidates expanded together at most (their histograms are alive at once). */
+const MAX_BATCH_NODES = 64;
+
+/** A node whose split is searched, on a histogram, over some of the tree's features. */
+interface NodeScan {
+  readonly node: number;
+  readonly histogram: Float64Array;
+  readonly features: Int32Array;
+  readonly count: number;
+}
+
+/** A search planned while a batch of candidates is split, run with the batch's others. */
+interface PlannedSearch {
+  /** A node of few rows, searched on the sparse scratch histogram (`evaluateSmall`) over scans[0]'s features. */
+  readonly small: boolean;
+  /** Whose rows are built into `histogram` over the build features; −1: nothing is built. */
+  readonly buildNode: number;
+  readonly histogram?: Float64Array;
+  /** After building, `subtractFrom −= histogram` (the parent's histogram becomes the sibling's). */
+  readonly subtractFrom?: Float64Array;
+  readonly buildFeatures: Int32Array;
+  readonly buildCount: number;
+  readonly scans: readonly NodeScan[];
+  /** Scanned histograms stay with their nodes when worth it (else they go back to the pool). */
+  readonly retain: boolean;
+  /** Buffers given back once the search is done. */
+  readonly release: readonly Float64Array[];
+}
 
 /** Grows trees over one binned matrix, reusing its buffers from tree to tree. */
 export class TreeGrower {
@@ -75,8 +111,9 @@ export class TreeGrower {
   private readonly pool: HistogramPool;
   private readonly maxRetained: number;
   private readonly search: SplitSearch;
+  private readonly parallel: ParallelNodeSearch | undefined;
   private readonly partitionScratch: Int32Array;
-  private readonly nodeFeatures: Int32Array;
+  private readonly kernels: HistogramKernels | undefined;
   private readonly featurePool: Int32Array;
   private nodeCount = 0;
   private capacity = 0;
@@ -92,7 +129,6 @@ export class TreeGrower {
   private candidateBin = new Int32Array(0);
   private candidateLeft = new Float64Array(0);
   private histograms: (Float64Array | null)[] = [];
-  private directHistogram: Float64Array | undefined;
   /** The small-node buffer: all zeros between uses. */
   private zeroedHistogram: Float64Array | undefined;
   private readonly lowestCode: Int32Array;
@@ -101,18 +137,29 @@ export class TreeGrower {
   private request!: GrowRequest;
   private subtraction = false;
   private queue!: CandidateQueue;
+  private planned: PlannedSearch[] = [];
 
+  /**
+   * @param memory histograms live here (so the WebAssembly kernels can build them) @default plain arrays
+   * @param threads partitions and searches batches of nodes on these when they are more than one
+   *   (then `memory` must be theirs, and the row indices and statistics of every request must live in
+   *   it); the trees are the same either way
+   */
   constructor(
     private readonly binned: BinnedMatrix,
     /** Channels of every `NodeStatistics` this grower will be given. */
     private readonly channels: number,
+    memory?: TrainingMemory,
+    threads?: TreeThreadPool,
   ) {
     this.binning = binned.binning;
-    this.pool = new HistogramPool(this.binning.binOffsets[binned.columns] * channels);
+    const histogramLength = this.binning.binOffsets[binned.columns] * channels;
+    this.parallel = threads !== undefined && threads.threads > 1 ? new ParallelNodeSearch(threads, binned, channels) : undefined;
+    this.pool = new HistogramPool(histogramLength, memory === undefined ? undefined : (length) => memory.float64(length));
     this.maxRetained = Math.max(8, Math.floor(RETAINED_HISTOGRAM_BYTES / (8 * this.pool.length)));
     this.search = new SplitSearch(channels);
-    this.partitionScratch = new Int32Array(binned.rows);
-    this.nodeFeatures = new Int32Array(binned.columns);
+    this.partitionScratch = memory?.int32(binned.rows) ?? new Int32Array(binned.rows);
+    this.kernels = memory?.kernels;
     this.featurePool = new Int32Array(binned.columns);
     this.lowestCode = new Int32Array(binned.columns);
     this.highestCode = new Int32Array(binned.columns);
@@ -126,21 +173,26 @@ export class TreeGrower {
     this.request = request;
     const regime = request.histogramRegime ?? 'auto';
     this.subtraction = regime === 'auto' ? request.nodeFeatureCount * 2 > request.treeFeatures.length : regime === 'subtraction';
-    this.queue = request.limits.growPolicy === 'lossguide' ? new BestGainQueue() : new LevelQueue();
+    this.queue = request.limits.growPolicy === 'lossguide' ? new BestGainQueue() : new LevelQueue((node) => this.depth[node]);
     this.nodeCount = 0;
+    this.planned = [];
     const root = this.addNode(0, 0, request.rowCount);
     request.statistics.sumRows(request.rowIndices, 0, request.rowCount, this.totals, root * this.channels);
     const prebuilt = request.rootHistogram;
     if (!this.isSplittable(root) || !this.subtraction) {
       if (prebuilt !== undefined) this.pool.release(prebuilt);
-      if (this.isSplittable(root)) this.evaluateDirect(root);
+      if (this.isSplittable(root)) this.planDirect(root);
+    } else if (prebuilt !== undefined) {
+      this.planScan(root, prebuilt);
     } else {
-      this.evaluate(root, prebuilt ?? this.buildFresh(root));
+      this.planBuilt(root);
     }
+    this.runSearches();
     let leaves = 1;
     while (this.queue.size > 0 && leaves < request.limits.maxLeaves) {
-      this.expand(this.queue.pop());
-      leaves++;
+      const batch = this.queue.popBatch(Math.min(request.limits.maxLeaves - leaves, MAX_BATCH_NODES));
+      this.expandBatch(batch);
+      leaves += batch.length;
     }
     for (let node = 0; node < this.nodeCount; node++) {
       const histogram = this.histograms[node];
@@ -193,19 +245,38 @@ export class TreeGrower {
     return limits.minSamplesPerLeaf <= 1 || statistics.count(this.totals, offset, rows) >= 2 * limits.minSamplesPerLeaf;
   }
 
-  /** Splits a candidate: partitions its rows, creates both children, builds or derives their histograms. */
-  private expand(node: number): void {
+  /**
+   * Splits a batch of candidates (a level, or one best-gain candidate): partitions their rows, then
+   * splits each in turn (children, feature samples and histograms in the one-thread order), then runs
+   * all their children's searches at once.
+   */
+  private expandBatch(nodes: readonly number[]): void {
     const { rowIndices } = this.request;
+    const rows = this.binned.rows;
+    let batchRows = 0;
+    for (const node of nodes) batchRows += this.rowEnd[node] - this.rowStart[node];
+    let middles: ArrayLike<number>;
+    if (this.parallel !== undefined && nodes.length > 1 && batchRows >= PARALLEL_MIN_PARTITION_ROWS) {
+      middles = this.parallel.partition(
+        rowIndices,
+        nodes.map((node) => ({ start: this.rowStart[node], end: this.rowEnd[node], column: this.candidateFeature[node] * rows, bin: this.candidateBin[node] })),
+      );
+    } else {
+      middles = nodes.map((node) => this.partition(rowIndices, this.rowStart[node], this.rowEnd[node], this.candidateFeature[node] * rows, this.candidateBin[node]));
+    }
+    nodes.forEach((node, index) => this.split(node, middles[index]));
+    this.runSearches();
+  }
+
+  /** Makes a partitioned candidate an inner node with two children, and plans their searches. */
+  private split(node: number, middle: number): void {
     const channels = this.channels;
-    const splitFeature = this.candidateFeature[node];
-    const splitBin = this.candidateBin[node];
     const start = this.rowStart[node];
     const end = this.rowEnd[node];
-    const middle = this.partition(rowIndices, start, end, splitFeature * this.binned.rows, splitBin);
     const leftChild = this.addNode(this.depth[node] + 1, start, middle);
     const rightChild = this.addNode(this.depth[node] + 1, middle, end);
-    this.feature[node] = splitFeature;
-    this.bin[node] = splitBin;
+    this.feature[node] = this.candidateFeature[node];
+    this.bin[node] = this.candidateBin[node];
     this.left[node] = leftChild;
     this.right[node] = rightChild;
     const parentOffset = node * channels;
@@ -219,13 +290,13 @@ export class TreeGrower {
     const parentHistogram = this.histograms[node];
     this.histograms[node] = null;
     if (!this.subtraction) {
-      if (leftSplittable) this.evaluateDirect(leftChild);
-      if (rightSplittable) this.evaluateDirect(rightChild);
+      if (leftSplittable) this.planDirect(leftChild);
+      if (rightSplittable) this.planDirect(rightChild);
       return;
     }
     if (parentHistogram === null) {
-      if (leftSplittable) this.evaluateFresh(leftChild);
-      if (rightSplittable) this.evaluateFresh(rightChild);
+      if (leftSplittable) this.planFresh(leftChild);
+      if (rightSplittable) this.planFresh(rightChild);
       return;
     }
     if (!leftSplittable && !rightSplittable) {
@@ -236,104 +307,163 @@ export class TreeGrower {
     if (!(smallIsLeft ? rightSplittable : leftSplittable)) {
       // only the smaller child goes on: nothing to derive
       this.pool.release(parentHistogram);
-      this.evaluateFresh(smallIsLeft ? leftChild : rightChild);
+      this.planFresh(smallIsLeft ? leftChild : rightChild);
       return;
     }
-    const smallHistogram = this.buildFresh(smallIsLeft ? leftChild : rightChild);
-    const { treeFeatures } = this.request;
-    subtractHistogram(parentHistogram, smallHistogram, this.binning.binOffsets, treeFeatures, treeFeatures.length, channels);
+    // build the smaller child, turn the parent's histogram into the larger one's, search both
+    const smallHistogram = this.pool.acquire();
     const leftHistogram = smallIsLeft ? smallHistogram : parentHistogram;
     const rightHistogram = smallIsLeft ? parentHistogram : smallHistogram;
-    if (leftSplittable) this.evaluate(leftChild, leftHistogram);
-    else this.pool.release(leftHistogram);
-    if (rightSplittable) this.evaluate(rightChild, rightHistogram);
-    else this.pool.release(rightHistogram);
+    const scans: NodeScan[] = [];
+    const release: Float64Array[] = [];
+    if (leftSplittable) scans.push(this.nodeScan(leftChild, leftHistogram));
+    else release.push(leftHistogram);
+    if (rightSplittable) scans.push(this.nodeScan(rightChild, rightHistogram));
+    else release.push(rightHistogram);
+    const { treeFeatures } = this.request;
+    this.planned.push({
+      small: false,
+      buildNode: smallIsLeft ? leftChild : rightChild,
+      histogram: smallHistogram,
+      subtractFrom: parentHistogram,
+      buildFeatures: treeFeatures,
+      buildCount: treeFeatures.length,
+      scans,
+      retain: true,
+      release,
+    });
   }
 
-  /** Subtraction regime without a parent histogram: builds the node's own (a small node's the cheap way). */
-  private evaluateFresh(node: number): void {
-    if (this.rowEnd[node] - this.rowStart[node] > SMALL_NODE_ROWS) {
-      this.evaluate(node, this.buildFresh(node));
+  /** Subtraction regime without a parent histogram: the node builds its own (a small node the cheap way). */
+  private planFresh(node: number): void {
+    if (this.rowEnd[node] - this.rowStart[node] > SMALL_NODE_ROWS) this.planBuilt(node);
+    else this.planSmall(node);
+  }
+
+  /** Subtraction regime: a pooled histogram of the node over all the tree's features, searched. */
+  private planBuilt(node: number): void {
+    const { treeFeatures } = this.request;
+    const histogram = this.pool.acquire();
+    const scan = this.nodeScan(node, histogram);
+    this.planned.push({ small: false, buildNode: node, histogram, buildFeatures: treeFeatures, buildCount: treeFeatures.length, scans: [scan], retain: true, release: [] });
+  }
+
+  /** Subtraction regime: the node's full histogram exists; only its split is searched. */
+  private planScan(node: number, histogram: Float64Array): void {
+    const scan = this.nodeScan(node, histogram);
+    this.planned.push({ small: false, buildNode: -1, buildFeatures: scan.features, buildCount: scan.count, scans: [scan], retain: true, release: [] });
+  }
+
+  /** Direct regime: a scratch histogram of the node's sampled features, searched, then given back. */
+  private planDirect(node: number): void {
+    if (this.rowEnd[node] - this.rowStart[node] <= SMALL_NODE_ROWS) {
+      this.planSmall(node);
       return;
     }
-    const { treeFeatures, nodeFeatureCount } = this.request;
-    const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures() : treeFeatures;
-    this.evaluateSmall(node, features, Math.min(nodeFeatureCount, treeFeatures.length));
-  }
-
-  /** A pooled histogram of the node's rows over all the tree's features. */
-  private buildFresh(node: number): Float64Array {
-    const { treeFeatures, statistics } = this.request;
     const histogram = this.pool.acquire();
-    clearHistogram(histogram, this.binning.binOffsets, treeFeatures, treeFeatures.length, this.channels);
-    statistics.build(this.source(node, treeFeatures, treeFeatures.length), histogram);
-    return histogram;
+    const scan = this.nodeScan(node, histogram);
+    this.planned.push({ small: false, buildNode: node, histogram, buildFeatures: scan.features, buildCount: scan.count, scans: [scan], retain: false, release: [histogram] });
   }
 
-  /** Subtraction regime: searches the node's split on its full histogram, keeps the histogram if a candidate. */
-  private evaluate(node: number, histogram: Float64Array): void {
+  /** A node of few rows: searched on the sparse scratch histogram when its turn comes. */
+  private planSmall(node: number): void {
+    const scan = this.nodeScan(node, (this.zeroedHistogram ??= this.pool.allocate()));
+    this.planned.push({ small: true, buildNode: -1, buildFeatures: scan.features, buildCount: scan.count, scans: [scan], retain: false, release: [] });
+  }
+
+  /** A node's search on a histogram, over all the tree's features or a fresh sample of them. */
+  private nodeScan(node: number, histogram: Float64Array): NodeScan {
     const { treeFeatures, nodeFeatureCount } = this.request;
-    const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures() : treeFeatures;
-    const count = Math.min(nodeFeatureCount, treeFeatures.length);
-    const isCandidate = this.searchSplit(node, histogram, features, count);
+    const sampled = nodeFeatureCount < treeFeatures.length;
+    const features = sampled ? this.sampleNodeFeatures(new Int32Array(nodeFeatureCount)) : treeFeatures;
+    return { node, histogram, features, count: Math.min(nodeFeatureCount, treeFeatures.length) };
+  }
+
+  /**
+   * Runs the planned searches: together on the threads when there is enough work (the result is the
+   * same either way), else one by one in plan order; then, in plan order, every result is applied
+   * (candidates join the queue, histograms are kept or given back).
+   */
+  private runSearches(): void {
+    const planned = this.planned;
+    this.planned = [];
+    if (planned.length === 0) return;
+    const { statistics, limits, rowIndices } = this.request;
+    const channels = this.channels;
+    let work = 0;
+    for (const search of planned) {
+      if (search.small) {
+        const node = search.scans[0].node;
+        work += (this.rowEnd[node] - this.rowStart[node]) * search.scans[0].count;
+        continue;
+      }
+      if (search.buildNode >= 0) work += (this.rowEnd[search.buildNode] - this.rowStart[search.buildNode]) * search.buildCount;
+      for (const scan of search.scans) work += 64 * scan.count;
+    }
+    let searches: SplitSearch[][] | undefined;
+    if (this.parallel !== undefined && work >= PARALLEL_MIN_WORK) {
+      searches = planned.map((search) =>
+        search.scans.map((scan) => {
+          const result = new SplitSearch(channels);
+          result.reset(statistics.minimumGain(this.totals, scan.node * channels, limits));
+          return result;
+        }),
+      );
+      const requests: SearchRequest[] = [];
+      planned.forEach((search, index) => {
+        const smallNode = search.scans[0].node;
+        requests.push({
+          small: search.small,
+          build: search.small
+            ? { histogram: search.scans[0].histogram, start: this.rowStart[smallNode], end: this.rowEnd[smallNode] }
+            : search.buildNode < 0 || search.histogram === undefined
+              ? undefined
+              : { histogram: search.histogram, start: this.rowStart[search.buildNode], end: this.rowEnd[search.buildNode], subtractFrom: search.subtractFrom },
+          blockFeatures: search.buildFeatures,
+          blockFeatureCount: search.buildCount,
+          scans: search.scans.map((scan, slot) => ({ ...scan, totals: this.totals, offset: scan.node * channels, search: searches![index][slot] })),
+        });
+      });
+      this.parallel.search(statistics, limits, rowIndices, requests);
+    }
+    planned.forEach((search, index) => {
+      if (search.small && searches === undefined) {
+        this.evaluateSmall(search.scans[0].node, search.scans[0].features, search.scans[0].count);
+        return;
+      }
+      if (searches === undefined && search.buildNode >= 0 && search.histogram !== undefined) {
+        clearHistogram(search.histogram, this.binning.binOffsets, search.buildFeatures, search.buildCount, channels);
+        statistics.build(this.source(search.buildNode, search.buildFeatures, search.buildCount), search.histogram);
+        if (search.subtractFrom !== undefined) subtractHistogram(search.subtractFrom, search.histogram, this.binning.binOffsets, search.buildFeatures, search.buildCount, channels);
+      }
+      search.scans.forEach((scan, slot) => {
+        const found =
+          searches === undefined ? this.searchSplit(scan.node, scan.histogram, scan.features, scan.count) : this.acceptSplit(scan.node, searches[index][slot]);
+        if (search.retain) this.keepOrRelease(scan.node, scan.histogram, found);
+      });
+      for (const histogram of search.release) this.pool.release(histogram);
+    });
+  }
+
+  /** A searched node keeps its histogram (for its children) when it is a candidate worth it and memory allows. */
+  private keepOrRelease(node: number, histogram: Float64Array, isCandidate: boolean): void {
     const rows = this.rowEnd[node] - this.rowStart[node];
     if (isCandidate && rows >= RETAIN_MIN_ROWS && this.pool.inUse <= this.maxRetained) this.histograms[node] = histogram;
     else this.pool.release(histogram);
   }
 
-  /** Direct regime: builds a scratch histogram of the node's sampled features and searches its split. */
-  private evaluateDirect(node: number): void {
-    const { treeFeatures, nodeFeatureCount, statistics } = this.request;
-    const features = nodeFeatureCount < treeFeatures.length ? this.sampleNodeFeatures() : treeFeatures;
-    const count = Math.min(nodeFeatureCount, treeFeatures.length);
-    if (this.rowEnd[node] - this.rowStart[node] <= SMALL_NODE_ROWS) {
-      this.evaluateSmall(node, features, count);
-      return;
-    }
-    this.directHistogram ??= new Float64Array(this.pool.length);
-    clearHistogram(this.directHistogram, this.binning.binOffsets, features, count, this.channels);
-    statistics.build(this.source(node, features, count), this.directHistogram);
-    this.searchSplit(node, this.directHistogram, features, count);
-  }
-
-  /** @param ranged scan only each feature's [lowestCode, highestCode] (a small node's histogram) */
-  /**
-   * A node of few rows: clearing and scanning every bin would cost more than its rows, so the
-   * histogram goes to a buffer kept all-zero between uses, only each feature's occupied code range is
-   * scanned, and only that range is zeroed again afterwards.
-   */
+  /** A node of few rows, searched on the sparse scratch histogram (`searchSparse`). */
   private evaluateSmall(node: number, features: Int32Array, count: number): void {
-    const { codes, rows } = this.binned;
-    const { binOffsets } = this.binning;
-    const { rowIndices, statistics } = this.request;
-    const start = this.rowStart[node];
-    const end = this.rowEnd[node];
-    for (let next = 0; next < count; next++) {
-      const feature = features[next];
-      const column = feature * rows;
-      let lowest = 255;
-      let highest = 0;
-      for (let index = start; index < end; index++) {
-        const code = codes[column + rowIndices[index]];
-        lowest = Math.min(lowest, code);
-        highest = Math.max(highest, code);
-      }
-      this.lowestCode[feature] = lowest;
-      this.highestCode[feature] = highest;
-    }
-    this.zeroedHistogram ??= new Float64Array(this.pool.length);
-    const histogram = this.zeroedHistogram;
-    statistics.build(this.source(node, features, count), histogram);
-    this.searchSplit(node, histogram, features, count, true);
-    const channels = this.channels;
-    for (let next = 0; next < count; next++) {
-      const feature = features[next];
-      const firstSlot = (binOffsets[feature] + this.lowestCode[feature]) * channels;
-      histogram.fill(0, firstSlot, (binOffsets[feature] + this.highestCode[feature] + 1) * channels);
-    }
+    const { statistics, limits } = this.request;
+    const offset = node * this.channels;
+    const search = this.search;
+    search.reset(statistics.minimumGain(this.totals, offset, limits));
+    const scratch = { histogram: (this.zeroedHistogram ??= this.pool.allocate()), lowest: this.lowestCode, highest: this.highestCode };
+    searchSparse(statistics, this.source(node, features, count), scratch, this.totals, offset, limits, search);
+    this.acceptSplit(node, search);
   }
 
-  private searchSplit(node: number, histogram: Float64Array, features: Int32Array, count: number, ranged = false): boolean {
+  private searchSplit(node: number, histogram: Float64Array, features: Int32Array, count: number): boolean {
     const { statistics, limits } = this.request;
     const { binOffsets, binCounts } = this.binning;
     const search = this.search;
@@ -341,11 +471,15 @@ export class TreeGrower {
     search.reset(statistics.minimumGain(this.totals, offset, limits));
     for (let next = 0; next < count; next++) {
       const feature = features[next];
-      const firstBin = ranged ? this.lowestCode[feature] : 0;
-      const lastBin = ranged ? this.highestCode[feature] : binCounts[feature] - 1;
-      statistics.scanFeature(histogram, feature, binOffsets[feature], firstBin, lastBin, this.totals, offset, limits, search);
+      statistics.scanFeature(histogram, feature, binOffsets[feature], 0, binCounts[feature] - 1, this.totals, offset, limits, search);
     }
+    return this.acceptSplit(node, search);
+  }
+
+  /** Makes the node a candidate with the search's split, if it found one. */
+  private acceptSplit(node: number, search: SplitSearch): boolean {
     if (search.feature < 0) return false;
+    const offset = node * this.channels;
     this.candidateFeature[node] = search.feature;
     this.candidateBin[node] = search.bin;
     this.candidateLeft.set(search.left, offset);
@@ -353,8 +487,8 @@ export class TreeGrower {
     return true;
   }
 
-  /** `nodeFeatureCount` of the tree's features, uniformly without replacement, ascending. */
-  private sampleNodeFeatures(): Int32Array {
+  /** `nodeFeatureCount` of the tree's features, uniformly without replacement, ascending, into `chosen`. */
+  private sampleNodeFeatures(chosen: Int32Array): Int32Array {
     const { treeFeatures, nodeFeatureCount, random } = this.request;
     const pool = this.featurePool;
     const total = treeFeatures.length;
@@ -365,7 +499,6 @@ export class TreeGrower {
       pool[index] = pool[pick];
       pool[pick] = swap;
     }
-    const chosen = this.nodeFeatures;
     // insertion sort of the few chosen: ascending features read the histogram in order
     for (let index = 0; index < nodeFeatureCount; index++) {
       const value = pool[index];
@@ -400,6 +533,8 @@ export class TreeGrower {
   private partition(rowIndices: Int32Array, start: number, end: number, column: number, bin: number): number {
     const codes = this.binned.codes;
     const scratch = this.partitionScratch;
+    const middle = this.kernels?.partition(codes, rowIndices, start, end, column, bin, scratch) ?? -1;
+    if (middle >= 0) return middle;
     let write = start;
     let rightCount = 0;
     for (let index = start; index < end; index++) {
@@ -440,13 +575,16 @@ export class TreeGrower {
 interface CandidateQueue {
   readonly size: number;
   push(node: number, gain: number): void;
-  pop(): number;
+  /** The next candidates to expand together, at most `limit`. */
+  popBatch(limit: number): number[];
 }
 
-/** Depthwise: candidates in creation order, which is level order. */
+/** Depthwise: candidates in creation order, which is level order; a batch is (part of) one level. */
 class LevelQueue implements CandidateQueue {
   private readonly nodes: number[] = [];
   private head = 0;
+
+  constructor(private readonly depthOf: (node: number) => number) {}
 
   get size(): number {
     return this.nodes.length - this.head;
@@ -456,8 +594,11 @@ class LevelQueue implements CandidateQueue {
     this.nodes.push(node);
   }
 
-  pop(): number {
-    return this.nodes[this.head++];
+  popBatch(limit: number): number[] {
+    const batch = [this.nodes[this.head++]];
+    const depth = this.depthOf(batch[0]);
+    while (batch.length < limit && this.head < this.nodes.length && this.depthOf(this.nodes[this.head]) === depth) batch.push(this.nodes[this.head++]);
+    return batch;
   }
 }
 
@@ -482,6 +623,11 @@ class BestGainQueue implements CandidateQueue {
       this.swap(index, parent);
       index = parent;
     }
+  }
+
+  /** Always one: the next best candidate depends on the children of this one. */
+  popBatch(): number[] {
+    return [this.pop()];
   }
 
   pop(): number {

@@ -381,7 +381,16 @@ export class HistogramPool {
   private readonly free: Float64Array[] = [];
   private outstanding = 0;
 
-  constructor(readonly length: number) {}
+  /** @param allocate makes a zeroed buffer (e.g. in shared memory) @default a plain Float64Array */
+  constructor(
+    readonly length: number,
+    private readonly allocateBuffer: (length: number) => Float64Array = (size) => new Float64Array(size),
+  ) {}
+
+  /** A new buffer of the pool's length, not counted as in use (a scratch buffer kept by its owner). */
+  allocate(): Float64Array {
+    return this.allocateBuffer(this.length);
+  }
 
   /** Buffers handed out and not yet released. */
   get inUse(): number {
@@ -391,7 +400,7 @@ export class HistogramPool {
   /** A buffer with unspecified content: the caller clears what it builds. */
   acquire(): Float64Array {
     this.outstanding++;
-    return this.free.pop() ?? new Float64Array(this.length);
+    return this.free.pop() ?? this.allocateBuffer(this.length);
   }
 
   release(histogram: Float64Array): void {

@@ -4,6 +4,8 @@
  * trees plug in per-class weights scored by the decrease of Gini impurity.
  */
 import { accumulateClassWeights, accumulateGradientPairs, accumulateGradientPairsAndCounts, type HistogramSource } from './histogram';
+import type { HistogramKernels } from './histogram-kernels';
+import type { TrainingMemory } from './training-memory';
 
 /** How trees grow: `depthwise` expands level by level (XGBoost's default), `lossguide` the best leaf first. */
 export const GROW_POLICIES = ['depthwise', 'lossguide'] as const;
@@ -69,6 +71,46 @@ export interface NodeStatistics {
     limits: GrowthLimits,
     search: SplitSearch,
   ): void;
+  /**
+   * Writes how another thread rebuilds these statistics (`statisticsFromDescription`): a kind, where
+   * its arrays are in `memory` (they must live there) and numbers, at `integers[integerOffset…]` and
+   * `numbers[numberOffset…]`.
+   */
+  describe(integers: Int32Array, integerOffset: number, numbers: Float64Array, numberOffset: number, memory: TrainingMemory): void;
+}
+
+const GRADIENT_KIND = 1;
+const CLASS_WEIGHT_KIND = 2;
+
+/** The statistics `describe` wrote, over the same arrays of `memory` (with this thread's kernels). */
+export function statisticsFromDescription(
+  integers: Int32Array,
+  integerOffset: number,
+  numbers: Float64Array,
+  numberOffset: number,
+  memory: TrainingMemory,
+): NodeStatistics {
+  const kind = integers[integerOffset];
+  const at = (slot: number): [number, number] => [integers[integerOffset + slot], integers[integerOffset + slot + 1]];
+  if (kind === GRADIENT_KIND) {
+    return new GradientStatistics(memory.view(Float32Array, ...at(1)), numbers[numberOffset], integers[integerOffset + 3] !== 0, memory.kernels);
+  }
+  if (kind === CLASS_WEIGHT_KIND) {
+    const hasCounts = integers[integerOffset + 8] !== 0;
+    return new ClassWeightStatistics(
+      integers[integerOffset + 1],
+      memory.view(Int32Array, ...at(2)),
+      memory.view(Float32Array, ...at(4)),
+      hasCounts ? memory.view(Float32Array, ...at(6)) : undefined,
+    );
+  }
+  throw new Error(`unknown node statistics kind ${kind}`);
+}
+
+/** Writes an array's place in `memory` (byte offset, length) at `integers[at…]`. */
+function locate(memory: TrainingMemory, array: Float32Array | Int32Array, integers: Int32Array, at: number): void {
+  integers[at] = memory.offsetOf(array);
+  integers[at + 1] = array.length;
 }
 
 /** XGBoost's loss-change floor (kRtEps): smaller gains are rounding noise. */
@@ -86,18 +128,20 @@ export class GradientStatistics implements NodeStatistics {
   /**
    * @param pairs interleaved (gradient, hessian) per row, weights already applied
    * @param countRows add a row-count channel (only needed for a minimum of rows per leaf above 1)
+   * @param kernels build histograms with these when the arrays live in their memory
    */
   constructor(
     readonly pairs: Float32Array,
     readonly l2Regularization: number,
     private readonly countRows: boolean,
+    private readonly kernels?: HistogramKernels,
   ) {
     this.channels = countRows ? 3 : 2;
   }
 
   build(source: HistogramSource, histogram: Float64Array): void {
     if (this.countRows) accumulateGradientPairsAndCounts(source, this.pairs, histogram);
-    else accumulateGradientPairs(source, this.pairs, histogram);
+    else if (!this.kernels?.accumulateGradientPairs(source, this.pairs, histogram)) accumulateGradientPairs(source, this.pairs, histogram);
   }
 
   sumRows(rowIndices: Int32Array, start: number, end: number, totals: Float64Array, offset: number): void {
@@ -123,6 +167,13 @@ export class GradientStatistics implements NodeStatistics {
 
   minimumGain(_totals: Float64Array, _offset: number, limits: GrowthLimits): number {
     return Math.max(limits.minSplitGain, GRADIENT_GAIN_FLOOR);
+  }
+
+  describe(integers: Int32Array, integerOffset: number, numbers: Float64Array, numberOffset: number, memory: TrainingMemory): void {
+    integers[integerOffset] = GRADIENT_KIND;
+    locate(memory, this.pairs, integers, integerOffset + 1);
+    integers[integerOffset + 3] = this.countRows ? 1 : 0;
+    numbers[numberOffset] = this.l2Regularization;
   }
 
   /** The optimal leaf weight −G/(H+λ) (before shrinkage). */
@@ -217,6 +268,15 @@ export class ClassWeightStatistics implements NodeStatistics {
       totals[offset + this.labels[row]] += this.weights[row];
       if (this.counts !== undefined) totals[offset + this.classCount] += this.counts[row];
     }
+  }
+
+  describe(integers: Int32Array, integerOffset: number, _numbers: Float64Array, _numberOffset: number, memory: TrainingMemory): void {
+    integers[integerOffset] = CLASS_WEIGHT_KIND;
+    integers[integerOffset + 1] = this.classCount;
+    locate(memory, this.labels, integers, integerOffset + 2);
+    locate(memory, this.weights, integers, integerOffset + 4);
+    if (this.counts !== undefined) locate(memory, this.counts, integers, integerOffset + 6);
+    integers[integerOffset + 8] = this.counts === undefined ? 0 : 1;
   }
 
   weight(totals: Float64Array, offset: number): number {

@@ -11,6 +11,7 @@ import { checkClasses, checkFeatureMatrix } from './training-data';
 import { ProblemCollector } from '../../errors';
 import { silentProgress, type ProgressReporter } from '../../progress';
 import type { FeatureMatrix, TreeEnsembleIR } from '../model';
+import type { TreeThreadPool } from './thread-pool';
 
 /** How many features a node examines: √F, log2 F, all F, or a count (capped at F). */
 export type FeaturesPerNode = 'sqrt' | 'log2' | 'all' | number;
@@ -44,12 +45,20 @@ export interface RandomForestOptions {
   readonly seed?: number;
 }
 
+/** Observers and threads of one training run (not options: they do not change the model). */
+export interface RandomForestRun {
+  /** Told about trees as they finish. @default silent */
+  readonly progress?: ProgressReporter;
+  /** Threads to grow trees on (the forest is the same with any number). @default this thread only */
+  readonly threads?: TreeThreadPool;
+}
+
 /** Trains a random forest; throws `InvalidOptionsError` listing every problem of the options and data. */
 export function trainRandomForest(
   matrix: FeatureMatrix,
   classes: readonly string[],
   options: RandomForestOptions = {},
-  progress: ProgressReporter = silentProgress,
+  run: RandomForestRun = {},
 ): TreeEnsembleIR {
   const problems = new ProblemCollector('random forest options');
   checkIntegerOption(problems, 'treeCount', options.treeCount, 1);
@@ -90,7 +99,8 @@ export function trainRandomForest(
       binSampleRows: options.binSampleRows ?? DEFAULT_BIN_SAMPLE_ROWS,
       seed: options.seed ?? 0,
     },
-    progress,
+    run.progress ?? silentProgress,
+    run.threads,
   );
   return {
     kind: 'trees',

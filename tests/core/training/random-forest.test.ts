@@ -46,9 +46,11 @@ describe('trainRandomForest', () => {
   it('reports progress per tree', () => {
     const events: string[] = [];
     trainRandomForest(train, CLASSES, { treeCount: 3, maxDepth: 3 }, {
-      start: (phase, total, unit) => events.push(`start ${phase} ${total} ${unit}`),
-      update: (done) => events.push(`update ${done}`),
-      stop: () => events.push('stop'),
+      progress: {
+        start: (phase, total, unit) => events.push(`start ${phase} ${total} ${unit}`),
+        update: (done) => events.push(`update ${done}`),
+        stop: () => events.push('stop'),
+      },
     });
     expect(events).toEqual(['start trees 3 trees', 'update 1', 'update 2', 'update 3', 'stop']);
   });
