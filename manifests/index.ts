@@ -8,3 +8,4 @@ export * from './aks-api-chart';
 export * from './argo-cd-application-chart';
 export * from './deployment-targets';
 export * from './render';
+export * from './target-settings';
