@@ -219,7 +219,7 @@ project.package.addField('exports', {
   './.jsii': './.jsii',
   './package.json': './package.json',
 });
-project.package.addField('files', ['lib/', '.jsii']);
+project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '.jsii']);
 project.package.addField('peerDependenciesMeta', { 'aws-cdk-lib': { optional: true }, 'cdk-nag': { optional: true } });
 // projen's TypeScript project includes every .ts under srcdir ('.'): the package compiles only its own folders
 project.tsconfig?.file.addOverride('include', packageFolders.map((folder) => `${folder}/**/*.ts`));
