@@ -190,6 +190,7 @@ project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 project.package.setScript('bench:train', 'tsx bench/train.ts');
 project.package.setScript('bench:serve', 'tsx bench/serve.ts');
 project.package.setScript('bench:predict', 'tsx bench/predict.ts');
+project.package.setScript('bench:scaffold', 'tsx bench/scaffold.ts');
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');
@@ -224,6 +225,8 @@ project.package.addField('peerDependenciesMeta', { 'aws-cdk-lib': { optional: tr
 // projen's TypeScript project includes every .ts under srcdir ('.'): the package compiles only its own folders
 project.tsconfig?.file.addOverride('include', packageFolders.map((folder) => `${folder}/**/*.ts`));
 project.compileTask.exec('tsx pipelines/package/jsii-assembly.ts', { name: 'jsii-assembly' });
+// `npm run package` compiles first, so the tarball in dist/js/ is always the current sources
+project.packageTask.prependSpawn(project.compileTask);
 project.gitignore.exclude('/.jsii');
 
 project.synth();
