@@ -1,6 +1,7 @@
 import { DependencyType, javascript } from 'projen';
 import { projectPipelineOptions } from './pipelines/project-pipeline';
 import { Cloud, RetailMlopsProject } from './pipelines/project-type';
+import { RETAIL_MLOPS_COMPILER_OPTIONS } from './pipelines/project-type/retail-mlops-project';
 
 /**
  * retail-mlops: the project definition. Every generated file (package.json, tsconfig*.json,
@@ -53,36 +54,13 @@ const project = new RetailMlopsProject({
   tsconfig: {
     include: packageFolders.map((folder) => `${folder}/**/*.ts`),
     exclude: ['node_modules', 'lib', 'tests', 'pipelines/package'],
-    compilerOptions: {
-      rootDir: '.',
-      outDir: 'lib',
-      module: 'nodenext',
-      moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
-      target: 'ES2022',
-      lib: ['es2023'],
-      types: ['node'],
-      skipLibCheck: true,
-      esModuleInterop: true,
-      resolveJsonModule: true,
-      noUncheckedIndexedAccess: false,
-    },
+    compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, outDir: 'lib', noUncheckedIndexedAccess: false },
   },
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     include: [...topLevelFolders.map((folder) => `${folder}/**/*.ts`), 'tests/**/*.ts', '.projenrc.ts'],
     exclude: ['node_modules', 'lib'],
-    compilerOptions: {
-      rootDir: '.',
-      module: 'nodenext',
-      moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
-      target: 'ES2022',
-      lib: ['es2023'],
-      types: ['node'],
-      skipLibCheck: true,
-      esModuleInterop: true,
-      resolveJsonModule: true,
-      noUncheckedIndexedAccess: false,
-    },
+    compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, noUncheckedIndexedAccess: false },
   },
   deps: [
     '@duckdb/node-api@1.5.6-r.1',

@@ -14,8 +14,8 @@ import { JenkinsPipeline } from '../jenkins';
 import { createPipelineModel, type PipelineModel } from '../model';
 import { TravisPipeline } from '../travis';
 
-/** The TypeScript settings of a team repository: Node's own module resolution, so the package's `exports` map applies. */
-const teamCompilerOptions: javascript.TypescriptConfigOptions['compilerOptions'] = {
+/** The TypeScript settings of every retail-mlops repository: Node's own module resolution, so the package's `exports` map applies. */
+export const RETAIL_MLOPS_COMPILER_OPTIONS: javascript.TypescriptConfigOptions['compilerOptions'] = {
   rootDir: '.',
   module: 'nodenext',
   moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
@@ -75,14 +75,14 @@ function teamBaseOptions(options: RetailMlopsProjectOptions): typescript.TypeScr
       ...options.tsconfig,
       include: ['src/**/*.ts'],
       exclude: ['node_modules', 'lib', 'tests'],
-      compilerOptions: { ...teamCompilerOptions, outDir: 'lib', ...options.tsconfig?.compilerOptions },
+      compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, outDir: 'lib', ...options.tsconfig?.compilerOptions },
     },
     tsconfigDevFile: 'tsconfig.dev.json',
     tsconfigDev: {
       ...options.tsconfigDev,
       include: [...folders.map((folder) => `${folder}/**/*.ts`), 'tests/**/*.ts', '.projenrc.ts'],
       exclude: ['node_modules', 'lib'],
-      compilerOptions: { ...teamCompilerOptions, ...options.tsconfigDev?.compilerOptions },
+      compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, ...options.tsconfigDev?.compilerOptions },
     },
     deps: [...(options.deps ?? []).filter((dependency) => !isTemplateDependency(dependency)), templateDependency(options)],
     devDeps: [...(options.devDeps ?? []).filter((dependency) => !isTemplateDependency(dependency)), 'vitest@^4.1.12', 'tsx@^4', '@types/node@^20', ...infrastructureDependencies(cloud)],
