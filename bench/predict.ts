@@ -15,7 +15,9 @@ import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cachedSample } from './cached-sample';
+import { lakeSource } from '../bin/jobs/data-source';
 import { predictBaskets, type PredictSummary } from '../bin/jobs/predict-baskets';
+import { Lake } from '../core/data/lake';
 import { FEATURE_SPEC } from '../core/features/spec';
 import type { ScoringEngine } from '../core/onnx/row-scorer';
 import { createLocalRegistry } from '../providers/local/registry';
@@ -56,9 +58,10 @@ async function bench(): Promise<void> {
   const workers = flags.workers === undefined ? undefined : Number(flags.workers);
   const { lake, registry: registryRoot } = fixtures(rows);
   const registry = createLocalRegistry({ root: registryRoot });
+  const lakeVersion = await Lake.openExisting(lake);
   const scratch = mkdtempSync(path.join(tmpdir(), 'bench-predict-'));
   const run = (model: string, engine: ScoringEngine): Promise<PredictSummary> =>
-    predictBaskets({ registry, model, data: [lake], out: path.join(scratch, `${model}-${engine}.parquet`), engine, workers });
+    predictBaskets({ registry, model, openSource: async () => lakeSource(lakeVersion), out: path.join(scratch, `${model}-${engine}.parquet`), engine, workers });
   const line = (label: string, summary: PredictSummary): string =>
     `${label.padEnd(28)} ${summary.baskets.toLocaleString('en')} baskets in ${summary.seconds.toFixed(3)} s = ${summary.basketsPerSecond.toLocaleString('en').padStart(9)} baskets/s` +
     ` (${summary.engine}${summary.verifiedRows > 0 ? `, ${summary.verifiedRows} rows checked, max |Δp| ${summary.maxDifference.toExponential(1)}` : ''})`;

@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { RetailMlopsError } from '../core/errors';
 import type { ProgressReporter } from '../core/progress';
 import { silentProgress } from '../core/progress';
+import { InvalidModelReferenceError } from '../core/registry/errors';
 
 /** Flags every command shares. */
 export interface GlobalFlags {
@@ -49,7 +50,8 @@ export function say(flags: GlobalFlags, text: string): void {
 
 /**
  * Runs a command body: prints its result as one JSON document under `--json`, or lets `human`
- * format it; any error becomes a one-line reason on stderr and exit code 1.
+ * format it; any error becomes a one-line reason on stderr and exit code 1 (2 for a usage error, and
+ * for a model reference that cannot name anything).
  */
 export async function runCommand<T>(flags: GlobalFlags, body: () => Promise<T>, human: (result: T) => string): Promise<void> {
   try {
@@ -61,7 +63,7 @@ export async function runCommand<T>(flags: GlobalFlags, body: () => Promise<T>, 
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`retail-mlops: ${code}${message.split('\n')[0]}\n`);
     if (process.env.RETAIL_MLOPS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+    process.exitCode = error instanceof UsageError || error instanceof InvalidModelReferenceError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }
 

@@ -34,7 +34,7 @@ import { awsRegistryProblems, awsSettingsProblems, awsTrainingProblems } from '.
 import { azureRegistryProblems, azureSettingsProblems, azureTrainingProblems } from './azure/settings';
 import { createLakeAccess, type LakeAccess } from './lake-access';
 import { formatLocation, LOCATION_FORMS, parseLocation, type ParsedLocation } from './locations';
-import { createProvider, type Provider } from './registry';
+import { createProvider, type Provider, type RegistryOpenOptions } from './registry';
 import type { ModelRegistry } from '../core/registry/port';
 import type { ObjectStorage } from '../core/storage/port';
 import type { TrainingBackend } from '../core/training/contract';
@@ -51,8 +51,11 @@ export interface EnvironmentFlags {
   readonly maxQuarantineRate?: string;
 }
 
-/** What a command will use, so the resolver can say what is missing for it before anything runs. */
-export type EnvironmentUse = 'lake' | 'registry' | 'training';
+/**
+ * What a command will use, so the resolver can say what is missing for it before anything runs:
+ * `registry` writes (and mirrors into the cloud's own registry), `serving` only reads the registry.
+ */
+export type EnvironmentUse = 'lake' | 'registry' | 'serving' | 'training';
 
 export interface ResolveEnvironmentOptions {
   /** @default {} */
@@ -91,6 +94,8 @@ export class InvalidEnvironmentError extends InvalidOptionsError {
 }
 
 type SettingValue = string | boolean | number | readonly string[];
+
+const LOCATION_KINDS: Readonly<Record<ProviderName, string>> = { local: 'a local directory', aws: 'an S3 location', azure: 'a Blob Storage location' };
 
 function flagKey(flag: string): keyof EnvironmentFlags {
   return flag.slice(2).replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase()) as keyof EnvironmentFlags;
@@ -170,16 +175,37 @@ export function resolveEnvironment(options: ResolveEnvironmentOptions = {}): Res
       origins[setting.key] = origin;
     }
   }
-  if (!declared && name !== 'local' && origins.provider === undefined) {
+  // an environment the file does not declare is fine when flags or variables say where things are
+  if (!declared && name !== 'local' && !['provider', 'lake', 'registry'].some((key) => origins[key] !== undefined)) {
     const known = Object.keys(project.environments ?? {});
     problems.push(`no environment '${name}' in ${PROJECT_CONFIG_FILE} (${known.length > 0 ? `environments: ${known.join(', ')}` : 'it declares none'}); name one, or set ${SETTINGS[0].variable} and the locations`);
   }
 
+  // nobody named the provider: the locations given say it (s3:// is aws, a Blob URL azure)
+  if (values.provider === undefined) {
+    const named = (['lake', 'registry', 'landing'] as const).flatMap((key) => {
+      const text = values[key] as string | undefined;
+      if (text === undefined) return [];
+      try {
+        return [{ key, provider: parseLocation(text, directory).provider }];
+      } catch {
+        return []; // reported with the location below
+      }
+    });
+    const inferred = [...new Set(named.map((entry) => entry.provider))];
+    if (inferred.length === 1 && inferred[0] !== 'local') {
+      values.provider = inferred[0];
+      origins.provider = `inferred from ${named.map((entry) => entry.key).join(', ')}`;
+    } else if (inferred.length > 1) {
+      problems.push(`${named.map((entry) => `${entry.key} (${origins[entry.key]}) is ${LOCATION_KINDS[entry.provider]}`).join(', ')}: one environment lives on one provider`);
+    }
+  }
   const providerText = (values.provider as string | undefined) ?? 'local';
   if (values.provider === undefined) origins.provider = 'default';
   const provider = (PROVIDER_NAMES as readonly string[]).includes(providerText) ? (providerText as ProviderName) : undefined;
   if (!provider) problems.push(`provider '${providerText}' (${origins.provider}) is not one of ${PROVIDER_NAMES.join(', ')}`);
 
+  const needed = { lake: uses.includes('lake') || uses.includes('training'), registry: uses.includes('registry') || uses.includes('serving'), landing: false };
   const location = (key: 'lake' | 'registry' | 'landing', fallback: string | undefined): string => {
     let text = values[key] as string | undefined;
     if (text === undefined && fallback !== undefined) {
@@ -187,6 +213,9 @@ export function resolveEnvironment(options: ResolveEnvironmentOptions = {}): Res
       origins[key] = 'default';
     }
     if (text === undefined) {
+      // with an unknown provider, which locations it needs is unknown too: only its name is reported;
+      // a location the use does not need may stay unset
+      if (!provider || !needed[key]) return '';
       problems.push(`${key} is required for provider ${provider} (${SETTINGS.find((setting) => setting.key === key)?.variable}, --${key}, or environments.${name}.${key}): ${provider ? LOCATION_FORMS[provider] : 'a location'}`);
       return '';
     }
@@ -199,14 +228,16 @@ export function resolveEnvironment(options: ResolveEnvironmentOptions = {}): Res
       return text;
     }
     if (provider && parsed.provider !== provider) {
-      problems.push(`${key} '${text}' (${origins[key]}) is a ${parsed.provider} location, but the provider is ${provider} (${origins.provider}): use ${LOCATION_FORMS[provider]}`);
+      problems.push(`${key} '${text}' (${origins[key]}) is ${LOCATION_KINDS[parsed.provider]}, but the provider is ${provider} (${origins.provider}): use ${LOCATION_FORMS[provider]}`);
     }
     return formatLocation(parsed);
   };
   const isLocal = provider === 'local';
   const lake = location('lake', isLocal ? LOCAL_DEFAULT.lake : undefined);
   const registry = location('registry', isLocal ? LOCAL_DEFAULT.registry : undefined);
-  const landing = location('landing', lake !== '' && !problems.some((problem) => problem.startsWith('lake')) ? (isLocal ? path.join(lake, 'landing') : `${lake}/landing`) : undefined);
+  const lakeProblem = lake === '' || problems.some((problem) => problem.startsWith('lake'));
+  // the landing area defaults to <lake>/landing; with no usable lake, only an explicit one is checked
+  const landing = lakeProblem && values.landing === undefined ? '' : location('landing', lakeProblem ? undefined : isLocal ? path.join(lake, 'landing') : `${lake}/landing`);
 
   const backendText = (values.backend as string | undefined) ?? (provider ? DEFAULT_BACKEND[provider] : 'in-process');
   if (values.backend === undefined) origins.backend = 'default';
@@ -254,8 +285,11 @@ export interface EnvironmentServices {
   readonly settings: ResolvedEnvironment;
   /** The environment's lake, or another lake of the same provider. */
   lake(location?: string): LakeAccess;
-  /** The environment's model registry (opened once). */
-  registry(): Promise<ModelRegistry>;
+  /**
+   * The environment's model registry (opened once per mode); `{ mirror: false }` for readers such as
+   * the API, which need only the object store.
+   */
+  registry(options?: RegistryOpenOptions): Promise<ModelRegistry>;
   /** The environment's training backend: in-process, SageMaker or Azure ML (opened once). */
   trainingBackend(): Promise<TrainingBackend>;
   /** Object storage at a location of the environment's provider (the landing area, a lake's predictions). */
@@ -287,12 +321,20 @@ export async function openEnvironment(settings: ResolvedEnvironment, variables: 
     }
     return access;
   };
-  let registry: Promise<ModelRegistry> | undefined;
+  const registries = new Map<boolean, Promise<ModelRegistry>>();
   let backend: Promise<TrainingBackend> | undefined;
   return {
     settings,
     lake,
-    registry: () => (registry ??= provider.openRegistry(parseLocation(settings.registry))),
+    registry: (options = {}) => {
+      const mirror = options.mirror ?? true;
+      let registry = registries.get(mirror);
+      if (!registry) {
+        registry = provider.openRegistry(parseLocation(settings.registry), { mirror });
+        registries.set(mirror, registry);
+      }
+      return registry;
+    },
     trainingBackend: () =>
       (backend ??= (async () => {
         if (settings.backend === 'in-process') return createInProcessTrainingBackend({ openLake: (location) => lake(location).openExisting() });

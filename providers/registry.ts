@@ -15,13 +15,21 @@ export interface Provider {
   readonly name: ProviderName;
   /** Object storage rooted at a location of this provider (a lake, a landing area, a registry). */
   openStorage(location: ParsedLocation): Promise<ObjectStorage>;
-  /** The model registry at a location of this provider. */
-  openRegistry(location: ParsedLocation): Promise<ModelRegistry>;
+  /**
+   * The model registry at a location of this provider. Writers mirror versions into the cloud's own
+   * registry (SageMaker Model Registry, Azure ML model versions); a reader (the API) needs no mirror.
+   */
+  openRegistry(location: ParsedLocation, options?: RegistryOpenOptions): Promise<ModelRegistry>;
   /**
    * The provider's managed training backend (SageMaker, Azure ML), whose jobs read `lake`.
    * Absent for the local provider: in-process training needs no provider.
    */
   openTrainingBackend?(context: ManagedTrainingContext): Promise<TrainingBackend>;
+}
+
+export interface RegistryOpenOptions {
+  /** Mirror versions and aliases into the cloud's own registry. @default true */
+  readonly mirror?: boolean;
 }
 
 /** What a managed training backend needs besides the provider's settings. */

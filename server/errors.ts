@@ -61,13 +61,3 @@ export class ServiceClosingError extends RetailMlopsError {
     super('SERVICE_CLOSING', 'the server is shutting down');
   }
 }
-
-/** A registry URI names a scheme no provider handles. */
-export class UnsupportedRegistryError extends RetailMlopsError {
-  constructor(
-    readonly uri: string,
-    readonly known: readonly string[],
-  ) {
-    super('REGISTRY_SCHEME_UNSUPPORTED', `no registry provider handles ${JSON.stringify(uri)}; known: ${known.join(', ')}`);
-  }
-}

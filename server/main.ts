@@ -17,7 +17,6 @@ import { createApp, type AppLimits, type AppType } from './app';
 import { apiKeysFromEnvironment, createApiKeyAuthenticator } from './auth';
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
-import { openRegistry } from './open-registry';
 import { HTTP_WINDOW_EVENT, RequestWindow } from './request-window';
 import { ProblemCollector } from '../core/errors';
 import { openFilePredictionLog } from './prediction-log/file-log';
@@ -27,8 +26,8 @@ import { parseReference } from '../core/registry/identity';
 import type { ModelRegistry } from '../core/registry/port';
 
 export interface StartServerOptions {
-  /** A registry URI (see openRegistry) or an opened registry. @default $RETAIL_MLOPS_REGISTRY (required) */
-  readonly registry?: string | ModelRegistry;
+  /** The model registry, opened by the caller (`serve` gets it from the provider seam: a directory, S3 or Blob Storage). */
+  readonly registry: ModelRegistry;
   /** Alias, version id or `#n` to serve. @default $RETAIL_MLOPS_MODEL, else 'production' */
   readonly model?: string;
   /** 0 picks a free port. @default $PORT, else 8080 */
@@ -95,7 +94,7 @@ export interface ServerHandle {
 }
 
 interface ResolvedSettings {
-  readonly registry: string | ModelRegistry;
+  readonly registry: ModelRegistry;
   readonly model: string;
   readonly port: number;
   readonly host: string;
@@ -113,11 +112,6 @@ interface ResolvedSettings {
 export function resolveServerSettings(options: StartServerOptions): ResolvedSettings {
   const environment = options.environment ?? process.env;
   const problems = new ProblemCollector('server configuration');
-  const registry = options.registry ?? environment.RETAIL_MLOPS_REGISTRY;
-  problems.check(
-    (typeof registry === 'string' && registry.trim().length > 0) || (typeof registry === 'object' && registry !== null),
-    'a model registry is required: --registry or RETAIL_MLOPS_REGISTRY',
-  );
   const model = options.model ?? (environment.RETAIL_MLOPS_MODEL || 'production');
   let modelValid = true;
   try {
@@ -174,7 +168,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   problems.check(Number.isInteger(drainDelayMs) && drainDelayMs >= 0, `drainDelayMs must be an integer ≥ 0, got ${drainDelayMs}`);
   problems.throwIfAny();
   return {
-    registry: registry!,
+    registry: options.registry,
     model,
     port,
     host,
@@ -189,12 +183,12 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
 /**
  * Starts the server and resolves once the model is loaded and warmed (the port answers /healthz from
  * the start, /readyz from then on).
- * @throws InvalidOptionsError (configuration) · UnsupportedRegistryError · ModelRefusedError (nothing is left running)
+ * @throws InvalidOptionsError (configuration) · ModelRefusedError (nothing is left running)
  */
-export async function startServer(options: StartServerOptions = {}): Promise<ServerHandle> {
+export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
   const settings = resolveServerSettings(options);
   const logger = options.logger ?? createJsonLogger();
-  const registry = typeof settings.registry === 'string' ? await openRegistry(settings.registry) : settings.registry;
+  const registry = settings.registry;
   const models = new ModelService({
     registry,
     reference: settings.model,

@@ -1,15 +1,20 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { DRIFT_PSI_THRESHOLD, DRIFT_REPORT_EVENT } from '../../core/monitoring/drift';
-import { createLocalRegistry } from '../../providers/local/registry';
 import { createJsonLogger } from '../../server/logger';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { driftReport, type DriftSummary } from '../jobs/drift-report';
 import { runCommand, UsageError, type GlobalFlags } from '../output';
 
 interface DriftFlags extends GlobalFlags {
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly registry?: string;
   readonly model: string;
-  readonly lake: string;
+  readonly lake?: string;
   readonly predictions?: string;
   readonly since?: string;
   readonly report?: string;
@@ -17,13 +22,14 @@ interface DriftFlags extends GlobalFlags {
 
 export function registerDrift(program: Command): void {
   withGlobalFlags(
-    program
-      .command('drift')
-      .description("drift of the API's logged predictions against the model's evaluation weeks: PSI per feature and of the predicted classes")
-      .requiredOption('--registry <dir>', 'model registry directory')
+    withEnvironmentFlags(
+      program
+        .command('drift')
+        .description("drift of the API's logged predictions against the model's evaluation weeks: PSI per feature and of the predicted classes"),
+      ['lake', 'registry'],
+    )
       .option('--model <ref>', 'version id, #n or alias whose evaluation weeks are the reference', 'production')
-      .requiredOption('--lake <dir>', 'the lake holding those weeks')
-      .option('--predictions <dir>', 'the prediction log (default: <lake>/predictions)')
+      .option('--predictions <dir>', "a directory of prediction-log files (default: the lake's predictions/)")
       .option('--since <time>', 'only predictions logged at or after this ISO 8601 time')
       .option('--report <file.html>', 'write the HTML report here'),
   ).action(async (flags: DriftFlags) => {
@@ -32,8 +38,34 @@ export function registerDrift(program: Command): void {
     await runCommand(
       flags,
       async () => {
-        const registry = createLocalRegistry({ root: flags.registry });
-        const summary = await driftReport({ registry, model: flags.model, lake: flags.lake, predictions: flags.predictions, since, report: flags.report });
+        const services = await openCommandEnvironment(flags, ['lake', 'serving']);
+        const lake = services.lake();
+        let scratch: string | undefined;
+        let predictions = flags.predictions;
+        if (predictions === undefined && lake.isLocal) predictions = path.join(lake.location, 'predictions');
+        if (predictions === undefined) {
+          // a cloud lake: its shipped prediction-log files, copied here
+          scratch = await mkdtemp(path.join(os.tmpdir(), 'retail-mlops-predictions-'));
+          const storage = await lake.storage();
+          for (const object of await storage.list('predictions/')) {
+            if (object.key.endsWith('.jsonl')) await storage.download(object.key, path.join(scratch, object.key.slice('predictions/'.length).replaceAll('/', '__')));
+          }
+          predictions = scratch;
+        }
+        let summary;
+        try {
+          summary = await driftReport({
+            registry: await services.registry({ mirror: false }),
+            model: flags.model,
+            lake: await lake.openExisting(),
+            lakeLocation: lake.location,
+            predictions,
+            since,
+            report: flags.report,
+          });
+        } finally {
+          if (scratch) await rm(scratch, { recursive: true, force: true });
+        }
         // one structured line for log-based alerts, whatever the output mode
         createJsonLogger().log(summary.drifted.length > 0 ? 'warn' : 'info', DRIFT_REPORT_EVENT, {
           modelVersion: summary.modelVersion,

@@ -1,29 +1,44 @@
 import type { Command } from 'commander';
-import { createLocalRegistry } from '../../providers/local/registry';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
+import { openDataSource } from '../jobs/data-source';
 import { evaluateModel, type EvaluationSummary } from '../jobs/evaluate-model';
 import { progressFor, runCommand, type GlobalFlags } from '../output';
 
 interface EvaluateFlags extends GlobalFlags {
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly lake?: string;
+  readonly registry?: string;
   readonly model: string;
-  readonly data: string[];
+  readonly data?: string[];
   readonly report?: string;
 }
 
 export function registerEvaluate(program: Command): void {
   withGlobalFlags(
-    program
-      .command('evaluate')
-      .description('score data the model never saw (LGSR files as they are, or a lake) and report the metrics')
-      .requiredOption('--registry <dir>', 'model registry directory')
+    withEnvironmentFlags(
+      program
+        .command('evaluate')
+        .description('score data the model never saw (LGSR files as they are, or a lake) and report the metrics'),
+      ['lake', 'registry'],
+    )
       .option('--model <ref>', 'version id, #n or alias', 'candidate')
-      .requiredOption('--data <paths...>', 'LGSR .csv/.csv.gz files or directories, or one lake directory')
+      .option('--data <paths...>', "LGSR .csv/.csv.gz files or directories, a cloud location of them, or one lake (default: the environment's lake)")
       .option('--report <file.html>', 'write the HTML report here'),
   ).action(async (flags: EvaluateFlags) => {
     await runCommand(
       flags,
-      () => evaluateModel({ registry: createLocalRegistry({ root: flags.registry }), model: flags.model, data: flags.data, report: flags.report, progress: progressFor(flags) }),
+      async () => {
+        const services = await openCommandEnvironment(flags, ['lake', 'serving']);
+        return evaluateModel({
+          registry: await services.registry({ mirror: false }),
+          model: flags.model,
+          openSource: () => openDataSource(services, flags.data ?? [], progressFor(flags)),
+          report: flags.report,
+          progress: progressFor(flags),
+        });
+      },
       describeEvaluation,
     );
   });

@@ -1,41 +1,45 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { Lake } from '../../core/data/lake';
 import { GateFailedError } from '../../core/evaluation/gate';
-import { createLocalRegistry } from '../../providers/local/registry';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { gateModel, type GateSummary } from '../jobs/gate-model';
 import { runCommand, type GlobalFlags } from '../output';
-import { readProjectConfig } from '../project-config';
 
 interface GateFlags extends GlobalFlags {
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly registry?: string;
   readonly model: string;
   readonly champion: string;
   readonly lake?: string;
+  readonly sameRows: boolean;
   readonly alias?: string;
 }
 
 export function registerGate(program: Command): void {
   withGlobalFlags(
-    program
-      .command('gate')
-      .description('check a model against the KPI floor (.retail-mlops.json) and the champion; exits 1 listing every failed check')
-      .requiredOption('--registry <dir>', 'model registry directory')
+    withEnvironmentFlags(
+      program
+        .command('gate')
+        .description('check a model against the KPI floor (.retail-mlops.json) and the champion; exits 1 listing every failed check'),
+      ['lake', 'registry'],
+    )
       .requiredOption('--model <ref>', 'the candidate: version id, #n or alias')
       .option('--champion <alias>', 'the alias to beat', 'production')
-      .option('--lake <dir>', 're-evaluate the champion on the candidate’s test weeks of this lake')
+      .option('--no-same-rows', "compare with the champion's stored metrics instead of re-scoring it on the candidate's test weeks of the lake")
       .option('--alias <name>', 'point this alias at the candidate when the gate passes (e.g. candidate)'),
   ).action(async (flags: GateFlags) => {
     await runCommand(
       flags,
       async () => {
+        const services = await openCommandEnvironment(flags, ['lake', 'registry']);
         const summary = await gateModel({
-          registry: createLocalRegistry({ root: flags.registry }),
+          registry: await services.registry(),
           model: flags.model,
           champion: flags.champion,
-          lake: flags.lake ? await Lake.openExisting(flags.lake) : undefined,
-          thresholds: readProjectConfig().gate,
+          openLake: flags.sameRows ? () => services.lake().openExisting() : undefined,
+          thresholds: services.settings.project.gate,
           alias: flags.alias,
           actor: os.userInfo().username,
         });

@@ -1,4 +1,5 @@
 import type { CommandRegistration } from '../cli';
+import { registerConfig } from './config';
 import { registerDrift } from './drift';
 import { registerEvaluate } from './evaluate';
 import { registerGate } from './gate';
@@ -27,5 +28,6 @@ export const commands: CommandRegistration[] = [
   registerDrift,
   registerPromote,
   registerPipelineCommand,
+  registerConfig,
   registerTrainJob,
 ];

@@ -1,21 +1,48 @@
 import type { Command } from 'commander';
 import { ingest, type IngestSummary } from '../../core/data/ingest';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
+import { localInputs } from '../jobs/input-files';
 import { progressFor, runCommand, type GlobalFlags } from '../output';
 
 interface IngestFlags extends GlobalFlags {
-  readonly lake: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly lake?: string;
+  readonly landing?: string;
+  readonly maxQuarantineRate?: string;
 }
 
 export function registerIngest(program: Command): void {
   withGlobalFlags(
-    program
-      .command('ingest')
-      .description('validate LGSR files (.csv, .csv.gz, directories, globs) into the lake: raw, silver, gold, quarantine')
-      .argument('<inputs...>', 'files, directories of weekly files, or quoted glob patterns')
-      .requiredOption('--lake <dir>', 'lake directory (created when missing)'),
+    withEnvironmentFlags(
+      program
+        .command('ingest')
+        .description(
+          'validate LGSR files (.csv, .csv.gz, directories, globs, or a cloud location of them) into the lake: raw, silver, gold, quarantine; ' +
+            'without inputs, the environment\'s landing location',
+        )
+        .argument('[inputs...]', 'files, directories of weekly files, quoted glob patterns, or s3:// / Blob locations holding them'),
+      ['lake', 'landing', 'maxQuarantineRate'],
+    ),
   ).action(async (inputs: string[], flags: IngestFlags) => {
-    await runCommand(flags, () => ingest({ inputs, lake: flags.lake, progress: progressFor(flags) }), describeIngest);
+    await runCommand(
+      flags,
+      async () => {
+        const services = await openCommandEnvironment(flags, ['lake']);
+        const files = await localInputs(services, inputs.length > 0 ? inputs : [services.settings.landing]);
+        try {
+          const lake = services.lake();
+          const summary = await lake.update((directory) =>
+            ingest({ inputs: files.paths, lake: directory, progress: progressFor(flags), maxQuarantineRate: services.settings.maxQuarantineRate }),
+          );
+          return { ...summary, lake: lake.location };
+        } finally {
+          await files.remove();
+        }
+      },
+      describeIngest,
+    );
   });
 }
 

@@ -1,11 +1,22 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { createLocalRegistry } from '../../providers/local/registry';
+import { InvalidOptionsError } from '../../core/errors';
+import { parseReference, validateAliasChange } from '../../core/registry/identity';
+import type { ModelRegistry } from '../../core/registry/port';
+import { verifyModelVersion } from '../../core/registry/verify';
 import { withGlobalFlags } from '../cli';
-import { runCommand, type GlobalFlags } from '../output';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
+import { runCommand, UsageError, type GlobalFlags } from '../output';
 
 interface ModelsFlags extends GlobalFlags {
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly registry?: string;
+}
+
+/** The environment's registry; reading needs no mirror into the cloud's own registry, moving an alias does. */
+async function registryOf(flags: ModelsFlags, use: 'serving' | 'registry' = 'serving'): Promise<ModelRegistry> {
+  return (await openCommandEnvironment(flags, [use])).registry({ mirror: use === 'registry' });
 }
 
 interface AliasFlags extends ModelsFlags {
@@ -13,16 +24,27 @@ interface AliasFlags extends ModelsFlags {
   readonly actor?: string;
 }
 
+/** Malformed arguments (a reference or an alias name that cannot exist, an empty reason) are usage errors. */
+function checkArguments(check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof InvalidOptionsError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('the model registry: list versions, show one, move an alias');
-  withGlobalFlags(models.command('list').description('every version with its metrics and aliases').requiredOption('--registry <dir>', 'registry directory')).action(
+  const models = program.command('models').description('the model registry: list versions, show one, move an alias (each checks the versions\' files against their hashes)');
+  withGlobalFlags(withEnvironmentFlags(models.command('list').description('every version with its metrics, aliases and whether its files match their hashes'), ['registry'])).action(
     async (flags: ModelsFlags) => {
       await runCommand(
         flags,
         async () => {
-          const registry = createLocalRegistry({ root: flags.registry });
+          const registry = await registryOf(flags);
           const [versions, aliases] = await Promise.all([registry.list(), registry.aliases()]);
-          return versions.map((version) => ({
+          const verifications = await Promise.all(versions.map((version) => verifyModelVersion(registry, version)));
+          return versions.map((version, index) => ({
             version: version.id,
             sequence: version.sequence,
             algorithm: version.lineage.algorithm,
@@ -30,35 +52,72 @@ export function registerModels(program: Command): void {
             macroF1: version.metrics.macroF1,
             createdAt: version.createdAt,
             aliases: aliases.filter((alias) => alias.version === version.id).map((alias) => alias.alias),
+            verified: verifications[index].verified,
+            problems: verifications[index].problems,
           }));
         },
         (rows) =>
           rows.length === 0
             ? 'no model versions'
             : rows
-              .map((row) => `#${row.sequence} ${row.version} ${row.algorithm.padEnd(5)} accuracy ${row.accuracy.toFixed(4)} macro-F1 ${row.macroF1.toFixed(4)} ${row.aliases.join(',')}`)
+              .map(
+                (row) =>
+                  `#${row.sequence} ${row.version} ${row.algorithm.padEnd(5)} accuracy ${row.accuracy.toFixed(4)} macro-F1 ${row.macroF1.toFixed(4)} ${row.aliases.join(',')}` +
+                  (row.verified ? '' : ` FILES DO NOT MATCH: ${row.problems.join('; ')}`),
+              )
               .join('\n'),
       );
     },
   );
   withGlobalFlags(
-    models.command('show').description('one version: metrics, lineage, artifacts').argument('<ref>', 'version id, #n or alias').requiredOption('--registry <dir>', 'registry directory'),
+    withEnvironmentFlags(
+      models
+        .command('show')
+        .description('one version: metrics, lineage, artifacts, and whether its files match their hashes (exit 1 when not)')
+        .argument('<ref>', 'version id, #n or alias'),
+      ['registry'],
+    ),
   ).action(async (reference: string, flags: ModelsFlags) => {
-    await runCommand(flags, () => createLocalRegistry({ root: flags.registry }).get(reference), (version) => JSON.stringify(version, null, 2));
+    let refused: string | undefined;
+    await runCommand(
+      flags,
+      async () => {
+        checkArguments(() => parseReference(reference));
+        const registry = await registryOf(flags);
+        const version = await registry.get(reference);
+        const verification = await verifyModelVersion(registry, version);
+        if (!verification.verified) refused = `the files of ${version.id} do not match its record: ${verification.problems.join('; ')}`;
+        return { ...version, verification: { verified: verification.verified, problems: verification.problems } };
+      },
+      (version) => JSON.stringify(version, null, 2),
+    );
+    if (refused !== undefined) {
+      process.stderr.write(`retail-mlops: REGISTRY_CORRUPT: ${refused}\n`);
+      process.exitCode = 1;
+    }
   });
   withGlobalFlags(
-    models
-      .command('alias')
-      .description('point an alias at a version (recorded with who, when and why)')
-      .argument('<alias>', 'e.g. candidate, staging, production')
-      .argument('<ref>', 'version id, #n or alias')
-      .requiredOption('--registry <dir>', 'registry directory')
+    withEnvironmentFlags(
+      models
+        .command('alias')
+        .description('point an alias at a version (recorded with who, when and why); refused when the version\'s files do not match their hashes')
+        .argument('<alias>', 'e.g. candidate, staging, production')
+        .argument('<ref>', 'version id, #n or alias'),
+      ['registry'],
+    )
       .requiredOption('--reason <text>', 'why (kept in the alias history)')
       .option('--actor <name>', 'who', os.userInfo().username),
   ).action(async (alias: string, reference: string, flags: AliasFlags) => {
+    const change = { actor: flags.actor ?? os.userInfo().username, reason: flags.reason };
     await runCommand(
       flags,
-      () => createLocalRegistry({ root: flags.registry }).setAlias(alias, reference, { actor: flags.actor ?? os.userInfo().username, reason: flags.reason }),
+      async () => {
+        checkArguments(() => {
+          parseReference(reference);
+          validateAliasChange(alias, change);
+        });
+        return (await registryOf(flags, 'registry')).setAlias(alias, reference, change);
+      },
       (result) => `${alias}: ${result.change.from ?? '(none)'} → ${result.change.to}${result.changed ? '' : ' (unchanged)'}`,
     );
   });

@@ -1,14 +1,18 @@
 import { Option, type Command } from 'commander';
 import { SCORING_ENGINES, type ScoringEngine } from '../../core/onnx/row-scorer';
-import { createLocalRegistry } from '../../providers/local/registry';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
+import { openDataSource } from '../jobs/data-source';
 import { predictBaskets } from '../jobs/predict-baskets';
 import { positiveInteger, progressFor, runCommand, type GlobalFlags } from '../output';
 
 interface PredictFlags extends GlobalFlags {
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly lake?: string;
+  readonly registry?: string;
   readonly model: string;
-  readonly data: string[];
+  readonly data?: string[];
   readonly out: string;
   readonly engine: ScoringEngine;
   readonly workers?: number;
@@ -16,12 +20,9 @@ interface PredictFlags extends GlobalFlags {
 
 export function registerPredict(program: Command): void {
   withGlobalFlags(
-    program
-      .command('predict')
-      .description('batch scoring: every basket of the data to a CSV or Parquet file')
-      .requiredOption('--registry <dir>', 'model registry directory')
+    withEnvironmentFlags(program.command('predict').description('batch scoring: every basket of the data to a CSV or Parquet file'), ['lake', 'registry'])
       .option('--model <ref>', 'version id, #n or alias', 'production')
-      .requiredOption('--data <paths...>', 'LGSR files or directories, or one lake directory')
+      .option('--data <paths...>', "LGSR files or directories, a cloud location of them, or one lake (default: the environment's lake)")
       .requiredOption('--out <file>', 'output .csv or .parquet')
       .addOption(
         new Option('--engine <engine>', 'auto: tree ensembles compiled for batch scoring (checked against ONNX Runtime), ONNX Runtime for the rest; onnxruntime: ONNX Runtime only')
@@ -32,16 +33,18 @@ export function registerPredict(program: Command): void {
   ).action(async (flags: PredictFlags) => {
     await runCommand(
       flags,
-      () =>
-        predictBaskets({
-          registry: createLocalRegistry({ root: flags.registry }),
+      async () => {
+        const services = await openCommandEnvironment(flags, ['lake', 'serving']);
+        return predictBaskets({
+          registry: await services.registry({ mirror: false }),
           model: flags.model,
-          data: flags.data,
+          openSource: () => openDataSource(services, flags.data ?? [], progressFor(flags)),
           out: flags.out,
           engine: flags.engine,
           workers: flags.workers,
           progress: progressFor(flags),
-        }),
+        });
+      },
       (summary) =>
         `${summary.baskets} baskets scored by ${summary.modelVersion} → ${summary.out} (${summary.seconds} s, ${summary.basketsPerSecond} baskets/s, ${summary.engine}` +
         `${summary.verifiedRows > 0 ? `, ${summary.verifiedRows} rows checked against ONNX Runtime: max difference ${summary.maxDifference.toExponential(1)}` : ''}); ` +

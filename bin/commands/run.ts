@@ -7,8 +7,8 @@ import type { EvaluationMetrics } from '../../core/evaluation/metrics';
 import { createPipelineModel, shellQuote } from '../../pipelines/model';
 import { readProjectPipelineOptions } from '../../pipelines/project-pipeline';
 import { runPipeline, type PipelineRunSummary } from '../../pipelines/runner';
-import { createLocalRegistry } from '../../providers/local/registry';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment } from '../environment';
 import { positiveInteger, progressFor, runCommand, say, type GlobalFlags } from '../output';
 import { formatSummary, progressLogger } from './pipeline';
 
@@ -94,7 +94,8 @@ async function runMainJob(flags: RunFlags): Promise<MainJobSummary> {
     if (!flags.quiet) process.stderr.write(`${formatSummary(pipeline)}\n`);
     throw new MainJobFailedError(pipeline.stages.find((stage) => stage.status === 'failed')?.id);
   }
-  const registry = createLocalRegistry({ root: registryDirectory });
+  // the main job runs on the embedded local default, whatever environment the shell or the settings name
+  const registry = await (await openCommandEnvironment({ environment: 'local', provider: 'local', lake, registry: registryDirectory }, ['registry'])).registry();
   const candidate = await registry.get('candidate');
   const versions = (await registry.list()).filter((version) => version.lineage.lakeVersion === candidate.lineage.lakeVersion);
   return {

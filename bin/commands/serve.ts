@@ -1,11 +1,16 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidOptionsError } from '../../core/errors';
+import type { ModelRegistry } from '../../core/registry/port';
+import { openEnvironment, resolveEnvironment, type ResolvedEnvironment } from '../../providers/environment';
 import { resolveServerSettings, startServer, type StartServerOptions } from '../../server/main';
 import { withGlobalFlags } from '../cli';
+import { withEnvironmentFlags } from '../environment';
 import { positiveInteger, runCommand, say, UsageError, type GlobalFlags } from '../output';
 
 interface ServeFlags extends GlobalFlags {
+  readonly environment?: string;
+  readonly provider?: string;
   readonly registry?: string;
   readonly model?: string;
   readonly port?: number;
@@ -16,6 +21,9 @@ interface ServeFlags extends GlobalFlags {
   readonly workers?: number;
   readonly intraOpThreads?: number;
 }
+
+/** Stands in for the registry while the settings are checked (nothing is opened before they all hold). */
+const UNOPENED_REGISTRY = {} as ModelRegistry;
 
 /** What `serve --json` prints once it is ready (the process then serves until SIGTERM). */
 export interface ServeSummary {
@@ -40,20 +48,21 @@ function nonNegativeInteger(name: string): (value: string) => number {
 }
 
 /**
- * `retail-mlops serve`: the prediction API. Flags override the environment (PORT,
+ * `retail-mlops serve`: the prediction API, serving from the environment's registry (a directory,
+ * S3 or Blob Storage; see providers/environment.ts). Flags override the environment (PORT,
  * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, RETAIL_MLOPS_API_KEYS / RETAIL_MLOPS_API_KEYS_FILE,
  * RETAIL_MLOPS_ADMIN_KEYS / RETAIL_MLOPS_ADMIN_KEYS_FILE, RETAIL_MLOPS_PREDICTION_LOG). Runs until SIGTERM or SIGINT, then drains and exits 0.
  */
 export function registerServe(program: Command): void {
   withGlobalFlags(
-    program
-      .command('serve')
-      .description('serve predictions over HTTP: POST /v1/predict, /v1/predict/batch; GET /healthz, /readyz, /metrics, /openapi.json')
-      .option('--registry <uri>', 'model registry: a directory (local), later s3://… or https://….blob.core.windows.net/… [env RETAIL_MLOPS_REGISTRY]')
+    withEnvironmentFlags(
+      program.command('serve').description('serve predictions over HTTP: POST /v1/predict, /v1/predict/batch; GET /healthz, /readyz, /metrics, /openapi.json'),
+      ['registry'],
+    )
       .option('--model <reference>', 'alias (production), version id (v-…) or #n to serve [env RETAIL_MLOPS_MODEL, default production]')
       .option('--port <port>', 'port to listen on; 0 picks a free one [env PORT, default 8080]', portNumber)
       .option('--host <address>', 'address to bind', '0.0.0.0')
-      .option('--lake <dir>', 'write the prediction log to <dir>/predictions/')
+      .option('--lake <dir>', 'write the prediction log to <dir>/predictions/ (a local lake)')
       .option('--prediction-log <dir>', 'write the prediction log to <dir> [env RETAIL_MLOPS_PREDICTION_LOG]')
       .option('--poll-interval <ms>', 'how often to re-resolve an alias; 0 never [default 30000]', nonNegativeInteger('--poll-interval'))
       .option('--workers <n>', 'inference worker threads [default 2]', positiveInteger('--workers'))
@@ -67,8 +76,16 @@ export function registerServe(program: Command): void {
       ),
   ).action(async (flags: ServeFlags) => {
     if (flags.lake && flags.predictionLog) throw new UsageError('give --lake or --prediction-log, not both');
-    const options: StartServerOptions = {
-      registry: flags.registry,
+    // the environment's problems and the server's are reported together, before anything is opened
+    const problems: string[] = [];
+    let environment: ResolvedEnvironment | undefined;
+    try {
+      environment = resolveEnvironment({ flags: { environment: flags.environment, provider: flags.provider, registry: flags.registry }, uses: ['serving'] });
+    } catch (error) {
+      if (!(error instanceof InvalidOptionsError)) throw error;
+      problems.push(...error.problems);
+    }
+    const settings = {
       model: flags.model,
       port: flags.port,
       host: flags.host,
@@ -79,12 +96,15 @@ export function registerServe(program: Command): void {
       handleSignals: true,
     };
     try {
-      resolveServerSettings(options);
+      resolveServerSettings({ ...settings, registry: UNOPENED_REGISTRY });
     } catch (error) {
-      // a configuration problem is a usage error (exit 2), like a bad flag
-      if (error instanceof InvalidOptionsError) throw new UsageError(error.message);
-      throw error;
+      if (!(error instanceof InvalidOptionsError)) throw error;
+      problems.push(...error.problems);
     }
+    if (problems.length > 0 || !environment) throw new UsageError(`invalid serve settings: ${problems.join('; ')}`);
+    const services = await openEnvironment(environment);
+    // the API only reads the registry: no mirror into the cloud's own registry, so no settings or rights for it
+    const options: StartServerOptions = { ...settings, registry: await services.registry({ mirror: false }) };
     let closed: Promise<void> | undefined;
     await runCommand(
       flags,

@@ -1,17 +1,18 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { Lake } from '../../core/data/lake';
-import { createInProcessTrainingBackend } from '../../core/training/in-process';
-import { createLocalRegistry } from '../../providers/local/registry';
 import { withGlobalFlags } from '../cli';
+import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { trainModels, type TrainModelsSummary } from '../jobs/train-models';
 import { positiveInteger, progressFor, runCommand, UsageError, type GlobalFlags } from '../output';
 
 export const LOCAL_ALGORITHMS = ['lr', 'dt', 'rf', 'gbdt'] as const;
 
 interface TrainFlags extends GlobalFlags {
-  readonly lake: string;
-  readonly registry: string;
+  readonly environment?: string;
+  readonly provider?: string;
+  readonly lake?: string;
+  readonly registry?: string;
+  readonly backend?: string;
   readonly algorithm: string;
   readonly seed: number;
   readonly testWeeks: number;
@@ -29,12 +30,13 @@ export function parseAlgorithms(value: string, available: readonly string[]): st
 
 export function registerTrain(program: Command): void {
   withGlobalFlags(
-    program
-      .command('train')
-      .description('train models on the lake (time split by week), register every version, name the champion')
-      .requiredOption('--lake <dir>', 'lake directory')
-      .requiredOption('--registry <dir>', 'model registry directory')
-      .option('--algorithm <name>', `${LOCAL_ALGORITHMS.join('|')}|all, or a comma-separated list`, 'all')
+    withEnvironmentFlags(
+      program
+        .command('train')
+        .description("train models on the lake (time split by week) on the environment's backend, register every version, name the champion"),
+      ['lake', 'registry', 'backend'],
+    )
+      .option('--algorithm <name>', `${LOCAL_ALGORITHMS.join('|')} (and sagemaker-xgboost on SageMaker)|all, or a comma-separated list`, 'all')
       .option('--seed <n>', 'seed', positiveInteger('--seed'), 42)
       .option('--test-weeks <n>', 'held-out weeks at the end', positiveInteger('--test-weeks'), 1)
       .option('--validation-weeks <n>', 'early-stopping weeks before them', positiveInteger('--validation-weeks'), 1)
@@ -43,13 +45,17 @@ export function registerTrain(program: Command): void {
     await runCommand(
       flags,
       async () => {
-        const backend = createInProcessTrainingBackend();
-        const registry = createLocalRegistry({ root: flags.registry });
+        const services = await openCommandEnvironment(flags, ['lake', 'registry', 'training']);
+        const backend = await services.trainingBackend();
+        const algorithms = parseAlgorithms(flags.algorithm, backend.algorithms);
+        const registry = await services.registry();
+        const lake = services.lake();
         const summary = await trainModels({
-          lake: await Lake.openExisting(flags.lake),
+          lake: await lake.openExisting(),
+          lakeLocation: lake.location,
           registry,
           backend,
-          algorithms: parseAlgorithms(flags.algorithm, backend.algorithms),
+          algorithms,
           seed: flags.seed,
           testWeeks: flags.testWeeks,
           validationWeeks: flags.validationWeeks,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadModel } from './load-model';
 import { readGoldBaskets } from '../../core/data/gold-reader';
-import { Lake } from '../../core/data/lake';
+import type { Lake } from '../../core/data/lake';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../../core/features/spec';
 import { heldOutFeatures } from '../../core/features/training-matrix';
 import { writeFileAtomically } from '../../core/files/write-atomically';
@@ -19,10 +19,12 @@ export interface DriftOptions {
   readonly registry: ModelRegistry;
   /** The model whose evaluation weeks are the reference. */
   readonly model: string;
-  /** The lake holding those weeks. */
-  readonly lake: string;
-  /** The prediction log's directory. @default `<lake>/predictions` */
-  readonly predictions?: string;
+  /** The lake holding those weeks, readable here. */
+  readonly lake: Lake;
+  /** Where the lake lives, for the report. @default lake.root */
+  readonly lakeLocation?: string;
+  /** The prediction log's directory (a local copy of a cloud lake's `predictions/`). */
+  readonly predictions: string;
   /** Only predictions logged at or after this time. */
   readonly since?: Date;
   /** Where to write the HTML report. */
@@ -66,7 +68,7 @@ interface LoggedPredictions {
  */
 export async function driftReport(options: DriftOptions): Promise<DriftSummary> {
   const loaded = await loadModel(options.registry, options.model);
-  const lake = await Lake.openExisting(options.lake);
+  const lake = options.lake;
   const weeks = loaded.version.lineage.evaluationWeeks;
   const { batch } = await readGoldBaskets(lake, weeks);
   const rows = Int32Array.from({ length: batch.size }, (_, index) => index);
@@ -81,7 +83,7 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
   } finally {
     await scorer.release();
   }
-  const directory = options.predictions ?? path.join(options.lake, 'predictions');
+  const directory = options.predictions;
   const logged = await readPredictionLog(directory, options.since);
   if (logged.rows === 0) {
     throw new Error(`no predictions of feature spec ${FEATURE_SPEC.version} in ${directory}${options.since ? ` since ${options.since.toISOString()}` : ''} (${logged.files} complete files read)`);
@@ -101,7 +103,7 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
       renderDriftReport({
         drift,
         modelVersion: loaded.version.id,
-        reference: `the model's evaluation weeks ${weeks.join(', ')} in ${path.resolve(options.lake)} (${batch.size.toLocaleString('en-US')} baskets)`,
+        reference: `the model's evaluation weeks ${weeks.join(', ')} in ${options.lakeLocation ?? lake.root} (${batch.size.toLocaleString('en-US')} baskets)`,
         current: `${logged.rows.toLocaleString('en-US')} predictions logged ${logged.from ?? '?'} … ${logged.to ?? '?'} in ${path.resolve(directory)}`,
         generatedAt: new Date().toISOString(),
       }),

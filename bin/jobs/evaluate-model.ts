@@ -1,5 +1,4 @@
-import { promises as fs } from 'node:fs';
-import { openDataSource } from './data-source';
+import type { DataSource } from './data-source';
 import { loadModel } from './load-model';
 import { readGoldBaskets } from '../../core/data/gold-reader';
 import { InputError } from '../../core/errors';
@@ -18,8 +17,8 @@ export interface EvaluateModelOptions {
   readonly registry: ModelRegistry;
   /** Version id, #n or alias. */
   readonly model: string;
-  /** LGSR files/directories, or one lake directory. */
-  readonly data: readonly string[];
+  /** Opens the data to score (see openDataSource), once the model has loaded; closed when done. */
+  readonly openSource: () => Promise<DataSource>;
   /** Weeks to score. @default a lake's weeks the model did not train on; all weeks of files */
   readonly weeks?: readonly number[];
   /** Write the HTML report here. @default no report */
@@ -42,7 +41,7 @@ export interface EvaluationSummary {
 /** Scores data the model never saw with ONNX Runtime (as served) and computes the metrics. */
 export async function evaluateModel(options: EvaluateModelOptions): Promise<EvaluationSummary> {
   const loaded = await loadModel(options.registry, options.model);
-  const source = await openDataSource(options.data, options.progress);
+  const source = await options.openSource();
   try {
     const trained = new Set(loaded.version.lineage.trainingWeeks);
     const weeks = options.weeks ?? (source.scratch ? source.lake.weeks() : source.lake.weeks().filter((week) => !trained.has(week)));
@@ -92,6 +91,6 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
       report: options.report,
     };
   } finally {
-    if (source.scratch) await fs.rm(source.lake.root, { recursive: true, force: true });
+    await source.close();
   }
 }

@@ -1,3 +1,4 @@
+import { lakeSource } from './data-source';
 import { evaluateModel } from './evaluate-model';
 import type { Lake } from '../../core/data/lake';
 import { RetailMlopsError } from '../../core/errors';
@@ -12,8 +13,8 @@ export interface GateModelOptions {
   readonly model: string;
   /** The alias of the model to beat. @default 'production' */
   readonly champion?: string;
-  /** Re-evaluates the champion on the candidate's test weeks of this lake (same rows for both). @default compare stored metrics */
-  readonly lake?: Lake;
+  /** Opens the lake whose candidate's test weeks the champion is re-scored on (same rows for both). @default compare stored metrics */
+  readonly openLake?: () => Promise<Lake>;
   readonly thresholds?: GateOptions;
   /** Point this alias at the candidate when the gate passes. @default no alias */
   readonly alias?: string;
@@ -43,7 +44,7 @@ export async function gateModel(options: GateModelOptions): Promise<GateSummary>
       modelVersion: championVersion.id,
       accuracy: championMetrics.accuracy,
       macroF1: championMetrics.macroF1,
-      sameRows: options.lake !== undefined,
+      sameRows: options.openLake !== undefined,
     };
   }
   const result = evaluateGate(candidate.metrics, championMetrics, options.thresholds);
@@ -57,11 +58,11 @@ export async function gateModel(options: GateModelOptions): Promise<GateSummary>
 }
 
 async function championOnSameRows(options: GateModelOptions, champion: ModelVersion, candidate: ModelVersion): Promise<EvaluationMetrics> {
-  if (!options.lake) return champion.metrics;
+  if (!options.openLake) return champion.metrics;
   const summary = await evaluateModel({
     registry: options.registry,
     model: champion.id,
-    data: [options.lake.root],
+    openSource: async () => lakeSource(await options.openLake!()),
     weeks: candidate.lineage.evaluationWeeks,
   });
   return summary.metrics;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBDataChunk, DOUBLE, FLOAT, INTEGER, type DuckDBAppender } from '@duckdb/node-api';
-import { openDataSource } from './data-source';
+import type { DataSource } from './data-source';
 import { loadModel } from './load-model';
 import { tempSibling } from '../../core/data/atomic-file';
 import { DuckDbSession, sqlString } from '../../core/data/duckdb';
@@ -16,7 +16,8 @@ import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 export interface PredictOptions {
   readonly registry: ModelRegistry;
   readonly model: string;
-  readonly data: readonly string[];
+  /** Opens the data to score (see openDataSource), once the model has loaded; closed when done. */
+  readonly openSource: () => Promise<DataSource>;
   /** `.csv` or `.parquet`. */
   readonly out: string;
   /** @default 'auto' (compiled tree ensembles, checked against ONNX Runtime; ONNX Runtime for the rest) */
@@ -81,7 +82,7 @@ const CHUNK_ROWS = 2048;
  */
 export async function predictBaskets(options: PredictOptions): Promise<PredictSummary> {
   const loaded = await loadModel(options.registry, options.model);
-  const source = await openDataSource(options.data, options.progress);
+  const source = await options.openSource();
   const target = path.resolve(options.out);
   const temporary = tempSibling(target);
   let pool: ScoringPool | undefined;
@@ -137,7 +138,7 @@ export async function predictBaskets(options: PredictOptions): Promise<PredictSu
     session?.close();
     await pool?.close();
     await fs.rm(temporary, { force: true });
-    if (source.scratch) await fs.rm(source.lake.root, { recursive: true, force: true });
+    await source.close();
   }
 }
 

@@ -7,7 +7,10 @@ import { ARTIFACT_NAMES } from '../../core/registry/types';
 import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TimeSplit, type TrainedModel, type TrainingBackend } from '../../core/training/contract';
 
 export interface TrainModelsOptions {
+  /** The lake's current version, readable here (its weeks decide the split). */
   readonly lake: Lake;
+  /** Where the lake lives (what jobs read and lineage records): a directory, `s3://…`, a Blob URL. @default lake.root */
+  readonly lakeLocation?: string;
   readonly registry: ModelRegistry;
   readonly backend: TrainingBackend;
   readonly algorithms: readonly string[];
@@ -50,7 +53,7 @@ export async function trainModels(options: TrainModelsOptions): Promise<TrainMod
       {
         specificationVersion: TRAINING_SPECIFICATION_VERSION,
         name: `retail-mlops-${algorithm}-${Date.now()}`,
-        dataset: { uri: options.lake.root, version: options.lake.manifest.version },
+        dataset: { uri: options.lakeLocation ?? options.lake.root, version: options.lake.manifest.version },
         split,
         featureSpec: { version: FEATURE_SPEC.version, hash: FEATURE_SPEC.hash },
         algorithm,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { InputError, ProblemCollector } from '../errors';
+import { InputError, ProblemCollector, RetailMlopsError } from '../errors';
 import { silentProgress, type ProgressReporter } from '../progress';
 import { DuckDbSession, sqlString } from './duckdb';
 import { failpoint } from './failpoint';
@@ -22,6 +22,28 @@ export interface IngestOptions {
   readonly threads?: number;
   /** DuckDB memory before it spills to disk. @default '1GB' */
   readonly memoryLimit?: string;
+  /**
+   * The share of the new rows (0–1) that may be quarantined: above it nothing is published and the
+   * ingest fails with a DataQualityError naming the reasons (the pipeline's "validate data").
+   * @default 1 (never fails)
+   */
+  readonly maxQuarantineRate?: number;
+}
+
+/** An ingest quarantined more rows than allowed; nothing was published. */
+export class DataQualityError extends RetailMlopsError {
+  constructor(
+    readonly rowsRead: number,
+    readonly rowsQuarantined: number,
+    readonly maxQuarantineRate: number,
+    readonly quarantineReasons: Readonly<Partial<Record<QuarantineReason, number>>>,
+  ) {
+    const reasons = Object.entries(quarantineReasons).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).map(([reason, count]) => `${reason} ${count}`).join(', ');
+    super(
+      'DATA_QUALITY',
+      `${rowsQuarantined} of ${rowsRead} rows (${((100 * rowsQuarantined) / Math.max(1, rowsRead)).toFixed(2)}%) were quarantined, above the allowed ${(100 * maxQuarantineRate).toFixed(2)}%: ${reasons}; nothing was published`,
+    );
+  }
 }
 
 export interface IngestedFile {
@@ -74,6 +96,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   problems.check(options.inputs.length > 0, 'at least one input file, directory or glob is required');
   problems.check(typeof options.lake === 'string' && options.lake.length > 0, 'lake must be a directory path');
   problems.check(options.threads === undefined || (Number.isInteger(options.threads) && options.threads > 0), 'threads must be a positive integer');
+  problems.check(options.maxQuarantineRate === undefined || (options.maxQuarantineRate >= 0 && options.maxQuarantineRate <= 1), 'maxQuarantineRate must be from 0 to 1');
   problems.throwIfAny();
 
   const started = performance.now();
@@ -98,7 +121,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         progress.update(inputs.length);
       }
       progress.stop();
-      const run = new IngestRun(session, lake, progress);
+      const run = new IngestRun(session, lake, progress, options.maxQuarantineRate ?? 1);
       const summary = await run.execute(inputs);
       return { ...summary, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) };
     } finally {
@@ -148,6 +171,7 @@ class IngestRun {
     private readonly session: DuckDbSession,
     private readonly lake: Lake,
     private readonly progress: ProgressReporter,
+    private readonly maxQuarantineRate: number,
   ) {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     this.id = `${stamp}-${randomBytes(3).toString('hex')}`;
@@ -223,6 +247,9 @@ class IngestRun {
 
     const rowsRead = rawEntries.reduce((sum, entry) => sum + entry.rowsRead, 0);
     const rowsAccepted = rawEntries.reduce((sum, entry) => sum + entry.rowsAccepted, 0);
+    if (rowsRead - rowsAccepted > this.maxQuarantineRate * rowsRead) {
+      throw new DataQualityError(rowsRead, rowsRead - rowsAccepted, this.maxQuarantineRate, quarantined.reasons);
+    }
     const previous = this.lake.manifest;
     const next: LakeManifest = {
       ...previous,

@@ -6,24 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 
-export interface WriteAtomicallyOptions {
-  /**
-   * File mode of the new file.
-   * @default 0o644
-   */
-  readonly mode?: number;
-}
-
 /** A unique name beside `target` for its temporary copy (same directory, so the rename is atomic). */
 export function temporaryPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
 /** Writes `content` to `target` atomically (temp file + fsync + rename); the directory must exist. */
-export async function writeFileAtomically(target: string, content: string | Uint8Array, options: WriteAtomicallyOptions = {}): Promise<void> {
+export async function writeFileAtomically(target: string, content: string | Uint8Array): Promise<void> {
   const temporary = temporaryPathFor(target);
   try {
-    const handle = await open(temporary, 'wx', options.mode ?? 0o644);
+    const handle = await open(temporary, 'wx', 0o644);
     try {
       await handle.writeFile(content);
       await handle.sync();

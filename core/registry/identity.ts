@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson, NotJsonError } from '../canonical-json';
+import { InvalidModelReferenceError } from './errors';
 import { InvalidOptionsError, ProblemCollector } from '../errors';
 import { REGISTRY_SPECIFICATION_VERSION } from './port';
 import type { ArtifactDescriptor, ModelLineage, RegisterInput, SetAliasOptions } from './types';
@@ -62,7 +63,7 @@ export type ParsedReference =
 
 /**
  * Parses a reference: a version id, `#<sequence>`, or an alias name.
- * @throws InvalidOptionsError when it is none of them
+ * @throws InvalidModelReferenceError (an InvalidOptionsError) when it is none of them
  */
 export function parseReference(reference: string): ParsedReference {
   if (typeof reference === 'string') {
@@ -71,9 +72,10 @@ export function parseReference(reference: string): ParsedReference {
     if (sequence) return { kind: 'sequence', sequence: Number(sequence[1]) };
     if (ALIAS_NAME_PATTERN.test(reference)) return { kind: 'alias', alias: reference };
   }
-  throw new InvalidOptionsError('model reference', [
+  throw new InvalidModelReferenceError(
+    reference,
     `${JSON.stringify(reference)} is neither a version id (v-<12 hex>), a sequence number (#7) nor an alias name (${ALIAS_NAME_PATTERN.source})`,
-  ]);
+  );
 }
 
 /**

@@ -2,9 +2,9 @@
  * The ObjectStorage port on Amazon S3: keys live under `s3://<bucket>/<prefix>/`. Every write
  * carries SSE-KMS with the configured key; files above the multipart threshold are uploaded in
  * parts (@aws-sdk/lib-storage); downloads stream to a temp sibling that is renamed into place, so
- * a file appears whole or not at all. Besides the port, it offers what the SageMaker registry
- * needs: `s3://` URIs of keys and conditional writes (If-None-Match / If-Match, S3's
- * compare-and-swap).
+ * a file appears whole or not at all. Conditional writes are S3's own compare-and-swap
+ * (If-None-Match / If-Match on PutObject). Besides the port, it offers what the SageMaker mirror and
+ * the training backend need: `s3://` URIs of keys and stores at other prefixes.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
@@ -16,7 +16,15 @@ import { checkConnectionOptions, clientConfiguration, errorNameOf, httpStatusOf,
 import { S3RequestError } from './errors';
 import { ProblemCollector, RetailMlopsError } from '../../core/errors';
 import { assertObjectKey, ObjectNotFoundError } from '../../core/storage/errors';
-import { STORAGE_SPECIFICATION_VERSION, type ObjectStorage, type PutObjectOptions, type StoredObject } from '../../core/storage/port';
+import {
+  STORAGE_SPECIFICATION_VERSION,
+  type ConditionalWriteResult,
+  type ObjectStorage,
+  type PutObjectOptions,
+  type StoredObject,
+  type VersionedObject,
+  type WriteCondition,
+} from '../../core/storage/port';
 
 export interface S3ObjectStorageOptions extends AwsConnectionOptions {
   /** The bucket. */
@@ -60,14 +68,7 @@ export interface S3ObjectStorageOptions extends AwsConnectionOptions {
   readonly uploadConcurrency?: number;
 }
 
-/** A conditional write lost its race (S3 answered 412 Precondition Failed or 409 Conflict). */
-export interface ConditionalWriteResult {
-  readonly written: boolean;
-  /** The new object's ETag when written. */
-  readonly etag?: string;
-}
-
-/** The S3 store: the port plus what the SageMaker registry and training backend need. */
+/** The S3 store: the port plus what the SageMaker mirror and the training backend need. */
 export interface S3ObjectStorage extends ObjectStorage {
   readonly bucket: string;
   readonly prefix: string;
@@ -78,13 +79,6 @@ export interface S3ObjectStorage extends ObjectStorage {
   keyOf(uri: string): string | undefined;
   /** A store at another bucket and prefix with the same connection, encryption and upload settings. */
   withLocation(bucket: string, prefix: string): S3ObjectStorage;
-  /** An object and its ETag, or undefined when it does not exist. */
-  getVersioned(key: string): Promise<{ readonly body: Uint8Array; readonly etag: string } | undefined>;
-  /**
-   * Writes only when the condition holds: `ifNoneMatch: '*'` (the object must not exist) or
-   * `ifMatch: <etag>` (it must still have this ETag). S3's compare-and-swap.
-   */
-  putConditionally(key: string, body: Uint8Array, condition: { readonly ifNoneMatch: '*' } | { readonly ifMatch: string }, options?: PutObjectOptions): Promise<ConditionalWriteResult>;
 }
 
 const MEBIBYTE = 1024 * 1024;
@@ -192,7 +186,7 @@ class S3Store implements S3ObjectStorage {
     return found.body;
   }
 
-  async getVersioned(key: string): Promise<{ readonly body: Uint8Array; readonly etag: string } | undefined> {
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
     const objectKey = this.objectKey(key);
     const { GetObjectCommand } = await loadS3();
     const response = await this.sendOrMissing('GetObject', key, async (client) => client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey })));
@@ -266,7 +260,7 @@ class S3Store implements S3ObjectStorage {
   async putConditionally(
     key: string,
     body: Uint8Array,
-    condition: { readonly ifNoneMatch: '*' } | { readonly ifMatch: string },
+    condition: WriteCondition,
     options?: PutObjectOptions,
   ): Promise<ConditionalWriteResult> {
     const objectKey = this.objectKey(key);

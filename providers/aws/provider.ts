@@ -40,15 +40,16 @@ export async function createAwsProvider(settings: AwsSettings): Promise<Provider
       const { bucket, prefix } = s3Location(location);
       return storageAt(bucket, prefix);
     },
-    openRegistry: async (location) => {
+    openRegistry: async (location, options = {}) => {
       const { bucket, prefix } = s3Location(location);
-      const missing = awsRegistryProblems(settings);
+      const mirror = options.mirror ?? true;
+      const missing = mirror ? awsRegistryProblems(settings) : [];
       if (missing.length > 0) throw new InvalidOptionsError('aws settings', missing);
       return createSageMakerModelRegistry({
         region,
         storage: storageAt(bucket, prefix),
         modelPackageGroupName: settings.modelPackageGroupName ?? 'retail-mlops',
-        servingImage: settings.image as string,
+        servingImage: mirror ? settings.image : undefined,
       });
     },
     openTrainingBackend: async ({ lake, workDirectory }) => {

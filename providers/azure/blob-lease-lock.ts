@@ -18,12 +18,21 @@ export interface BlobLeaseLockOptions {
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
+/** The lease while it is held. */
+export interface HeldBlobLease {
+  /**
+   * Renews the lease now: proves it is still held (and good for another `leaseSeconds`).
+   * @throws AzureRequestError when the lease was lost (it ran out and another writer took it)
+   */
+  renew(): Promise<void>;
+}
+
 /** Runs `body` while holding the lease on `blobName` (created empty when missing). */
 export async function withBlobLease<T>(
   container: ContainerClient,
   blobName: string,
   options: BlobLeaseLockOptions,
-  body: () => Promise<T>,
+  body: (held: HeldBlobLease) => Promise<T>,
 ): Promise<T> {
   const blob = container.getBlockBlobClient(blobName);
   const leaseSeconds = options.leaseSeconds ?? 15;
@@ -55,7 +64,13 @@ export async function withBlobLease<T>(
   }, (leaseSeconds * 1000) / 3);
   renewal.unref();
   try {
-    const result = await body();
+    const result = await body({
+      async renew() {
+        await lease.renewLease().catch((error: unknown) => {
+          throw azureFailure(`renew the lease on '${blobName}'`, error);
+        });
+      },
+    });
     if (renewalFailure !== undefined) throw azureFailure(`renew the lease on '${blobName}'`, renewalFailure);
     return result;
   } finally {

@@ -2,7 +2,8 @@
  * The object-storage port on Azure Blob Storage (also ADLS Gen2 accounts, through their Blob
  * endpoint). Writes are atomic per object: a small object is one Put Blob, a file is staged in
  * blocks and becomes visible with the final Put Block List. Reads stream to a temporary file that is
- * renamed into place. `@azure/storage-blob` is loaded when a storage is created, not before.
+ * renamed into place. Conditional writes are Blob Storage's own compare-and-swap (If-None-Match /
+ * If-Match on Put Blob). `@azure/storage-blob` is loaded when a storage is created, not before.
  */
 import { createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +16,15 @@ import { azureFailure, hasStatus } from './errors';
 import { tempSibling } from '../../core/data/atomic-file';
 import { ProblemCollector } from '../../core/errors';
 import { assertObjectKey, ObjectNotFoundError } from '../../core/storage/errors';
-import { STORAGE_SPECIFICATION_VERSION, type ObjectStorage, type StoredObject } from '../../core/storage/port';
+import {
+  STORAGE_SPECIFICATION_VERSION,
+  type ConditionalWriteResult,
+  type ObjectStorage,
+  type PutObjectOptions,
+  type StoredObject,
+  type VersionedObject,
+  type WriteCondition,
+} from '../../core/storage/port';
 
 const MEBIBYTE = 1024 * 1024;
 
@@ -158,6 +167,35 @@ class BlobObjectStorage implements ObjectStorage {
     } catch (error) {
       if (hasStatus(error, 404)) throw new ObjectNotFoundError(this.location, key);
       throw azureFailure(`get blob '${key}' from ${this.location}`, error);
+    }
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    const blob = this.blockBlob(key);
+    try {
+      const response = await blob.download();
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      const body = Buffer.concat(chunks);
+      return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), etag: response.etag ?? '' };
+    } catch (error) {
+      if (hasStatus(error, 404)) return undefined;
+      throw azureFailure(`get blob '${key}' from ${this.location}`, error);
+    }
+  }
+
+  async putConditionally(key: string, body: Uint8Array, condition: WriteCondition, options?: PutObjectOptions): Promise<ConditionalWriteResult> {
+    const blob = this.blockBlob(key);
+    try {
+      const response = await blob.upload(body, body.byteLength, {
+        conditions: 'ifNoneMatch' in condition ? { ifNoneMatch: condition.ifNoneMatch } : { ifMatch: condition.ifMatch },
+        blobHTTPHeaders: { blobContentType: options?.contentType ?? 'application/octet-stream' },
+      });
+      return { written: true, etag: response.etag };
+    } catch (error) {
+      // 412: the condition failed; 409: the blob exists (If-None-Match) or a concurrent write won; 404: If-Match on a deleted blob
+      if (hasStatus(error, 412) || hasStatus(error, 409) || (hasStatus(error, 404) && 'ifMatch' in condition)) return { written: false };
+      throw azureFailure(`put blob '${key}' to ${this.location} (conditional)`, error);
     }
   }
 

@@ -1,32 +1,31 @@
 /**
- * The model registry on Azure: Azure ML model versions (the catalog people see in the studio) and
- * Blob Storage (the bytes and the records).
+ * The model registry on Azure: the shared registry (core/registry/object-store-registry.ts, which
+ * documents the layout) in Blob Storage, with two Azure hooks:
+ *
+ * - the writers' lock is a lease on the blob `.lock` (blob-lease-lock.ts), renewed while held and
+ *   running out by itself when its holder dies;
+ * - the mirror is Azure ML model versions (the catalog people see in the studio):
  *
  * ```
- * Azure ML  workspaces/<ws>/models/<modelName>                   the model container
- *           workspaces/<ws>/models/<modelName>/versions/<n>      one version per sequence number n:
- *             modelUri   azureml://datastores/<datastore>/paths/<prefix>/versions/<id>/
- *             properties the lineage and headline metrics, as strings (retail-mlops.*)
- *             tags       retail-mlops.version-id = <id>; retail-mlops.alias.<alias> = <when> for each alias pointing here
- * Blob      <prefix>/registry.json                  format marker
- *           <prefix>/sequence.json                  the last sequence number handed out
- *           <prefix>/versions/<id>/model.onnx       the model; artifacts/<name> beside it; lineage.json
- *           <prefix>/versions/<id>/version.json     the full ModelVersion record: written last (the commit point)
- *           <prefix>/aliases/<alias>.jsonl          the alias's changes, one JSON line each, only ever appended to
- *           <prefix>/.lock                          the writers' lease lock
+ * workspaces/<ws>/models/<modelName>                  the model container
+ * workspaces/<ws>/models/<modelName>/versions/<n>     one version per sequence number n:
+ *   modelUri   azureml://datastores/<datastore>/paths/<prefix>/versions/<id>/
+ *   properties the lineage and headline metrics, as strings (retail-mlops.*)
+ *   tags       retail-mlops.version-id = <id>; retail-mlops.alias.<alias> = <when> for each alias pointing here
  * ```
  *
- * Writers take the lease lock (blob-lease-lock.ts), so sequence numbers and alias changes are
- * handed out one at a time across processes and machines; under it every write that must not be
- * lost carries an ETag condition. The alias history blob is the truth about aliases; the tags on the
- * Azure ML versions mirror it, so the studio shows which version is `production`.
+ * Azure ML is written to, never read for answers: versions, sequence numbers and aliases come from
+ * Blob Storage. A version's Azure ML body follows from its record and its aliases alone, so writing
+ * it again changes nothing. If Azure ML fails, the registration or alias change is still recorded in
+ * Blob Storage and the call fails with REGISTRY_MIRROR_FAILED; running it again brings the
+ * workspace up to date.
  *
  * Both SDKs load when the registry is created. Version ids and validation come from the core
  * (`prepareRegistration`), so this registry accepts and rejects exactly what the local one does.
  */
 import type { AzureMachineLearningWorkspaces, ModelVersion as AzureModelVersion } from '@azure/arm-machinelearning' with { 'resolution-mode': 'import' };
 import type { TokenCredential } from '@azure/identity' with { 'resolution-mode': 'import' };
-import type { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob' with { 'resolution-mode': 'import' };
+import type { StorageSharedKeyCredential } from '@azure/storage-blob' with { 'resolution-mode': 'import' };
 import { withBlobLease } from './blob-lease-lock';
 import { CONTAINER_NAME_PATTERN, parseBlobLocation } from './blob-location';
 import { createBlobObjectStorage } from './blob-object-storage';
@@ -34,28 +33,10 @@ import { createDefaultCredential, isTokenCredential } from './credential';
 import { azureFailure, hasStatus } from './errors';
 import { createManagementClient, managementEndpointProblems } from './management-client';
 import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
-import { compareAliasChanges, nextAliasChange } from '../../core/registry/alias-history';
-import {
-  AliasNotFoundError,
-  ArtifactNotFoundError,
-  ModelVersionNotFoundError,
-  RegistryCorruptError,
-  VersionConflictError,
-} from '../../core/registry/errors';
-import {
-  artifactDifferences,
-  parseReference,
-  prepareRegistration,
-  sha256Hex,
-  validateAliasChange,
-  type PreparedRegistration,
-} from '../../core/registry/identity';
-import { REGISTRY_SPECIFICATION_VERSION, type ModelRegistry } from '../../core/registry/port';
-import type { AliasChange, AliasState, ModelVersion, RegisterInput, RegisterResult, SetAliasOptions, SetAliasResult } from '../../core/registry/types';
-import { ObjectNotFoundError } from '../../core/storage/errors';
-import type { ObjectStorage } from '../../core/storage/port';
+import { createObjectStoreRegistry, REGISTRY_FORMAT, type RegistryLock, type RegistryMirror } from '../../core/registry/object-store-registry';
+import type { ModelRegistry } from '../../core/registry/port';
+import type { AliasState, ModelVersion } from '../../core/registry/types';
 
-const FORMAT = 'retail-mlops-model-registry';
 /** Azure ML asset names: a letter or digit first, then letters, digits, '-', '_' and '.', at most 255. */
 const ASSET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
 /** Resource group names: letters, digits, '_', '-', '.', '(' and ')', at most 90, not ending in '.'. */
@@ -69,11 +50,18 @@ export const VERSION_ID_TAG = 'retail-mlops.version-id';
 export const ALIAS_TAG_PREFIX = 'retail-mlops.alias.';
 
 export interface AzureMlModelRegistryOptions {
-  /** The subscription of the Azure ML workspace. */
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  /** The Azure ML workspace. */
-  readonly workspace: string;
+  /**
+   * Mirror versions into the workspace's model versions (writers); a reader such as the API needs
+   * only Blob Storage and leaves it off.
+   * @default true
+   */
+  readonly mirror?: boolean;
+  /** The subscription of the Azure ML workspace (required with the mirror). */
+  readonly subscriptionId?: string;
+  /** Required with the mirror. */
+  readonly resourceGroup?: string;
+  /** The Azure ML workspace (required with the mirror). */
+  readonly workspace?: string;
   /**
    * Where model files and records live: `https://<account>.blob.core.windows.net/<container>[/<prefix>]`
    * (the form of `RETAIL_MLOPS_REGISTRY` on Azure).
@@ -109,9 +97,10 @@ export interface AzureMlModelRegistryOptions {
 
 function validate(options: AzureMlModelRegistryOptions): void {
   const problems = new ProblemCollector('Azure ML model registry options');
-  problems.check(typeof options?.subscriptionId === 'string' && GUID_PATTERN.test(options.subscriptionId), `subscriptionId must be a GUID, got ${JSON.stringify(options?.subscriptionId)}`);
-  problems.check(typeof options?.resourceGroup === 'string' && RESOURCE_GROUP_PATTERN.test(options.resourceGroup), `resourceGroup ${JSON.stringify(options?.resourceGroup)} is not a resource group name`);
-  problems.check(typeof options?.workspace === 'string' && WORKSPACE_PATTERN.test(options.workspace), `workspace ${JSON.stringify(options?.workspace)} is not a workspace name (3–33 letters, digits, '-', '_')`);
+  const mirrored = options?.mirror ?? true;
+  problems.check(!mirrored || (typeof options?.subscriptionId === 'string' && GUID_PATTERN.test(options.subscriptionId)), `subscriptionId must be a GUID, got ${JSON.stringify(options?.subscriptionId)}`);
+  problems.check(!mirrored || (typeof options?.resourceGroup === 'string' && RESOURCE_GROUP_PATTERN.test(options.resourceGroup)), `resourceGroup ${JSON.stringify(options?.resourceGroup)} is not a resource group name`);
+  problems.check(!mirrored || (typeof options?.workspace === 'string' && WORKSPACE_PATTERN.test(options.workspace)), `workspace ${JSON.stringify(options?.workspace)} is not a workspace name (3–33 letters, digits, '-', '_')`);
   try {
     const location = parseBlobLocation(String(options?.location));
     problems.check(CONTAINER_NAME_PATTERN.test(location.container), `location's container '${location.container}' is not a container name`);
@@ -148,35 +137,37 @@ export async function createAzureMlModelRegistry(options: AzureMlModelRegistryOp
   });
   const { BlobServiceClient } = await import('@azure/storage-blob');
   const container = new BlobServiceClient(location.accountUrl, storageCredential).getContainerClient(location.container);
-  const { client } = await createManagementClient({
-    subscriptionId: options.subscriptionId,
-    credential,
-    endpoint: options.managementEndpoint,
-    trustedCertificates: options.trustedCertificates,
-  });
-  return new AzureMlModelRegistry({
-    client,
-    storage,
-    container,
-    prefix: location.prefix,
-    resourceGroup: options.resourceGroup,
-    workspace: options.workspace,
-    modelName: options.modelName ?? 'retail-mlops-price-sensitivity',
-    datastore: options.datastore ?? 'registry',
-    lockTimeoutMs: options.lockTimeoutMs ?? 60_000,
-  });
+  const blobName = (key: string): string => (location.prefix ? `${location.prefix}/${key}` : key);
+  const lock: RegistryLock = {
+    withLock: (body) => withBlobLease(container, blobName('.lock'), { timeoutMs: options.lockTimeoutMs ?? 60_000 }, (held) => body({ confirm: () => held.renew() })),
+  };
+  let mirror: AzureMlMirror | undefined;
+  if (options.mirror ?? true) {
+    const { client } = await createManagementClient({
+      subscriptionId: options.subscriptionId as string,
+      credential,
+      endpoint: options.managementEndpoint,
+      trustedCertificates: options.trustedCertificates,
+    });
+    mirror = new AzureMlMirror({
+      client,
+      prefix: location.prefix,
+      resourceGroup: options.resourceGroup as string,
+      workspace: options.workspace as string,
+      modelName: options.modelName ?? 'retail-mlops-price-sensitivity',
+      datastore: options.datastore ?? 'registry',
+    });
+  }
+  return createObjectStoreRegistry({ provider: 'azure', storage, lock, mirror });
 }
 
-interface RegistryParts {
+interface MirrorParts {
   readonly client: AzureMachineLearningWorkspaces;
-  readonly storage: ObjectStorage;
-  readonly container: ContainerClient;
   readonly prefix: string;
   readonly resourceGroup: string;
   readonly workspace: string;
   readonly modelName: string;
   readonly datastore: string;
-  readonly lockTimeoutMs: number;
 }
 
 /** The Azure ML model version body for a record (deterministic: the same record and aliases give the same body). */
@@ -202,7 +193,6 @@ export function modelVersionBody(
         'retail-mlops.model-sha256': version.modelSha256,
         'retail-mlops.model-file': 'model.onnx',
         'retail-mlops.record': `${folder}/version.json`,
-        'retail-mlops.lineage': `${folder}/lineage.json`,
         'retail-mlops.lake-version': version.lineage.lakeVersion,
         'retail-mlops.input-files': version.lineage.inputFiles.map((file) => `${file.path}@${file.sha256.slice(0, 12)}`).join(','),
         'retail-mlops.feature-spec-version': version.lineage.featureSpecVersion,
@@ -221,325 +211,48 @@ export function modelVersionBody(
   };
 }
 
-function parseJson<T>(bytes: Uint8Array, what: string): T {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-  } catch (error) {
-    throw new RegistryCorruptError(`${what} is not valid JSON`, { cause: error });
-  }
-}
+/** The workspace's model versions as a one-way mirror of the registry. */
+class AzureMlMirror implements RegistryMirror {
+  readonly name: string;
+  private containerReady?: Promise<void>;
 
-class AzureMlModelRegistry implements ModelRegistry {
-  readonly specificationVersion = REGISTRY_SPECIFICATION_VERSION;
-  readonly provider = 'azure';
-
-  constructor(private readonly parts: RegistryParts) {}
-
-  async register(input: RegisterInput): Promise<RegisterResult> {
-    const prepared = prepareRegistration(input);
-    const { id } = prepared.identity;
-    const existing = await this.readVersion(id);
-    if (existing) return { version: this.sameContentOrThrow(existing, prepared), created: false };
-
-    return this.locked(async () => {
-      const raced = await this.readVersion(id);
-      if (raced) return { version: this.sameContentOrThrow(raced, prepared), created: false };
-      await this.prepareLayout();
-      const sequence = await this.nextSequence();
-      const folder = `versions/${id}`;
-      await this.parts.storage.put(`${folder}/model.onnx`, prepared.model, { contentType: 'application/onnx' });
-      for (const artifact of prepared.artifacts) {
-        await this.parts.storage.put(`${folder}/artifacts/${artifact.name}`, artifact.content, { contentType: artifact.mediaType });
-      }
-      await this.parts.storage.put(`${folder}/lineage.json`, Buffer.from(`${JSON.stringify(prepared.lineage, null, 2)}\n`), { contentType: 'application/json' });
-      const version: ModelVersion = {
-        id,
-        sequence,
-        contentHash: prepared.identity.contentHash,
-        modelSha256: prepared.identity.modelSha256,
-        modelSize: prepared.model.byteLength,
-        artifacts: prepared.artifacts.map(({ name, sha256, size, mediaType }) => ({ name, sha256, size, mediaType })),
-        metrics: prepared.metrics,
-        lineage: prepared.lineage,
-        createdAt: new Date().toISOString(),
-        createdBy: prepared.createdBy,
-      };
-      await this.ensureModelContainer();
-      await this.putModelVersion(version, {});
-      // the commit point: a version exists once its record does
-      await this.writeOnce(`${folder}/version.json`, `${JSON.stringify(version, null, 2)}\n`);
-      return { version, created: true };
-    });
+  constructor(private readonly parts: MirrorParts) {
+    this.name = `Azure ML model '${parts.modelName}' of workspace ${parts.workspace}`;
   }
 
-  async get(reference: string): Promise<ModelVersion> {
-    return this.resolve(reference);
-  }
-
-  async list(): Promise<readonly ModelVersion[]> {
-    const ids: string[] = [];
-    try {
-      for await (const item of this.parts.client.modelVersions.list(this.parts.resourceGroup, this.parts.workspace, this.parts.modelName)) {
-        const id = item.properties.tags?.[VERSION_ID_TAG];
-        if (id) ids.push(id);
-      }
-    } catch (error) {
-      if (hasStatus(error, 404)) return [];
-      throw azureFailure(`list the versions of model '${this.parts.modelName}'`, error);
-    }
-    const versions = await Promise.all([...new Set(ids)].map((id) => this.readVersion(id)));
-    return versions.filter((version): version is ModelVersion => version !== undefined).sort((a, b) => a.sequence - b.sequence);
-  }
-
-  async getModelBytes(reference: string): Promise<Uint8Array> {
-    const version = await this.resolve(reference);
-    return this.readVerified(`versions/${version.id}/model.onnx`, version.modelSha256, `model of ${version.id}`);
-  }
-
-  async getArtifact(reference: string, name: string): Promise<Uint8Array> {
-    const version = await this.resolve(reference);
-    const artifact = version.artifacts.find((candidate) => candidate.name === name);
-    if (!artifact) throw new ArtifactNotFoundError(version.id, name, version.artifacts.map((candidate) => candidate.name));
-    return this.readVerified(`versions/${version.id}/artifacts/${artifact.name}`, artifact.sha256, `artifact '${name}' of ${version.id}`);
-  }
-
-  async setAlias(alias: string, reference: string, options: SetAliasOptions): Promise<SetAliasResult> {
-    validateAliasChange(alias, options);
-    parseReference(reference);
-    return this.locked(async () => {
-      const target = await this.resolve(reference);
-      const { history, etag } = await this.readAliasHistory(alias);
-      const next = nextAliasChange(alias, history, target.id, options);
-      if (!next.changed) return next;
-      const { change } = next;
-      const current = change.from;
-      await this.appendAliasChange(alias, history, change, etag);
-      // mirror the aliases onto the Azure ML versions they left and reached
-      const states = await this.aliases();
-      const affected = [target, ...(current ? [await this.resolve(current)] : [])];
-      for (const version of affected) {
-        const pointing = Object.fromEntries(states.filter((state) => state.version === version.id).map((state) => [state.alias, state.change.at]));
-        await this.putModelVersion(version, pointing);
-      }
-      return { changed: true, change };
-    });
-  }
-
-  async aliases(): Promise<readonly AliasState[]> {
-    const states: AliasState[] = [];
-    for (const alias of await this.aliasNames()) {
-      const change = (await this.readAliasHistory(alias)).history.at(-1);
-      if (change) states.push({ alias, version: change.to, change });
-    }
-    return states;
-  }
-
-  async aliasHistory(alias?: string): Promise<readonly AliasChange[]> {
-    if (alias !== undefined) {
-      const { history } = await this.readAliasHistory(alias);
-      if (history.length === 0) throw new AliasNotFoundError(alias);
-      return history;
-    }
-    const all = (await Promise.all((await this.aliasNames()).map(async (name) => (await this.readAliasHistory(name)).history))).flat();
-    return all.sort(compareAliasChanges);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-
-  private blobName(key: string): string {
-    return this.parts.prefix ? `${this.parts.prefix}/${key}` : key;
-  }
-
-  private locked<T>(body: () => Promise<T>): Promise<T> {
-    return withBlobLease(this.parts.container, this.blobName('.lock'), { timeoutMs: this.parts.lockTimeoutMs }, body);
-  }
-
-  /** Writes the format marker once; refuses a location that holds another format. */
-  private async prepareLayout(): Promise<void> {
-    const marker = await this.readIfExists('registry.json');
-    if (marker) {
-      const parsed = parseJson<{ format?: string; specificationVersion?: string }>(marker, 'registry.json');
-      if (parsed.format !== FORMAT || parsed.specificationVersion !== REGISTRY_SPECIFICATION_VERSION) {
-        throw new RegistryCorruptError(`${this.parts.storage.location} holds a registry of format ${parsed.format}/${parsed.specificationVersion}; this code writes ${FORMAT}/${REGISTRY_SPECIFICATION_VERSION}`);
-      }
-      return;
-    }
-    await this.writeOnce('registry.json', `${JSON.stringify({ format: FORMAT, specificationVersion: REGISTRY_SPECIFICATION_VERSION })}\n`);
-  }
-
-  /** Hands out the next sequence number (ETag-conditioned: a number is never handed out twice). */
-  private async nextSequence(): Promise<number> {
-    const blob = this.parts.container.getBlockBlobClient(this.blobName('sequence.json'));
-    let last = 0;
-    let etag: string | undefined;
-    try {
-      const response = await blob.download();
-      etag = response.etag;
-      last = parseJson<{ last?: number }>(await streamToBytes(response.readableStreamBody), 'sequence.json').last ?? 0;
-    } catch (error) {
-      if (!hasStatus(error, 404)) throw azureFailure('read sequence.json', error);
-    }
-    const next = last + 1;
-    const body = `${JSON.stringify({ last: next })}\n`;
-    try {
-      await blob.upload(body, Buffer.byteLength(body), {
-        conditions: etag ? { ifMatch: etag } : { ifNoneMatch: '*' },
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-      });
-    } catch (error) {
-      throw azureFailure('hand out a sequence number (sequence.json changed under the lock)', error);
-    }
-    return next;
-  }
-
-  /** Creates a blob that must not exist yet. */
-  private async writeOnce(key: string, content: string): Promise<void> {
-    const blob = this.parts.container.getBlockBlobClient(this.blobName(key));
-    try {
-      await blob.upload(content, Buffer.byteLength(content), { conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'application/json' } });
-    } catch (error) {
-      throw azureFailure(`create '${key}' (it must not exist yet)`, error);
-    }
-  }
-
-  private async ensureModelContainer(): Promise<void> {
-    const { client, resourceGroup, workspace, modelName } = this.parts;
-    try {
-      await client.modelContainers.get(resourceGroup, workspace, modelName);
-      return;
-    } catch (error) {
-      if (!hasStatus(error, 404)) throw azureFailure(`get model '${modelName}'`, error);
-    }
-    try {
-      await client.modelContainers.createOrUpdate(resourceGroup, workspace, modelName, {
-        properties: { description: 'Basket price sensitivity (LA/MM/UM) from LGSR transactions, registered by retail-mlops', tags: { 'retail-mlops.format': FORMAT } },
-      });
-    } catch (error) {
-      throw azureFailure(`create model '${modelName}'`, error);
-    }
-  }
-
-  private async putModelVersion(version: ModelVersion, aliases: Readonly<Record<string, string>>): Promise<void> {
+  async reflect(version: ModelVersion, aliases: readonly AliasState[]): Promise<void> {
+    await this.ensureModelContainer();
     const { client, resourceGroup, workspace, modelName, datastore, prefix } = this.parts;
+    const pointing = Object.fromEntries(aliases.map((state) => [state.alias, state.change.at]));
     try {
-      const body = modelVersionBody(version, { datastore, prefix }, aliases);
-      await client.modelVersions.createOrUpdate(resourceGroup, workspace, modelName, String(version.sequence), body);
+      await client.modelVersions.createOrUpdate(resourceGroup, workspace, modelName, String(version.sequence), modelVersionBody(version, { datastore, prefix }, pointing));
     } catch (error) {
       throw azureFailure(`put version ${version.sequence} (${version.id}) of model '${modelName}'`, error);
     }
   }
 
-  private sameContentOrThrow(existing: ModelVersion, prepared: PreparedRegistration): ModelVersion {
-    if (existing.contentHash !== prepared.identity.contentHash) {
-      throw new VersionConflictError(existing.id, [`the short id collides with content hash ${existing.contentHash}`]);
-    }
-    const differences = artifactDifferences(existing.artifacts, prepared.artifacts);
-    if (differences.length > 0) throw new VersionConflictError(existing.id, differences);
-    return existing;
-  }
-
-  private async readIfExists(key: string): Promise<Uint8Array | undefined> {
+  private async ensureModelContainer(): Promise<void> {
+    this.containerReady ??= (async () => {
+      const { client, resourceGroup, workspace, modelName } = this.parts;
+      try {
+        await client.modelContainers.get(resourceGroup, workspace, modelName);
+        return;
+      } catch (error) {
+        if (!hasStatus(error, 404)) throw azureFailure(`get model '${modelName}'`, error);
+      }
+      try {
+        await client.modelContainers.createOrUpdate(resourceGroup, workspace, modelName, {
+          properties: { description: 'Basket price sensitivity (LA/MM/UM) from LGSR transactions, registered by retail-mlops', tags: { 'retail-mlops.format': REGISTRY_FORMAT } },
+        });
+      } catch (error) {
+        throw azureFailure(`create model '${modelName}'`, error);
+      }
+    })();
     try {
-      return await this.parts.storage.get(key);
+      await this.containerReady;
     } catch (error) {
-      if (error instanceof ObjectNotFoundError) return undefined;
+      this.containerReady = undefined;
       throw error;
     }
   }
-
-  private async readVersion(id: string): Promise<ModelVersion | undefined> {
-    const content = await this.readIfExists(`versions/${id}/version.json`);
-    return content ? parseJson<ModelVersion>(content, `versions/${id}/version.json`) : undefined;
-  }
-
-  private async resolve(reference: string): Promise<ModelVersion> {
-    const parsed = parseReference(reference);
-    if (parsed.kind === 'version') {
-      const version = await this.readVersion(parsed.id);
-      if (!version) throw new ModelVersionNotFoundError(reference);
-      return version;
-    }
-    if (parsed.kind === 'sequence') {
-      const { client, resourceGroup, workspace, modelName } = this.parts;
-      let item: AzureModelVersion;
-      try {
-        item = await client.modelVersions.get(resourceGroup, workspace, modelName, String(parsed.sequence));
-      } catch (error) {
-        if (hasStatus(error, 404)) throw new ModelVersionNotFoundError(reference);
-        throw azureFailure(`get version ${parsed.sequence} of model '${modelName}'`, error);
-      }
-      const id = item.properties.tags?.[VERSION_ID_TAG];
-      const version = id ? await this.readVersion(id) : undefined;
-      // an Azure ML version left by a writer that died before its record was written is not a version
-      if (!version || version.sequence !== parsed.sequence) throw new ModelVersionNotFoundError(reference);
-      return version;
-    }
-    const latest = (await this.readAliasHistory(parsed.alias)).history.at(-1);
-    if (!latest) throw new AliasNotFoundError(parsed.alias);
-    const version = await this.readVersion(latest.to);
-    if (!version) throw new RegistryCorruptError(`alias '${parsed.alias}' points at ${latest.to}, which is not in the registry`);
-    return version;
-  }
-
-  private async readVerified(key: string, sha256: string, what: string): Promise<Uint8Array> {
-    const content = await this.readIfExists(key);
-    if (!content) throw new RegistryCorruptError(`the ${what} is missing from ${this.parts.storage.location}/${key}`);
-    if (sha256Hex(content) !== sha256) throw new RegistryCorruptError(`the ${what} does not match its recorded sha256 ${sha256}`);
-    return content;
-  }
-
-  private async aliasNames(): Promise<string[]> {
-    return (await this.parts.storage.list('aliases/'))
-      .map((object) => object.key.slice('aliases/'.length))
-      .filter((name) => name.endsWith('.jsonl') && !name.includes('/'))
-      .map((name) => name.slice(0, -'.jsonl'.length))
-      .sort();
-  }
-
-  /** The alias's changes and the ETag of its history blob (undefined: no history yet). */
-  private async readAliasHistory(alias: string): Promise<{ history: AliasChange[]; etag: string | undefined }> {
-    const blob = this.parts.container.getBlockBlobClient(this.blobName(`aliases/${alias}.jsonl`));
-    let text: string;
-    let etag: string | undefined;
-    try {
-      const response = await blob.download();
-      etag = response.etag;
-      text = Buffer.from(await streamToBytes(response.readableStreamBody)).toString('utf8');
-    } catch (error) {
-      if (hasStatus(error, 404)) return { history: [], etag: undefined };
-      throw azureFailure(`read the history of alias '${alias}'`, error);
-    }
-    const history = text
-      .split('\n')
-      .filter((line) => line.length > 0)
-      .map((line, index) => {
-        try {
-          return JSON.parse(line) as AliasChange;
-        } catch (error) {
-          throw new RegistryCorruptError(`line ${index + 1} of aliases/${alias}.jsonl is not valid JSON`, { cause: error });
-        }
-      });
-    return { history, etag };
-  }
-
-  /** Appends one line to the alias's history: the earlier lines are written back byte for byte, under an ETag condition. */
-  private async appendAliasChange(alias: string, history: readonly AliasChange[], change: AliasChange, etag: string | undefined): Promise<void> {
-    const content = [...history, change].map((entry) => `${JSON.stringify(entry)}\n`).join('');
-    const blob = this.parts.container.getBlockBlobClient(this.blobName(`aliases/${alias}.jsonl`));
-    try {
-      await blob.upload(content, Buffer.byteLength(content), {
-        conditions: etag ? { ifMatch: etag } : { ifNoneMatch: '*' },
-        blobHTTPHeaders: { blobContentType: 'application/x-ndjson' },
-      });
-    } catch (error) {
-      throw azureFailure(`append to the history of alias '${alias}' (it changed under the lock)`, error);
-    }
-  }
-}
-
-async function streamToBytes(stream: NodeJS.ReadableStream | undefined): Promise<Uint8Array> {
-  if (!stream) return new Uint8Array(0);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return new Uint8Array(Buffer.concat(chunks));
 }

@@ -54,12 +54,14 @@ export async function createAzureProvider(settings: AzureSettings, secrets: { re
       const blob = blobOf(location);
       return createBlobObjectStorage({ ...blob, credential: await storageCredential(blob) });
     },
-    openRegistry: async (location) => {
+    openRegistry: async (location, options = {}) => {
       const blob = blobOf(location);
-      const missing = azureRegistryProblems(settings);
+      const mirror = options.mirror ?? true;
+      const missing = mirror ? azureRegistryProblems(settings) : [];
       if (missing.length > 0) throw new InvalidOptionsError('azure settings', missing);
       return createAzureMlModelRegistry({
-        ...workspaceOf(settings),
+        ...(mirror ? workspaceOf(settings) : {}),
+        mirror,
         location: formatBlobLocation(blob),
         credential: await tokenCredential(),
         storageCredential: await storageCredential(blob),

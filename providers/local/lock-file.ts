@@ -17,6 +17,7 @@ import { link, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/pro
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProblemCollector } from '../../core/errors';
+import { isProcessAlive } from '../../core/files/process-liveness';
 import { RegistryBusyError } from '../../core/registry/errors';
 
 export interface LockFileOptions {
@@ -51,16 +52,6 @@ export function resolveLockFileOptions(options: LockFileOptions = {}, subject = 
   problems.check(Number.isInteger(staleMs) && staleMs >= 100, `staleMs must be an integer ≥ 100, got ${staleMs}`);
   problems.throwIfAny();
   return { timeoutMs, staleMs };
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -111,6 +102,8 @@ async function breakStaleLock(lockPath: string, staleContent: string): Promise<v
 
 /** A held lock. */
 export interface HeldLock {
+  /** True while this holder still owns the lock (it has not been broken as stale and taken by another). */
+  isHeld(): Promise<boolean>;
   /** Releases the lock (only if this holder still owns it). */
   release(): Promise<void>;
 }
@@ -158,6 +151,9 @@ export async function acquireLockFile(lockPath: string, options: LockFileOptions
   refresh.unref();
 
   return {
+    async isHeld() {
+      return (await inspect(lockPath))?.content === content;
+    },
     async release() {
       clearInterval(refresh);
       const current = await inspect(lockPath);
@@ -167,10 +163,10 @@ export async function acquireLockFile(lockPath: string, options: LockFileOptions
 }
 
 /** Runs `body` while holding the lock at `lockPath`, and releases it afterwards (also on failure). */
-export async function withLockFile<T>(lockPath: string, options: LockFileOptions, body: () => Promise<T>): Promise<T> {
+export async function withLockFile<T>(lockPath: string, options: LockFileOptions, body: (held: HeldLock) => Promise<T>): Promise<T> {
   const lock = await acquireLockFile(lockPath, options);
   try {
-    return await body();
+    return await body(lock);
   } finally {
     await lock.release();
   }

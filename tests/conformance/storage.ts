@@ -28,7 +28,7 @@ export function storageConformance(name: string, makeStorage: () => Promise<Stor
     });
 
     it('declares the specification it implements', () => {
-      expect(subject.storage.specificationVersion).toBe('v1');
+      expect(subject.storage.specificationVersion).toBe('v2');
       expect(subject.storage.provider).toMatch(/^[a-z]+$/);
     });
 
@@ -75,6 +75,39 @@ export function storageConformance(name: string, makeStorage: () => Promise<Stor
       expect(RetailMlopsError.isInstance(error) && error.code).toBe('OBJECT_NOT_FOUND');
       const downloadError = await subject.storage.download('nothing/here', path.join(scratch.path, 'x')).catch((caught: unknown) => caught);
       expect(RetailMlopsError.isInstance(downloadError) && downloadError.code).toBe('OBJECT_NOT_FOUND');
+    });
+
+    it('writes conditionally: If-None-Match only when the object is absent, If-Match only over the ETag read', async () => {
+      const key = 'conditional/history.jsonl';
+      const first = await subject.storage.putConditionally(key, Buffer.from('one\n'), { ifNoneMatch: '*' });
+      expect(first.written).toBe(true);
+      expect((await subject.storage.putConditionally(key, Buffer.from('other\n'), { ifNoneMatch: '*' })).written).toBe(false);
+      const current = await subject.storage.getVersioned(key);
+      expect(Buffer.from(current!.body).toString()).toBe('one\n');
+      expect(current!.etag).toBe(first.etag);
+      const second = await subject.storage.putConditionally(key, Buffer.from('one\ntwo\n'), { ifMatch: current!.etag }, { contentType: 'application/x-ndjson' });
+      expect(second.written).toBe(true);
+      expect(second.etag).not.toBe(first.etag);
+      expect((await subject.storage.putConditionally(key, Buffer.from('lost\n'), { ifMatch: current!.etag })).written).toBe(false);
+      expect(Buffer.from(await subject.storage.get(key)).toString()).toBe('one\ntwo\n');
+      expect((await subject.storage.getVersioned(key))!.etag).toBe(second.etag);
+      // an unconditional write changes the ETag too
+      await subject.storage.put(key, Buffer.from('replaced\n'));
+      expect((await subject.storage.putConditionally(key, Buffer.from('stale\n'), { ifMatch: second.etag! })).written).toBe(false);
+      // If-Match on a missing object never creates it
+      expect((await subject.storage.putConditionally('conditional/missing.jsonl', Buffer.from('x'), { ifMatch: second.etag! })).written).toBe(false);
+      expect(await subject.storage.getVersioned('conditional/missing.jsonl')).toBeUndefined();
+    });
+
+    it('lets exactly one of several concurrent conditional writers win', async () => {
+      const key = 'conditional/counter.json';
+      const created = await Promise.all(Array.from({ length: 6 }, (_, index) => subject.storage.putConditionally(key, Buffer.from(`${index}`), { ifNoneMatch: '*' })));
+      expect(created.filter((result) => result.written)).toHaveLength(1);
+      const { etag } = (await subject.storage.getVersioned(key))!;
+      const swapped = await Promise.all(Array.from({ length: 6 }, (_, index) => subject.storage.putConditionally(key, Buffer.from(`swap-${index}`), { ifMatch: etag })));
+      expect(swapped.filter((result) => result.written)).toHaveLength(1);
+      const winner = swapped.findIndex((result) => result.written);
+      expect(Buffer.from(await subject.storage.get(key)).toString()).toBe(`swap-${winner}`);
     });
 
     it('refuses keys that escape the root', async () => {

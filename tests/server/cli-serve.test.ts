@@ -101,14 +101,16 @@ describe('retail-mlops serve (the real CLI)', () => {
   });
 
   it('exits 2 with every configuration problem, 1 when the model is refused', async () => {
-    const usage = await cli(['serve', '--port', '0'], { env: { RETAIL_MLOPS_API_KEYS: '', RETAIL_MLOPS_REGISTRY: '' } });
+    const usage = await cli(['serve', '--port', '0', '--registry', 'ftp://example.com/registry', '--model', 'Bad Model'], { env: { RETAIL_MLOPS_API_KEYS: '' } });
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/a model registry is required.*at least one API key is required/);
+    expect(usage.stderr).toMatch(
+      /'ftp:\/\/example\.com\/registry' is not a location; use a directory.*s3:\/\/.*blob\.core\.windows\.net.*model "Bad Model".*at least one API key is required/,
+    );
     expect((await cli(['serve', '--port', 'http'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } })).code).toBe(2);
 
-    const unknownScheme = await cli(['serve', '--registry', 'ftp://example.com/registry', '--port', '0'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } });
-    expect(unknownScheme.code).toBe(1);
-    expect(unknownScheme.stderr).toContain('REGISTRY_SCHEME_UNSUPPORTED');
+    const otherCloud = await cli(['serve', '--provider', 'local', '--registry', 's3://retail-models/registry', '--port', '0'], { env: { RETAIL_MLOPS_API_KEYS: API_KEY } });
+    expect(otherCloud.code).toBe(2);
+    expect(otherCloud.stderr).toContain("registry 's3://retail-models/registry' (flag --registry) is an S3 location, but the provider is local (flag --provider)");
 
     const bad = await registerServedModel(fixture.registry, { model: new Uint8Array([1, 2, 3]), statistics: fixture.statistics, seed: 'cli-bad' });
     await fixture.registry.setAlias('broken', bad, { actor: 'tests', reason: 'cli refusal' });
@@ -140,6 +142,8 @@ describe('retail-mlops serve (the real CLI)', () => {
     const help = await cli(['serve', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: retail-mlops serve');
-    expect(help.stdout).toMatch(/--registry <uri>[\s\S]*--model <reference>[\s\S]*--port <port>[\s\S]*--host <address>/);
+    expect(help.stdout).toMatch(
+      /--environment <name>[\s\S]*--provider <name>[\s\S]*--registry <location>[\s\S]*RETAIL_MLOPS_REGISTRY[\s\S]*--model <reference>[\s\S]*--port <port>[\s\S]*--host <address>/,
+    );
   });
 });

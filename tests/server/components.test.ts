@@ -10,11 +10,10 @@ import { basketBatchFromBaskets } from '../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../core/features/compute';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
 import { apiKeysFromEnvironment, bearerToken, createApiKeyAuthenticator, parseApiKeys } from '../../server/auth';
-import { InferenceQueueFullError, InferenceTimeoutError, UnsupportedRegistryError } from '../../server/errors';
+import { InferenceQueueFullError, InferenceTimeoutError } from '../../server/errors';
 import { MicroBatcher, type InferenceRunner } from '../../server/inference/micro-batcher';
 import type { BodyShape, RunResult } from '../../server/inference/protocol';
 import { RequestFeaturizer } from '../../server/inference/request-features';
-import { openRegistry, RegistryProviderUnavailableError } from '../../server/open-registry';
 import { openFilePredictionLog } from '../../server/prediction-log/file-log';
 import { RotatingFileWriter } from '../../server/prediction-log/rotating-file-writer';
 import type { PredictionLogBatch } from '../../server/prediction-log/sink';
@@ -61,31 +60,6 @@ describe('API keys', () => {
       expect(() => apiKeysFromEnvironment({ RETAIL_MLOPS_API_KEYS_FILE: path.join(directory.path, 'missing') })).toThrow(/cannot be read/);
     } finally {
       directory.remove();
-    }
-  });
-});
-
-describe('openRegistry', () => {
-  it('opens a directory or a file:// URI with the local provider', async () => {
-    const directory = temporaryDirectory();
-    try {
-      expect((await openRegistry(directory.path)).provider).toBe('local');
-      expect((await openRegistry(`file://${directory.path}`)).provider).toBe('local');
-    } finally {
-      directory.remove();
-    }
-  });
-
-  it('knows s3:// and Azure Blob URIs, whose providers are not in this build yet', async () => {
-    await expect(openRegistry('s3://bucket/registry')).rejects.toBeInstanceOf(RegistryProviderUnavailableError);
-    await expect(openRegistry('https://account.blob.core.windows.net/models/registry')).rejects.toMatchObject({ code: 'REGISTRY_PROVIDER_UNAVAILABLE', provider: 'azure' });
-  });
-
-  it('throws a clear error listing the known forms for anything else', async () => {
-    for (const uri of ['ftp://host/registry', 'https://example.com/registry', 'gs://bucket', '  ']) {
-      const error = await openRegistry(uri).catch((caught: unknown) => caught);
-      expect(error, uri).toBeInstanceOf(UnsupportedRegistryError);
-      expect((error as Error).message).toMatch(/known: a directory path or file:\/\/\/… \(local\), s3:\/\/bucket\/prefix \(aws\), https:\/\/<account>\.blob\.core\.windows\.net/);
     }
   });
 });

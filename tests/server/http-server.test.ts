@@ -25,7 +25,7 @@ describe('the server on a real port', () => {
     fixture = await servedModelFixture();
     logDirectory = temporaryDirectory('retail-mlops-predictions-');
     server = await startServer({
-      registry: fixture.registryRoot,
+      registry: fixture.registry,
       port: 0,
       host: '127.0.0.1',
       apiKeys: [API_KEY],
@@ -113,28 +113,30 @@ describe('the server on a real port', () => {
   });
 
   it('reads configuration from the environment, options first, and reports every problem at once', () => {
-    const settings = resolveServerSettings({ environment: { PORT: '9090', RETAIL_MLOPS_REGISTRY: '/srv/registry', RETAIL_MLOPS_API_KEYS: `${API_KEY}, second-key-0123456789` } });
-    expect(settings).toMatchObject({ port: 9090, registry: '/srv/registry', model: 'production', apiKeys: [API_KEY, 'second-key-0123456789'] });
-    expect(resolveServerSettings({ port: 0, model: 'v-0123456789ab', environment: { PORT: '9090', RETAIL_MLOPS_REGISTRY: '/r', RETAIL_MLOPS_MODEL: 'staging', RETAIL_MLOPS_API_KEYS: API_KEY } })).toMatchObject({
+    const registry = fixture.registry;
+    const settings = resolveServerSettings({ registry, environment: { PORT: '9090', RETAIL_MLOPS_API_KEYS: `${API_KEY}, second-key-0123456789` } });
+    expect(settings).toMatchObject({ port: 9090, registry, model: 'production', apiKeys: [API_KEY, 'second-key-0123456789'] });
+    expect(resolveServerSettings({ registry, port: 0, model: 'v-0123456789ab', environment: { PORT: '9090', RETAIL_MLOPS_MODEL: 'staging', RETAIL_MLOPS_API_KEYS: API_KEY } })).toMatchObject({
       port: 0,
       model: 'v-0123456789ab',
     });
-    expect(() => resolveServerSettings({ environment: { PORT: 'eighty', RETAIL_MLOPS_MODEL: 'Bad Model', RETAIL_MLOPS_API_KEYS: 'short' } })).toThrow(
-      /registry is required.*model "Bad Model".*port must be.*API key #1 is shorter than 16/,
+    expect(() => resolveServerSettings({ registry, environment: { PORT: 'eighty', RETAIL_MLOPS_MODEL: 'Bad Model', RETAIL_MLOPS_API_KEYS: 'short' } })).toThrow(
+      /model "Bad Model".*port must be.*API key #1 is shorter than 16/,
     );
   });
 
   it('takes admin keys apart from the API keys: none means admin is off; short or shared keys are refused', () => {
-    const base = { RETAIL_MLOPS_REGISTRY: '/r', RETAIL_MLOPS_API_KEYS: API_KEY };
-    expect(resolveServerSettings({ environment: base }).adminKeys).toEqual([]);
-    expect(resolveServerSettings({ environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc' } }).adminKeys).toEqual(['admin-key-0123456789abc']);
-    expect(resolveServerSettings({ adminKeys: ['admin-key-from-options-01'], environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc' } }).adminKeys).toEqual([
+    const base = { RETAIL_MLOPS_API_KEYS: API_KEY };
+    const registry = fixture.registry;
+    expect(resolveServerSettings({ registry, environment: base }).adminKeys).toEqual([]);
+    expect(resolveServerSettings({ registry, environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc' } }).adminKeys).toEqual(['admin-key-0123456789abc']);
+    expect(resolveServerSettings({ registry, adminKeys: ['admin-key-from-options-01'], environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc' } }).adminKeys).toEqual([
       'admin-key-from-options-01',
     ]);
-    expect(() => resolveServerSettings({ environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: `short,${API_KEY}` } })).toThrow(
+    expect(() => resolveServerSettings({ registry, environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: `short,${API_KEY}` } })).toThrow(
       /admin key #1 is shorter than 16.*admin key #2 is also an API key/,
     );
-    expect(() => resolveServerSettings({ environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc', RETAIL_MLOPS_ADMIN_KEYS_FILE: '/x' } })).toThrow(
+    expect(() => resolveServerSettings({ registry, environment: { ...base, RETAIL_MLOPS_ADMIN_KEYS: 'admin-key-0123456789abc', RETAIL_MLOPS_ADMIN_KEYS_FILE: '/x' } })).toThrow(
       /set RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE, not both/,
     );
   });

@@ -38,7 +38,7 @@ describe('the server logs an http.window event per interval, for /v1/* requests 
     const fixture = await servedModelFixture();
     const events: Array<{ event: string; fields: LogFields }> = [];
     const server = await startServer({
-      registry: fixture.registryRoot,
+      registry: fixture.registry,
       port: 0,
       host: '127.0.0.1',
       apiKeys: [API_KEY],

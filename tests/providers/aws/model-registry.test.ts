@@ -2,21 +2,26 @@
  * The SageMaker model registry against the fake SageMaker control plane (stateful, in memory) and
  * s3rver: the production code's real @aws-sdk clients, pointed at loopback.
  */
-import { DescribeModelPackageCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { execFile } from 'node:child_process';
+import { hostname } from 'node:os';
+import { promisify } from 'node:util';
+import { DescribeModelPackageCommand, ListModelPackagesCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from './emulators/control-plane';
 import { startS3Emulator, type S3Emulator } from './emulators/s3';
+import { computeVersionIdentity } from '../../../core/registry/identity';
 import type { ModelRegistry } from '../../../core/registry/port';
 import type { ModelVersion } from '../../../core/registry/types';
-import { createSageMakerModelRegistry } from '../../../providers/aws/model-registry';
-import { createS3ObjectStorage, type S3ObjectStorage } from '../../../providers/aws/object-storage';
-import { registryConformance } from '../../conformance/registry';
+import { createSageMakerModelRegistry, type SageMakerModelRegistryOptions } from '../../../providers/aws/model-registry';
+import { createS3ObjectStorage } from '../../../providers/aws/object-storage';
+import { expectCode, registryConformance } from '../../conformance/registry';
 import { sampleRegistration } from '../../conformance/registry-fixtures';
 
 const BUCKET = 'retail-mlops-registry';
 const KMS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555';
 const SERVING_IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/retail-mlops-api:1.4.0';
 const DUMMY_CREDENTIALS = { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret-not-used' };
+const run = promisify(execFile);
 
 let s3: S3Emulator;
 let controlPlane: ControlPlane;
@@ -31,29 +36,32 @@ afterAll(async () => {
   await s3?.close();
 });
 
+/** The options of the registry at `prefix`, mirrored into the group of the same number. */
+function registryOptions(prefix: string): SageMakerModelRegistryOptions {
+  return {
+    region: 'us-east-1',
+    endpoint: controlPlane.endpoint,
+    credentials: DUMMY_CREDENTIALS,
+    storage: createS3ObjectStorage({ ...s3.connection, bucket: BUCKET, prefix, kmsKeyId: KMS_KEY }),
+    modelPackageGroupName: `retail-mlops-test-${prefix.slice('registry-'.length)}`,
+    servingImage: SERVING_IMAGE,
+    tags: { team: 'pricing' },
+  };
+}
+
 /** A registry on its own group and prefix; `instance` gives another client of the same registry (another process). */
 function freshRegistry(): { registry: ModelRegistry; group: string; prefix: string; instance: () => ModelRegistry } {
   registries += 1;
-  const group = `retail-mlops-test-${registries}`;
   const prefix = `registry-${registries}`;
-  const instance = (): ModelRegistry =>
-    createSageMakerModelRegistry({
-      region: 'us-east-1',
-      endpoint: controlPlane.endpoint,
-      credentials: DUMMY_CREDENTIALS,
-      storage: createS3ObjectStorage({ ...s3.connection, bucket: BUCKET, prefix, kmsKeyId: KMS_KEY }),
-      modelPackageGroupName: group,
-      servingImage: SERVING_IMAGE,
-      tags: { team: 'pricing' },
-    });
-  return { registry: instance(), group, prefix, instance };
+  const instance = (): ModelRegistry => createSageMakerModelRegistry(registryOptions(prefix));
+  return { registry: instance(), group: registryOptions(prefix).modelPackageGroupName, prefix, instance };
 }
 
 registryConformance('aws (SageMaker Model Registry fake + s3rver)', async () => ({ registry: freshRegistry().registry, cleanup: async () => undefined }));
 
-describe('SageMaker model registry: what it sends and how SageMaker mirrors the aliases', () => {
-  const sagemaker = (): SageMakerClient => new SageMakerClient({ region: 'us-east-1', endpoint: controlPlane.endpoint, credentials: DUMMY_CREDENTIALS });
+const sagemaker = (): SageMakerClient => new SageMakerClient({ region: 'us-east-1', endpoint: controlPlane.endpoint, credentials: DUMMY_CREDENTIALS });
 
+describe('SageMaker model registry: what it sends and how SageMaker mirrors the aliases', () => {
   it('creates the group once and each version as a model package, with exactly this CreateModelPackage body', async () => {
     const { registry, group, prefix } = freshRegistry();
     const before = controlPlane.requests.length;
@@ -68,13 +76,10 @@ describe('SageMaker model registry: what it sends and how SageMaker mirrors the 
     expect(create.headers['x-amz-target']).toBe('SageMaker.CreateModelPackage');
     expect(create.headers['content-type']).toBe('application/x-amz-json-1.1');
     expect(create.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTESTTESTTEST\/\d{8}\/us-east-1\/sagemaker\/aws4_request/);
-    const metadata = create.body.CustomerMetadataProperties as Record<string, string>;
-    const registration = metadata['retail-mlops:registration'];
-    expect(registration).toMatch(/^[0-9a-f]{12}$/);
-    const folder = `s3://${BUCKET}/${prefix}/versions/${version.id}/${registration}/`;
+    const folder = `s3://${BUCKET}/${prefix}/versions/${version.id}/`;
     expect(create.body).toEqual({
       ModelPackageGroupName: group,
-      ModelPackageDescription: `retail-mlops model ${version.id}: gbdt, accuracy 0.9100, macro-F1 0.8900`,
+      ModelPackageDescription: `retail-mlops model ${version.id} (#1): gbdt, accuracy 0.9100, macro-F1 0.8900`,
       ClientToken: expect.stringMatching(/^[0-9a-f]{36}$/),
       InferenceSpecification: {
         Containers: [
@@ -87,18 +92,17 @@ describe('SageMaker model registry: what it sends and how SageMaker mirrors the 
         SupportedContentTypes: ['application/json'],
         SupportedResponseMIMETypes: ['application/json'],
       },
-      ModelMetrics: { ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: `${folder}metrics.json` } } },
       ModelApprovalStatus: 'PendingManualApproval',
       CustomerMetadataProperties: {
         'retail-mlops:specification-version': 'v1',
         'retail-mlops:version-id': version.id,
+        'retail-mlops:sequence': '1',
         'retail-mlops:content-hash': version.contentHash,
         'retail-mlops:model-sha256': version.modelSha256,
         'retail-mlops:model-size': String(input.model.byteLength),
-        'retail-mlops:record': `versions/${version.id}/${registration}/record.json`,
-        'retail-mlops:record-sha256': expect.stringMatching(/^[0-9a-f]{64}$/),
-        'retail-mlops:registration': registration,
+        'retail-mlops:record': `versions/${version.id}/version.json`,
         'retail-mlops:created-by': 'conformance-suite',
+        'retail-mlops:created-at': version.createdAt,
         'retail-mlops:algorithm': 'gbdt',
         'retail-mlops:accuracy': '0.91',
         'retail-mlops:macro-f1': '0.89',
@@ -113,17 +117,17 @@ describe('SageMaker model registry: what it sends and how SageMaker mirrors the 
       },
       Tags: [{ Key: 'team', Value: 'pricing' }, { Key: 'retail-mlops:version-id', Value: version.id }],
     });
-    for (const value of Object.values(metadata)) expect(value.length).toBeLessThanOrEqual(1024);
-    // every object of the version went up encrypted with the registry's key
-    const puts = s3.requests.filter((request) => request.method === 'PUT' && request.url.includes(`/${prefix}/versions/${version.id}/`));
-    expect(puts.map((request) => decodeURIComponent(request.url.split('?')[0]).split(`/${version.id}/`)[1]).sort()).toEqual([
-      `${registration}/artifacts/feature-statistics.json`,
-      `${registration}/artifacts/report.html`,
-      `${registration}/metrics.json`,
-      `${registration}/model.onnx`,
-      `${registration}/record.json`,
-      'package.json',
+    // the version's objects, in the one layout, went up encrypted with the registry's key; version.json last, only if absent
+    const puts = s3.requests.filter((request) => request.method === 'PUT' && request.url.includes(`/${prefix}/`) && request.status === 200);
+    const keys = puts.map((request) => decodeURIComponent(request.url.split('?')[0]).split(`/${prefix}/`)[1]);
+    expect(keys.filter((key) => key.startsWith('versions/'))).toEqual([
+      `versions/${version.id}/model.onnx`,
+      `versions/${version.id}/artifacts/feature-statistics.json`,
+      `versions/${version.id}/artifacts/report.html`,
+      `versions/${version.id}/version.json`,
     ]);
+    expect(puts.find((request) => request.url.includes('/version.json'))!.headers['if-none-match']).toBe('*');
+    expect(new Set(keys.filter((key) => !key.startsWith('versions/')))).toEqual(new Set(['.lock', 'registry.json', 'sequence.json']));
     for (const put of puts) expect(put.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBe(KMS_KEY);
   });
 
@@ -194,45 +198,57 @@ describe('SageMaker model registry: what it sends and how SageMaker mirrors the 
     expect((await second.list()).map((version) => version.sequence)).toEqual([1, 2, 3, 4]);
   });
 
-  it('retries an alias change that lost a conditional-write race, on top of the winner\'s change', async () => {
-    const { prefix, group } = freshRegistry();
+  it('takes over the lock of a writer that died at once on its host, and of a silent one after staleLockMs', async () => {
+    const { prefix, instance } = freshRegistry();
+    const registry = instance();
+    await registry.register(sampleRegistration('lock-before'));
     const storage = createS3ObjectStorage({ ...s3.connection, bucket: BUCKET, prefix });
-    const options = { region: 'us-east-1', endpoint: controlPlane.endpoint, credentials: DUMMY_CREDENTIALS, modelPackageGroupName: group, servingImage: SERVING_IMAGE };
-    const competitor = createSageMakerModelRegistry({ ...options, storage });
-    let raced = false;
-    // a store that lets the competitor change the alias between this writer's read and its write
-    const racing: S3ObjectStorage = {
-      ...storage,
-      put: (...args) => storage.put(...args),
-      upload: (...args) => storage.upload(...args),
-      get: (...args) => storage.get(...args),
-      download: (...args) => storage.download(...args),
-      head: (...args) => storage.head(...args),
-      list: (...args) => storage.list(...args),
-      delete: (...args) => storage.delete(...args),
-      uriOf: (...args) => storage.uriOf(...args),
-      keyOf: (...args) => storage.keyOf(...args),
-      withLocation: (...args) => storage.withLocation(...args),
-      getVersioned: (...args) => storage.getVersioned(...args),
-      async putConditionally(key, body, condition, putOptions) {
-        if (key === 'aliases/production.jsonl' && !raced) {
-          raced = true;
-          await competitor.setAlias('production', '#2', { actor: 'competitor', reason: 'got there first' });
-        }
-        return storage.putConditionally(key, body, condition, putOptions);
-      },
-    };
-    const writer = createSageMakerModelRegistry({ ...options, storage: racing });
-    const one = (await writer.register(sampleRegistration('race-one'))).version;
-    const two = (await writer.register(sampleRegistration('race-two'))).version;
-    const before = s3.requests.length;
-    const result = await writer.setAlias('production', one.id, { actor: 'writer', reason: 'lost the race, then retried' });
-    expect(s3.requests.slice(before).filter((request) => request.url.includes('/aliases/production.jsonl') && request.status === 412)).toHaveLength(1);
-    expect(result.change).toMatchObject({ from: two.id, to: one.id, sequence: 2 });
-    expect((await competitor.aliasHistory('production')).map((change) => [change.from, change.to, change.actor])).toEqual([
-      [null, two.id, 'competitor'],
-      [two.id, one.id, 'writer'],
-    ]);
+    const { stdout } = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const held = (host: string, pid: number): Buffer =>
+      Buffer.from(JSON.stringify({ host, pid, token: 'gone', acquiredAt: '2024-01-01T00:00:00.000Z', refreshedAt: '2024-01-01T00:00:00.000Z', released: false }));
+    await storage.put('.lock', held(hostname(), Number(stdout)));
+    const started = Date.now();
+    await registry.setAlias('candidate', '#1', { actor: 'ci', reason: 'after a dead writer' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    await storage.put('.lock', held('another-host', 1));
+    const patient = createSageMakerModelRegistry({ ...registryOptions(prefix), staleLockMs: 500, lockTimeoutMs: 10_000 });
+    const waited = Date.now();
+    await patient.setAlias('staging', '#1', { actor: 'ci', reason: 'after a silent writer' });
+    expect(Date.now() - waited).toBeGreaterThanOrEqual(450);
+    expect(JSON.parse(Buffer.from(await storage.get('.lock')).toString('utf8'))).toMatchObject({ host: hostname(), pid: process.pid, released: true });
+
+    await storage.put('.lock', held('another-host', 1));
+    const impatient = createSageMakerModelRegistry({ ...registryOptions(prefix), staleLockMs: 30_000, lockTimeoutMs: 300 });
+    await expectCode(impatient.setAlias('production', '#1', { actor: 'ci', reason: 'blocked' }), 'REGISTRY_BUSY');
+    expect((await patient.aliases()).map((state) => state.alias)).toEqual(['candidate', 'staging']);
+  });
+
+  it('keeps a registration or an alias change when SageMaker fails, says so, and mirrors it when run again', async () => {
+    const { prefix, group } = freshRegistry();
+    const unreachable = createSageMakerModelRegistry({ ...registryOptions(prefix), endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    const input = sampleRegistration('mirror-down');
+    const failed = await expectCode(unreachable.register(input), 'REGISTRY_MIRROR_FAILED');
+    expect(failed.message).toMatch(/is recorded in the registry, but mirroring it into SageMaker Model Package Group .* failed/);
+    // the registry has the version; SageMaker does not
+    const healthy = createSageMakerModelRegistry(registryOptions(prefix));
+    const [version] = await healthy.list();
+    expect(version.id).toBe(computeVersionIdentity(input).id);
+    expect(Buffer.from(await healthy.getModelBytes(version.id)).equals(Buffer.from(input.model))).toBe(true);
+    const packagesIn = async (): Promise<number> => (await sagemaker().send(new ListModelPackagesCommand({ ModelPackageGroupName: group }))).ModelPackageSummaryList?.length ?? 0;
+    expect(await packagesIn()).toBe(0);
+    await expectCode(unreachable.setAlias('production', version.id, { actor: 'bob', reason: 'promoted' }), 'REGISTRY_MIRROR_FAILED');
+    expect((await healthy.get('production')).id).toBe(version.id);
+
+    // running the same calls again brings SageMaker up to date, once
+    expect((await healthy.register(input)).created).toBe(false);
+    expect((await healthy.setAlias('production', version.id, { actor: 'bob', reason: 'promoted' })).changed).toBe(false);
+    expect(await packagesIn()).toBe(1);
+    const arn = `arn:aws:sagemaker:us-east-1:111122223333:model-package/${group}/1`;
+    expect((await sagemaker().send(new DescribeModelPackageCommand({ ModelPackageName: arn }))).ModelApprovalStatus).toBe('Approved');
+    expect(((await sagemaker().send(new ListTagsCommand({ ResourceArn: arn }))).Tags ?? []).map((tag) => tag.Key)).toContain('retail-mlops:alias:production');
+    await healthy.register(input);
+    expect(await packagesIn()).toBe(1);
   });
 
   it('validates its options eagerly, listing every problem', () => {
@@ -244,7 +260,7 @@ describe('SageMaker model registry: what it sends and how SageMaker mirrors the 
         modelPackageGroupName: 'not a name',
         servingImage: '',
         tags: { 'retail-mlops:alias:x': 'y' },
-        maxAliasRetries: -1,
+        lockTimeoutMs: -1,
       });
     } catch (error) {
       caught = error;

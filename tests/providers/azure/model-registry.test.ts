@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeControlPlane, staticTokenCredential, type FakeControlPlane } from './fake-control-plane';
 import { InvalidOptionsError } from '../../../core/errors';
+import { computeVersionIdentity } from '../../../core/registry/identity';
 import { createManagementClient } from '../../../providers/azure/management-client';
 import { createAzureMlModelRegistry, modelVersionBody } from '../../../providers/azure/model-registry';
 import { expectCode, registryConformance } from '../../conformance/registry';
@@ -74,7 +75,6 @@ describe('Azure ML model registry', () => {
           'retail-mlops.model-sha256': version.modelSha256,
           'retail-mlops.model-file': 'model.onnx',
           'retail-mlops.record': `versions/${version.id}/version.json`,
-          'retail-mlops.lineage': `versions/${version.id}/lineage.json`,
           'retail-mlops.lake-version': 'lake-20240501-0001',
           'retail-mlops.input-files': `raw/lgsr-200607.csv.gz@${version.lineage.inputFiles[0].sha256.slice(0, 12)}`,
           'retail-mlops.feature-spec-version': '1',
@@ -110,15 +110,13 @@ describe('Azure ML model registry', () => {
     expect(Object.keys(JSON.parse(puts[1].body).properties.tags)).not.toContain('retail-mlops.alias.staging');
   });
 
-  it('reads sequence numbers and lists through Azure ML (paged)', async () => {
+  it('answers from Blob Storage alone: listing and resolving never call Azure ML', async () => {
     const { registry } = await freshRegistry();
-    for (let index = 0; index < 5; index++) await registry.register(sampleRegistration(`page-${index}`));
+    for (let index = 0; index < 3; index++) await registry.register(sampleRegistration(`page-${index}`));
     const before = controlPlane.requests.length;
-    expect((await registry.list()).map((version) => version.sequence)).toEqual([1, 2, 3, 4, 5]);
-    const listCalls = controlPlane.requests.slice(before);
-    expect(listCalls).toHaveLength(2);
-    expect(listCalls[1].query.$skipToken).toBe('3');
-    expect((await registry.get('#4')).sequence).toBe(4);
+    expect((await registry.list()).map((version) => version.sequence)).toEqual([1, 2, 3]);
+    expect((await registry.get('#2')).sequence).toBe(2);
+    expect(controlPlane.requests.length).toBe(before);
   });
 
   it('does not take an Azure ML version without its record (a writer that died half way) for a version', async () => {
@@ -135,13 +133,22 @@ describe('Azure ML model registry', () => {
     expect((await registry.list()).map((listed) => listed.sequence)).toEqual([1]);
   });
 
-  it('reports a failing control plane as AZURE_REQUEST_FAILED after the SDK\'s retries', async () => {
-    const { registry } = await freshRegistry();
+  it('keeps a registration when Azure ML fails (REGISTRY_MIRROR_FAILED, the cause kept), and mirrors it when registered again', async () => {
+    const { registry, modelName } = await freshRegistry();
+    const input = sampleRegistration('mirror-down');
     controlPlane.failNext(10);
-    const error = await registry.list().catch((caught: unknown) => caught);
+    const error = await expectCode(registry.register(input), 'REGISTRY_MIRROR_FAILED');
     controlPlane.failNext(0);
-    expect((error as { code?: string }).code).toBe('AZURE_REQUEST_FAILED');
-    expect((error as { statusCode?: number }).statusCode).toBe(503);
+    expect((error.cause as { code?: string }).code).toBe('AZURE_REQUEST_FAILED');
+    expect((error.cause as { statusCode?: number }).statusCode).toBe(503);
+    const [version] = await registry.list();
+    expect(version.id).toBe(computeVersionIdentity(input).id);
+    expect(Buffer.from(await registry.getModelBytes('#1')).equals(Buffer.from(input.model))).toBe(true);
+
+    const before = controlPlane.requests.length;
+    expect((await registry.register(input)).created).toBe(false);
+    const puts = controlPlane.requests.slice(before).filter((call) => call.method === 'PUT');
+    expect(puts.map((call) => call.path.split(`/models/${modelName}`)[1])).toEqual(['', '/versions/1']);
   });
 
   it('validates every option at once', async () => {

@@ -1,10 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
-import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../../core/errors';
+import { computeVersionIdentity } from '../../../core/registry/identity';
 import { acquireLockFile } from '../../../providers/local/lock-file';
 import { createLocalRegistry } from '../../../providers/local/registry';
 import { expectCode, registryConformance } from '../../conformance/registry';
@@ -14,6 +15,12 @@ const run = promisify(execFile);
 const repositoryRoot = path.resolve(__dirname, '../../..');
 const tsx = path.join(repositoryRoot, 'node_modules/.bin/tsx');
 const worker = path.join(__dirname, 'registry-worker.ts');
+
+/** Hidden files (temporaries, locks) anywhere under `root`. */
+async function leftovers(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true });
+  return entries.filter((entry) => path.basename(entry).startsWith('.'));
+}
 
 async function temporaryRoot(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'retail-mlops-registry-'));
@@ -46,31 +53,31 @@ describe('local registry on disk', () => {
     expect((caught as InvalidOptionsError).problems).toHaveLength(3);
   });
 
-  it('touches nothing until the first write', async () => {
+  it('touches nothing until the first write, and says so when asked for a model in a registry that does not exist', async () => {
     const root = await registryRoot();
     const registry = createLocalRegistry({ root });
     expect(await registry.list()).toEqual([]);
-    await expectCode(registry.get('production'), 'ALIAS_NOT_FOUND');
+    const missing = await expectCode(registry.get('production'), 'REGISTRY_NOT_FOUND');
+    expect(missing.message).toContain(`no registry at ${root}`);
+    await expectCode(registry.getModelBytes('v-0123456789ab'), 'REGISTRY_NOT_FOUND');
+    await expectCode(registry.aliasHistory('production'), 'REGISTRY_NOT_FOUND');
     await expect(stat(root)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('lays versions out as read-only files in their own directory and leaves no temporary file or lock behind', async () => {
+  it('lays a version out in its own directory, version.json last, and leaves no temporary file or lock behind', async () => {
     const root = await registryRoot();
     const registry = createLocalRegistry({ root });
     const { version } = await registry.register(sampleRegistration('layout'));
     await registry.setAlias('candidate', version.id, { actor: 'ci', reason: 'gate passed' });
-    expect((await readdir(root)).sort()).toEqual(['.staging', 'aliases', 'registry.json', 'sequence.json', 'versions']);
-    expect(await readdir(path.join(root, '.staging'))).toEqual([]);
+    expect((await readdir(root)).sort()).toEqual(['aliases', 'registry.json', 'sequence.json', 'versions']);
     expect(await readdir(path.join(root, 'versions'))).toEqual([version.id]);
     const versionDirectory = path.join(root, 'versions', version.id);
     expect((await readdir(versionDirectory)).sort()).toEqual(['artifacts', 'model.onnx', 'version.json']);
     expect((await readdir(path.join(versionDirectory, 'artifacts'))).sort()).toEqual(['feature-statistics.json', 'report.html']);
-    for (const file of ['model.onnx', 'version.json', 'artifacts/report.html']) {
-      // eslint-disable-next-line no-bitwise
-      expect((await stat(path.join(versionDirectory, file))).mode & 0o222).toBe(0);
-    }
+    expect(await readdir(path.join(root, 'aliases'))).toEqual(['candidate.jsonl']);
     expect(JSON.parse(await readFile(path.join(versionDirectory, 'version.json'), 'utf8'))).toEqual(version);
     expect(JSON.parse(await readFile(path.join(root, 'registry.json'), 'utf8'))).toEqual({ format: 'retail-mlops-model-registry', specificationVersion: 'v1' });
+    expect(JSON.parse(await readFile(path.join(root, 'sequence.json'), 'utf8'))).toEqual({ last: 1 });
   });
 
   it('appends alias changes as JSON lines and never rewrites earlier ones', async () => {
@@ -102,31 +109,59 @@ describe('local registry on disk', () => {
     expect((await readFile(file, 'utf8')).split('\n')).toHaveLength(3);
   });
 
-  it('detects model bytes or artifacts changed on disk (REGISTRY_CORRUPT)', async () => {
+  it('detects model bytes or artifacts changed on disk (REGISTRY_CORRUPT), and refuses to point an alias at such a version', async () => {
     const root = await registryRoot();
     const registry = createLocalRegistry({ root });
     const { version } = await registry.register(sampleRegistration('corrupt'));
+    const healthy = (await registry.register(sampleRegistration('healthy'))).version;
+    await registry.setAlias('production', healthy.id, { actor: 'ci', reason: 'first' });
     const model = path.join(root, 'versions', version.id, 'model.onnx');
-    await chmod(model, 0o644);
     await writeFile(model, 'tampered');
     await expectCode(registry.getModelBytes(version.id), 'REGISTRY_CORRUPT');
+    const refused = await expectCode(registry.setAlias('production', version.id, { actor: 'ci', reason: 'would serve a tampered model' }), 'REGISTRY_CORRUPT');
+    expect(refused.message).toContain(`refusing to point alias 'production' at ${version.id}`);
+    expect(refused.message).toContain('model of');
     const report = path.join(root, 'versions', version.id, 'artifacts', 'report.html');
     await rm(report, { force: true });
     await expectCode(registry.getArtifact(version.id, 'report.html'), 'REGISTRY_CORRUPT');
+    await expectCode(registry.setAlias('staging', version.id, { actor: 'ci', reason: 'a missing report' }), 'REGISTRY_CORRUPT');
+    // nothing was recorded by the refused moves
+    expect((await registry.aliasHistory('production')).map((change) => change.to)).toEqual([healthy.id]);
+    expect((await registry.aliases()).map((state) => state.alias)).toEqual(['production']);
   });
 
-  it('sweeps staging directories abandoned by crashed writers', async () => {
+  it('leaves nothing a reader sees when a writer is killed before its version record, and the next write removes its files', async () => {
     const root = await registryRoot();
     const registry = createLocalRegistry({ root });
-    await registry.register(sampleRegistration('one'));
-    const abandoned = path.join(root, '.staging', 'v-0123456789ab.99999.deadbeef');
-    const recent = path.join(root, '.staging', 'v-ba9876543210.99998.cafe');
-    await mkdir(abandoned);
-    await mkdir(recent);
-    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
-    await utimes(abandoned, old, old);
-    await registry.register(sampleRegistration('two'));
-    expect(await readdir(path.join(root, '.staging'))).toEqual(['v-ba9876543210.99998.cafe']);
+    const first = (await registry.register(sampleRegistration('before-the-kill'))).version;
+    const killed = spawnSync(tsx, [worker, root, '0', '1', '0', ''], { env: { ...process.env, RETAIL_MLOPS_FAILPOINT: 'registry-before-version-record' } });
+    // tsx runs the script in a child node and exits 128 + 9 when that child dies by SIGKILL
+    expect(killed.signal === 'SIGKILL' || killed.status === 137, killed.stderr.toString()).toBe(true);
+    const partial = computeVersionIdentity(sampleRegistration('worker-0-model-0')).id;
+    expect((await readdir(path.join(root, 'versions'))).sort()).toEqual([first.id, partial].sort());
+    expect((await readdir(path.join(root, 'versions', partial))).sort()).toEqual(['artifacts', 'model.onnx']);
+    // readers: the half-written version does not exist
+    expect((await createLocalRegistry({ root }).list()).map((version) => version.id)).toEqual([first.id]);
+    await expectCode(createLocalRegistry({ root }).get(partial), 'MODEL_VERSION_NOT_FOUND');
+    // what older layouts and killed writers leave beside it: a staging area, temporary files of dead processes
+    const deadPid = Number((await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'])).stdout);
+    await mkdir(path.join(root, '.staging', 'v-0123456789ab.99999.deadbeef', 'artifacts'), { recursive: true });
+    await writeFile(path.join(root, '.staging', 'v-0123456789ab.99999.deadbeef', 'model.onnx'), Buffer.alloc(4096));
+    await mkdir(path.join(root, 'versions', 'v-ba9876543210'));
+    await writeFile(path.join(root, 'versions', 'v-ba9876543210', `.model.onnx.tmp-${deadPid}-0123456789ab`), Buffer.alloc(4096));
+    const liveTemporary = path.join(root, 'aliases', `.production.jsonl.tmp-${process.pid}-0123456789ab`);
+    await mkdir(path.join(root, 'aliases'), { recursive: true });
+    await writeFile(liveTemporary, '');
+
+    const next = (await registry.register(sampleRegistration('after-the-kill'))).version;
+    // the killed writer's number is skipped, never reused
+    expect(next.sequence).toBe(3);
+    expect((await readdir(path.join(root, 'versions'))).sort()).toEqual([first.id, next.id].sort());
+    expect((await readdir(root)).sort()).toEqual(['aliases', 'registry.json', 'sequence.json', 'versions']);
+    // a temporary file of a live process is left alone
+    expect(await readdir(path.join(root, 'aliases'))).toEqual([path.basename(liveTemporary)]);
+    // the killed writer's model registers normally afterwards
+    expect((await registry.register(sampleRegistration('worker-0-model-0'))).version.id).toBe(partial);
   });
 
   it('never reuses a sequence number, even when the counter file is lost', async () => {
@@ -179,7 +214,7 @@ describe('local registry on disk', () => {
         await held.release();
       }
       // nothing half-done was left behind by the failed calls
-      expect(await readdir(path.join(root, '.staging'))).toEqual([]);
+      expect(await readdir(path.join(root, 'versions'))).toHaveLength(1);
       expect(await registry.list()).toHaveLength(1);
       await registry.setAlias('candidate', '#1', { actor: 'a', reason: 'free again' });
     });
@@ -234,7 +269,7 @@ describe('local registry on disk', () => {
       expect(change.from).toBe(index === 0 ? null : history[index - 1].to);
     });
     expect((await registry.get('production')).id).toBe(history.at(-1)?.to);
-    expect(await readdir(path.join(root, '.staging'))).toEqual([]);
+    expect(await leftovers(root)).toEqual([]);
     await expect(stat(path.join(root, '.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
