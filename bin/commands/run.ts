@@ -71,12 +71,11 @@ async function runMainJob(flags: RunFlags): Promise<MainJobSummary> {
   const registryDirectory = path.join(workdir, 'registry');
   const outputDirectory = path.join(workdir, 'out');
   // the repository's own pipeline (its .retail-mlops.json), on local folders, calling this very CLI (a team's installed
-  // package or the template's sources): the environment and its quarantine threshold are the CI run's, not the main job's
+  // package or the template's sources); the environment is the CI run's, not the main job's
   const model = createPipelineModel({
     ...readProjectPipelineOptions(),
     cli: selfInvocation(),
     environment: undefined,
-    maxQuarantineRate: undefined,
     provider: 'local',
     dataFiles: data.map(shellQuote),
     lake,
