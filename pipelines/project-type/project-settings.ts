@@ -5,7 +5,7 @@
  */
 import { CiSystem, Cloud, type EnvironmentOptions, type RetailMlopsProjectOptions } from './options';
 import type { EnvironmentSettings, ProjectConfig } from '../../core/config/settings';
-import { projectConfigProblems } from '../../core/config/settings';
+import { LOCAL_DEFAULT, projectConfigProblems } from '../../core/config/settings';
 import type { GateOptions } from '../../core/evaluation/gate';
 import { environments as deploymentEnvironments, environmentDefaults, type Environment } from '../../manifests/environments';
 import type { DeploymentTargetSettings, EnvironmentTargetSettings } from '../../manifests/target-settings';
@@ -146,6 +146,14 @@ function apiTarget(project: string, cloud: Cloud, environment: ResolvedEnvironme
   };
 }
 
+/**
+ * An environment's settings as `.retail-mlops.json` carries them: what equals the embedded local default is
+ * left out, so it stays a default (a flag's `s3://` location then decides the provider, as it does without a file).
+ */
+function withoutLocalDefaults(settings: EnvironmentSettings): EnvironmentSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([key, value]) => LOCAL_DEFAULT[key as keyof typeof LOCAL_DEFAULT] !== value)) as EnvironmentSettings;
+}
+
 /** Defaults and every problem of the options (an empty `problems` means the project can be rendered). */
 export function resolveProjectSettings(options: RetailMlopsProjectOptions): ProjectSettings {
   const problems: string[] = [];
@@ -201,7 +209,7 @@ export function resolveProjectSettings(options: RetailMlopsProjectOptions): Proj
   const config: ProjectConfig = {
     gate,
     defaultEnvironment,
-    environments: Object.fromEntries(environments.map((environment) => [environment.name, environment.settings])),
+    environments: Object.fromEntries(environments.map((environment) => [environment.name, withoutLocalDefaults(environment.settings)])),
   };
   problems.push(...projectConfigProblems(config).map((problem) => `.retail-mlops.json: ${problem}`));
 
