@@ -1,4 +1,4 @@
-import { DependencyType, javascript } from 'projen';
+import { DependencyType } from 'projen';
 import { projectPipelineOptions } from './pipelines/project-pipeline';
 import { Cloud, RetailMlopsProject } from './pipelines/project-type';
 import { RETAIL_MLOPS_COMPILER_OPTIONS } from './pipelines/project-type/retail-mlops-project';
@@ -17,25 +17,13 @@ const project = new RetailMlopsProject({
   name: 'retail-mlops',
   description: 'Multi-cloud, GitOps-first MLOps template: basket price-sensitivity models from LGSR data, local/AWS/Azure.',
   defaultReleaseBranch: 'main',
-  packageManager: javascript.NodePackageManager.NPM,
-  projenrcTs: true,
-  // the projen components that render CI files live in pipelines/ (.projenrc.ts imports them)
+  // the projen components that render CI files live in pipelines/ (.projenrc.ts imports them); npm, TypeScript 6,
+  // vitest and no GitHub workflows come from the project type's defaults
   projenrcTsOptions: { projenCodeDir: 'pipelines' },
-  typescriptVersion: '~6.0.3',
-  minNodeVersion: '20.19.0',
   srcdir: '.',
-  libdir: 'lib',
-  testdir: 'tests',
   sampleCode: false,
-  jest: false,
   // lint reports, never rewrites: npm test must not change files under a running edit or in CI
   eslintOptions: { dirs: topLevelFolders, devdirs: ['tests'], tsconfigPath: './tsconfig.dev.json', commandOptions: { fix: false } },
-  github: false,
-  release: false,
-  buildWorkflow: false,
-  depsUpgrade: false,
-  pullRequestTemplate: false,
-  licensed: false,
   cloud: Cloud.LOCAL,
   // the template's own CI reads the real sample beside the clone, and installs what its tests need with bin/setup
   pipelineDataFiles: [...(projectPipelineOptions.dataFiles ?? [])],

@@ -27,6 +27,23 @@ export const RETAIL_MLOPS_COMPILER_OPTIONS: javascript.TypescriptConfigOptions['
   resolveJsonModule: true,
 };
 
+/** What every retail-mlops repository (the template's too) gets unless its `.projenrc.ts` says otherwise: npm, TypeScript 6, vitest, no GitHub workflows. */
+const REPOSITORY_DEFAULTS = {
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  typescriptVersion: '~6.0.3',
+  minNodeVersion: '20.19.0',
+  libdir: 'lib',
+  testdir: 'tests',
+  jest: false,
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  licensed: false,
+} as const satisfies Partial<typescript.TypeScriptProjectOptions>;
+
 /** `retail-mlops` or `retail-mlops@<spec>` (the dependency `projen new --from` adds). */
 function isTemplateDependency(dependency: string): boolean {
   return dependency === TEMPLATE_PACKAGE || dependency.startsWith(`${TEMPLATE_PACKAGE}@`);
@@ -53,21 +70,9 @@ function teamBaseOptions(options: RetailMlopsProjectOptions): typescript.TypeScr
   const cloud = options.cloud ?? Cloud.LOCAL;
   const folders = ['src', ...(cloud === Cloud.AWS ? ['infra'] : []), ...(cloud === Cloud.LOCAL ? [] : ['manifests'])];
   return {
-    packageManager: javascript.NodePackageManager.NPM,
-    projenrcTs: true,
-    typescriptVersion: '~6.0.3',
-    minNodeVersion: '20.19.0',
+    ...REPOSITORY_DEFAULTS,
     srcdir: 'src',
-    libdir: 'lib',
-    testdir: 'tests',
-    jest: false,
     eslint: false,
-    github: false,
-    release: false,
-    buildWorkflow: false,
-    depsUpgrade: false,
-    pullRequestTemplate: false,
-    licensed: false,
     readme: { filename: 'README.md', contents: teamReadme(options.name, cloud) },
     ...options,
     sampleCode: false,
@@ -111,7 +116,7 @@ export class RetailMlopsProject extends typescript.TypeScriptProject {
 
   constructor(options: RetailMlopsProjectOptions) {
     const developsTemplate = options.name === TEMPLATE_PACKAGE;
-    super(developsTemplate ? { ...options, sampleCode: false } : teamBaseOptions(options));
+    super(developsTemplate ? { ...REPOSITORY_DEFAULTS, ...options, sampleCode: false } : teamBaseOptions(options));
     this.developsTemplate = developsTemplate;
     this.settings = resolveProjectSettings(options);
     this.cloud = this.settings.cloud;
