@@ -59,7 +59,8 @@ describe.sequential('a team repository scaffolded from the packed template', () 
   beforeAll(async () => {
     tarball = await packTemplate(repositoryRoot);
   }, 20 * minutes);
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // three repositories with their node_modules: removing them takes a while on a busy machine
+  afterAll(() => rmSync(work, { recursive: true, force: true }), 10 * minutes);
 
   it('the package: lib/ and the .jsii assembly, one command, an exports map; no tests, benchmarks or data', async () => {
     const listing = (await runIn(work, 'tar', ['tzf', tarball])).stdout.split('\n').filter((line) => line.length > 0 && !line.endsWith('/'));
