@@ -1,75 +1,54 @@
-import { DependencyType, JsonFile, javascript, typescript } from 'projen';
-import { DEFAULT_MONITORING } from './core/monitoring/settings';
-import { AzurePipeline } from './pipelines/azure';
-import { ContainerImage } from './pipelines/container-image';
-import { JenkinsPipeline } from './pipelines/jenkins';
-import { createProjectPipeline } from './pipelines/project-pipeline';
-import { TravisPipeline } from './pipelines/travis';
+import { DependencyType } from 'projen';
+import { projectPipelineOptions } from './pipelines/project-pipeline';
+import { Cloud, RetailMlopsProject } from './pipelines/project-type';
+import { RETAIL_MLOPS_COMPILER_OPTIONS } from './pipelines/project-type/retail-mlops-project';
 
 /**
  * retail-mlops: the project definition. Every generated file (package.json, tsconfig*.json,
- * .eslintrc.json, .gitignore, .npmrc, …) comes from here: edit this file and run `npx projen`.
+ * .eslintrc.json, .gitignore, .npmrc, the CI files, Dockerfile, .retail-mlops.json, …) comes from here:
+ * edit this file and run `npx projen`. It uses the project type teams scaffold from
+ * (`RetailMlopsProject`, pipelines/project-type/), so what is tested here is what teams get.
  */
 const topLevelFolders = ['core', 'providers', 'server', 'manifests', 'pipelines', 'bin', 'bench'];
+/** What the package ships, compiled to lib/ (benchmarks, tests and the packaging scripts stay out). */
+const packageFolders = ['core', 'providers', 'server', 'manifests', 'pipelines', 'bin'];
 
-const project = new typescript.TypeScriptProject({
+const project = new RetailMlopsProject({
   name: 'retail-mlops',
   description: 'Multi-cloud, GitOps-first MLOps template: basket price-sensitivity models from LGSR data, local/AWS/Azure.',
   defaultReleaseBranch: 'main',
-  packageManager: javascript.NodePackageManager.NPM,
-  projenrcTs: true,
-  // the projen components that render CI files live in pipelines/ (.projenrc.ts imports them)
+  // the projen components that render CI files live in pipelines/ (.projenrc.ts imports them); npm, TypeScript 6,
+  // vitest and no GitHub workflows come from the project type's defaults
   projenrcTsOptions: { projenCodeDir: 'pipelines' },
-  typescriptVersion: '~6.0.3',
-  minNodeVersion: '20.19.0',
   srcdir: '.',
-  libdir: 'lib',
-  testdir: 'tests',
   sampleCode: false,
-  jest: false,
   // lint reports, never rewrites: npm test must not change files under a running edit or in CI
   eslintOptions: { dirs: topLevelFolders, devdirs: ['tests'], tsconfigPath: './tsconfig.dev.json', commandOptions: { fix: false } },
-  github: false,
-  release: false,
-  buildWorkflow: false,
-  depsUpgrade: false,
-  pullRequestTemplate: false,
-  licensed: false,
-  entrypoint: 'lib/core/index.js',
+  cloud: Cloud.LOCAL,
+  // the template's own CI reads the real sample beside the clone, and installs what its tests need with bin/setup
+  pipelineDataFiles: [...(projectPipelineOptions.dataFiles ?? [])],
+  testSetupCommands: [...(projectPipelineOptions.testSetup ?? [])],
+  // the package's main entry is the project type (what `projen new --from retail-mlops` loads, jsii-compatible);
+  // the runtime API sits under the `exports` map's other entries
+  entrypoint: 'lib/pipelines/project-type/index.js',
+  entrypointTypes: 'lib/pipelines/project-type/index.d.ts',
+  // the one command the package installs (projen would otherwise publish every executable in bin/)
   bin: { 'retail-mlops': 'lib/bin/retail-mlops.js' },
+  autoDetectBin: false,
+  // the project type runs inside the team's projen (one instance: its classes must be projen's own); a team's AWS
+  // infrastructure entry builds on aws-cdk-lib and cdk-nag (optional: teams without AWS infrastructure go without)
+  peerDeps: ['projen@^0.103.25', 'aws-cdk-lib@^2.276.0', 'cdk-nag@^3.0.2'],
+  peerDependencyOptions: { pinnedDevDependency: false },
   tsconfig: {
-    include: topLevelFolders.map((folder) => `${folder}/**/*.ts`),
-    exclude: ['node_modules', 'lib', 'tests'],
-    compilerOptions: {
-      rootDir: '.',
-      outDir: 'lib',
-      module: 'nodenext',
-      moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
-      target: 'ES2022',
-      lib: ['es2023'],
-      types: ['node'],
-      skipLibCheck: true,
-      esModuleInterop: true,
-      resolveJsonModule: true,
-      noUncheckedIndexedAccess: false,
-    },
+    include: packageFolders.map((folder) => `${folder}/**/*.ts`),
+    exclude: ['node_modules', 'lib', 'tests', 'pipelines/package'],
+    compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, outDir: 'lib', noUncheckedIndexedAccess: false },
   },
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     include: [...topLevelFolders.map((folder) => `${folder}/**/*.ts`), 'tests/**/*.ts', '.projenrc.ts'],
     exclude: ['node_modules', 'lib'],
-    compilerOptions: {
-      rootDir: '.',
-      module: 'nodenext',
-      moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
-      target: 'ES2022',
-      lib: ['es2023'],
-      types: ['node'],
-      skipLibCheck: true,
-      esModuleInterop: true,
-      resolveJsonModule: true,
-      noUncheckedIndexedAccess: false,
-    },
+    compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, noUncheckedIndexedAccess: false },
   },
   deps: [
     '@duckdb/node-api@1.5.6-r.1',
@@ -125,8 +104,10 @@ const project = new typescript.TypeScriptProject({
     'autocannon@^8',
     '@types/autocannon@^7',
     '@redocly/cli@2.77.0',
+    // the package's jsii assembly (.jsii: what `projen new --from` reads); 6.0.x compiles with TypeScript ~6.0
+    'jsii@~6.0.16',
   ],
-  gitignore: ['/.tmp/', '__pycache__/', '/.retail-mlops/', '/providers/aws/infra/cdk.out/', '/.lake/', '/.registry/', '/.cache/', '/out/', '*.tsbuildinfo', '/.worktrees/'],
+  gitignore: ['/.tmp/', '__pycache__/', '/providers/aws/infra/cdk.out/', '/.cache/', '/.worktrees/'],
 });
 
 // constructs is a runtime dependency (cdk8s needs it at run time); projen's own build-time entry would duplicate it.
@@ -181,9 +162,6 @@ for (const [name, command, description] of [
   project.package.setScript(name, command);
 }
 
-// The API's container image: a generated multi-stage Dockerfile and .dockerignore (`retail-mlops serve`, uid 10001).
-new ContainerImage(project);
-
 // Benchmarks print numbers; they are not tests.
 project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');
 project.package.setScript('bench:features', 'tsx bench/features.ts');
@@ -192,6 +170,7 @@ project.package.setScript('bench:generate', 'tsx bench/generate.ts');
 project.package.setScript('bench:train', 'tsx bench/train.ts');
 project.package.setScript('bench:serve', 'tsx bench/serve.ts');
 project.package.setScript('bench:predict', 'tsx bench/predict.ts');
+project.package.setScript('bench:scaffold', 'tsx bench/scaffold.ts');
 project.package.setScript('bench:quality', 'tsx bench/quality.ts');
 project.package.setScript('bench:prediction-log', 'tsx bench/prediction-log.ts');
 
@@ -209,29 +188,27 @@ const eslintrc = project.tryFindObjectFile('.eslintrc.json');
 eslintrc?.addDeletionOverride('parserOptions.projectService');
 eslintrc?.addOverride('parserOptions.project', './tsconfig.dev.json');
 
-// CI: one pipeline model (pipelines/project-pipeline.ts) rendered for Jenkins, Travis CI and Azure Pipelines;
-// `retail-mlops pipeline run` executes the same stages locally.
-const pipeline = createProjectPipeline();
-new JenkinsPipeline(project, { model: pipeline });
-new TravisPipeline(project, { model: pipeline });
-new AzurePipeline(project, { model: pipeline });
-
-// The team's model gate: the KPI floor every candidate must meet (read by `retail-mlops gate` and `run`), and
-// how `retail-mlops monitor` (the hourly CronJob of each environment) judges drift and live accuracy. To have it
-// start the training pipeline, add a trigger, e.g. `trigger: { kind: 'jenkins', url: 'https://jenkins.example.com',
-// job: 'retail-mlops/main' }` (secrets from JENKINS_USER / JENKINS_API_TOKEN; see `retail-mlops monitor --help`).
-new JsonFile(project, '.retail-mlops.json', {
-  obj: {
-    gate: {
-      minimumAccuracy: 0.75,
-      minimumMacroF1: 0.7,
-      minimumClassPrecision: 0.65,
-      championAccuracyTolerance: 0.01,
-      championMacroF1Tolerance: 0.01,
-    },
-    // every threshold at its default, spelled out so the team sees what it may change
-    monitoring: { ...DEFAULT_MONITORING },
-  },
+// The package: one npm package with the runtime (CLI, API, core, providers, charts), the project type and
+// its .jsii assembly.
+const typesAndCode = (entry: string) => ({ types: `./lib/${entry}.d.ts`, default: `./lib/${entry}.js` });
+project.package.addField('exports', {
+  '.': typesAndCode('pipelines/project-type/index'),
+  './core': typesAndCode('core/index'),
+  './manifests': typesAndCode('manifests/index'),
+  './server/client': typesAndCode('server/client'),
+  './server/schemas': typesAndCode('server/schemas'),
+  './providers/aws/infra': typesAndCode('providers/aws/infra/index'),
+  './providers/azure/infra': typesAndCode('providers/azure/infra/index'),
+  './.jsii': './.jsii',
+  './package.json': './package.json',
 });
+project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '.jsii']);
+project.package.addField('peerDependenciesMeta', { 'aws-cdk-lib': { optional: true }, 'cdk-nag': { optional: true } });
+// projen's TypeScript project includes every .ts under srcdir ('.'): the package compiles only its own folders
+project.tsconfig?.file.addOverride('include', packageFolders.map((folder) => `${folder}/**/*.ts`));
+project.compileTask.exec('tsx pipelines/package/jsii-assembly.ts', { name: 'jsii-assembly' });
+// `npm run package` compiles first, so the tarball in dist/js/ is always the current sources
+project.packageTask.prependSpawn(project.compileTask);
+project.gitignore.exclude('/.jsii');
 
 project.synth();

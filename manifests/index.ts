@@ -9,3 +9,4 @@ export * from './monitor-cron-job';
 export * from './argo-cd-application-chart';
 export * from './deployment-targets';
 export * from './render';
+export * from './target-settings';

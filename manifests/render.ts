@@ -5,7 +5,7 @@
  * Rendering is pure and deterministic (same pins and targets, same bytes); writing replaces the
  * whole output directory so no stale file survives.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { AksApiChart } from './aks-api-chart';
@@ -14,6 +14,7 @@ import { repositoryDeploymentTargets, type DeploymentTargets } from './deploymen
 import { EksApiChart } from './eks-api-chart';
 import { environments } from './environments';
 import { readModelPins, type ModelPins } from './model-pins';
+import { readDeploymentTargets } from './target-settings';
 
 /** One rendered file: its path below the output directory (always with '/') and its text. */
 export interface RenderedManifest {
@@ -44,13 +45,18 @@ export function renderManifests(pins: ModelPins, targets: DeploymentTargets = re
 }
 
 /** Replaces `outputDirectory` with exactly `files` (it is deleted first: point it at a directory that holds only rendered output). */
-export async function writeRenderedManifests(outputDirectory: string, files: readonly RenderedManifest[]): Promise<void> {
-  await rm(outputDirectory, { recursive: true, force: true });
+export function writeRenderedManifestsSync(outputDirectory: string, files: readonly RenderedManifest[]): void {
+  rmSync(outputDirectory, { recursive: true, force: true });
   for (const file of files) {
     const target = path.join(outputDirectory, ...file.path.split('/'));
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, file.content, 'utf8');
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, file.content, 'utf8');
   }
+}
+
+/** `writeRenderedManifestsSync` for async callers (a few small files: written in one go). */
+export async function writeRenderedManifests(outputDirectory: string, files: readonly RenderedManifest[]): Promise<void> {
+  writeRenderedManifestsSync(outputDirectory, files);
 }
 
 export interface SynthesizeManifestsOptions {
@@ -58,14 +64,14 @@ export interface SynthesizeManifestsOptions {
   readonly pinsFile: string;
   /** The output directory, e.g. `<repo>/manifests/dist` (replaced as a whole). */
   readonly outputDirectory: string;
-  /** @default repositoryDeploymentTargets */
+  /** @default - `deployment-targets.json` beside the pins file (a team repository's), else repositoryDeploymentTargets */
   readonly targets?: DeploymentTargets;
 }
 
 /** Reads the pins, renders, and replaces the output directory; returns the files written. What `npm run synth:manifests` and the promotion tool run. */
 export async function synthesizeManifests(options: SynthesizeManifestsOptions): Promise<RenderedManifest[]> {
   const pins = await readModelPins(options.pinsFile);
-  const files = renderManifests(pins, options.targets);
+  const files = renderManifests(pins, options.targets ?? readDeploymentTargets(path.dirname(options.pinsFile)));
   await writeRenderedManifests(options.outputDirectory, files);
   return files;
 }

@@ -30,7 +30,8 @@ export interface ContainerImageOptions {
   readonly port?: number;
 
   /**
-   * The compiled CLI entry, relative to the image's working directory.
+   * The compiled CLI entry, relative to the image's working directory: `lib/…` in the template,
+   * `node_modules/retail-mlops/lib/…` in a team repository (the installed package's CLI).
    * @default 'lib/bin/retail-mlops.js'
    */
   readonly entrypoint?: string;
@@ -73,7 +74,7 @@ export class ContainerImage extends Component {
     this.port = options.port ?? 8080;
     problems.check(Number.isInteger(this.port) && this.port >= 1024 && this.port <= 65535, `port must be an unprivileged port (1024–65535), got ${this.port}`);
     const entrypoint = options.entrypoint ?? 'lib/bin/retail-mlops.js';
-    problems.check(/^lib\/[\w./-]+\.js$/.test(entrypoint), `entrypoint must be a .js file below lib/, got ${JSON.stringify(entrypoint)}`);
+    problems.check(/^(node_modules\/[\w.-]+\/)?lib\/[\w./-]+\.js$/.test(entrypoint), `entrypoint must be a .js file below lib/ or a package's lib/, got ${JSON.stringify(entrypoint)}`);
     const command = options.command ?? ['serve'];
     const healthCheckPath = options.healthCheckPath ?? '/healthz';
     problems.check(/^\/[\w./-]*$/.test(healthCheckPath), `healthCheckPath must be a URL path, got ${JSON.stringify(healthCheckPath)}`);

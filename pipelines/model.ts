@@ -177,11 +177,35 @@ export interface PipelineOptions {
   readonly approvalGroup?: string;
   /** How the stages call the project's CLI. @default 'npx retail-mlops' */
   readonly cli?: CommandLineInvocation;
-  /** Raw LGSR files (shell globs, relative to the repository root) the ingest stage reads. @default ['data/raw/*.csv*'] */
+  /**
+   * The environment of `.retail-mlops.json` the data, training and registry stages run in: every CLI call
+   * gets `--environment <name>`, so its provider options (region, roles, workspace, backend) and its
+   * landing location come from the settings, never from this repository's layout.
+   * @default - none: the settings' default environment
+   */
+  readonly environment?: string;
+  /**
+   * Raw LGSR files (shell globs, relative to the repository root) the ingest stage reads.
+   * @default - none: ingest reads the environment's landing location (`landing` in `.retail-mlops.json`)
+   */
   readonly dataFiles?: readonly string[];
-  /** The lake: a folder, or a storage URI for cloud providers. @default '.lake' */
+  /**
+   * The share of rows (0–1) data validation may quarantine: above it the ingest stage fails, prints the
+   * reasons and publishes nothing (`--max-quarantine-rate`).
+   * @default - the environment's setting (0.01 unless set)
+   */
+  readonly maxQuarantineRate?: number;
+  /**
+   * Commands the test stage runs before `npm test`: the one set-up script README uses, which installs
+   * what the tests need.
+   * @default []
+   */
+  readonly testSetup?: readonly string[];
+  /** The algorithms the train stage trains (the champion is the best of them). @default - all the backend offers */
+  readonly algorithms?: readonly string[];
+  /** The lake: a folder, or a storage URI for cloud providers (the environment's). @default '.lake' */
   readonly lake?: string;
-  /** The model registry: a folder, or a storage URI for cloud providers. @default '.registry' */
+  /** The model registry: a folder, or a storage URI for cloud providers (the environment's). @default '.registry' */
   readonly registry?: string;
   /** Where reports and metrics are written. @default 'out' */
   readonly outputDirectory?: string;
@@ -228,7 +252,6 @@ export const IMAGE_DIGEST_FILE = 'out/image/digest';
 export const standardStageIds = [
   'install',
   'lint-test',
-  'validate-data',
   'ingest',
   'train',
   'evaluate',
@@ -266,7 +289,9 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   const approvalEnvironment = options.approvalEnvironment ?? environments[environments.length - 1];
   const approvalGroup = options.approvalGroup ?? 'release-approvers';
   const cli = options.cli ?? 'npx retail-mlops';
-  const dataFiles = options.dataFiles ?? ['data/raw/*.csv*'];
+  const dataFiles = options.dataFiles ?? [];
+  const testSetup = options.testSetup ?? [];
+  const algorithms = options.algorithms ?? [];
   const lake = options.lake ?? '.lake';
   const registry = options.registry ?? '.registry';
   const outputDirectory = options.outputDirectory ?? 'out';
@@ -295,7 +320,14 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   );
   problems.check(/^[\w .@\\-]+$/.test(approvalGroup), `approvalGroup '${approvalGroup}' may hold only letters, digits, spaces and _ . @ \\ -`);
   problems.check(cli.trim().length > 0, 'cli must not be empty');
-  problems.check(dataFiles.length > 0, 'dataFiles must name at least one file or glob');
+  problems.check(options.dataFiles === undefined || dataFiles.length > 0, 'dataFiles must name at least one file or glob (leave it out to read the landing location)');
+  problems.check(options.environment === undefined || /^[a-z][a-z0-9-]{0,31}$/.test(options.environment), `environment '${options.environment}' must be lowercase letters, digits and '-'`);
+  problems.check(
+    options.maxQuarantineRate === undefined || (Number.isFinite(options.maxQuarantineRate) && options.maxQuarantineRate >= 0 && options.maxQuarantineRate <= 1),
+    `maxQuarantineRate must be a number from 0 to 1, got ${options.maxQuarantineRate}`,
+  );
+  problems.check(options.algorithms === undefined || (algorithms.length > 0 && algorithms.every((algorithm) => /^[a-z][a-z0-9-]*$/.test(algorithm))), `algorithms must name at least one algorithm (lowercase), got ${JSON.stringify(options.algorithms)}`);
+  for (const command of testSetup) problems.check(command.trim().length > 0 && !command.includes('\n'), 'testSetup commands must be one non-empty line each');
   for (const location of [lake, registry, outputDirectory]) {
     problems.check(location.trim().length > 0 && !/\s/.test(location), `'${location}': lake, registry and outputDirectory must be non-empty and hold no spaces`);
   }
@@ -343,6 +375,9 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   const evaluationDirectory = `${outputDirectory}/evaluation`;
   // the gate reads the metrics the evaluate stage wrote; CI systems with a fresh machine per stage need them handed over
   const evaluationCache: StageCache = { kind: 'directory', name: 'evaluation', path: evaluationDirectory };
+  // every CLI call names the environment, so its provider options and landing location come from the settings
+  const environmentFlag = options.environment === undefined ? '' : ` --environment ${options.environment}`;
+  const quarantineFlag = options.maxQuarantineRate === undefined ? '' : ` --max-quarantine-rate ${options.maxQuarantineRate}`;
   const imageTag = `${imageRepository}:$(git rev-parse --short=12 HEAD)`;
   // the image is built once per commit: a rerun (or a second pipeline of the same commit) reuses the pushed one
   const imageDirectory = IMAGE_DIGEST_FILE.slice(0, IMAGE_DIGEST_FILE.lastIndexOf('/'));
@@ -375,21 +410,13 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
 
   const stages: PipelineStage[] = [
     stage({ id: 'install', name: 'Install', commands: ['npm ci'], condition: everyBranch, caches: [npmCache], artifacts: [], credentials: none, needsDependencies: false }),
-    stage({ id: 'lint-test', name: 'Lint and test', commands: ['npm test'], condition: everyBranch, caches: [npmCache], artifacts: [], credentials: none }),
-    stage({
-      id: 'validate-data',
-      name: 'Validate data',
-      // the data contract: LGSR schema, codes and quarantine rules (Made-With-ML's "data tests")
-      commands: ['npx vitest run --config tests/vitest.config.mts tests/core/schema'],
-      condition: everyBranch,
-      caches: [npmCache],
-      artifacts: [],
-      credentials: none,
-    }),
+    stage({ id: 'lint-test', name: 'Lint and test', commands: [...testSetup, 'npm test'], condition: everyBranch, caches: [npmCache], artifacts: [], credentials: none }),
     stage({
       id: 'ingest',
-      name: 'Ingest',
-      commands: [`${cli} ingest ${dataFiles.join(' ')} --lake ${shellQuote(lake)}`],
+      // the data contract (LGSR schema, codes, quarantine rules) is checked on the data itself: above the
+      // quarantine threshold the stage fails, prints the reasons and publishes nothing
+      name: 'Validate and ingest data',
+      commands: [`${cli} ingest${dataFiles.map((file) => ` ${file}`).join('')}${environmentFlag} --lake ${shellQuote(lake)}${quarantineFlag}`],
       condition: everyBranch,
       caches: [npmCache, ...lakeCache],
       artifacts: [],
@@ -398,7 +425,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
     stage({
       id: 'train',
       name: 'Train',
-      commands: [`${cli} train --lake ${shellQuote(lake)} --registry ${shellQuote(registry)} --algorithm all --alias challenger`],
+      commands: [`${cli} train${environmentFlag} --lake ${shellQuote(lake)} --registry ${shellQuote(registry)} --algorithm ${algorithms.length > 0 ? algorithms.join(',') : 'all'} --alias challenger`],
       condition: everyBranch,
       caches: [npmCache, ...lakeCache, ...registryCache],
       artifacts: [],
@@ -409,7 +436,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       name: 'Evaluate',
       commands: [
         `mkdir -p ${evaluationDirectory}`,
-        `${cli} evaluate --registry ${shellQuote(registry)} --model challenger --data ${shellQuote(lake)} --report ${evaluationDirectory}/report.html --json > ${evaluationDirectory}/metrics.json`,
+        `${cli} evaluate${environmentFlag} --registry ${shellQuote(registry)} --model challenger --data ${shellQuote(lake)} --report ${evaluationDirectory}/report.html --json > ${evaluationDirectory}/metrics.json`,
       ],
       condition: everyBranch,
       caches: [npmCache, ...lakeCache, ...registryCache, evaluationCache],
@@ -422,7 +449,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
     stage({
       id: 'gate',
       name: 'Gate',
-      commands: [`${cli} gate --registry ${shellQuote(registry)} --model challenger --lake ${shellQuote(lake)}`],
+      commands: [`${cli} gate${environmentFlag} --registry ${shellQuote(registry)} --model challenger --lake ${shellQuote(lake)}`],
       condition: everyBranch,
       caches: [npmCache, ...registryCache, evaluationCache],
       artifacts: [],
@@ -432,7 +459,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       id: 'register',
       name: 'Register',
       commands: [
-        `${cli} models alias candidate challenger --registry ${shellQuote(registry)} --reason 'passed the gate on ${mainBranch}'`,
+        `${cli} models alias candidate challenger${environmentFlag} --registry ${shellQuote(registry)} --reason 'passed the gate on ${mainBranch}'`,
       ],
       condition: mainOnly,
       caches: [npmCache, ...registryCache],

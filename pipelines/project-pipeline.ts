@@ -1,9 +1,12 @@
 /**
  * This repository's own pipeline: the options .projenrc.ts renders the CI files from, and the model
  * `retail-mlops pipeline run` executes, so the committed CI files and the local runner never differ.
+ * In any retail-mlops repository (a team's too) the options are the ones `RetailMlopsProject` rendered
+ * into `.retail-mlops.json` (`ci.pipeline`); these are the template's own.
  */
 import type { PipelineModel, PipelineOptions } from './model';
 import { createPipelineModel } from './model';
+import { readProjectConfig } from '../core/config/settings';
 
 export const projectPipelineOptions: PipelineOptions = {
   provider: 'local',
@@ -11,10 +14,19 @@ export const projectPipelineOptions: PipelineOptions = {
   cli: 'npm run --silent cli --',
   // CI clones the repository with shared/ beside it; the sample is never committed into the project
   dataFiles: ['../shared/data/lgsr-sample/transactions_*'],
+  // the test stage installs what the tests need with the set-up script README uses
+  testSetup: ['bin/setup'],
 };
 
-export function createProjectPipeline(): PipelineModel {
-  return createPipelineModel(projectPipelineOptions);
+/** The pipeline options of the repository in `directory`: `.retail-mlops.json`'s `ci.pipeline`, else the template's own. */
+export function readProjectPipelineOptions(directory = process.cwd()): PipelineOptions {
+  const config = readProjectConfig(directory) as { readonly ci?: { readonly pipeline?: PipelineOptions } };
+  return config.ci?.pipeline ?? projectPipelineOptions;
+}
+
+/** The pipeline of the repository in `directory` (what its CI files were rendered from). */
+export function createProjectPipeline(directory = process.cwd()): PipelineModel {
+  return createPipelineModel(readProjectPipelineOptions(directory));
 }
 
 /**

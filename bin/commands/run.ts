@@ -5,7 +5,7 @@ import { generateLgsr } from '../../core/data/generator';
 import { RetailMlopsError } from '../../core/errors';
 import type { EvaluationMetrics } from '../../core/evaluation/metrics';
 import { createPipelineModel, shellQuote } from '../../pipelines/model';
-import { projectPipelineOptions } from '../../pipelines/project-pipeline';
+import { readProjectPipelineOptions } from '../../pipelines/project-pipeline';
 import { runPipeline, type PipelineRunSummary } from '../../pipelines/runner';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment } from '../environment';
@@ -70,7 +70,18 @@ async function runMainJob(flags: RunFlags): Promise<MainJobSummary> {
   const lake = path.join(workdir, 'lake');
   const registryDirectory = path.join(workdir, 'registry');
   const outputDirectory = path.join(workdir, 'out');
-  const model = createPipelineModel({ ...projectPipelineOptions, dataFiles: data.map(shellQuote), lake, registry: registryDirectory, outputDirectory });
+  // the repository's own pipeline (its .retail-mlops.json), on local folders, calling this very CLI (a team's installed
+  // package or the template's sources); the environment is the CI run's, not the main job's
+  const model = createPipelineModel({
+    ...readProjectPipelineOptions(),
+    cli: selfInvocation(),
+    environment: undefined,
+    provider: 'local',
+    dataFiles: data.map(shellQuote),
+    lake,
+    registry: registryDirectory,
+    outputDirectory,
+  });
   const pipeline = await runPipeline(model, {
     stages: MAIN_JOB_STAGES,
     branch: model.mainBranch,
@@ -94,6 +105,11 @@ async function runMainJob(flags: RunFlags): Promise<MainJobSummary> {
     versions: versions.map((version) => ({ version: version.id, algorithm: version.lineage.algorithm, accuracy: version.metrics.accuracy, macroF1: version.metrics.macroF1 })),
     report: path.join(outputDirectory, 'evaluation', 'report.html'),
   };
+}
+
+/** The command line that started this CLI (node, its loader flags such as tsx's, the entry script), quoted for a shell. */
+function selfInvocation(): string {
+  return [process.execPath, ...process.execArgv, process.argv[1]].map(shellQuote).join(' ');
 }
 
 function describeRun(summary: MainJobSummary): string {

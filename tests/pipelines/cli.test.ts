@@ -13,7 +13,7 @@ describe('retail-mlops pipeline', () => {
   it('list: a human listing with conditions and commands', async () => {
     const result = await cli(['pipeline', 'list']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^12\. promote-production — Promote to production \[branch main, approval by release-approvers\]$/m);
+    expect(result.stdout).toMatch(/^11\. promote-production — Promote to production \[branch main, approval by release-approvers\]$/m);
     expect(result.stdout).toContain('$ npm run --silent cli -- train --lake .lake --registry .registry --algorithm all');
   });
 

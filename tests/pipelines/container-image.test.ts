@@ -177,7 +177,7 @@ describe('ContainerImage component', () => {
       'baseImage must not use the tag "latest"',
       'userId must be a whole number above 0 (never root), got 0',
       'port must be an unprivileged port (1024–65535), got 80',
-      'entrypoint must be a .js file below lib/, got "bin/retail-mlops.ts"',
+      'entrypoint must be a .js file below lib/ or a package\'s lib/, got "bin/retail-mlops.ts"',
       'healthCheckPath must be a URL path, got "healthz"',
     ]);
     expect(() => synthesize({ baseImage: 'node' })).toThrow(/baseImage must be pinned by tag/);

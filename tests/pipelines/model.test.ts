@@ -7,7 +7,7 @@ describe('createPipelineModel', () => {
     const model = createPipelineModel();
     expect(model.stages.map((stage) => stage.id)).toEqual([...standardStageIds, 'promote-staging', 'promote-production']);
     expect(model.stages.map((stage) => stage.name)).toEqual([
-      'Install', 'Lint and test', 'Validate data', 'Ingest', 'Train', 'Evaluate', 'Gate', 'Register', 'Build image', 'Synth manifests',
+      'Install', 'Lint and test', 'Validate and ingest data', 'Train', 'Evaluate', 'Gate', 'Register', 'Build image', 'Synth manifests',
       'Promote to staging', 'Promote to production',
     ]);
   });
@@ -19,6 +19,30 @@ describe('createPipelineModel', () => {
     expect(stages.evaluate.commands[1]).toMatch(/^npx retail-mlops evaluate --registry .registry --model challenger --data .lake --report out\/evaluation\/report.html/);
     expect(stages['synth-manifests'].commands).toEqual(['npm run synth:manifests']);
     expect(stages['promote-production'].commands).toEqual(['npx retail-mlops promote --model candidate --env production']);
+  });
+
+  it("a team's data stages read the environment's landing location and fail above the quarantine threshold", () => {
+    const model = createPipelineModel({ environment: 'dev', maxQuarantineRate: 0.02, lake: 's3://acme-dev/lake', registry: 's3://acme-dev/registry', provider: 'aws', awsRoleArn: 'arn:aws:iam::123456789012:role/ci' });
+    const stages = Object.fromEntries(model.stages.map((stage) => [stage.id, stage]));
+    // no input files: ingest reads the landing location of the environment's settings; never this repository's layout
+    expect(stages.ingest.name).toBe('Validate and ingest data');
+    expect(stages.ingest.commands).toEqual(['npx retail-mlops ingest --environment dev --lake s3://acme-dev/lake --max-quarantine-rate 0.02']);
+    for (const id of ['train', 'evaluate', 'gate', 'register']) expect(stages[id].commands.at(-1)).toContain(' --environment dev ');
+    expect(model.stages.flatMap((stage) => stage.commands).join('\n')).not.toMatch(/\.\.\/shared|npm run cli|vitest/);
+  });
+
+  it('the test stage runs the set-up script before npm test; algorithms narrow the train stage', () => {
+    const stages = Object.fromEntries(createPipelineModel({ testSetup: ['bin/setup'], algorithms: ['lr', 'gbdt'] }).stages.map((stage) => [stage.id, stage]));
+    expect(stages['lint-test'].commands).toEqual(['bin/setup', 'npm test']);
+    expect(stages.train.commands[0]).toContain('--algorithm lr,gbdt ');
+    let caught: unknown;
+    try {
+      createPipelineModel({ maxQuarantineRate: 1.5, environment: 'Dev', algorithms: [] });
+    } catch (error) {
+      caught = error;
+    }
+    const problems = (caught as InvalidOptionsError).problems.join('\n');
+    for (const expected of ['maxQuarantineRate', "environment 'Dev'", 'algorithms']) expect(problems).toContain(expected);
   });
 
   it('registers and promotes only on the main branch; production waits for an approval', () => {

@@ -141,7 +141,7 @@ describe('rendering through projen', () => {
     const model = createPipelineModel(azureOptions);
     const files = renderCiFiles(model);
     const definition = parse(files.azure) as AzureDefinition;
-    const ingest = definition.stages.find((stage) => stage.displayName === 'Ingest')!;
+    const ingest = definition.stages.find((stage) => stage.displayName === 'Validate and ingest data')!;
     const commandSteps = azureJobSteps(ingest.jobs[0]).filter((step) => step.task === 'AzureCLI@2');
     expect(commandSteps.map((step) => step.inputs?.azureSubscription)).toEqual(['retail-mlops']);
     const build = parseJenkinsfile(files.jenkinsfile).stages.find((stage) => stage.name === 'Build image');

@@ -3,25 +3,18 @@
  * for the Jenkinsfile, Microsoft's pipeline schema for azure-pipelines.yml, our own schema and
  * semantic checks for .travis.yml. The committed files and cloud variants are all checked.
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { azurePipelineValidator, groovyLint, javaAvailable } from './ci-file-checks';
 import type { RenderedCiFiles } from './ci-files';
 import { renderCiFiles, repositoryRoot } from './ci-files';
 import { JenkinsfileSyntaxError, parseJenkinsfile } from './jenkinsfile-parser';
 import { checkTravisCondition, travisSchemaProblems, travisSemanticProblems } from './travis-checks';
 import { createPipelineModel } from '../../pipelines/model';
 import type { PipelineOptions } from '../../pipelines/model';
-
-const run = promisify(execFile);
-
-/** CI clones the repository with shared/ beside it. */
-const azureSchemaPath = path.resolve(repositoryRoot, '../shared/schemas/azure-pipelines.schema.json');
 
 const variants: Record<string, PipelineOptions> = {
   aws: {
@@ -55,15 +48,6 @@ const allFiles: Record<string, RenderedCiFiles> = {
   ...Object.fromEntries(Object.entries(variants).map(([name, options]) => [name, renderCiFiles(createPipelineModel(options))])),
 };
 
-function javaAvailable(): boolean {
-  try {
-    execFileSync('java', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('Jenkinsfile', () => {
   const hasJava = javaAvailable();
   let workDirectory = '';
@@ -82,18 +66,10 @@ describe('Jenkinsfile', () => {
         writeFileSync(file, rendered.jenkinsfile);
         return file;
       });
-      const lint = path.join(repositoryRoot, 'node_modules/.bin/npm-groovy-lint');
-      const result = await run(lint, ['--failon', 'error', '--noserver', '--output', 'json', ...files], { cwd: workDirectory, maxBuffer: 64 * 1024 * 1024 }).catch(
-        (error: { code: number; stdout: string; stderr: string }) => error,
-      );
-      const report = JSON.parse(result.stdout) as {
-        summary: { totalFilesLinted: number };
-        files: Record<string, { errors: { severity: string; msg: string }[] }>;
-      };
-      const errors = Object.entries(report.files).flatMap(([file, found]) => found.errors.filter((error) => error.severity === 'error').map((error) => `${file}: ${error.msg}`));
-      expect(errors).toEqual([]);
-      expect(report.summary.totalFilesLinted).toBe(files.length);
-      expect('code' in result ? result.code : 0).toBe(0);
+      const result = await groovyLint(files, workDirectory);
+      expect(result.errors).toEqual([]);
+      expect(result.filesLinted).toBe(files.length);
+      expect(result.exitCode).toBe(0);
     });
   }
 
@@ -108,8 +84,7 @@ describe('Jenkinsfile', () => {
 });
 
 describe('azure-pipelines.yml', () => {
-  const schema = JSON.parse(readFileSync(azureSchemaPath, 'utf8')) as object;
-  const validate = new Ajv({ strict: false, unicodeRegExp: false, allErrors: false }).compile(schema);
+  const validate = azurePipelineValidator();
 
   it.each(Object.keys(allFiles))('%s: validates against Microsoft\'s pipeline schema', (name) => {
     const valid = validate(parse(allFiles[name].azure));
