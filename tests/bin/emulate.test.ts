@@ -6,53 +6,14 @@
  * SageMaker's built-in XGBoost); SIGTERM stops everything, children included, frees the ports and
  * exits 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { neutralEnvironment, startEmulate, type RunningEmulate } from '../helpers/emulate';
 import { REPO_ROOT, temporaryDirectory } from '../helpers/paths';
 import { xgboostUnavailableReason } from '../helpers/xgboost';
-
-interface Announcement {
-  readonly provider: string;
-  readonly env: Record<string, string>;
-  readonly lake: string;
-  readonly registry: string;
-}
-
-interface RunningEmulate {
-  readonly child: ChildProcess;
-  readonly announcement: Announcement;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
-}
-
-/** The environment of a process on this machine, without any cloud configuration of its own. */
-function neutralEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|AZURE_|IDENTITY_|MSI_|IMDS_|RETAIL_MLOPS_|NODE_EXTRA_CA_CERTS$)/.test(name)));
-}
-
-async function startEmulate(cloud: 'aws' | 'azure'): Promise<RunningEmulate> {
-  const child = spawn('npm', ['run', '--silent', 'emulate', '--', cloud], { cwd: REPO_ROOT, env: neutralEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no JSON line in 120 s; stderr: ${stderr}`)), 120_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      if (stdout.includes('\n')) {
-        clearTimeout(timer);
-        resolve(stdout.slice(0, stdout.indexOf('\n')));
-      }
-    });
-    void exited.then(({ code }) => reject(new Error(`emulate exited with ${code} before it was ready: ${stderr}`)));
-  });
-  return { child, announcement: JSON.parse(firstLine) as Announcement, stdout: () => stdout, stderr: () => stderr, exited };
-}
 
 /** Runs the client script in a fresh process with only the announced environment. */
 function runClient(cloud: 'aws' | 'azure', env: Record<string, string>, scratch: string): Promise<{ code: number | null; summary: Record<string, unknown>; stderr: string }> {

@@ -7,12 +7,10 @@
  * within the cooldown; the model's own population → nothing flagged, nothing requested. The report
  * lands in the lake and renders in Chromium with the shifted features' bars.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readGoldBaskets } from '../../core/data/gold-reader';
 import { Lake } from '../../core/data/lake';
@@ -21,7 +19,7 @@ import { ENVIRONMENT_FIELD, TELEMETRY_EVENTS } from '../../core/monitoring/telem
 import type { Basket } from '../../core/schema/lgsr';
 import { chromiumAvailable, screenshotPage } from '../helpers/chromium';
 import { cli } from '../helpers/cli';
-import { REPO_ROOT } from '../helpers/paths';
+import { serveCli, type ServeProcess } from '../helpers/cli-serve';
 import { segmentFiles } from '../helpers/prediction-log';
 import { basketsFromBatch } from '../helpers/served-model';
 import { useServedModelAndSampleLake } from '../helpers/served-sample-lake';
@@ -64,32 +62,8 @@ async function fakeJenkins(): Promise<{ readonly url: string; readonly requests:
 }
 
 /** `retail-mlops serve --json` as a child process, ready once it printed its summary. */
-async function serve(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ readonly url: string; stop(): Promise<{ code: number | null; stderr: string }> }> {
-  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [path.join(REPO_ROOT, 'bin/retail-mlops.ts'), 'serve', '--json', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let text = '';
-  for await (const line of createInterface({ input: child.stdout })) {
-    text += line;
-    try {
-      const { url } = JSON.parse(text) as { url: string };
-      return {
-        url,
-        async stop() {
-          child.kill('SIGTERM');
-          return { code: await exit, stderr };
-        },
-      };
-    } catch {
-      // the document spans lines
-    }
-  }
-  throw new Error(`serve exited (${await exit}) before it was ready:\n${stderr}`);
+function serve(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
+  return serveCli(args, env);
 }
 
 /** The JSON lines of a stream of stderr. */

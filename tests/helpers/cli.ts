@@ -12,11 +12,14 @@ export interface CliResult {
 }
 
 /** Runs the real CLI as a user would (`npm run --silent cli -- …` runs this same entry through tsx). */
-export async function cli(args: readonly string[], options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function cli(
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv; /** @default process.env */ readonly baseEnvironment?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(path.join(repoRoot, 'node_modules/.bin/tsx'), [path.join(repoRoot, 'bin/retail-mlops.ts'), ...args], {
       cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, ...options.env },
+      env: { ...(options.baseEnvironment ?? process.env), ...options.env },
       maxBuffer: 256 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };

@@ -3,54 +3,24 @@
  * (all complete) and exits 0, and with a drain delay no request sent on a kept-alive connection meets a
  * closed socket; configuration problems exit 2 with a reason; an unusable model exits 1.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, symlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, AUTHORIZED } from './harness';
 import { cli } from '../helpers/cli';
+import { serveCli, SOURCE_CLI, type ServeProcess } from '../helpers/cli-serve';
 import { REPO_ROOT, temporaryDirectory } from '../helpers/paths';
 import { registerServedModel, servedModelFixture, type ServedModelFixture } from '../helpers/served-model';
 
 const run = promisify(execFile);
 
-interface ServeProcess {
-  readonly url: string;
-  readonly exit: Promise<number | null>;
-  readonly stderr: () => string;
-  signal(name: NodeJS.Signals): void;
-}
-
-/** The TypeScript CLI through tsx, as `npm run cli` runs it. */
-const SOURCE_CLI = [path.join(REPO_ROOT, 'node_modules/.bin/tsx'), path.join(REPO_ROOT, 'bin/retail-mlops.ts')] as const;
-
 /** Starts `serve --json` and waits for its one JSON document (printed once the model is warm). */
-async function serve(args: readonly string[], env: NodeJS.ProcessEnv, command: readonly [string, string] = SOURCE_CLI): Promise<ServeProcess> {
-  const child = spawn(command[0], [command[1], 'serve', '--json', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let text = '';
-  for await (const line of createInterface({ input: child.stdout })) {
-    text += line;
-    try {
-      const summary = JSON.parse(text) as { url: string };
-      return { url: summary.url, exit, stderr: () => stderr, signal: (name) => child.kill(name) };
-    } catch {
-      // the document spans lines
-    }
-  }
-  throw new Error(`serve exited (${await exit}) before it was ready:\n${stderr}`);
+function serve(args: readonly string[], env: NodeJS.ProcessEnv, command: readonly [string, string] = SOURCE_CLI): Promise<ServeProcess> {
+  return serveCli(args, env, { command });
 }
 
 async function queueDepth(url: string): Promise<number> {
