@@ -123,11 +123,12 @@ project.testTask.exec('tsc --noEmit -p tsconfig.dev.json', { name: 'typecheck' }
 project.testTask.exec('vitest run --config tests/vitest.config.mts', { receiveArgs: true });
 project.addTask('test:watch', { exec: 'vitest --config tests/vitest.config.mts' });
 
-// The CLI, inside the repo: `npm run --silent cli -- <command>` (runs the TypeScript through tsx).
-project.addTask('cli', { exec: 'tsx bin/retail-mlops.ts', receiveArgs: true });
-project.addTask('start', { description: 'Runs the main job on the embedded local default', exec: 'tsx bin/retail-mlops.ts run', receiveArgs: true });
-project.package.setScript('cli', 'tsx bin/retail-mlops.ts');
-project.package.setScript('start', 'tsx bin/retail-mlops.ts run');
+// The CLI, inside the repo: `npm run --silent cli -- <command>` (runs the TypeScript through tsx). `exec`: the
+// shell npm starts becomes the CLI, so a signal to npm's child (`kill %1` of `npm run cli -- serve &`) reaches it.
+project.addTask('cli', { exec: 'exec tsx bin/retail-mlops.ts', receiveArgs: true });
+project.addTask('start', { description: 'Runs the main job on the embedded local default', exec: 'exec tsx bin/retail-mlops.ts run', receiveArgs: true });
+project.package.setScript('cli', 'exec tsx bin/retail-mlops.ts');
+project.package.setScript('start', 'exec tsx bin/retail-mlops.ts run');
 
 // The cloud emulators: `npm run --silent emulate -- aws|azure` prints one JSON line (the env to export) when ready.
 project.addTask('emulate', { description: 'Starts the AWS or Azure emulators on loopback: npm run --silent emulate -- aws|azure', exec: 'exec tsx bin/emulate.ts', receiveArgs: true });
