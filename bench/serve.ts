@@ -101,9 +101,18 @@ interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** The CLI as the image runs it: tsc's output, plain node (node_modules linked from the repository). */
+/**
+ * The CLI as the image runs it: tsc's output, plain node (node_modules linked from the repository);
+ * the bare ceiling server (outside the package's folders) compiled beside it.
+ */
 async function compile(directory: string): Promise<void> {
-  await promisify(execFile)(path.join(repositoryRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--outDir', path.join(directory, 'lib')], { cwd: repositoryRoot });
+  const tsc = path.join(repositoryRoot, 'node_modules/.bin/tsc');
+  await promisify(execFile)(tsc, ['-p', 'tsconfig.json', '--outDir', path.join(directory, 'lib')], { cwd: repositoryRoot });
+  await promisify(execFile)(
+    tsc,
+    ['bench/bare-http-server.ts', '--ignoreConfig', '--outDir', path.join(directory, 'lib', 'bench'), '--module', 'nodenext', '--target', 'ES2022', '--types', 'node', '--skipLibCheck'],
+    { cwd: repositoryRoot },
+  );
   symlinkSync(path.join(repositoryRoot, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
   copyFileSync(path.join(repositoryRoot, 'package.json'), path.join(directory, 'package.json'));
 }
