@@ -60,7 +60,8 @@ describe('gold row order is a function of the data', () => {
   afterAll(() => scratch.remove());
 
   it('the two lakes store their baskets and lines in different orders', async () => {
-    const [first, second] = await Promise.all([readGoldBaskets(originalLake, undefined, undefined, { ordered: false }), readGoldBaskets(reorderedLake, undefined, undefined, { ordered: false })]);
+    const unordered = { ordered: false };
+    const [first, second] = await Promise.all([readGoldBaskets(originalLake, undefined, undefined, unordered), readGoldBaskets(reorderedLake, undefined, undefined, unordered)]);
     expect(first.batch.size).toBe(second.batch.size);
     expect(Array.from(first.basketIds)).not.toEqual(Array.from(second.basketIds));
   });
