@@ -6,7 +6,7 @@ import { loadModel } from './load-model';
 import { tempSibling } from '../../core/data/atomic-file';
 import { DuckDbSession, sqlString } from '../../core/data/duckdb';
 import { writeNumericColumn } from '../../core/data/duckdb-columns';
-import type { ScoringEngine } from '../../core/onnx/row-scorer';
+import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
 import { ScoringPool } from '../../core/prediction/parallel-scoring';
 import type { ScoredBaskets } from '../../core/prediction/protocol';
 import type { ProgressReporter } from '../../core/progress';
@@ -35,7 +35,7 @@ export interface PredictSummary {
   /** From the first gold read to the output file in place (model loading and worker start-up excluded). */
   readonly seconds: number;
   readonly basketsPerSecond: number;
-  readonly engine: 'compiled-trees' | 'onnxruntime';
+  readonly engine: ScoringEngineName;
   /** Why ONNX Runtime scored the model although the compiled engine was allowed. */
   readonly fallbackReason?: string;
   /** Rows scored by both engines, and their largest probability difference. */

@@ -4,14 +4,16 @@
  * feature statistics. Each `run` message says where a batch of request bodies is (shared memory, see
  * protocol.ts); the worker parses and validates them, computes features, runs the session once for
  * all of them and writes the answers back beside them. Started by InferenceWorker
- * (inference-worker.ts), never imported.
+ * (inference-worker.ts) through core/worker-launcher.ts with the model as its start data (it reports
+ * ready once the model is loaded, or why it could not load it), never imported.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { FLAG_BATCH, FLAG_OUTSIDE, REQUEST_HEADER_WORDS, resultLayout, type BodyProblem, type BodyShape, type RunReply, type RunRequest, type WorkerRequest, type WorkerResponse } from './protocol';
+import { FLAG_BATCH, FLAG_OUTSIDE, REQUEST_HEADER_WORDS, resultLayout, type BodyProblem, type BodyShape, type ModelWorkerData, type ModelWorkerReady, type RunReply, type RunRequest, type WorkerRequest, type WorkerResponse } from './protocol';
 import { RequestFeaturizer } from './request-features';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
+import { onWorkerMessages, reportReady, reportStartFailure } from '../../core/worker-launcher';
 import { parseStatisticsArtifact } from '../models/statistics-artifact';
 
 const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
@@ -30,10 +32,30 @@ interface WorkerSlot {
 /** A result buffer grown beyond this for one batch is replaced by a smaller one when the next batch is small. */
 const KEPT_RESULT_BYTES = 4 * 1024 * 1024;
 
-function startModelWorker(port: NonNullable<typeof parentPort>): void {
-  let loaded: LoadedModel | undefined;
+/** Loads the model of `data` (ONNX Runtime session, feature statistics). */
+async function loadModel(data: ModelWorkerData): Promise<LoadedModel> {
+  const featurizer = new RequestFeaturizer(parseStatisticsArtifact(data.statistics), data.limits);
+  const session = await ort.InferenceSession.create(data.model, {
+    intraOpNumThreads: data.session.intraOpThreads,
+    interOpNumThreads: data.session.interOpThreads,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+  });
+  const missing = [
+    ...(session.inputNames.includes('features') ? [] : [`input 'features' (inputs: ${session.inputNames.join(', ')})`]),
+    ...['label', 'probabilities'].filter((name) => !session.outputNames.includes(name)).map((name) => `output '${name}' (outputs: ${session.outputNames.join(', ')})`),
+  ];
+  if (missing.length > 0) {
+    await session.release();
+    throw new Error(`the model has no ${missing.join('; no ')}`);
+  }
+  return { session, featurizer };
+}
+
+function serveModel(port: MessagePort, loaded: LoadedModel): void {
   const slots: WorkerSlot[] = [];
-  // one message at a time: a run waits for the load and for the runs before it
+  // one message at a time: a run waits for the runs before it
   let chain: Promise<void> = Promise.resolve();
   const send = (message: WorkerResponse): void => port.postMessage(message);
 
@@ -57,7 +79,6 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
   };
 
   const run = async (message: RunRequest): Promise<void> => {
-    if (!loaded) throw new Error('no model is loaded in this worker');
     const started = performance.now();
     const slot = (slots[message.slot] ??= { requestBuffer: undefined, resultBuffer: undefined });
     const { shapes, bodies } = bodiesOf(message, slot);
@@ -115,41 +136,20 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
     send(reply);
   };
 
-  port.on('message', (message: WorkerRequest) => {
-    chain = chain.then(async () => {
-      if (message.type === 'load') {
+  onWorkerMessages<WorkerRequest>(
+    port,
+    (message) => {
+      chain = chain.then(async () => {
         try {
-          const featurizer = new RequestFeaturizer(parseStatisticsArtifact(message.statistics), message.limits);
-          const session = await ort.InferenceSession.create(message.model, {
-            intraOpNumThreads: message.session.intraOpThreads,
-            interOpNumThreads: message.session.interOpThreads,
-            executionMode: 'sequential',
-            graphOptimizationLevel: 'all',
-            executionProviders: ['cpu'],
-          });
-          const missing = [
-            ...(session.inputNames.includes('features') ? [] : [`input 'features' (inputs: ${session.inputNames.join(', ')})`]),
-            ...['label', 'probabilities'].filter((name) => !session.outputNames.includes(name)).map((name) => `output '${name}' (outputs: ${session.outputNames.join(', ')})`),
-          ];
-          if (missing.length > 0) {
-            await session.release();
-            send({ type: 'load-failed', message: `the model has no ${missing.join('; no ')}` });
-            return;
-          }
-          loaded = { session, featurizer };
-          send({ type: 'loaded' });
+          await run(message);
         } catch (error) {
-          send({ type: 'load-failed', message: (error as Error).message });
+          send({ type: 'run-failed', id: message.id, message: (error as Error).message });
         }
-        return;
-      }
-      try {
-        await run(message);
-      } catch (error) {
-        send({ type: 'run-failed', id: message.id, message: (error as Error).message });
-      }
-    });
-  });
+      });
+    },
+    // the runs sent before the stop finish first
+    () => chain.then(() => loaded.session.release()),
+  );
 }
 
 /** `"label":"MM","probabilities":{"LA":…,"MM":…,"UM":…}` for one row (numbers as JSON.stringify writes them). */
@@ -190,4 +190,13 @@ function responseText(
   return text;
 }
 
-if (parentPort) startModelWorker(parentPort);
+if (parentPort) {
+  const port = parentPort;
+  loadModel(workerData as ModelWorkerData).then(
+    (loaded) => {
+      serveModel(port, loaded);
+      reportReady<ModelWorkerReady>(port, { engine: 'onnxruntime' });
+    },
+    (error: unknown) => reportStartFailure(port, error),
+  );
+}

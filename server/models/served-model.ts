@@ -121,7 +121,7 @@ export class ServedModel {
       const failed = started.find((outcome) => outcome.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
     } catch (error) {
-      await Promise.all(workers.map((worker) => worker.terminate()));
+      await Promise.all(workers.map((worker) => worker.stop()));
       throw refuse('load', error, version.id);
     }
 
@@ -214,7 +214,7 @@ export class ServedModel {
     if (this.closed) return;
     await this.batcher.whenIdle();
     this.closed = true;
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    await Promise.all(this.workers.map((worker) => worker.stop()));
   }
 
   /** A small and a large batch through every worker, checked for sane probabilities. */
