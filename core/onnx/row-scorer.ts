@@ -91,6 +91,11 @@ export interface CheckedRowScorerOptions extends RowScorerOptions {
   readonly tolerance?: number;
   /** Told once when the compiled engine disagreed and ONNX Runtime took over. */
   readonly onFallback?: (reason: string) => void;
+  /**
+   * The model's ONNX Runtime session, made by the caller with its own settings (the scorer owns it
+   * from now on and releases it). @default one made with `onnxRuntimeSession(model, threads)`
+   */
+  readonly session?: ort.InferenceSession;
 }
 
 /** A RowScorer whose compiled engine is checked against ONNX Runtime on the first rows it scores. */
@@ -112,7 +117,7 @@ export interface CheckedRowScorer extends RowScorer {
  */
 export async function createCheckedRowScorer(model: Uint8Array, columns: number, options: CheckedRowScorerOptions = {}): Promise<CheckedRowScorer> {
   const threads = options.threads ?? 1;
-  const reference = onnxRuntimeScorer(await onnxRuntimeSession(model, threads), columns);
+  const reference = onnxRuntimeScorer(options.session ?? (await onnxRuntimeSession(model, threads)), columns);
   const compiled = (options.engine ?? 'auto') === 'auto' ? compiledScorer(model, columns) : { reason: undefined };
   if (!('score' in compiled)) {
     const fallbackReason = compiled.reason;

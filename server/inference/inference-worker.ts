@@ -4,7 +4,7 @@
  * protocol.ts).
  */
 import type { Worker } from 'node:worker_threads';
-import type { ScoringEngineName } from '../../core/onnx/row-scorer';
+import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
 import { startWorker, stopWorker } from '../../core/worker-launcher';
 import { InferenceWorkerError } from '../errors';
 import type { RequestLimits } from '../schemas';
@@ -31,6 +31,8 @@ export interface InferenceWorkerOptions {
   readonly statistics: Uint8Array;
   readonly limits: RequestLimits;
   readonly session: SessionSettings;
+  /** @default 'auto' (see ModelWorkerData.engine) */
+  readonly engine?: ScoringEngine;
   /** Probabilities per row (the model's classes). */
   readonly classCount: number;
   /** Features per row. */
@@ -78,7 +80,7 @@ export class InferenceWorker {
    * @throws InferenceWorkerError when ONNX Runtime refuses the model, the worker dies, or loading times out
    */
   static async start(options: InferenceWorkerOptions): Promise<InferenceWorker> {
-    const workerData: ModelWorkerData = { model: options.model, statistics: options.statistics, limits: options.limits, session: options.session };
+    const workerData: ModelWorkerData = { model: options.model, statistics: options.statistics, limits: options.limits, session: options.session, engine: options.engine ?? 'auto' };
     try {
       const { worker, ready } = await startWorker<ModelWorkerReady>(__dirname, 'model-worker', { workerData, readyTimeoutMs: options.loadTimeoutMs ?? 30_000 });
       return new InferenceWorker(worker, ready, options.classCount, options.featureCount, options.onFailure);
@@ -92,6 +94,8 @@ export class InferenceWorker {
   private nextId = 1;
   private failure: InferenceWorkerError | undefined;
   private stopping = false;
+  /** Why the compiled engine gave way to ONNX Runtime while serving. */
+  private engineFallback: string | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -110,12 +114,12 @@ export class InferenceWorker {
 
   /** The engine that scores in this worker (see core/onnx/row-scorer.ts). */
   get engine(): ScoringEngineName {
-    return this.ready.engine;
+    return this.engineFallback ? 'onnxruntime' : this.ready.engine;
   }
 
   /** Why no compiled engine scores, when none does. */
   get fallbackReason(): string | undefined {
-    return this.ready.fallbackReason;
+    return this.engineFallback ?? this.ready.fallbackReason;
   }
 
   /** Batches sent and not answered yet. */
@@ -243,6 +247,7 @@ export class InferenceWorker {
   private receive(message: WorkerResponse): void {
     switch (message.type) {
       case 'result': {
+        if (message.engineFallback) this.engineFallback = message.engineFallback;
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);

@@ -10,7 +10,7 @@
  * buffer the worker fills; both grow when a batch needs more (the grown buffer travels once, in the
  * message that first uses it) and are reused by the next batch of the slot.
  */
-import type { ScoringEngineName } from '../../core/onnx/row-scorer';
+import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
 import type { RequestLimits } from '../schemas';
 
 /** ONNX Runtime session settings. */
@@ -29,6 +29,8 @@ export interface ModelWorkerData {
   readonly statistics: Uint8Array;
   readonly limits: RequestLimits;
   readonly session: SessionSettings;
+  /** `auto`: a compiled engine when the model has one (checked against ONNX Runtime); `onnxruntime`: ONNX Runtime only. */
+  readonly engine: ScoringEngine;
 }
 
 /**
@@ -119,6 +121,8 @@ export interface RunReply {
   readonly text: string;
   /** The refused bodies, by request index (absent when none was). */
   readonly problems?: readonly { readonly index: number; readonly problem: BodyProblem }[];
+  /** Why the compiled engine gave way to ONNX Runtime during this batch (once; the batch's answers are ONNX Runtime's). */
+  readonly engineFallback?: string;
 }
 
 /** A batch's answer, as the main thread hands it on (its own buffers, copied out of the slot). */
