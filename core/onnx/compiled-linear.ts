@@ -75,6 +75,7 @@ export class CompiledLinearClassifier {
   /** As `score`, into `out` (rows × classes). */
   scoreInto(values: Float32Array, rows: number, featureCount: number, out: Float32Array): void {
     if (featureCount !== this.featureCount) throw new Error(`the model takes ${this.featureCount} features per row, got ${featureCount}`);
+    if (this.classCount === 3) return this.scoreThreeClasses(values, rows, out);
     const classes = this.classCount;
     const width = this.featureCount;
     const coefficients = this.coefficients;
@@ -91,17 +92,46 @@ export class CompiledLinearClassifier {
         scores[k] = score;
         if (score > top) top = score;
       }
-      const offset = row * classes;
-      if (!this.softmax) {
-        for (let k = 0; k < classes; k++) out[offset + k] = scores[k];
-        continue;
-      }
-      let total = 0;
-      for (let k = 0; k < classes; k++) {
-        scores[k] = Math.exp(scores[k] - top);
-        total += scores[k];
-      }
-      for (let k = 0; k < classes; k++) out[offset + k] = scores[k] / total;
+      this.finish(scores, top, out, row * classes);
     }
+  }
+
+  /** The three-class case (the price-sensitivity classes) with the sums in locals: each feature value is read once. */
+  private scoreThreeClasses(values: Float32Array, rows: number, out: Float32Array): void {
+    const width = this.featureCount;
+    const coefficients = this.coefficients;
+    const scores = this.scores;
+    const [b0, b1, b2] = this.intercepts;
+    for (let row = 0; row < rows; row++) {
+      const base = row * width;
+      let s0 = b0;
+      let s1 = b1;
+      let s2 = b2;
+      for (let feature = 0; feature < width; feature++) {
+        const value = values[base + feature];
+        s0 += value * coefficients[feature];
+        s1 += value * coefficients[width + feature];
+        s2 += value * coefficients[2 * width + feature];
+      }
+      scores[0] = Math.fround(s0);
+      scores[1] = Math.fround(s1);
+      scores[2] = Math.fround(s2);
+      this.finish(scores, Math.max(scores[0], scores[1], scores[2]), out, row * 3);
+    }
+  }
+
+  /** One row's probabilities from its float32 scores (softmax, or the scores as they are). */
+  private finish(scores: Float64Array, top: number, out: Float32Array, offset: number): void {
+    const classes = this.classCount;
+    if (!this.softmax) {
+      for (let k = 0; k < classes; k++) out[offset + k] = scores[k];
+      return;
+    }
+    let total = 0;
+    for (let k = 0; k < classes; k++) {
+      scores[k] = Math.exp(scores[k] - top);
+      total += scores[k];
+    }
+    for (let k = 0; k < classes; k++) out[offset + k] = scores[k] / total;
   }
 }
