@@ -1,26 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { CompiledLinearClassifier } from '../../../core/onnx/compiled-linear';
-import { exportOnnx } from '../../../core/onnx/export';
 import { createCheckedRowScorer, ENGINE_TOLERANCE } from '../../../core/onnx/row-scorer';
 import { trainLogisticRegression } from '../../../core/training/logistic-regression';
-import type { ModelIR } from '../../../core/training/model';
 import { CLASSES, gbdtEnsemble } from '../../helpers/models';
-import { maxAbsDifference, runWithOnnxRuntime } from '../../helpers/onnx';
+import { maxAbsDifference, runWithOnnxRuntime, testOnnxBytes } from '../../helpers/onnx';
 import { syntheticClassification } from '../../helpers/synthetic';
-
-function bytesOf(model: ModelIR): Uint8Array {
-  return exportOnnx(model, {
-    featureSpecVersion: '1',
-    featureSpecHash: 'sha256:0f1e2d',
-    featureNames: Array.from({ length: model.featureCount }, (_, index) => `feature_${index}`),
-    algorithm: model.kind === 'linear' ? 'lr' : 'gbdt',
-  });
-}
 
 describe('the compiled linear classifier scores as ONNX Runtime does', () => {
   // wide spreads of scale and offset: large logits, where softmax's overflow guard matters
   const data = syntheticClassification({ rows: 2_001, columns: 12, classes: 3, seed: 11, signal: 2, scaleSpread: 2, offsetSpread: 3 });
-  const bytes = bytesOf(trainLogisticRegression(data, CLASSES).model);
+  const bytes = testOnnxBytes(trainLogisticRegression(data, CLASSES).model);
 
   it('on random rows, extreme values, NaN and ±Infinity', async () => {
     const values = Float32Array.from(data.values, (value, index) => {
@@ -40,7 +29,7 @@ describe('the compiled linear classifier scores as ONNX Runtime does', () => {
   });
 
   it('leaves tree ensembles to the tree engine, with the reason', () => {
-    expect(CompiledLinearClassifier.fromOnnx(bytesOf(gbdtEnsemble())).reason).toMatch(/is not a LinearClassifier/);
+    expect(CompiledLinearClassifier.fromOnnx(testOnnxBytes(gbdtEnsemble())).reason).toMatch(/is not a LinearClassifier/);
   });
 
   it('a checked scorer compares the first rows with ONNX Runtime, then scores alone', async () => {
