@@ -203,6 +203,7 @@ project.package.addField('exports', {
   './manifests': typesAndCode('manifests/index'),
   './server/client': typesAndCode('server/client'),
   './server/schemas': typesAndCode('server/schemas'),
+  './workflows': typesAndCode('pipelines/workflows/index'),
   './providers/aws/infra': typesAndCode('providers/aws/infra/index'),
   './providers/azure/infra': typesAndCode('providers/azure/infra/index'),
   './.jsii': './.jsii',

@@ -25,8 +25,8 @@ import { BasketFeatures, featureMatrix } from '../core/features/compute';
 import { tierRuleLabel } from '../core/features/price-tiers';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../core/features/spec';
 import { fitFeatureStatistics } from '../core/features/statistics';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION } from '../core/training/contract';
 import { trainInProcess } from '../core/training/in-process';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION } from '../core/training/port';
 import { rowsOfWeeks } from '../core/training/split-rows';
 
 const { values: flags } = parseArgs({

@@ -30,7 +30,7 @@ import { Lake } from '../core/data/lake';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../core/features/spec';
 import { heldOutFeatures, outOfFoldFeatures } from '../core/features/training-matrix';
 import { PRICE_SENSITIVITY_CLASSES } from '../core/schema/lgsr';
-import { predictLabels } from '../core/training/predict';
+import { modelLabels } from '../core/training/model-outputs';
 import { trainGradientBoostedTrees } from '../core/training/trees/gradient-boosting';
 import { TreeThreadPool } from '../core/training/trees/thread-pool';
 import { argmaxRows } from '../core/training/trees/tree-scores';
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
       const ourRun = {
         seconds: (performance.now() - started) / 1000,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
-        labels: predictLabels(result.model, heldOut.values, heldOut.rows),
+        labels: modelLabels(result.model, heldOut.values, heldOut.rows),
       };
       log(`ours (TypeScript), ${describeSettings()}: ${ourRun.seconds.toFixed(2)} s (cpu ${ourRun.cpuSeconds.toFixed(2)} s)`);
       if (ours === undefined || ourRun.seconds < ours.seconds) ours = ourRun;

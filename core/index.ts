@@ -17,7 +17,7 @@ export { fitPriceTiers, tierRuleLabel, type PriceTiers } from './features/price-
 export { FEATURE_SPEC, FEATURE_NAMES, FEATURE_COUNT } from './features/spec';
 export { fitFeatureStatistics, statisticsFromDocument, statisticsToDocument, type FeatureStatistics } from './features/statistics';
 export { heldOutFeatures, outOfFoldFeatures } from './features/training-matrix';
-export { defaultTimeSplit } from './training/contract';
+export { defaultTimeSplit } from './training/port';
 export { createInProcessTrainingBackend, trainInProcess } from './training/in-process';
 export { exportOnnx } from './onnx/export';
 export { readOnnxMetadata, assertFeatureSpec } from './onnx/metadata';

@@ -8,7 +8,7 @@
  * sequence.json                       {last}: the last sequence number handed out
  * versions/<id>/version.json          the ModelVersion record: written last, it is the commit point
  * versions/<id>/model.onnx            the model bytes
- * versions/<id>/artifacts/<name>      feature-statistics.json, report.html, …
+ * versions/<id>/artifacts/<name>      feature-statistics.json, feature-importance.json
  * aliases/<alias>.jsonl               the alias's changes, one JSON line each, oldest first; the last is current
  * .lock                               the writers' lock (a lock file, a leased blob, or a lock object)
  * ```

@@ -6,13 +6,13 @@ import {
   type TrainingBackend,
   type TrainingJob,
   type TrainingRunOptions,
-} from './contract';
+} from './port';
 import { readGoldBaskets } from '../data/gold-reader';
 import { Lake } from '../data/lake';
 import { InvalidOptionsError } from '../errors';
 import { trainInWorker } from './job-thread';
 import type { FeatureMatrix } from './model';
-import { predictProbabilities } from './predict';
+import { modelProbabilities } from './model-outputs';
 import { featureImportance, rowsOfWeeks } from './split-rows';
 import { IN_PROCESS_TRAINERS, type InProcessTrainer } from './trainers';
 import { TreeThreadPool } from './trees/thread-pool';
@@ -143,7 +143,7 @@ async function trainAndEvaluate(job: TrainingJob, options: TrainingRunOptions, p
       threads,
     });
     parameters = first.parameters;
-    validationMetrics = computeMetrics(validationLabels, predictProbabilities(first.model, validationValues, validationLabels.length), CLASSES);
+    validationMetrics = computeMetrics(validationLabels, modelProbabilities(first.model, validationValues, validationLabels.length), CLASSES);
     options.signal?.throwIfAborted();
   }
 
@@ -164,7 +164,7 @@ async function trainAndEvaluate(job: TrainingJob, options: TrainingRunOptions, p
   const testValues = heldOutFeatures(final.statistics, batch, test.rows);
   const testLabels = labelsOf(batch, test.rows);
   const baseline = contextOnlyBaseline({ values: final.values, labels: finalLabels }, { values: testValues, labels: testLabels }, CLASSES);
-  const probabilities = predictProbabilities(model, testValues, testLabels.length);
+  const probabilities = modelProbabilities(model, testValues, testLabels.length);
   const metrics = computeMetrics(testLabels, probabilities, CLASSES, { baseline });
   const testMetrics: EvaluationMetrics = { ...metrics, excluded: { ...metrics.excluded, XX: test.unclassified } };
 

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingJob } from './contract';
+import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingJob } from './port';
 import { writeFileAtomic } from '../data/atomic-file';
 import { InvalidOptionsError } from '../errors';
 

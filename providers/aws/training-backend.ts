@@ -50,6 +50,8 @@ import { importXGBoostModel } from '../../core/onnx/xgboost-import';
 import { silentProgress, type ProgressReporter } from '../../core/progress';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import { ObjectNotFoundError } from '../../core/storage/errors';
+import { codeCommit } from '../../core/training/in-process';
+import { modelProbabilities } from '../../core/training/model-outputs';
 import {
   TRAINING_SPECIFICATION_VERSION,
   type HyperparameterValue,
@@ -57,9 +59,7 @@ import {
   type TrainingBackend,
   type TrainingJob,
   type TrainingRunOptions,
-} from '../../core/training/contract';
-import { codeCommit } from '../../core/training/in-process';
-import { predictProbabilities } from '../../core/training/predict';
+} from '../../core/training/port';
 import { featureImportance, rowsOfWeeks } from '../../core/training/split-rows';
 import { fromTrainedModelDocument, ONNX_MODEL_FILE, TRAINED_MODEL_FILE, type TrainedModelDocument } from '../../core/training/trained-model-files';
 import { IN_PROCESS_TRAINERS } from '../../core/training/trainers';
@@ -441,7 +441,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
       trainingJobs.push(name);
       const early = importXGBoostModel(modelFile, { classes: CLASSES, featureCount: FEATURE_COUNT, rounds: 'best', metadata: metadata(name) });
       rounds = early.rounds.kept;
-      validationMetrics = computeMetrics(validationLabels, predictProbabilities(early.model, validationValues, validationLabels.length), CLASSES);
+      validationMetrics = computeMetrics(validationLabels, modelProbabilities(early.model, validationValues, validationLabels.length), CLASSES);
     }
 
     // 2. the final model: statistics and trees on training + validation weeks, with the rounds kept
@@ -462,7 +462,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
     const testValues = heldOutFeatures(final.statistics, batch, test.rows);
     const testLabels = labelsOf(test.rows);
     const baseline = contextOnlyBaseline({ values: final.values, labels: finalLabels }, { values: testValues, labels: testLabels }, CLASSES);
-    const metrics = computeMetrics(testLabels, predictProbabilities(imported.model, testValues, testLabels.length), CLASSES, { baseline });
+    const metrics = computeMetrics(testLabels, modelProbabilities(imported.model, testValues, testLabels.length), CLASSES, { baseline });
 
     const usedParameters: Record<string, HyperparameterValue> = {
       ...hyperparameters,

@@ -13,8 +13,8 @@ import { Lake } from '../../core/data/lake';
 import { pushLake } from '../../core/data/lake-sync';
 import { FEATURE_SPEC } from '../../core/features/spec';
 import type { ObjectStorage } from '../../core/storage/port';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingBackend, type TrainingJob } from '../../core/training/contract';
 import { trainInProcess } from '../../core/training/in-process';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingBackend, type TrainingJob } from '../../core/training/port';
 import { SAMPLE_FILES } from '../helpers/paths';
 
 interface Summary {

@@ -31,7 +31,7 @@ import { ARTIFACT_NAMES, type ModelLineage } from '../../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
 import { trainLogisticRegression } from '../../core/training/logistic-regression';
 import type { LinearModelIR, ModelIR } from '../../core/training/model';
-import { predictProbabilities } from '../../core/training/predict';
+import { modelProbabilities } from '../../core/training/model-outputs';
 import { trainGradientBoostedTrees } from '../../core/training/trees/gradient-boosting';
 import { createLocalRegistry } from '../../providers/local/registry';
 
@@ -275,7 +275,7 @@ async function buildFixture(directory: string): Promise<void> {
     const algorithm = model.kind === 'linear' ? 'lr' : 'gbdt';
     const evaluationFeatures = heldOutFeatures(statistics, batch, evaluationRows);
     const scored = evaluationRows.map((row, index) => ({ label: batch.label[row], index })).filter((entry) => entry.label >= 0);
-    const probabilities = predictProbabilities(model, evaluationFeatures, evaluationRows.length);
+    const probabilities = modelProbabilities(model, evaluationFeatures, evaluationRows.length);
     const keptProbabilities = new Float32Array(scored.length * 3);
     scored.forEach((entry, position) => keptProbabilities.set(probabilities.subarray(entry.index * 3, entry.index * 3 + 3), position * 3));
     const metrics = computeMetrics(Int32Array.from(scored, (entry) => entry.label), keptProbabilities, PRICE_SENSITIVITY_CLASSES);

@@ -18,8 +18,8 @@ import {
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../../../core/features/spec';
 import { fitFeatureStatistics, statisticsFromDocument, type FeatureStatisticsDocument } from '../../../core/features/statistics';
 import { outOfFoldFeatures } from '../../../core/features/training-matrix';
-import { TRAINING_SPECIFICATION_VERSION } from '../../../core/training/contract';
 import { trainInProcess } from '../../../core/training/in-process';
+import { TRAINING_SPECIFICATION_VERSION } from '../../../core/training/port';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
 
 /** A batch of baskets given as [label, product numbers]; every line's category codes are 1. */

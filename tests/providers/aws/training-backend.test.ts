@@ -14,7 +14,7 @@ import { statisticsFromDocument } from '../../../core/features/statistics';
 import { heldOutFeatures } from '../../../core/features/training-matrix';
 import { readOnnxMetadata } from '../../../core/onnx/metadata';
 import type { ProgressReporter } from '../../../core/progress';
-import { defaultTimeSplit, type TrainedModel, type TrainingJob } from '../../../core/training/contract';
+import { defaultTimeSplit, type TrainedModel, type TrainingJob } from '../../../core/training/port';
 import { startControlPlane, type ControlPlane } from '../../../providers/aws/emulator/control-plane';
 import { startS3Emulator, type S3Emulator } from '../../../providers/aws/emulator/s3';
 import { realXGBoostAlgorithm } from '../../../providers/aws/emulator/training-runner';

@@ -2,20 +2,22 @@
  * The `feature-statistics.json` artifact a model version ships with (the fitted statistics behind its
  * learned features), read and checked for the shape the feature function reads.
  */
-import { priceTiersDocumentProblems } from '../../core/features/price-tiers';
-import {
-  PRICE_LEVELS,
-  STATISTICS_LEVELS,
-  statisticsFromDocument,
-  type FeatureStatistics,
-  type FeatureStatisticsDocument,
-} from '../../core/features/statistics';
-import { ARTIFACT_NAMES } from '../../core/registry/types';
-import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
+import { priceTiersDocumentProblems } from './price-tiers';
+import { PRICE_LEVELS, STATISTICS_LEVELS, statisticsFromDocument, type FeatureStatistics, type FeatureStatisticsDocument } from './statistics';
+import { RetailMlopsError } from '../errors';
+import { ARTIFACT_NAMES } from '../registry/types';
+import { PRICE_SENSITIVITY_CLASSES } from '../schema/lgsr';
+
+/** A model's `feature-statistics.json` is not JSON, or not the shape the feature function reads. */
+export class StatisticsArtifactError extends RetailMlopsError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('STATISTICS_ARTIFACT_INVALID', message, options);
+  }
+}
 
 /**
  * The statistics of an artifact's bytes.
- * @throws Error describing every problem found
+ * @throws StatisticsArtifactError describing every problem found
  */
 export function parseStatisticsArtifact(bytes: Uint8Array): FeatureStatistics {
   const classCount = PRICE_SENSITIVITY_CLASSES.length;
@@ -23,7 +25,7 @@ export function parseStatisticsArtifact(bytes: Uint8Array): FeatureStatistics {
   try {
     document = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as FeatureStatisticsDocument;
   } catch (error) {
-    throw new Error(`${ARTIFACT_NAMES.featureStatistics} is not JSON: ${(error as Error).message}`);
+    throw new StatisticsArtifactError(`${ARTIFACT_NAMES.featureStatistics} is not JSON: ${(error as Error).message}`, { cause: error });
   }
   const problems: string[] = [];
   const isNumbers = (value: unknown, multipleOf = 1): boolean =>
@@ -41,6 +43,6 @@ export function parseStatisticsArtifact(bytes: Uint8Array): FeatureStatistics {
     }
     problems.push(...priceTiersDocumentProblems(document.priceTiers));
   }
-  if (problems.length > 0) throw new Error(`${ARTIFACT_NAMES.featureStatistics} is malformed: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new StatisticsArtifactError(`${ARTIFACT_NAMES.featureStatistics} is malformed: ${problems.join('; ')}`);
   return statisticsFromDocument(document);
 }

@@ -1,5 +1,7 @@
 /**
- * The in-process predictor: evaluates a ModelIR the way ONNX Runtime evaluates its ONNX export
+ * A model's outputs computed in process (what the trainers and training metrics use; batch scoring is
+ * core/batch-scoring/, the API's per-request inference server/inference/): evaluates a ModelIR the way
+ * ONNX Runtime evaluates its ONNX export
  * (ai.onnx.ml TreeEnsembleClassifier / LinearClassifier), so evaluation in training and serving through
  * ORT agree. Tree scores are accumulated in float32 in tree order and the base values added last, as
  * ORT does; comparisons are `x <= threshold` on float32 values (a NaN feature goes right).
@@ -9,14 +11,14 @@ import type { LinearModelIR, ModelIR, TreeEnsembleIR } from './model';
 import { validateModel } from './model-validation';
 
 /** The feature values do not fit the model (wrong length, or a row count that is not a whole number). */
-export class PredictionInputError extends RetailMlopsError {
+export class ModelInputError extends RetailMlopsError {
   constructor(message: string) {
     super('PREDICTION_INPUT', message);
   }
 }
 
 /** Probabilities (rows × classes, row-major) and the index of the most probable class per row. */
-export interface Predictions {
+export interface ModelOutputs {
   readonly probabilities: Float32Array;
   readonly labels: Int32Array;
 }
@@ -26,25 +28,25 @@ export interface Predictions {
  * 'softmax' tree ensemble these are logits; for a 'none' ensemble they already are the probabilities.
  * `values` is rows × featureCount, row-major.
  */
-export function predictScores(model: ModelIR, values: Float32Array, rows: number): Float32Array {
+export function modelScores(model: ModelIR, values: Float32Array, rows: number): Float32Array {
   checkInput(model, values, rows);
   return model.kind === 'linear' ? linearScores(model, values, rows) : treeScores(model, values, rows);
 }
 
 /** Class probabilities, rows × classes, row-major, classes in the order of `model.classes`. */
-export function predictProbabilities(model: ModelIR, values: Float32Array, rows: number): Float32Array {
-  return predict(model, values, rows).probabilities;
+export function modelProbabilities(model: ModelIR, values: Float32Array, rows: number): Float32Array {
+  return modelOutputs(model, values, rows).probabilities;
 }
 
 /** The index of the highest-scoring class per row (the first on a tie), as ORT's `label` output. */
-export function predictLabels(model: ModelIR, values: Float32Array, rows: number): Int32Array {
-  const scores = predictScores(model, values, rows);
+export function modelLabels(model: ModelIR, values: Float32Array, rows: number): Int32Array {
+  const scores = modelScores(model, values, rows);
   return argmaxRows(scores, rows, model.classes.length);
 }
 
 /** Probabilities and labels in one pass. */
-export function predict(model: ModelIR, values: Float32Array, rows: number): Predictions {
-  const scores = predictScores(model, values, rows);
+export function modelOutputs(model: ModelIR, values: Float32Array, rows: number): ModelOutputs {
+  const scores = modelScores(model, values, rows);
   const classCount = model.classes.length;
   // Labels come from the scores (before softmax), as in ORT; softmax is monotone, so they agree with the
   // probabilities except where float32 rounding makes two probabilities equal.
@@ -56,9 +58,9 @@ export function predict(model: ModelIR, values: Float32Array, rows: number): Pre
 
 function checkInput(model: ModelIR, values: Float32Array, rows: number): void {
   validateModel(model);
-  if (!Number.isInteger(rows) || rows < 0) throw new PredictionInputError(`rows must be a non-negative integer, got ${rows}`);
+  if (!Number.isInteger(rows) || rows < 0) throw new ModelInputError(`rows must be a non-negative integer, got ${rows}`);
   if (values.length !== rows * model.featureCount) {
-    throw new PredictionInputError(
+    throw new ModelInputError(
       `expected rows × featureCount = ${rows} × ${model.featureCount} = ${rows * model.featureCount} values, got ${values.length}`,
     );
   }

@@ -1,20 +1,21 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadModel, type LoadedModel } from './load-model';
 import { readGoldBaskets } from '../../core/data/gold-reader';
 import type { Lake } from '../../core/data/lake';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../../core/features/spec';
 import { heldOutFeatures } from '../../core/features/training-matrix';
 import { writeFileAtomically } from '../../core/files/write-atomically';
-import { computeDrift, type DriftResult, type FeatureDrift } from '../../core/monitoring/drift';
+import { computeDrift, DRIFT_REPORT_EVENT, type DriftResult, type FeatureDrift } from '../../core/monitoring/drift';
 import { renderDriftReport } from '../../core/monitoring/drift-report';
 import { readShippedPredictions, type ShippedPredictions } from '../../core/monitoring/prediction-log-reader';
 import { round6 } from '../../core/monitoring/prediction-segments';
 import { createRowScorer } from '../../core/onnx/row-scorer';
 import type { ModelRegistry } from '../../core/registry/port';
+import { loadRegisteredModel, type RegisteredModel } from '../../core/registry/registered-model';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import type { ObjectStorage } from '../../core/storage/port';
 import { argmaxRows } from '../../core/training/trees/tree-scores';
+import type { ServerLogger } from '../../server/logger';
 
 export interface DriftOptions {
   readonly registry: ModelRegistry;
@@ -30,6 +31,10 @@ export interface DriftOptions {
   readonly since?: Date;
   /** Where to write the HTML report. */
   readonly report?: string;
+  /** Gets one `drift.report` event (warn when a feature drifted), for log-based alerts. @default no event */
+  readonly logger?: ServerLogger;
+  /** The environment the event names. @default 'local' */
+  readonly environment?: string;
 }
 
 export interface DriftSummary {
@@ -63,7 +68,7 @@ export interface DriftReference {
 }
 
 /** The drift reference of a loaded model from its evaluation weeks in `lake`. */
-export async function driftReference(loaded: LoadedModel, lake: Lake): Promise<DriftReference> {
+export async function driftReference(loaded: RegisteredModel, lake: Lake): Promise<DriftReference> {
   const weeks = loaded.version.lineage.evaluationWeeks;
   const { batch } = await readGoldBaskets(lake, weeks);
   const rows = Int32Array.from({ length: batch.size }, (_, index) => index);
@@ -105,7 +110,7 @@ export function readPredictions(storage: ObjectStorage, prefix: string, window: 
  * was evaluated on: PSI per feature and of the predicted classes, and an HTML report.
  */
 export async function driftReport(options: DriftOptions): Promise<DriftSummary> {
-  const loaded = await loadModel(options.registry, options.model);
+  const loaded = await loadRegisteredModel(options.registry, options.model);
   const reference = await driftReference(loaded, options.lake);
   const { storage, prefix, location } = options.predictions;
   const logged = await readPredictions(storage, prefix, { since: options.since?.getTime() });
@@ -129,7 +134,7 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
       }),
     );
   }
-  return {
+  const summary: DriftSummary = {
     modelVersion: loaded.version.id,
     referenceWeeks: reference.weeks,
     referenceBaskets: reference.rows,
@@ -144,4 +149,15 @@ export async function driftReport(options: DriftOptions): Promise<DriftSummary> 
     features: drift.features.slice(0, 10),
     ...(report ? { report } : {}),
   };
+  options.logger?.log(summary.drifted.length > 0 ? 'warn' : 'info', DRIFT_REPORT_EVENT, {
+    environment: options.environment ?? 'local',
+    modelVersion: summary.modelVersion,
+    maxPsi: summary.maxPsi,
+    maxPsiFeature: summary.maxPsiFeature ?? null,
+    classPsi: summary.classPsi,
+    predictions: summary.predictions,
+    driftedFeatures: summary.drifted.length,
+    drifted: summary.drifted,
+  });
+  return summary;
 }

@@ -1,5 +1,4 @@
 import type { DataSource } from './data-source';
-import { loadModel } from './load-model';
 import { readGoldBaskets } from '../../core/data/gold-reader';
 import { InputError } from '../../core/errors';
 import type { GateResult } from '../../core/evaluation/gate';
@@ -11,6 +10,7 @@ import { heldOutFeatures } from '../../core/features/training-matrix';
 import { scoreWithOnnxRuntime } from '../../core/onnx/score';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';
+import { loadRegisteredModel } from '../../core/registry/registered-model';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 
 export interface EvaluateModelOptions {
@@ -40,7 +40,7 @@ export interface EvaluationSummary {
 
 /** Scores data the model never saw with ONNX Runtime (as served) and computes the metrics. */
 export async function evaluateModel(options: EvaluateModelOptions): Promise<EvaluationSummary> {
-  const loaded = await loadModel(options.registry, options.model);
+  const loaded = await loadRegisteredModel(options.registry, options.model);
   const source = await options.openSource();
   try {
     const trained = new Set(loaded.version.lineage.trainingWeeks);

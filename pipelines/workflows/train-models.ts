@@ -4,7 +4,7 @@ import { FEATURE_SPEC } from '../../core/features/spec';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';
 import { ARTIFACT_NAMES } from '../../core/registry/types';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TimeSplit, type TrainedModel, type TrainingBackend, type TrainingJob } from '../../core/training/contract';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TimeSplit, type TrainedModel, type TrainingBackend, type TrainingJob } from '../../core/training/port';
 import { trainJobs } from '../../core/training/schedule';
 
 export interface TrainModelsOptions {
@@ -25,6 +25,8 @@ export interface TrainModelsOptions {
   readonly progress?: ProgressReporter;
   /** Threads for all the training (jobs run side by side, each with a share). @default every core */
   readonly threads?: number;
+  /** Point this alias at the run's champion (e.g. `challenger`, for the next pipeline stages). @default no alias */
+  readonly alias?: string;
 }
 
 export interface TrainingRun {
@@ -48,7 +50,8 @@ export interface TrainModelsSummary {
 
 /**
  * Trains each algorithm on the lake's current version (side by side as threads allow: `trainJobs`)
- * and registers every model, in the algorithms' order.
+ * and registers every model, in the algorithms' order; names the champion (best held-out macro-F1)
+ * and points `alias` at it.
  */
 export async function trainModels(options: TrainModelsOptions): Promise<TrainModelsSummary> {
   const split = defaultTimeSplit(options.lake.weeks(), { testWeeks: options.testWeeks, validationWeeks: options.validationWeeks });
@@ -72,7 +75,7 @@ export async function trainModels(options: TrainModelsOptions): Promise<TrainMod
       lineage: trained.lineage,
       artifacts: [
         { name: ARTIFACT_NAMES.featureStatistics, content: JSON.stringify(trained.featureStatistics), mediaType: 'application/json' },
-        { name: 'feature-importance.json', content: JSON.stringify(trained.featureImportance), mediaType: 'application/json' },
+        { name: ARTIFACT_NAMES.featureImportance, content: JSON.stringify(trained.featureImportance), mediaType: 'application/json' },
       ],
       createdBy: options.createdBy,
     });
@@ -88,5 +91,12 @@ export async function trainModels(options: TrainModelsOptions): Promise<TrainMod
     });
   }
   const best = [...runs].sort((a, b) => b.metrics.macroF1 - a.metrics.macroF1)[0];
-  return { lakeVersion: options.lake.manifest.version, split, runs, champion: { algorithm: best.algorithm, modelVersion: best.modelVersion } };
+  const lakeVersion = options.lake.manifest.version;
+  if (options.alias) {
+    await options.registry.setAlias(options.alias, best.modelVersion, {
+      actor: options.createdBy,
+      reason: `best held-out macro-F1 (${best.metrics.macroF1.toFixed(4)}) of ${runs.map((run) => run.algorithm).join(', ')} on lake version ${lakeVersion}`,
+    });
+  }
+  return { lakeVersion, split, runs, champion: { algorithm: best.algorithm, modelVersion: best.modelVersion } };
 }

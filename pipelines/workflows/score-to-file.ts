@@ -2,18 +2,18 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBDataChunk, DOUBLE, FLOAT, INTEGER, type DuckDBAppender } from '@duckdb/node-api';
 import type { DataSource } from './data-source';
-import { loadModel } from './load-model';
+import { ScoringPool } from '../../core/batch-scoring/parallel-scoring';
+import type { ScoredBaskets } from '../../core/batch-scoring/protocol';
 import { tempSibling } from '../../core/data/atomic-file';
 import { DuckDbSession, sqlString } from '../../core/data/duckdb';
 import { writeNumericColumn } from '../../core/data/duckdb-columns';
 import type { ScoringEngine } from '../../core/onnx/row-scorer';
-import { ScoringPool } from '../../core/prediction/parallel-scoring';
-import type { ScoredBaskets } from '../../core/prediction/protocol';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';
+import { loadRegisteredModel } from '../../core/registry/registered-model';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 
-export interface PredictOptions {
+export interface ScoreToFileOptions {
   readonly registry: ModelRegistry;
   readonly model: string;
   /** Opens the data to score (see openDataSource), once the model has loaded; closed when done. */
@@ -27,7 +27,7 @@ export interface PredictOptions {
   readonly progress?: ProgressReporter;
 }
 
-export interface PredictSummary {
+export interface ScoreToFileSummary {
   readonly modelVersion: string;
   readonly out: string;
   readonly baskets: number;
@@ -75,13 +75,13 @@ export function weekGroups(weeks: readonly { readonly week: number; readonly bas
 const CHUNK_ROWS = 2048;
 
 /**
- * Batch scoring: every basket of the data → BASKET_ID, SHOP_WEEK, LABEL, P_LA, P_MM, P_UM, MODEL_VERSION,
+ * The `predict` command's job: every basket of the data scored into one file → BASKET_ID, SHOP_WEEK, LABEL, P_LA, P_MM, P_UM, MODEL_VERSION,
  * weeks ascending (gold's order within a week). Worker threads (one per core) each take a group of
  * weeks: read it from gold, compute the features (the same function as training and the server) and
- * score them; this thread appends the results to DuckDB and writes the file (temp path, then rename).
+ * score them (the batch-scoring pool, core/batch-scoring/); this thread appends the results to DuckDB and writes the file (temp path, then rename).
  */
-export async function predictBaskets(options: PredictOptions): Promise<PredictSummary> {
-  const loaded = await loadModel(options.registry, options.model);
+export async function scoreToFile(options: ScoreToFileOptions): Promise<ScoreToFileSummary> {
+  const loaded = await loadRegisteredModel(options.registry, options.model);
   const source = await options.openSource();
   const target = path.resolve(options.out);
   const temporary = tempSibling(target);

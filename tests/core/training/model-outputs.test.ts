@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LinearModelIR, TreeEnsembleIR } from '../../../core/training/model';
+import { modelOutputs, modelLabels, modelProbabilities, ModelInputError, modelScores } from '../../../core/training/model-outputs';
 import { InvalidModelError, validateModel } from '../../../core/training/model-validation';
-import { predict, predictLabels, predictProbabilities, PredictionInputError, predictScores } from '../../../core/training/predict';
 import { buildTree, CLASSES, gbdtEnsemble, randomForestEnsemble, SINGLE_TREE_LEAVES, singleTreeEnsemble, thresholdRows } from '../../helpers/models';
 
 function softmax(scores: readonly number[]): number[] {
@@ -20,16 +20,16 @@ describe('in-process predictor: trees', () => {
     const { values, rows } = thresholdRows();
     // Leaf reached by each row of thresholdRows(), worked out by hand.
     const expectedLeaves = [3, 2, 4, 3, 2, 4, 3, 2, 3, 3, 4, 3] as const;
-    const probabilities = predictProbabilities(singleTreeEnsemble(), values, rows);
+    const probabilities = modelProbabilities(singleTreeEnsemble(), values, rows);
     expect(rowsOf(probabilities, 3)).toEqual(expectedLeaves.map((leaf) => Array.from(Float32Array.from(SINGLE_TREE_LEAVES[leaf]))));
     const labelOfLeaf = { 2: 2, 3: 0, 4: 1 } as const;
-    expect(Array.from(predictLabels(singleTreeEnsemble(), values, rows))).toEqual(expectedLeaves.map((leaf) => labelOfLeaf[leaf]));
+    expect(Array.from(modelLabels(singleTreeEnsemble(), values, rows))).toEqual(expectedLeaves.map((leaf) => labelOfLeaf[leaf]));
   });
 
   it('sums trees (random-forest averages stored pre-divided)', () => {
     // Row [0.5, float32(0.1)]: tree 1 → leaf 3 / 3; tree 2 (x1 <= 0? no) → [0, .5, .5] / 3; tree 3 → [.2, .3, .5] / 3.
     const { values } = thresholdRows();
-    const [row] = rowsOf(predictProbabilities(randomForestEnsemble(), values.subarray(0, 2), 1), 3);
+    const [row] = rowsOf(modelProbabilities(randomForestEnsemble(), values.subarray(0, 2), 1), 3);
     const expected = [(0.8 + 0 + 0.2) / 3, (0.1 + 0.5 + 0.3) / 3, (0.1 + 0.5 + 0.5) / 3];
     row.forEach((value, k) => expect(value).toBeCloseTo(expected[k], 6));
   });
@@ -38,19 +38,19 @@ describe('in-process predictor: trees', () => {
     // Row [0.5, float32(0.1)] reaches leaf 4 (0.25 + 0.05k) in both rounds: scores = base + 2 · (0.25 + 0.05k).
     const { values } = thresholdRows();
     const model = gbdtEnsemble();
-    const scores = Array.from(predictScores(model, values.subarray(0, 2), 1));
+    const scores = Array.from(modelScores(model, values.subarray(0, 2), 1));
     [-0.7, 0.9, 0.2].forEach((expected, k) => expect(scores[k]).toBeCloseTo(expected, 6));
-    const probabilities = Array.from(predictProbabilities(model, values.subarray(0, 2), 1));
+    const probabilities = Array.from(modelProbabilities(model, values.subarray(0, 2), 1));
     softmax([-0.7, 0.9, 0.2]).forEach((expected, k) => expect(probabilities[k]).toBeCloseTo(expected, 6));
     expect(probabilities.reduce((sum, value) => sum + value, 0)).toBeCloseTo(1, 6);
   });
 
-  it('returns labels equal to the argmax and the same results from predict()', () => {
+  it('returns labels equal to the argmax and the same results from modelOutputs()', () => {
     const { values, rows } = thresholdRows();
     const model = gbdtEnsemble();
-    const { probabilities, labels } = predict(model, values, rows);
+    const { probabilities, labels } = modelOutputs(model, values, rows);
     rowsOf(probabilities, 3).forEach((row, index) => expect(row.indexOf(Math.max(...row))).toBe(labels[index]));
-    expect(Array.from(predictLabels(model, values, rows))).toEqual(Array.from(labels));
+    expect(Array.from(modelLabels(model, values, rows))).toEqual(Array.from(labels));
   });
 });
 
@@ -63,7 +63,7 @@ describe('in-process predictor: linear', () => {
       coefficients: Float32Array.of(1, 2, 3, 4, 5, 6),
       intercepts: Float32Array.of(0.1, 0.2, 0.3),
     };
-    const { probabilities, labels } = predict(model, Float32Array.of(1, -1, 0, 0.5), 2);
+    const { probabilities, labels } = modelOutputs(model, Float32Array.of(1, -1, 0, 0.5), 2);
     const expected = [...softmax([-0.9, -0.8, -0.7]), ...softmax([1.1, 2.2, 3.3])];
     Array.from(probabilities).forEach((value, index) => expect(value).toBeCloseTo(expected[index], 6));
     expect(Array.from(labels)).toEqual([2, 2]);
@@ -72,8 +72,8 @@ describe('in-process predictor: linear', () => {
 
 describe('in-process predictor: refusals', () => {
   it('rejects feature values that do not fit the model', () => {
-    expect(() => predict(singleTreeEnsemble(), new Float32Array(5), 2)).toThrow(PredictionInputError);
-    expect(() => predict(singleTreeEnsemble(), new Float32Array(3), 1.5)).toThrow(PredictionInputError);
+    expect(() => modelOutputs(singleTreeEnsemble(), new Float32Array(5), 2)).toThrow(ModelInputError);
+    expect(() => modelOutputs(singleTreeEnsemble(), new Float32Array(3), 1.5)).toThrow(ModelInputError);
   });
 
   it('rejects a broken model, listing every problem', () => {
@@ -103,6 +103,6 @@ describe('in-process predictor: refusals', () => {
         expect.stringContaining('tree 1, leaf 1: value for class 0 is not finite'),
       ]),
     );
-    expect(() => predict(broken, new Float32Array(2), 1)).toThrow(InvalidModelError);
+    expect(() => modelOutputs(broken, new Float32Array(2), 1)).toThrow(InvalidModelError);
   });
 });

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { rolloutEndpoint, type EndpointRollout, type EndpointTarget } from './endpoint-deploy';
+import { endpointTargetOf, rolloutEndpoint, type EndpointRollout, type EndpointTarget } from './endpoint-deploy';
 import { gitAuthorizationHeader, openOrUpdatePullRequest, parseGitRemote, PullRequestError, type PullRequestResult } from './pull-requests';
+import { readProjectConfig } from '../../core/config/settings';
 import { RetailMlopsError } from '../../core/errors';
 import { evaluateGate, type GateOptions } from '../../core/evaluation/gate';
 import type { ModelRegistry } from '../../core/registry/port';
@@ -38,12 +39,12 @@ export interface PromotionOptions {
   readonly baseBranch?: string;
   /** The API image's digest to pin beside the model (`sha256:…`). @default the environment's pinned digest stays */
   readonly imageDigest?: string;
-  /** The thresholds the pull request reports the model against. @default the built-in gate */
+  /** The thresholds the pull request reports the model against. @default the repository's `.retail-mlops.json` gate, else the built-in one */
   readonly gate?: GateOptions;
   /**
    * The managed endpoint the environment runs on (`.retail-mlops.json` deploy section): rolled over
    * (blue/green, traffic split) to the pinned version and image once the pin is pushed.
-   * @default - none: Kubernetes, Argo CD syncs the merged pin
+   * @default - the environment's entry of the repository's `.retail-mlops.json` deploy section; none there: Kubernetes, Argo CD syncs the merged pin
    */
   readonly endpoint?: EndpointTarget;
   /** Tokens and API URLs (GITHUB_TOKEN, SYSTEM_ACCESSTOKEN, …). @default process.env */
@@ -106,8 +107,15 @@ export function promotionBranch(environment: Environment): string {
   return `promote/${environment}`;
 }
 
-async function pin(options: PromotionOptions, environment: Environment, version: ModelVersion, action: 'promote' | 'rollback'): Promise<PromotionResult> {
-  const repository = path.resolve(options.repository ?? '.');
+async function pin(given: PromotionOptions, environment: Environment, version: ModelVersion, action: 'promote' | 'rollback'): Promise<PromotionResult> {
+  const repository = path.resolve(given.repository ?? '.');
+  // the gate the pull request reports against and the endpoint to roll over: the repository's settings unless given
+  const config = given.gate && given.endpoint ? undefined : readProjectConfig(repository);
+  const options: PromotionOptions = {
+    ...given,
+    gate: given.gate ?? config?.gate,
+    endpoint: given.endpoint ?? endpointTargetOf((config as { readonly deploy?: unknown } | undefined)?.deploy, environment),
+  };
   const push = options.push ?? true;
   const remote = options.remote ?? 'origin';
   const variables = options.variables ?? process.env;

@@ -8,7 +8,6 @@
  * (`<lake>/monitoring/retrain-state.json`). Retention of the shipped log runs at the end.
  */
 import { driftAgainst, driftReference, readPredictions } from './drift-report';
-import { loadModel } from './load-model';
 import { readGoldLabels } from '../../core/data/gold-reader';
 import type { Lake } from '../../core/data/lake';
 import { FEATURE_COUNT } from '../../core/features/spec';
@@ -21,11 +20,12 @@ import { PREDICTIONS_PREFIX, segmentStamp } from '../../core/monitoring/predicti
 import type { ResolvedMonitoringSettings } from '../../core/monitoring/settings';
 import { TELEMETRY_EVENTS } from '../../core/monitoring/telemetry';
 import type { ModelRegistry } from '../../core/registry/port';
+import { loadRegisteredModel } from '../../core/registry/registered-model';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import { ObjectNotFoundError } from '../../core/storage/errors';
 import type { ObjectStorage } from '../../core/storage/port';
-import type { RetrainOutcome, RetrainTrigger } from '../../pipelines/triggers/trigger-http';
 import type { ServerLogger } from '../../server/logger';
+import type { RetrainOutcome, RetrainTrigger } from '../triggers/trigger-http';
 
 /** Where a run writes in the lake. */
 export const MONITORING_KEYS = {
@@ -34,7 +34,7 @@ export const MONITORING_KEYS = {
   retrainState: 'monitoring/retrain-state.json',
 } as const;
 
-export interface MonitorJobOptions {
+export interface MonitorOptions {
   readonly registry: ModelRegistry;
   /** The model being served (its evaluation weeks are the reference). */
   readonly model: string;
@@ -150,9 +150,9 @@ function rowsSince(all: ShippedPredictions, since: number): ShippedPredictions {
 }
 
 /** Runs the monitor once. Never throws for a failed CI request: that is the outcome `failed` (the command exits 1). */
-export async function runMonitor(options: MonitorJobOptions): Promise<MonitorSummary> {
+export async function runMonitor(options: MonitorOptions): Promise<MonitorSummary> {
   const { settings, storage, logger, environment, now } = options;
-  const loaded = await loadModel(options.registry, options.model);
+  const loaded = await loadRegisteredModel(options.registry, options.model);
   const modelVersion = loaded.version.id;
   const reference = await driftReference(loaded, options.lake);
 
@@ -243,7 +243,7 @@ export async function runMonitor(options: MonitorJobOptions): Promise<MonitorSum
 }
 
 async function decideRetrain(
-  options: MonitorJobOptions,
+  options: MonitorOptions,
   request: { readonly modelVersion: string; readonly reasons: readonly string[]; readonly reportLocation: string; readonly summary: Readonly<Record<string, unknown>> },
 ): Promise<MonitorSummary['retrain']> {
   const { storage, settings, now, trigger } = options;

@@ -4,8 +4,9 @@ import type { ProgressReporter } from '../progress';
 import type { ModelLineage } from '../registry/types';
 
 /**
- * The training contract: what a training job receives and what it must return. Local trainers
- * implement it in-process; SageMaker and Azure ML implement it on their managed engines. A
+ * The training port: what a training job receives and what it must return (the training contract;
+ * the registry's and storage's ports sit beside it in core/registry/port.ts, core/storage/port.ts).
+ * Local trainers implement it in-process; SageMaker and Azure ML implement it on their managed engines. A
  * breaking change bumps TRAINING_SPECIFICATION_VERSION.
  */
 export const TRAINING_SPECIFICATION_VERSION = 'v1';
