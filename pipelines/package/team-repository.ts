@@ -16,8 +16,9 @@ const execute = promisify(execFile);
 
 /** The environment every npm and projen call of a scaffold runs with. */
 export function scaffoldEnvironment(): NodeJS.ProcessEnv {
-  // vitest and CI settings of the calling process must not leak into the team repository's own runs
-  const { VITEST: _vitest, VITEST_POOL_ID: _pool, VITEST_WORKER_ID: _worker, NODE_OPTIONS: _options, ...environment } = process.env;
+  // vitest and CI settings of the calling process must not leak into the team repository's own runs:
+  // with CI set, projen installs with `npm ci`, which a repository that has no lockfile yet refuses
+  const { VITEST: _vitest, VITEST_POOL_ID: _pool, VITEST_WORKER_ID: _worker, NODE_OPTIONS: _options, CI: _ci, ...environment } = process.env;
   return { ...environment, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', NO_COLOR: '1' };
 }
 
