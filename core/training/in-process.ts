@@ -24,6 +24,7 @@ import { statisticsToDocument } from '../features/statistics';
 import { heldOutFeatures, outOfFoldFeatures } from '../features/training-matrix';
 import { exportOnnx } from '../onnx/export';
 import { silentProgress } from '../progress';
+import type { ModelLineage } from '../registry/types';
 import { PRICE_SENSITIVITY_CLASSES } from '../schema/lgsr';
 
 const CLASSES = PRICE_SENSITIVITY_CLASSES;
@@ -184,23 +185,33 @@ async function trainAndEvaluate(job: TrainingJob, options: TrainingRunOptions, p
     validationMetrics,
     featureStatistics: statisticsToDocument(final.statistics),
     featureImportance: featureImportance(model, final.values, finalLabels.length),
-    lineage: {
-      lakeVersion: String(job.dataset.version),
-      inputFiles: lake.manifest.raw.map((entry) => ({ path: entry.name, sha256: entry.sha256 })),
-      featureSpecVersion: FEATURE_SPEC.version,
-      featureSpecHash: FEATURE_SPEC.hash,
-      codeCommit: codeCommit(),
-      algorithm: job.algorithm,
-      parameters: usedParameters,
-      trainingWeeks: [...job.split.trainWeeks, ...job.split.validationWeeks].sort((a, b) => a - b),
-      evaluationWeeks: [...job.split.testWeeks],
-    },
+    lineage: modelLineage(job, lake, job.algorithm, usedParameters),
     parameters: usedParameters,
     trainSeconds: Number(((performance.now() - started) / 1000).toFixed(3)),
     engine: 'local',
   };
 }
 
+
+/** The lineage every backend records: the lake version and its input files, the feature spec, the code, the split. */
+export function modelLineage(
+  job: TrainingJob,
+  lake: Pick<Lake, 'manifest'>,
+  algorithm: string,
+  parameters: Readonly<Record<string, HyperparameterValue>>,
+): ModelLineage {
+  return {
+    lakeVersion: String(job.dataset.version),
+    inputFiles: lake.manifest.raw.map((entry) => ({ path: entry.name, sha256: entry.sha256 })),
+    featureSpecVersion: FEATURE_SPEC.version,
+    featureSpecHash: FEATURE_SPEC.hash,
+    codeCommit: codeCommit(),
+    algorithm,
+    parameters,
+    trainingWeeks: [...job.split.trainWeeks, ...job.split.validationWeeks].sort((a, b) => a - b),
+    evaluationWeeks: [...job.split.testWeeks],
+  };
+}
 
 /** The commit of the code that trains: $RETAIL_MLOPS_COMMIT, else git's HEAD, else 'unknown'. */
 export function codeCommit(): string {

@@ -50,7 +50,7 @@ import { importXGBoostModel } from '../../core/onnx/xgboost-import';
 import { silentProgress, type ProgressReporter } from '../../core/progress';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import { ObjectNotFoundError } from '../../core/storage/errors';
-import { codeCommit } from '../../core/training/in-process';
+import { codeCommit, modelLineage } from '../../core/training/in-process';
 import { modelProbabilities } from '../../core/training/model-outputs';
 import {
   TRAINING_SPECIFICATION_VERSION,
@@ -482,17 +482,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
       validationMetrics,
       featureStatistics: statisticsToDocument(final.statistics),
       featureImportance: featureImportance(imported.model),
-      lineage: {
-        lakeVersion: String(job.dataset.version),
-        inputFiles: lake.manifest.raw.map((entry) => ({ path: entry.name, sha256: entry.sha256 })),
-        featureSpecVersion: FEATURE_SPEC.version,
-        featureSpecHash: FEATURE_SPEC.hash,
-        codeCommit: codeCommit(),
-        algorithm: SAGEMAKER_XGBOOST_ALGORITHM,
-        parameters: usedParameters,
-        trainingWeeks: [...job.split.trainWeeks, ...job.split.validationWeeks].sort((a, b) => a - b),
-        evaluationWeeks: [...job.split.testWeeks],
-      },
+      lineage: modelLineage(job, lake, SAGEMAKER_XGBOOST_ALGORITHM, usedParameters),
       parameters: usedParameters,
       trainSeconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       engine: 'sagemaker',
