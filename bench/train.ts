@@ -34,6 +34,7 @@ import { modelLabels } from '../core/training/model-outputs';
 import { trainGradientBoostedTrees } from '../core/training/trees/gradient-boosting';
 import { TreeThreadPool } from '../core/training/trees/thread-pool';
 import { argmaxRows } from '../core/training/trees/tree-scores';
+import { macroF1 } from '../tests/core/training/synthetic-data';
 
 /** The target: our wall time at most this multiple of XGBoost's, at an equal or better macro-F1. */
 const TIME_RATIO_TARGET = 1.2;
@@ -174,23 +175,6 @@ function slice(matrix: MatrixOnDisk, start: number, end: number) {
     values: matrix.values.subarray(start * matrix.columns, end * matrix.columns),
     labels: matrix.labels.subarray(start, end),
   };
-}
-
-/** Unweighted mean over classes of F1 (a class never predicted nor present counts 0). */
-function macroF1(truth: Int32Array, predicted: Int32Array, classCount: number): number {
-  let sum = 0;
-  for (let label = 0; label < classCount; label++) {
-    let truePositive = 0;
-    let falsePositive = 0;
-    let falseNegative = 0;
-    for (let row = 0; row < truth.length; row++) {
-      if (predicted[row] === label && truth[row] === label) truePositive++;
-      else if (predicted[row] === label) falsePositive++;
-      else if (truth[row] === label) falseNegative++;
-    }
-    sum += truePositive === 0 ? 0 : (2 * truePositive) / (2 * truePositive + falsePositive + falseNegative);
-  }
-  return sum / classCount;
 }
 
 function describeSettings(): string {
