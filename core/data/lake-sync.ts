@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomic-file';
 import { LAKE_MANIFEST, Lake, type LakeManifest } from './lake';
+import { writeFileAtomically } from '../files/write-atomically';
 import type { ObjectStorage } from '../storage/port';
 
 /** The data layers of a lake. */
@@ -42,6 +42,6 @@ export async function pullLake(storage: ObjectStorage, directory: string, option
     const exists = await fs.stat(local).then((stat) => stat.isFile(), () => false);
     if (!exists) await storage.download(relative, local);
   }
-  await writeFileAtomic(path.join(directory, LAKE_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  await writeFileAtomically(path.join(directory, LAKE_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`, { createDirectory: true });
   return Lake.open(directory);
 }

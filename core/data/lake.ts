@@ -1,9 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LakeError } from '../errors';
-import { readJsonIfExists, writeFileAtomic } from './atomic-file';
 import { sqlStringList } from './duckdb';
 import { failpoint } from './failpoint';
+import { readJsonIfExists } from '../files/json-file';
+import { writeFileAtomically } from '../files/write-atomically';
 import type { HeaderVariant } from '../schema/lgsr';
 import type { QuarantineReason } from '../schema/quarantine';
 
@@ -171,7 +172,7 @@ export class Lake {
       failpoint('lake-publish-moved-file');
     }
     failpoint('lake-publish-before-manifest');
-    await writeFileAtomic(this.absolute(LAKE_MANIFEST), `${JSON.stringify(next, null, 1)}\n`);
+    await writeFileAtomically(this.absolute(LAKE_MANIFEST), `${JSON.stringify(next, null, 1)}\n`, { createDirectory: true });
     return new Lake(this.root, next);
   }
 

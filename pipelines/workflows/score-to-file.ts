@@ -4,9 +4,9 @@ import { DuckDBDataChunk, DOUBLE, FLOAT, INTEGER, type DuckDBAppender } from '@d
 import type { DataSource } from './data-source';
 import { ScoringPool } from '../../core/batch-scoring/parallel-scoring';
 import type { ScoredBaskets } from '../../core/batch-scoring/protocol';
-import { tempSibling } from '../../core/data/atomic-file';
 import { DuckDbSession, sqlString } from '../../core/data/duckdb';
 import { writeNumericColumn } from '../../core/data/duckdb-columns';
+import { temporaryPathFor } from '../../core/files/write-atomically';
 import type { ScoringEngine } from '../../core/onnx/row-scorer';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';
@@ -84,7 +84,7 @@ export async function scoreToFile(options: ScoreToFileOptions): Promise<ScoreToF
   const loaded = await loadRegisteredModel(options.registry, options.model);
   const source = await options.openSource();
   const target = path.resolve(options.out);
-  const temporary = tempSibling(target);
+  const temporary = temporaryPathFor(target);
   let pool: ScoringPool | undefined;
   let session: DuckDbSession | undefined;
   try {
