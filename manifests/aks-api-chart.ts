@@ -5,8 +5,8 @@
  * `app-routing-system`) with its TLS certificate from Key Vault.
  */
 import type { Construct } from 'constructs';
-import { ApiChart, type CloudIntegration } from './api-chart';
-import { checkChartCloud, resolveApiChartProps, type ApiChartProps, type ResolvedApiChartProps } from './api-chart-props';
+import { ApiChart, type ResolvedApiChart } from './api-chart';
+import { checkChartCloud, resolveApiChartProps, type ApiChartProps } from './api-chart-props';
 import { isDnsLabel, isGuid, isKeyVaultCertificateUri } from './formats';
 import { ProblemCollector } from '../core/errors';
 
@@ -42,13 +42,12 @@ export interface AksApiChartProps extends ApiChartProps {
 export class AksApiChart extends ApiChart {
   /** Validates every prop (throwing one `InvalidOptionsError` that lists all problems), then builds the chart. */
   constructor(scope: Construct, id: string, props: AksApiChartProps) {
-    const { settings, cloud } = resolveAksApiChartProps(props);
-    super(scope, id, settings, cloud);
+    super(scope, id, resolveAksApiChartProps(props));
   }
 }
 
 /** The props with defaults applied plus the AKS integration; throws `InvalidOptionsError` listing every problem. */
-export function resolveAksApiChartProps(props: AksApiChartProps): { readonly settings: ResolvedApiChartProps; readonly cloud: CloudIntegration } {
+export function resolveAksApiChartProps(props: AksApiChartProps): ResolvedApiChart {
   const problems = new ProblemCollector('AksApiChart props');
   const settings = resolveApiChartProps(props, aksDefaultVirtualNetworkCidrs, problems);
   checkChartCloud(props, { cluster: 'aks', provider: 'azure', locationForm: 'a https://<account>.blob.core.windows.net/<container>/<prefix>', podIdentity: 'workload-identity' }, problems);

@@ -5,8 +5,8 @@
  * so the NetworkPolicy lets in the VPC ranges the ALB lives in).
  */
 import type { Construct } from 'constructs';
-import { ApiChart, type CloudIntegration } from './api-chart';
-import { checkChartCloud, resolveApiChartProps, type ApiChartProps, type ResolvedApiChartProps } from './api-chart-props';
+import { ApiChart, type ResolvedApiChart } from './api-chart';
+import { checkChartCloud, resolveApiChartProps, type ApiChartProps } from './api-chart-props';
 import { isAcmCertificateArn, isIamRoleArn, isIpv4Cidr } from './formats';
 import { ProblemCollector } from '../core/errors';
 
@@ -45,13 +45,12 @@ export interface EksApiChartProps extends ApiChartProps {
 export class EksApiChart extends ApiChart {
   /** Validates every prop (throwing one `InvalidOptionsError` that lists all problems), then builds the chart. */
   constructor(scope: Construct, id: string, props: EksApiChartProps) {
-    const { settings, cloud } = resolveEksApiChartProps(props);
-    super(scope, id, settings, cloud);
+    super(scope, id, resolveEksApiChartProps(props));
   }
 }
 
 /** The props with defaults applied plus the EKS integration; throws `InvalidOptionsError` listing every problem. */
-export function resolveEksApiChartProps(props: EksApiChartProps): { readonly settings: ResolvedApiChartProps; readonly cloud: CloudIntegration } {
+export function resolveEksApiChartProps(props: EksApiChartProps): ResolvedApiChart {
   const problems = new ProblemCollector('EksApiChart props');
   const settings = resolveApiChartProps(props, eksDefaultVpcCidrs, problems);
   checkChartCloud(props, { cluster: 'eks', provider: 'aws', locationForm: 'an s3://<bucket>/<prefix>', podIdentity: 'IRSA' }, problems);
