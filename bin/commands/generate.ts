@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { generateLgsr } from '../../core/data/generator';
-import { GENERATOR_DEFAULTS, MAX_FAULT_RATE, resolveGenerateLgsrOptions, type GenerateLgsrOptions } from '../../core/data/generator-options';
 import { InvalidOptionsError } from '../../core/errors';
+import { generateLgsr } from '../../core/generator/generator';
+import { GENERATOR_DEFAULTS, MAX_FAULT_RATE, resolveGenerateLgsrOptions, type GenerateLgsrOptions } from '../../core/generator/generator-options';
 import type { HeaderVariant } from '../../core/schema/lgsr';
 import { withGlobalFlags } from '../cli';
 import { UsageError, positiveInteger, progressFor, runCommand, type GlobalFlags } from '../output';

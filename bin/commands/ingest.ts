@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { IngestSummary } from '../../core/data/ingest';
+import type { IngestSummary } from '../../core/lake/ingest';
 import { ingestInputs } from '../../pipelines/workflows/ingest-inputs';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';

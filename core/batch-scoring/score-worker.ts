@@ -5,10 +5,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ScoreTask, ScoreWorkerData, ScoreWorkerReply } from './protocol';
-import { DuckDbSession } from '../data/duckdb';
-import { readGoldRelation } from '../data/gold-reader';
 import { BasketFeatures, featureMatrix } from '../features/compute';
 import { FEATURE_COUNT } from '../features/spec';
+import { DuckDbSession } from '../lake/duckdb';
+import { readGoldRelation } from '../lake/gold-reader';
 import { createRowScorer, maxAbsoluteDifference } from '../onnx/row-scorer';
 
 const data = workerData as ScoreWorkerData;

@@ -54,7 +54,7 @@ import { ALIAS_NAME_PATTERN, artifactDifferences, parseReference, prepareRegistr
 import { REGISTRY_SPECIFICATION_VERSION, type ModelRegistry } from './port';
 import type { AliasChange, AliasState, ModelVersion, RegisterInput, RegisterResult, SetAliasOptions, SetAliasResult } from './types';
 import { verifyModelVersion } from './verify';
-import { failpoint } from '../data/failpoint';
+import { failpoint } from '../lake/failpoint';
 import type { ObjectStorage, WriteCondition } from '../storage/port';
 
 /** The format marker's `format`. */

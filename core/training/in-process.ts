@@ -7,8 +7,6 @@ import {
   type TrainingJob,
   type TrainingRunOptions,
 } from './port';
-import { readGoldBaskets } from '../data/gold-reader';
-import { Lake } from '../data/lake';
 import { InvalidOptionsError } from '../errors';
 import { trainInWorker } from './job-thread';
 import type { FeatureMatrix } from './model';
@@ -22,6 +20,8 @@ import type { BasketBatch } from '../features/basket-batch';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../features/spec';
 import { statisticsToDocument } from '../features/statistics';
 import { heldOutFeatures, outOfFoldFeatures } from '../features/training-matrix';
+import { readGoldBaskets } from '../lake/gold-reader';
+import { Lake } from '../lake/lake';
 import { exportOnnx } from '../onnx/export';
 import { silentProgress } from '../progress';
 import type { ModelLineage } from '../registry/types';

@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readGoldBaskets } from '../../core/data/gold-reader';
-import type { Lake } from '../../core/data/lake';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../../core/features/spec';
 import { heldOutFeatures } from '../../core/features/training-matrix';
 import { writeFileAtomically } from '../../core/files/write-atomically';
+import { readGoldBaskets } from '../../core/lake/gold-reader';
+import type { Lake } from '../../core/lake/lake';
 import { computeDrift, DRIFT_REPORT_EVENT, type DriftResult, type FeatureDrift } from '../../core/monitoring/drift';
 import { renderDriftReport } from '../../core/monitoring/drift-report';
 import { readShippedPredictions, type ShippedPredictions } from '../../core/monitoring/prediction-log-reader';

@@ -1,5 +1,4 @@
 import type { DataSource } from './data-source';
-import { readGoldBaskets } from '../../core/data/gold-reader';
 import { InputError } from '../../core/errors';
 import type { GateResult } from '../../core/evaluation/gate';
 import { computeMetrics, type EvaluationMetrics } from '../../core/evaluation/metrics';
@@ -7,6 +6,7 @@ import { versionMetricsFrom, writeReport } from '../../core/evaluation/report';
 import type { AlgorithmRun } from '../../core/evaluation/report';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import { heldOutFeatures } from '../../core/features/training-matrix';
+import { readGoldBaskets } from '../../core/lake/gold-reader';
 import { scoreWithOnnxRuntime } from '../../core/onnx/score';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';

@@ -1,9 +1,9 @@
 import { lakeSource } from './data-source';
 import { evaluateModel } from './evaluate-model';
-import type { Lake } from '../../core/data/lake';
 import { RetailMlopsError } from '../../core/errors';
 import { evaluateGate, type GateOptions, type GateResult } from '../../core/evaluation/gate';
 import type { EvaluationMetrics } from '../../core/evaluation/metrics';
+import type { Lake } from '../../core/lake/lake';
 import type { ModelRegistry } from '../../core/registry/port';
 import type { ModelVersion } from '../../core/registry/types';
 

@@ -5,7 +5,7 @@
  * copy and published only when the ingest succeeded (see providers/lake-access.ts).
  */
 import { localInputs } from './input-files';
-import { ingest, type IngestSummary } from '../../core/data/ingest';
+import { ingest, type IngestSummary } from '../../core/lake/ingest';
 import type { ProgressReporter } from '../../core/progress';
 import type { EnvironmentServices } from '../../providers/environment';
 

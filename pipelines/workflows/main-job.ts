@@ -7,9 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { generateLgsr } from '../../core/data/generator';
 import { RetailMlopsError } from '../../core/errors';
 import type { EvaluationMetrics } from '../../core/evaluation/metrics';
+import { generateLgsr } from '../../core/generator/generator';
 import type { ProgressReporter } from '../../core/progress';
 import { openEnvironment, resolveEnvironment } from '../../providers/environment';
 import { createPipelineModel, shellQuote } from '../model';

@@ -8,9 +8,9 @@
  * (`<lake>/monitoring/retrain-state.json`). Retention of the shipped log runs at the end.
  */
 import { driftAgainst, driftReference, readPredictions } from './drift-report';
-import { readGoldLabels } from '../../core/data/gold-reader';
-import type { Lake } from '../../core/data/lake';
 import { FEATURE_COUNT } from '../../core/features/spec';
+import { readGoldLabels } from '../../core/lake/gold-reader';
+import type { Lake } from '../../core/lake/lake';
 import type { FeatureDrift } from '../../core/monitoring/drift';
 import { renderDriftReport, type RetrainDecision } from '../../core/monitoring/drift-report';
 import { computeLiveAccuracy, type LiveAccuracy } from '../../core/monitoring/live-accuracy';

@@ -4,9 +4,9 @@ import { DuckDBDataChunk, DOUBLE, FLOAT, INTEGER, type DuckDBAppender } from '@d
 import type { DataSource } from './data-source';
 import { ScoringPool } from '../../core/batch-scoring/parallel-scoring';
 import type { ScoredBaskets } from '../../core/batch-scoring/protocol';
-import { DuckDbSession, sqlString } from '../../core/data/duckdb';
-import { writeNumericColumn } from '../../core/data/duckdb-columns';
 import { temporaryPathFor } from '../../core/files/write-atomically';
+import { DuckDbSession, sqlString } from '../../core/lake/duckdb';
+import { writeNumericColumn } from '../../core/lake/duckdb-columns';
 import type { ScoringEngine } from '../../core/onnx/row-scorer';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';

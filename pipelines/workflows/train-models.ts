@@ -1,6 +1,6 @@
-import type { Lake } from '../../core/data/lake';
 import type { EvaluationMetrics } from '../../core/evaluation/metrics';
 import { FEATURE_SPEC } from '../../core/features/spec';
+import type { Lake } from '../../core/lake/lake';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';
 import { ARTIFACT_NAMES } from '../../core/registry/types';

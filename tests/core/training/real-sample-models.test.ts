@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGoldBaskets } from '../../../core/data/gold-reader';
-import { ingest } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
 import { computeMetrics } from '../../../core/evaluation/metrics';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../../core/features/spec';
 import { heldOutFeatures, outOfFoldFeatures } from '../../../core/features/training-matrix';
+import { readGoldBaskets } from '../../../core/lake/gold-reader';
+import { ingest } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
 import { exportOnnx } from '../../../core/onnx/export';
 import { PRICE_SENSITIVITY_CLASSES } from '../../../core/schema/lgsr';
 import type { ModelIR } from '../../../core/training/model';

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest, type IngestSummary } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
+import { ingest, type IngestSummary } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
 import { query } from '../../helpers/duckdb';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
 

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateLgsr } from '../../../core/data/generator';
-import { ingest } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
+import { generateLgsr } from '../../../core/generator/generator';
+import { ingest } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
 import { ROW_FAULTS } from '../../../core/schema/quarantine';
 import { query } from '../../helpers/duckdb';
 import { temporaryDirectory } from '../../helpers/paths';

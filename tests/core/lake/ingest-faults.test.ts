@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ingest } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
+import { ingest } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
 import { query } from '../../helpers/duckdb';
 import { REPO_ROOT, SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
 

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ingest } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
-import { pullLake, pushLake } from '../../../core/data/lake-sync';
+import { ingest } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
+import { pullLake, pushLake } from '../../../core/lake/lake-sync';
 import { createLocalObjectStorage } from '../../../providers/local/object-storage';
 import { query } from '../../helpers/duckdb';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
