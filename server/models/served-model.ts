@@ -83,7 +83,7 @@ export class ServedModel {
     } catch (error) {
       throw refuse('check', error, version.id);
     }
-    const { bytes, info, statisticsArtifact } = checked;
+    const { bytes, info, statisticsArtifact: statisticsBytes } = checked;
 
     const workers: InferenceWorker[] = [];
     let model: ServedModel | undefined;
@@ -95,7 +95,7 @@ export class ServedModel {
         Array.from({ length: settings.workers }, () =>
           InferenceWorker.start({
             model: bytes,
-            statistics: statisticsArtifact,
+            statistics: statisticsBytes,
             limits: settings.limits,
             session: { intraOpThreads: settings.intraOpThreads, interOpThreads: settings.interOpThreads },
             classCount: CLASS_COUNT,
