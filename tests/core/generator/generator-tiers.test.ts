@@ -6,13 +6,13 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BasketBatch } from '../../../core/features/basket-batch';
+import { fitPriceTiers, tierMargin, tierRuleLabel, type PriceTiers } from '../../../core/features/price-tiers';
 import { TIER_RULE_THRESHOLDS } from '../../../core/generator/basket-synthesis';
 import { generateLgsr } from '../../../core/generator/generator';
 import { readGoldBaskets } from '../../../core/lake/gold-reader';
 import { ingest } from '../../../core/lake/ingest';
 import { Lake } from '../../../core/lake/lake';
-import type { BasketBatch } from '../../../core/features/basket-batch';
-import { fitPriceTiers, tierMargin, tierRuleLabel, type PriceTiers } from '../../../core/features/price-tiers';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
 
 interface Measured {
