@@ -11,8 +11,8 @@ import * as ort from 'onnxruntime-node';
 import { FLAG_BATCH, FLAG_OUTSIDE, REQUEST_HEADER_WORDS, resultLayout, type BodyProblem, type BodyShape, type RunReply, type RunRequest, type WorkerRequest, type WorkerResponse } from './protocol';
 import { RequestFeaturizer } from './request-features';
 import { FEATURE_COUNT } from '../../core/features/spec';
+import { parseStatisticsArtifact } from '../../core/features/statistics-artifact';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
-import { parseStatisticsArtifact } from '../models/statistics-artifact';
 
 const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
 
