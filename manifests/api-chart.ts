@@ -53,6 +53,12 @@ export interface CloudIntegration {
   readonly loadBalancerSources: readonly NetworkPolicyPeer[];
 }
 
+/** A cloud chart's props, checked and resolved: the common settings and what the cloud adds. */
+export interface ResolvedApiChart {
+  readonly settings: ResolvedApiChartProps;
+  readonly cloud: CloudIntegration;
+}
+
 export abstract class ApiChart extends Chart {
   /** The props after defaults (what the objects were built from). */
   readonly settings: ResolvedApiChartProps;
@@ -67,7 +73,7 @@ export abstract class ApiChart extends Chart {
   /** `retail-mlops monitor` on a schedule, when the environment has a lake. */
   readonly monitorCronJob?: kplus.k8s.KubeCronJob;
 
-  protected constructor(scope: Construct, id: string, settings: ResolvedApiChartProps, cloud: CloudIntegration) {
+  protected constructor(scope: Construct, id: string, { settings, cloud }: ResolvedApiChart) {
     const selectorLabels = { 'app.kubernetes.io/name': 'retail-mlops-api', 'app.kubernetes.io/instance': settings.name };
     super(scope, id, {
       disableResourceNameHashes: true,

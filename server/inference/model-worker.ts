@@ -13,10 +13,10 @@ import * as ort from 'onnxruntime-node';
 import { FLAG_BATCH, FLAG_OUTSIDE, REQUEST_HEADER_WORDS, resultLayout, type BodyProblem, type BodyShape, type ModelWorkerData, type ModelWorkerReady, type RunReply, type RunRequest, type WorkerRequest, type WorkerResponse } from './protocol';
 import { RequestFeaturizer } from './request-features';
 import { FEATURE_COUNT } from '../../core/features/spec';
+import { parseStatisticsArtifact } from '../../core/features/statistics-artifact';
 import { createCheckedRowScorer, type CheckedRowScorer } from '../../core/onnx/row-scorer';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import { onWorkerMessages, reportReady, reportStartFailure } from '../../core/worker-launcher';
-import { parseStatisticsArtifact } from '../models/statistics-artifact';
 
 const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
 

@@ -2,22 +2,22 @@
  * One model version being served: prediction worker(s) holding its ONNX session and feature
  * statistics, behind a micro-batcher. Loading checks everything before the model may serve: the
  * registry gives the bytes and the `feature-statistics.json` artifact, the ONNX metadata names this
- * deployment's feature spec (hash) and the classes LA/MM/UM, the statistics are well-formed, ONNX
- * Runtime accepts the graph, and warm-up predictions give sane probabilities. Any failure refuses the
+ * deployment's feature spec (hash) and the classes LA/MM/UM, the statistics are well-formed (the one
+ * loader of a registered model, core/registry/registered-model.ts, checks these), ONNX Runtime accepts the graph, and warm-up predictions give sane probabilities. Any failure refuses the
  * model (ModelRefusedError).
  */
-import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
-import { assertFeatureSpec, readOnnxMetadata, type OnnxModelInfo } from '../../core/onnx/metadata';
+import { FEATURE_COUNT } from '../../core/features/spec';
+import type { OnnxModelInfo } from '../../core/onnx/metadata';
 import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
 import type { ModelRegistry } from '../../core/registry/port';
-import { ARTIFACT_NAMES, type ModelVersion } from '../../core/registry/types';
+import { checkModelFiles, fetchModelFiles, type RegisteredModel, type RegisteredModelFiles } from '../../core/registry/registered-model';
+import type { ModelVersion } from '../../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
 import { ModelRefusedError, type InferenceQueueFullError, type ModelLoadStage, type OverloadedError } from '../errors';
 import { InferenceWorker } from '../inference/inference-worker';
 import { MicroBatcher, type CompletedBatch, type RequestCallback, type RequestOutcome } from '../inference/micro-batcher';
 import type { BodyShape } from '../inference/protocol';
 import type { RequestLimits } from '../schemas';
-import { parseStatisticsArtifact } from './statistics-artifact';
 
 export const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
 
@@ -90,33 +90,20 @@ export class ServedModel {
     const refuse = (stage: ModelLoadStage, error: unknown, id = reference): ModelRefusedError =>
       error instanceof ModelRefusedError ? error : new ModelRefusedError(id, stage, (error as Error).message ?? String(error), { cause: error });
 
-    let version: ModelVersion;
-    let bytes: Uint8Array;
-    let statisticsBytes: Uint8Array;
+    let files: RegisteredModelFiles;
     try {
-      version = await registry.get(reference);
-      [bytes, statisticsBytes] = await Promise.all([
-        registry.getModelBytes(version.id),
-        registry.getArtifact(version.id, ARTIFACT_NAMES.featureStatistics),
-      ]);
+      files = await fetchModelFiles(registry, reference);
     } catch (error) {
       throw refuse('fetch', error);
     }
-
-    let info: OnnxModelInfo;
+    const { version } = files;
+    let checked: RegisteredModel;
     try {
-      info = readOnnxMetadata(bytes);
-      assertFeatureSpec(info, FEATURE_SPEC);
-      if (info.featureNames.length !== FEATURE_COUNT || info.featureNames.some((name, index) => name !== FEATURE_SPEC.names[index])) {
-        throw new Error(`the model's feature names differ from feature spec ${FEATURE_SPEC.version}`);
-      }
-      if (info.classLabels.length !== CLASS_COUNT || info.classLabels.some((label, index) => label !== PRICE_SENSITIVITY_CLASSES[index])) {
-        throw new Error(`the model's classes are ${JSON.stringify(info.classLabels)}, expected ${JSON.stringify(PRICE_SENSITIVITY_CLASSES)}`);
-      }
-      parseStatisticsArtifact(statisticsBytes);
+      checked = checkModelFiles(files);
     } catch (error) {
       throw refuse('check', error, version.id);
     }
+    const { bytes, info, statisticsArtifact: statisticsBytes } = checked;
 
     const workers: InferenceWorker[] = [];
     let model: ServedModel | undefined;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { weekGroups } from '../../bin/jobs/predict-baskets';
 import { cli } from '../helpers/cli';
 import { query } from '../helpers/duckdb';
 import type { ServedModelFixture } from '../helpers/served-model';
@@ -82,27 +81,5 @@ describe('predict: batch scoring of every basket, through the CLI', () => {
     const result = await cli(['predict', '--registry', fixture.registryRoot, '--data', lake, '--out', path.join(scratch, 'x.csv'), '--engine', 'gpu']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--engine/);
-  });
-});
-
-describe('weekGroups: consecutive weeks in groups of near-equal baskets', () => {
-  const weeks = [
-    { week: 1, baskets: 10 },
-    { week: 2, baskets: 10 },
-    { week: 3, baskets: 40 },
-    { week: 4, baskets: 20 },
-    { week: 5, baskets: 20 },
-  ];
-
-  it('splits at the running share of the total and keeps every week once, in order', () => {
-    expect(weekGroups(weeks, 2)).toEqual([[1, 2, 3], [4, 5]]);
-    expect(weekGroups(weeks, 4)).toEqual([[1, 2], [3], [4], [5]]);
-    expect(weekGroups(weeks, 1)).toEqual([[1, 2, 3, 4, 5]]);
-  });
-
-  it('never makes more groups than weeks, nor empty ones', () => {
-    const groups = weekGroups(weeks.slice(0, 2), 8);
-    expect(groups).toEqual([[1], [2]]);
-    expect(weekGroups([], 2)).toEqual([]);
   });
 });
