@@ -1,12 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { ScoredBaskets, ScoreTask, ScoreWorkerData, ScoreWorkerReply } from './protocol';
+import type { ScoredBaskets, ScoreTask, ScoreWorkerData, ScoreWorkerReady, ScoreWorkerReply } from './protocol';
 import type { FeatureStatistics } from '../features/statistics';
-import type { ScoringEngine } from '../onnx/row-scorer';
-import { launchWorker } from '../worker-launcher';
-
-/** Largest probability difference tolerated between the compiled engine and ONNX Runtime. */
-export const ENGINE_TOLERANCE = 1e-5;
+import { ENGINE_TOLERANCE, type ScoringEngine, type ScoringEngineName } from '../onnx/row-scorer';
+import { startWorker, stopWorker } from '../worker-launcher';
 
 export interface ScoringPoolOptions {
   readonly model: Uint8Array;
@@ -20,7 +17,7 @@ export interface ScoringPoolOptions {
 }
 
 export interface ScoringRun {
-  readonly engine: 'compiled-trees' | 'onnxruntime';
+  readonly engine: ScoringEngineName;
   readonly fallbackReason?: string;
   /** Rows scored by both engines, and their largest difference. */
   readonly verifiedRows: number;
@@ -41,17 +38,15 @@ export class ScoringPool {
       engine: options.engine ?? 'auto',
       verifyRows: options.verifyRows ?? 1024,
     };
-    const workers = Array.from({ length: count }, () => launchWorker(__dirname, 'score-worker', { workerData }));
-    try {
-      const ready = await Promise.all(workers.map((worker) => nextReply(worker)));
-      const failed = ready.find((reply) => reply.type !== 'ready');
-      if (failed) throw new Error(`a scoring worker failed to start: ${failed.type === 'error' ? failed.message : failed.type}`);
-      const first = ready[0] as Extract<ScoreWorkerReply, { type: 'ready' }>;
-      return new ScoringPool(workers, first.engine, first.fallbackReason);
-    } catch (error) {
-      await Promise.all(workers.map((worker) => worker.terminate()));
-      throw error;
+    const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker<ScoreWorkerReady>(__dirname, 'score-worker', { workerData })));
+    const workers = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value.worker] : []));
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) {
+      await Promise.all(workers.map((worker) => stopWorker(worker)));
+      throw new Error(`a scoring worker failed to start: ${((failed as PromiseRejectedResult).reason as Error).message}`);
     }
+    const first = (started[0] as PromiseFulfilledResult<{ ready: ScoreWorkerReady }>).value.ready;
+    return new ScoringPool(workers, first.engine, first.fallbackReason);
   }
 
   get size(): number {
@@ -60,7 +55,7 @@ export class ScoringPool {
 
   private constructor(
     private readonly workers: readonly Worker[],
-    readonly engine: 'compiled-trees' | 'onnxruntime',
+    readonly engine: ScoringEngineName,
     readonly fallbackReason: string | undefined,
   ) {}
 
@@ -93,13 +88,12 @@ export class ScoringPool {
         worker.postMessage(task);
         const reply = await nextReply(worker);
         if (reply.type === 'error') throw new Error(`scoring ${task.relation}: ${reply.message}`);
-        if (reply.type !== 'result') throw new Error(`scoring worker answered ${reply.type}`);
         if (reply.verifiedRows > 0) {
           verifiedRows += reply.verifiedRows;
           maxDifference = Math.max(maxDifference, reply.maxDifference);
           if (!(reply.maxDifference <= ENGINE_TOLERANCE)) {
             throw new Error(
-              `the compiled tree engine differs from ONNX Runtime by ${reply.maxDifference} on ${reply.verifiedRows} rows (tolerance ${ENGINE_TOLERANCE}): ` +
+              `the compiled engine (${this.engine}) differs from ONNX Runtime by ${reply.maxDifference} on ${reply.verifiedRows} rows (tolerance ${ENGINE_TOLERANCE}): ` +
                 'please report it; `--engine onnxruntime` scores with ONNX Runtime only',
             );
           }
@@ -115,14 +109,7 @@ export class ScoringPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      this.workers.map(async (worker) => {
-        const exited = new Promise((resolve) => worker.once('exit', resolve));
-        worker.postMessage(null);
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-        await worker.terminate();
-      }),
-    );
+    await Promise.all(this.workers.map((worker) => stopWorker(worker)));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FeatureStatistics } from '../features/statistics';
-import type { ScoringEngine } from '../onnx/row-scorer';
+import type { ScoringEngine, ScoringEngineName } from '../onnx/row-scorer';
 
 /** What a scoring worker starts with. */
 export interface ScoreWorkerData {
@@ -23,7 +23,12 @@ export interface ScoredBaskets {
   readonly probabilities: Float32Array;
 }
 
+/** What a scoring worker reports once it is ready (see core/worker-launcher.ts). */
+export interface ScoreWorkerReady {
+  readonly engine: ScoringEngineName;
+  readonly fallbackReason?: string;
+}
+
 export type ScoreWorkerReply =
-  | { readonly type: 'ready'; readonly engine: 'compiled-trees' | 'onnxruntime'; readonly fallbackReason?: string }
   | ({ readonly type: 'result'; readonly id: number; readonly verifiedRows: number; readonly maxDifference: number } & ScoredBaskets)
   | { readonly type: 'error'; readonly id?: number; readonly message: string };

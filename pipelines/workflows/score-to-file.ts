@@ -7,7 +7,7 @@ import type { ScoredBaskets } from '../../core/batch-scoring/protocol';
 import { temporaryPathFor } from '../../core/files/write-atomically';
 import { DuckDbSession, sqlString } from '../../core/lake/duckdb';
 import { writeNumericColumn } from '../../core/lake/duckdb-columns';
-import type { ScoringEngine } from '../../core/onnx/row-scorer';
+import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
 import type { ProgressReporter } from '../../core/progress';
 import type { ModelRegistry } from '../../core/registry/port';
 import { loadRegisteredModel } from '../../core/registry/registered-model';
@@ -35,7 +35,7 @@ export interface ScoreToFileSummary {
   /** From the first gold read to the output file in place (model loading and worker start-up excluded). */
   readonly seconds: number;
   readonly basketsPerSecond: number;
-  readonly engine: 'compiled-trees' | 'onnxruntime';
+  readonly engine: ScoringEngineName;
   /** Why ONNX Runtime scored the model although the compiled engine was allowed. */
   readonly fallbackReason?: string;
   /** Rows scored by both engines, and their largest probability difference. */

@@ -8,6 +8,7 @@
  */
 import { FEATURE_COUNT } from '../../core/features/spec';
 import type { OnnxModelInfo } from '../../core/onnx/metadata';
+import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
 import type { ModelRegistry } from '../../core/registry/port';
 import { checkModelFiles, fetchModelFiles, type RegisteredModel, type RegisteredModelFiles } from '../../core/registry/registered-model';
 import type { ModelVersion } from '../../core/registry/types';
@@ -31,6 +32,12 @@ export interface InferenceSettings {
   readonly maxInFlightBatchesPerWorker: number;
   readonly latencyBudgetMs: number;
   readonly limits: RequestLimits;
+  /**
+   * `auto`: a compiled engine scores tree ensembles and linear classifiers, checked against ONNX
+   * Runtime on the warm-up and first requests (it gives way to ONNX Runtime where they differ beyond
+   * ENGINE_TOLERANCE); `onnxruntime`: ONNX Runtime only. @default 'auto'
+   */
+  readonly engine?: ScoringEngine;
 }
 
 export interface ServedModelHooks {
@@ -58,6 +65,19 @@ export const WARM_UP_BASKET: Basket = {
     { PROD_CODE: 'PRD0999999', PROD_CODE_10: 'CL09999', PROD_CODE_20: 'DEP09999', PROD_CODE_30: 'G09999', PROD_CODE_40: 'D09999', QUANTITY: 1, SPEND: 5 },
   ],
 };
+
+/** WARM_UP_BASKET with its hour, weekday, lines, quantities and spends varied by `index` (deterministic). */
+export function warmUpVariant(index: number): Basket {
+  const lines = WARM_UP_BASKET.lines.filter((_, line) => line === 0 || (index >> line) % 2 === 0);
+  return {
+    context: { ...WARM_UP_BASKET.context, SHOP_HOUR: 8 + (index % 14), SHOP_WEEKDAY: 1 + (index % 7) },
+    lines: lines.map((line, position) => ({
+      ...line,
+      QUANTITY: 1 + ((index + position) % 4),
+      SPEND: Math.round(line.SPEND * (1 + ((index * 7 + position * 3) % 23) / 4) * 100) / 100,
+    })),
+  };
+}
 
 const encoder = new TextEncoder();
 
@@ -98,6 +118,7 @@ export class ServedModel {
             statistics: statisticsBytes,
             limits: settings.limits,
             session: { intraOpThreads: settings.intraOpThreads, interOpThreads: settings.interOpThreads },
+            engine: settings.engine ?? 'auto',
             classCount: CLASS_COUNT,
             featureCount: FEATURE_COUNT,
             onFailure,
@@ -108,7 +129,7 @@ export class ServedModel {
       const failed = started.find((outcome) => outcome.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
     } catch (error) {
-      await Promise.all(workers.map((worker) => worker.terminate()));
+      await Promise.all(workers.map((worker) => worker.stop()));
       throw refuse('load', error, version.id);
     }
 
@@ -151,6 +172,16 @@ export class ServedModel {
 
   get id(): string {
     return this.version.id;
+  }
+
+  /** The engine that scores (ONNX Runtime once any worker's compiled engine gave way to it). */
+  get engine(): ScoringEngineName {
+    return this.workers.find((worker) => worker.engine === 'onnxruntime')?.engine ?? this.workers[0].engine;
+  }
+
+  /** Why no compiled engine scores, when none does. */
+  get engineFallbackReason(): string | undefined {
+    return this.workers.find((worker) => worker.fallbackReason !== undefined)?.fallbackReason;
   }
 
   /** False once a worker failed (the model service replaces the model). */
@@ -201,13 +232,17 @@ export class ServedModel {
     if (this.closed) return;
     await this.batcher.whenIdle();
     this.closed = true;
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    await Promise.all(this.workers.map((worker) => worker.stop()));
   }
 
-  /** A small and a large batch through every worker, checked for sane probabilities. */
+  /**
+   * A small and a large batch through every worker, checked for sane probabilities. The large one's
+   * baskets differ (warmUpVariant): they are the first rows a compiled engine is checked on against
+   * ONNX Runtime (model-worker.ts).
+   */
   private async warmUp(): Promise<void> {
     const small = encoder.encode(JSON.stringify(WARM_UP_BASKET));
-    const large = JSON.stringify({ baskets: Array.from({ length: Math.min(64, this.settings.limits.maxBasketsPerBatch) }, () => WARM_UP_BASKET) });
+    const large = JSON.stringify({ baskets: Array.from({ length: Math.min(64, this.settings.limits.maxBasketsPerBatch) }, (_, index) => warmUpVariant(index)) });
     const checks: Promise<RequestOutcome>[] = [];
     for (let index = 0; index < this.workers.length; index++) {
       checks.push(this.predict('basket', small.slice(), 'warm-up', 30_000), this.predict('batch', encoder.encode(large), 'warm-up', 30_000));

@@ -65,10 +65,12 @@ describe('predict: batch scoring of every basket, through the CLI', () => {
     expect(lakeIds.missing).toBe(0n);
   });
 
-  it('scores a linear model with ONNX Runtime and says why', async () => {
+  it('scores a linear model with the compiled linear engine, checked against ONNX Runtime', async () => {
     const summary = await predict('production', path.join(scratch, 'linear.csv'));
-    expect(summary.engine).toBe('onnxruntime');
-    expect(summary.fallbackReason).toMatch(/LinearClassifier/);
+    expect(summary.engine).toBe('compiled-linear');
+    expect(summary.fallbackReason).toBeUndefined();
+    expect(summary.verifiedRows).toBeGreaterThan(0);
+    expect(summary.maxDifference).toBeLessThanOrEqual(1e-5);
     const lines = readFileSync(path.join(scratch, 'linear.csv'), 'utf8').trim().split('\n');
     expect(lines[0]).toBe('BASKET_ID,SHOP_WEEK,LABEL,P_LA,P_MM,P_UM,MODEL_VERSION');
     expect(lines).toHaveLength(16_012);
