@@ -44,11 +44,11 @@ const project = new RetailMlopsProject({
     exclude: ['node_modules', 'lib', 'tests', 'pipelines/package'],
     compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, outDir: 'lib', noUncheckedIndexedAccess: false },
   },
+  // tsconfig.dev.json extends tsconfig.json: every compiler option comes from there
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     include: [...topLevelFolders.map((folder) => `${folder}/**/*.ts`), 'tests/**/*.ts', '.projenrc.ts'],
     exclude: ['node_modules', 'lib'],
-    compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, noUncheckedIndexedAccess: false },
   },
   deps: [
     '@duckdb/node-api@1.5.6-r.1',
@@ -123,32 +123,34 @@ project.testTask.exec('tsc --noEmit -p tsconfig.dev.json', { name: 'typecheck' }
 project.testTask.exec('vitest run --config tests/vitest.config.mts', { receiveArgs: true });
 project.addTask('test:watch', { exec: 'vitest --config tests/vitest.config.mts' });
 
+/**
+ * A task whose npm script runs its command directly (projen's own script would go through `npx projen <name>`):
+ * `npm run <name>` and `npx projen <name>` do the same.
+ */
+function addDirectTask(name: string, exec: string, options: { readonly description?: string; readonly receiveArgs?: boolean } = {}): void {
+  project.addTask(name, { exec, ...options });
+  project.package.setScript(name, exec);
+}
+
 // The CLI, inside the repo: `npm run --silent cli -- <command>` (runs the TypeScript through tsx). `exec`: the
 // shell npm starts becomes the CLI, so a signal to npm's child (`kill %1` of `npm run cli -- serve &`) reaches it.
-project.addTask('cli', { exec: 'exec tsx bin/retail-mlops.ts', receiveArgs: true });
-project.addTask('start', { description: 'Runs the main job on the embedded local default', exec: 'exec tsx bin/retail-mlops.ts run', receiveArgs: true });
-project.package.setScript('cli', 'exec tsx bin/retail-mlops.ts');
-project.package.setScript('start', 'exec tsx bin/retail-mlops.ts run');
+addDirectTask('cli', 'exec tsx bin/retail-mlops.ts', { receiveArgs: true });
+addDirectTask('start', 'exec tsx bin/retail-mlops.ts run', { description: 'Runs the main job on the embedded local default', receiveArgs: true });
 
 // The cloud emulators: `npm run --silent emulate -- aws|azure` prints one JSON line (the env to export) when ready.
-project.addTask('emulate', { description: 'Starts the AWS or Azure emulators on loopback: npm run --silent emulate -- aws|azure', exec: 'exec tsx bin/emulate.ts', receiveArgs: true });
 // exec: npm's SIGTERM reaches the emulator itself, not only the shell npm runs it in
-project.package.setScript('emulate', 'exec tsx bin/emulate.ts');
+addDirectTask('emulate', 'exec tsx bin/emulate.ts', { description: 'Starts the AWS or Azure emulators on loopback: npm run --silent emulate -- aws|azure', receiveArgs: true });
 
 // The Kubernetes manifests: render manifests/dist/ from manifests/pins.json (the output is committed).
-project.addTask('synth:manifests', { description: 'Renders manifests/dist/<cloud>/<env>/ from manifests/pins.json', exec: 'tsx manifests/synth.ts' });
-project.package.setScript('synth:manifests', 'tsx manifests/synth.ts');
+addDirectTask('synth:manifests', 'tsx manifests/synth.ts', { description: 'Renders manifests/dist/<cloud>/<env>/ from manifests/pins.json' });
 
 // The Azure infrastructure: an ARM template generated from typed TypeScript (the output is committed; a test fails when stale).
-project.addTask('azure:template', { description: 'Writes providers/azure/infra/dist/azuredeploy.json', exec: 'tsx providers/azure/infra/synth.ts' });
-project.package.setScript('azure:template', 'tsx providers/azure/infra/synth.ts');
+addDirectTask('azure:template', 'tsx providers/azure/infra/synth.ts', { description: 'Writes providers/azure/infra/dist/azuredeploy.json' });
 // Teardown of an Azure environment: its resource group (production needs --allow-production, and its lake lock removed first).
-project.addTask('azure:destroy', {
+addDirectTask('azure:destroy', 'tsx providers/azure/infra/destroy.ts', {
   description: 'Deletes an Azure environment\'s resource group: npm run azure:destroy -- <env> --yes (dry run without --yes)',
-  exec: 'tsx providers/azure/infra/destroy.ts',
   receiveArgs: true,
 });
-project.package.setScript('azure:destroy', 'tsx providers/azure/infra/destroy.ts');
 // AWS infrastructure (providers/aws/infra, a CDK app checked by cdk-nag): synthesize offline, deploy, tear down.
 // The CLI runs from the app's folder (its cdk.json and the seeded cdk.context.json); extra arguments pass through.
 const cdk = 'cd providers/aws/infra && cdk';
@@ -159,21 +161,24 @@ for (const [name, command, description] of [
   ['aws:deploy', `${cdk} deploy ${cdkFlags}`, 'Deploys AWS stacks: npm run aws:deploy -- RetailMlops-dev'],
   ['aws:destroy', `${cdk} destroy ${cdkFlags}`, 'Destroys AWS stacks: npm run aws:destroy -- RetailMlops-dev (retained data stays)'],
 ] as const) {
-  project.addTask(name, { description, exec: command, receiveArgs: true });
-  project.package.setScript(name, command);
+  addDirectTask(name, command, { description, receiveArgs: true });
 }
 
-// Benchmarks print numbers; they are not tests.
-project.package.setScript('bench:ingest', 'tsx bench/ingest.ts');
-project.package.setScript('bench:features', 'tsx bench/features.ts');
-project.package.setScript('bench:lr', 'tsx bench/logistic-regression.ts');
-project.package.setScript('bench:generate', 'tsx bench/generate.ts');
-project.package.setScript('bench:train', 'tsx bench/train.ts');
-project.package.setScript('bench:serve', 'tsx bench/serve.ts');
-project.package.setScript('bench:predict', 'tsx bench/predict.ts');
-project.package.setScript('bench:scaffold', 'tsx bench/scaffold.ts');
-project.package.setScript('bench:quality', 'tsx bench/quality.ts');
-project.package.setScript('bench:prediction-log', 'tsx bench/prediction-log.ts');
+// Benchmarks print numbers; they are not tests: `npm run bench:<name>` runs bench/<file>.ts.
+for (const [name, file] of Object.entries({
+  'ingest': 'ingest',
+  'features': 'features',
+  'lr': 'logistic-regression',
+  'generate': 'generate',
+  'train': 'train',
+  'serve': 'serve',
+  'predict': 'predict',
+  'scaffold': 'scaffold',
+  'quality': 'quality',
+  'prediction-log': 'prediction-log',
+})) {
+  project.package.setScript(`bench:${name}`, `tsx bench/${file}.ts`);
+}
 
 project.eslint?.addIgnorePattern('lib/');
 project.eslint?.addIgnorePattern('.lake/');
@@ -198,6 +203,7 @@ project.package.addField('exports', {
   './manifests': typesAndCode('manifests/index'),
   './server/client': typesAndCode('server/client'),
   './server/schemas': typesAndCode('server/schemas'),
+  './workflows': typesAndCode('pipelines/workflows/index'),
   './providers/aws/infra': typesAndCode('providers/aws/infra/index'),
   './providers/azure/infra': typesAndCode('providers/azure/infra/index'),
   './.jsii': './.jsii',

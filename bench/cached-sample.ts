@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-/** The generator's modules (core/data/): what a generated file's content depends on. */
+/** The generator's modules (core/generator/): what a generated file's content depends on. */
 const GENERATOR_FILES = ['generator.ts', 'generator-options.ts', 'basket-synthesis.ts', 'catalog.ts', 'row-formatting.ts', 'seeded-random.ts'];
 
 /** A short hash of the generator's code, so a changed generator never reuses an old file. */
 function generatorCodeHash(): string {
   const hash = createHash('sha256');
-  for (const name of GENERATOR_FILES) hash.update(name).update(readFileSync(path.resolve('core', 'data', name)));
+  for (const name of GENERATOR_FILES) hash.update(name).update(readFileSync(path.resolve('core', 'generator', name)));
   return hash.digest('hex').slice(0, 8);
 }
 

@@ -12,10 +12,10 @@ import { createInterface } from 'node:readline';
 import { BENCH_BOOSTING_SETTINGS, SYSTEM_PYTHON, trainXGBoost, type BoostingSettings } from './xgboost';
 import { VOCABULARIES } from '../core/features/basket-batch';
 import { FEATURE_SPEC } from '../core/features/spec';
+import { parseStatisticsArtifact } from '../core/features/statistics-artifact';
 import type { ModelRegistry } from '../core/registry/port';
 import { ARTIFACT_NAMES } from '../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES } from '../core/schema/lgsr';
-import { parseStatisticsArtifact } from '../server/models/statistics-artifact';
 
 /** The Debian packages the baseline runs on (bin/setup installs them). */
 export const FASTAPI_PACKAGES = ['python3-fastapi', 'python3-uvicorn', 'python3-xgboost'] as const;

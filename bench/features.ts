@@ -6,13 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cachedSample } from './cached-sample';
-import { readGoldBaskets } from '../core/data/gold-reader';
-import { ingest } from '../core/data/ingest';
-import { Lake } from '../core/data/lake';
 import { basketBatchFromBaskets } from '../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../core/features/compute';
 import { FEATURE_COUNT } from '../core/features/spec';
 import { fitFeatureStatistics } from '../core/features/statistics';
+import { readGoldBaskets } from '../core/lake/gold-reader';
+import { ingest } from '../core/lake/ingest';
+import { Lake } from '../core/lake/lake';
 import { BASKET_MISSIONS, BASKET_TYPES, STORE_FORMATS, STORE_REGIONS, type Basket } from '../core/schema/lgsr';
 
 async function bench(): Promise<void> {

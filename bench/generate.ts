@@ -5,7 +5,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { generateLgsr } from '../core/data/generator';
+import { generateLgsr } from '../core/generator/generator';
 
 async function bench(): Promise<void> {
   const rows = Number(process.argv[2] ?? 2_700_000);

@@ -14,8 +14,8 @@ import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cachedSample } from './cached-sample';
-import { DuckDbSession, sqlString } from '../core/data/duckdb';
-import { ingest, type IngestSummary } from '../core/data/ingest';
+import { DuckDbSession, sqlString } from '../core/lake/duckdb';
+import { ingest, type IngestSummary } from '../core/lake/ingest';
 
 /** Ingest may take at most this multiple of the bare copy's time. */
 const FLOOR_RATIO_TARGET = 2;

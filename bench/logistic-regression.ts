@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { exportOnnx } from '../core/onnx/export';
 import { trainLogisticRegression } from '../core/training/logistic-regression';
-import { predict } from '../core/training/predict';
+import { modelOutputs } from '../core/training/model-outputs';
 import { syntheticClassification } from '../tests/helpers/synthetic';
 
 async function main(): Promise<void> {
@@ -25,7 +25,7 @@ async function run(rows: number, columns: number, offsetSpread: number, scaleSpr
   const started = performance.now();
   const result = trainLogisticRegression(data, ['LA', 'MM', 'UM']);
   const seconds = (performance.now() - started) / 1000;
-  const { probabilities, labels } = predict(result.model, data.values, rows);
+  const { probabilities, labels } = modelOutputs(result.model, data.values, rows);
   let correct = 0;
   for (let row = 0; row < rows; row++) if (labels[row] === data.labels[row]) correct++;
   console.log(

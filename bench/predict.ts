@@ -15,11 +15,10 @@ import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cachedSample } from './cached-sample';
-import { lakeSource } from '../bin/jobs/data-source';
-import { predictBaskets, type PredictSummary } from '../bin/jobs/predict-baskets';
-import { Lake } from '../core/data/lake';
 import { FEATURE_SPEC } from '../core/features/spec';
+import { Lake } from '../core/lake/lake';
 import type { ScoringEngine } from '../core/onnx/row-scorer';
+import { lakeSource, scoreToFile, type ScoreToFileSummary } from '../pipelines/workflows';
 import { createLocalRegistry } from '../providers/local/registry';
 
 const TARGET = 300_000;
@@ -60,14 +59,14 @@ async function bench(): Promise<void> {
   const registry = createLocalRegistry({ root: registryRoot });
   const lakeVersion = await Lake.openExisting(lake);
   const scratch = mkdtempSync(path.join(tmpdir(), 'bench-predict-'));
-  const run = (model: string, engine: ScoringEngine): Promise<PredictSummary> =>
-    predictBaskets({ registry, model, openSource: async () => lakeSource(lakeVersion), out: path.join(scratch, `${model}-${engine}.parquet`), engine, workers });
-  const line = (label: string, summary: PredictSummary): string =>
+  const run = (model: string, engine: ScoringEngine): Promise<ScoreToFileSummary> =>
+    scoreToFile({ registry, model, openSource: async () => lakeSource(lakeVersion), out: path.join(scratch, `${model}-${engine}.parquet`), engine, workers });
+  const line = (label: string, summary: ScoreToFileSummary): string =>
     `${label.padEnd(28)} ${summary.baskets.toLocaleString('en')} baskets in ${summary.seconds.toFixed(3)} s = ${summary.basketsPerSecond.toLocaleString('en').padStart(9)} baskets/s` +
     ` (${summary.engine}${summary.verifiedRows > 0 ? `, ${summary.verifiedRows} rows checked, max |Δp| ${summary.maxDifference.toExponential(1)}` : ''})`;
   try {
     process.stdout.write(`bench:predict — ${rows.toLocaleString('en')} generated rows, load average before ${loadavg()[0].toFixed(2)}\n`);
-    const gbdt: PredictSummary[] = [];
+    const gbdt: ScoreToFileSummary[] = [];
     for (let index = 0; index < repeat; index++) {
       const summary = await run('bench-gbdt', 'auto');
       gbdt.push(summary);

@@ -16,17 +16,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateLgsr } from '../core/data/generator';
-import { readGoldBaskets } from '../core/data/gold-reader';
-import { ingest } from '../core/data/ingest';
-import { Lake } from '../core/data/lake';
 import type { BasketBatch } from '../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../core/features/compute';
 import { tierRuleLabel } from '../core/features/price-tiers';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../core/features/spec';
 import { fitFeatureStatistics } from '../core/features/statistics';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION } from '../core/training/contract';
+import { generateLgsr } from '../core/generator/generator';
+import { readGoldBaskets } from '../core/lake/gold-reader';
+import { ingest } from '../core/lake/ingest';
+import { Lake } from '../core/lake/lake';
 import { trainInProcess } from '../core/training/in-process';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION } from '../core/training/port';
 import { rowsOfWeeks } from '../core/training/split-rows';
 
 const { values: flags } = parseArgs({

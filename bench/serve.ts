@@ -27,7 +27,7 @@
  *
  * Numbers on a shared machine are indicative: the load generator and the server share the cores, and
  * other work on the machine takes from both. Compare the ratios of one run, not runs, and read the
- * load average printed beside them; the server's CPU time per request (from /proc) moves less with
+ * load average printed beside them; the server's CPU time per request (from /proc; the main thread's share beside it) moves less with
  * load than its req/s.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -158,14 +158,21 @@ function startApiServer(fixture: ServedModelFixture, settings: BenchSettings, lo
   return startProcess(command, args, { RETAIL_MLOPS_API_KEYS: API_KEY, RETAIL_MLOPS_ADMIN_KEYS: ADMIN_KEY });
 }
 
-/** CPU seconds a process has used so far (user + system, from /proc), or undefined off Linux. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  const file = `/proc/${pid}/stat`;
-  if (pid === undefined || !existsSync(file)) return undefined;
+/** CPU seconds a process (`/proc/<pid>/stat`) or one of its threads (`/proc/<pid>/task/<tid>/stat`) has used so far (user + system), or undefined off Linux. */
+function cpuSecondsOf(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
   // the fields after the command name (which may hold spaces); utime and stime are the 12th and 13th
   const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds of a process and of its main thread (the event loop: the thread whose id is the pid). */
+function cpuSeconds(pid: number | undefined): { readonly total: number; readonly main: number } | undefined {
+  if (pid === undefined) return undefined;
+  const total = cpuSecondsOf(`/proc/${pid}/stat`);
+  const main = cpuSecondsOf(`/proc/${pid}/task/${pid}/stat`);
+  return total === undefined || main === undefined ? undefined : { total, main };
 }
 
 interface PhaseResult extends LoadResult {
@@ -173,6 +180,8 @@ interface PhaseResult extends LoadResult {
   readonly basketsPerSecond: number;
   /** The server process's CPU time per answered request, in microseconds (undefined when not measured). */
   readonly cpuMicroseconds: number | undefined;
+  /** The part of it on the main thread (the event loop: HTTP, auth, hand-off, answers), in microseconds. */
+  readonly mainCpuMicroseconds: number | undefined;
 }
 
 interface Phase {
@@ -201,8 +210,10 @@ async function runPhase(phase: Phase, settings: BenchSettings, scratchDirectory:
   const result = await loading;
   await sideTask;
   const cpuAfter = cpuSeconds(phase.server.child?.pid);
-  const cpuMicroseconds = cpuBefore !== undefined && cpuAfter !== undefined && result.total > 0 ? ((cpuAfter - cpuBefore) * 1e6) / result.total : undefined;
-  return { ...result, name: `${phase.name} [${phase.generator}]`, basketsPerSecond: result.requestsPerSecond * phase.basketsPerRequest, cpuMicroseconds };
+  const measured = cpuBefore !== undefined && cpuAfter !== undefined && result.total > 0;
+  const cpuMicroseconds = measured ? ((cpuAfter.total - cpuBefore.total) * 1e6) / result.total : undefined;
+  const mainCpuMicroseconds = measured ? ((cpuAfter.main - cpuBefore.main) * 1e6) / result.total : undefined;
+  return { ...result, name: `${phase.name} [${phase.generator}]`, basketsPerSecond: result.requestsPerSecond * phase.basketsPerRequest, cpuMicroseconds, mainCpuMicroseconds };
 }
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
@@ -339,8 +350,9 @@ function report(
     String(result.non2xx),
     result.total.toLocaleString('en'),
     result.cpuMicroseconds === undefined ? '' : `${result.cpuMicroseconds.toFixed(1)} µs`,
+    result.mainCpuMicroseconds === undefined ? '' : `${result.mainCpuMicroseconds.toFixed(1)} µs`,
   ]);
-  const header = ['phase', 'req/s', 'baskets/s', 'p50', 'p99', 'errors', 'non-2xx', 'requests', 'server CPU/req'];
+  const header = ['phase', 'req/s', 'baskets/s', 'p50', 'p99', 'errors', 'non-2xx', 'requests', 'server CPU/req', 'main thread'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const format = (row: readonly string[]): string => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
   process.stdout.write(`${format(header)}\n${rows.map(format).join('\n')}\n`);
@@ -355,7 +367,7 @@ function report(
     if (ours && bare) {
       parts.push(`ours / bare node:http: ${percent(ours, bare)} (lr), ${gbdt ? percent(gbdt, bare) : 'n/a'} (gbdt) of its req/s (target ≥ 60%)`);
       if (ours.cpuMicroseconds !== undefined && bare.cpuMicroseconds !== undefined) {
-        parts.push(`server CPU per request ${ours.cpuMicroseconds.toFixed(1)} µs vs ${bare.cpuMicroseconds.toFixed(1)} µs`);
+        parts.push(`server CPU per request ${ours.cpuMicroseconds.toFixed(1)} µs (main thread ${ours.mainCpuMicroseconds?.toFixed(1)} µs) vs ${bare.cpuMicroseconds.toFixed(1)} µs`);
       }
     }
     if (gbdt && fastApi) {

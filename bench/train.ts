@@ -28,15 +28,16 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readMatrix, syntheticMatrix, writeMatrix, type MatrixOnDisk } from './training-matrix';
 import { BENCH_BOOSTING_SETTINGS, SYSTEM_PYTHON, trainXGBoost, type BoostingSettings } from './xgboost';
-import { readGoldBaskets } from '../core/data/gold-reader';
-import { Lake } from '../core/data/lake';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../core/features/spec';
 import { heldOutFeatures, outOfFoldFeatures } from '../core/features/training-matrix';
+import { readGoldBaskets } from '../core/lake/gold-reader';
+import { Lake } from '../core/lake/lake';
 import { PRICE_SENSITIVITY_CLASSES } from '../core/schema/lgsr';
-import { predictLabels } from '../core/training/predict';
+import { modelLabels } from '../core/training/model-outputs';
 import { trainGradientBoostedTrees } from '../core/training/trees/gradient-boosting';
 import { TreeThreadPool } from '../core/training/trees/thread-pool';
 import { argmaxRows } from '../core/training/trees/tree-scores';
+import { macroF1 } from '../tests/core/training/synthetic-data';
 
 /** The target: our wall time at most this multiple of XGBoost's, at an equal or better macro-F1. */
 const TIME_RATIO_TARGET = 1.2;
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
       const ourRun = {
         seconds: (performance.now() - started) / 1000,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
-        labels: predictLabels(result.model, heldOut.values, heldOut.rows),
+        labels: modelLabels(result.model, heldOut.values, heldOut.rows),
       };
       log(`ours (TypeScript), ${describeSettings()}: ${ourRun.seconds.toFixed(2)} s (cpu ${ourRun.cpuSeconds.toFixed(2)} s)`);
       if (ours === undefined || ourRun.seconds < ours.seconds) ours = ourRun;
@@ -177,23 +178,6 @@ function slice(matrix: MatrixOnDisk, start: number, end: number) {
     values: matrix.values.subarray(start * matrix.columns, end * matrix.columns),
     labels: matrix.labels.subarray(start, end),
   };
-}
-
-/** Unweighted mean over classes of F1 (a class never predicted nor present counts 0). */
-function macroF1(truth: Int32Array, predicted: Int32Array, classCount: number): number {
-  let sum = 0;
-  for (let label = 0; label < classCount; label++) {
-    let truePositive = 0;
-    let falsePositive = 0;
-    let falseNegative = 0;
-    for (let row = 0; row < truth.length; row++) {
-      if (predicted[row] === label && truth[row] === label) truePositive++;
-      else if (predicted[row] === label) falsePositive++;
-      else if (truth[row] === label) falseNegative++;
-    }
-    sum += truePositive === 0 ? 0 : (2 * truePositive) / (2 * truePositive + falsePositive + falseNegative);
-  }
-  return sum / classCount;
 }
 
 function describeSettings(): string {

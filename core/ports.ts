@@ -19,4 +19,4 @@ export {
   type TrainedModel,
   type DatasetReference,
   type TimeSplit,
-} from './training/contract';
+} from './training/port';

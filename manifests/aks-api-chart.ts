@@ -5,10 +5,9 @@
  * `app-routing-system`) with its TLS certificate from Key Vault.
  */
 import type { Construct } from 'constructs';
-import { ApiChart, type CloudIntegration } from './api-chart';
-import { resolveApiChartProps, type ApiChartProps, type ResolvedApiChartProps } from './api-chart-props';
+import { ApiChart, type ResolvedApiChart } from './api-chart';
+import { checkChartCloud, resolveApiChartProps, type ApiChartProps } from './api-chart-props';
 import { isDnsLabel, isGuid, isKeyVaultCertificateUri } from './formats';
-import { registryCloud } from './model-pins';
 import { ProblemCollector } from '../core/errors';
 
 /** `10.224.0.0/12`: the virtual network AKS creates, where the Blob storage private endpoint lives. */
@@ -43,28 +42,15 @@ export interface AksApiChartProps extends ApiChartProps {
 export class AksApiChart extends ApiChart {
   /** Validates every prop (throwing one `InvalidOptionsError` that lists all problems), then builds the chart. */
   constructor(scope: Construct, id: string, props: AksApiChartProps) {
-    const { settings, cloud } = resolveAksApiChartProps(props);
-    super(scope, id, settings, cloud);
+    super(scope, id, resolveAksApiChartProps(props));
   }
 }
 
 /** The props with defaults applied plus the AKS integration; throws `InvalidOptionsError` listing every problem. */
-export function resolveAksApiChartProps(props: AksApiChartProps): { readonly settings: ResolvedApiChartProps; readonly cloud: CloudIntegration } {
+export function resolveAksApiChartProps(props: AksApiChartProps): ResolvedApiChart {
   const problems = new ProblemCollector('AksApiChart props');
   const settings = resolveApiChartProps(props, aksDefaultVirtualNetworkCidrs, problems);
-  problems.check(
-    typeof props.modelPin?.registry !== 'string' || registryCloud(props.modelPin.registry) !== 'eks',
-    `modelPin.registry ${JSON.stringify(props.modelPin?.registry)} belongs to the other cloud: AKS pods need a https://<account>.blob.core.windows.net/<container>/<prefix> registry (what workload-identity pods can read)`,
-  );
-  const lake = props.environmentSettings?.lake;
-  problems.check(
-    typeof lake !== 'string' || registryCloud(lake) !== 'eks',
-    `environmentSettings.lake ${JSON.stringify(lake)} belongs to the other cloud: AKS pods ship predictions to a https://<account>.blob.core.windows.net/<container>/<prefix> lake`,
-  );
-  problems.check(
-    props.environmentSettings?.provider === undefined || props.environmentSettings.provider === 'azure',
-    `environmentSettings.provider must be azure on AKS, got ${JSON.stringify(props.environmentSettings?.provider)}`,
-  );
+  checkChartCloud(props, { cluster: 'aks', provider: 'azure', locationForm: 'a https://<account>.blob.core.windows.net/<container>/<prefix>', podIdentity: 'workload-identity' }, problems);
   problems.check(
     typeof props.workloadIdentityClientId === 'string' && isGuid(props.workloadIdentityClientId),
     `workloadIdentityClientId must be the managed identity's client id (a GUID), got ${JSON.stringify(props.workloadIdentityClientId)}`,

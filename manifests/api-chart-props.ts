@@ -239,6 +239,37 @@ export interface ResolvedApiChartProps {
   readonly monitor?: ResolvedMonitorProps;
 }
 
+/** Which cloud a chart deploys to, as its checks of the registry, lake and provider name it. */
+export interface ChartCloud {
+  /** The cluster: `eks` or `aks` (what `registryCloud` tells a location's cloud by). */
+  readonly cluster: 'eks' | 'aks';
+  /** The provider of the pods' settings: `aws` on EKS, `azure` on AKS. */
+  readonly provider: 'aws' | 'azure';
+  /** The form of a location on this cloud, with its article: `an s3://<bucket>/<prefix>`. */
+  readonly locationForm: string;
+  /** How the pods get their identity (`IRSA`, `workload-identity`), for the registry's message. */
+  readonly podIdentity: string;
+}
+
+/** Adds a problem for a model registry, lake or provider of the other cloud than the chart's. */
+export function checkChartCloud(props: ApiChartProps, cloud: ChartCloud, problems: ProblemCollector): void {
+  const name = cloud.cluster.toUpperCase();
+  const otherCluster = cloud.cluster === 'eks' ? 'aks' : 'eks';
+  problems.check(
+    typeof props.modelPin?.registry !== 'string' || registryCloud(props.modelPin.registry) !== otherCluster,
+    `modelPin.registry ${JSON.stringify(props.modelPin?.registry)} belongs to the other cloud: ${name} pods need ${cloud.locationForm} registry (what ${cloud.podIdentity} pods can read)`,
+  );
+  const lake = props.environmentSettings?.lake;
+  problems.check(
+    typeof lake !== 'string' || registryCloud(lake) !== otherCluster,
+    `environmentSettings.lake ${JSON.stringify(lake)} belongs to the other cloud: ${name} pods ship predictions to ${cloud.locationForm} lake`,
+  );
+  problems.check(
+    props.environmentSettings?.provider === undefined || props.environmentSettings.provider === cloud.provider,
+    `environmentSettings.provider must be ${cloud.provider} on ${name}, got ${JSON.stringify(props.environmentSettings?.provider)}`,
+  );
+}
+
 /** Applies the defaults to `props`, adding a problem to `problems` for everything wrong (the caller throws). */
 export function resolveApiChartProps(
   props: ApiChartProps,

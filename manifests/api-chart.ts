@@ -20,9 +20,10 @@ import {
   settingsFileMountPath,
 } from './monitor-cron-job';
 import { TELEMETRY_SOURCES } from '../core/monitoring/telemetry';
+import { fileVariable, SERVER_DEFAULTS, SERVER_VARIABLES } from '../server/settings';
 
-/** The port the server listens on (`PORT`). */
-export const apiPort = 8080;
+/** The port the server listens on (`PORT`: server/settings.ts). */
+export const apiPort = SERVER_DEFAULTS.port;
 /** The uid and gid the server runs as (the image's `USER`). */
 export const apiUserId = 10001;
 /** Where the API-keys Secret is mounted, and the key (file) in it. */
@@ -52,6 +53,12 @@ export interface CloudIntegration {
   readonly loadBalancerSources: readonly NetworkPolicyPeer[];
 }
 
+/** A cloud chart's props, checked and resolved: the common settings and what the cloud adds. */
+export interface ResolvedApiChart {
+  readonly settings: ResolvedApiChartProps;
+  readonly cloud: CloudIntegration;
+}
+
 export abstract class ApiChart extends Chart {
   /** The props after defaults (what the objects were built from). */
   readonly settings: ResolvedApiChartProps;
@@ -66,7 +73,7 @@ export abstract class ApiChart extends Chart {
   /** `retail-mlops monitor` on a schedule, when the environment has a lake. */
   readonly monitorCronJob?: kplus.k8s.KubeCronJob;
 
-  protected constructor(scope: Construct, id: string, settings: ResolvedApiChartProps, cloud: CloudIntegration) {
+  protected constructor(scope: Construct, id: string, { settings, cloud }: ResolvedApiChart) {
     const selectorLabels = { 'app.kubernetes.io/name': 'retail-mlops-api', 'app.kubernetes.io/instance': settings.name };
     super(scope, id, {
       disableResourceNameHashes: true,
@@ -103,7 +110,7 @@ export abstract class ApiChart extends Chart {
 
     this.modelPinConfigMap = new kplus.ConfigMap(this, 'ModelPin', {
       metadata: { name: `${name}-model-pin`, namespace },
-      data: { RETAIL_MLOPS_REGISTRY: settings.modelPin.registry, RETAIL_MLOPS_MODEL: settings.modelPin.model },
+      data: { [SERVER_VARIABLES.registry]: settings.modelPin.registry, [SERVER_VARIABLES.model]: settings.modelPin.model },
     });
 
     if (settings.settingsFile) this.settingsConfigMap = addSettingsConfigMap(this, settings, settings.settingsFile);
@@ -241,14 +248,14 @@ export abstract class ApiChart extends Chart {
       args: ['serve'],
       ports: [{ name: 'http', number: apiPort, protocol: kplus.Protocol.TCP }],
       envVariables: {
-        PORT: kplus.EnvValue.fromValue(String(apiPort)),
-        RETAIL_MLOPS_REGISTRY: kplus.EnvValue.fromConfigMap(this.modelPinConfigMap, 'RETAIL_MLOPS_REGISTRY'),
-        RETAIL_MLOPS_MODEL: kplus.EnvValue.fromConfigMap(this.modelPinConfigMap, 'RETAIL_MLOPS_MODEL'),
-        RETAIL_MLOPS_API_KEYS_FILE: kplus.EnvValue.fromValue(`${apiKeysMountPath}/${apiKeysSecretKey}`),
+        [SERVER_VARIABLES.port]: kplus.EnvValue.fromValue(String(apiPort)),
+        [SERVER_VARIABLES.registry]: kplus.EnvValue.fromConfigMap(this.modelPinConfigMap, SERVER_VARIABLES.registry),
+        [SERVER_VARIABLES.model]: kplus.EnvValue.fromConfigMap(this.modelPinConfigMap, SERVER_VARIABLES.model),
+        [fileVariable(SERVER_VARIABLES.apiKeys)]: kplus.EnvValue.fromValue(`${apiKeysMountPath}/${apiKeysSecretKey}`),
         // the environment names the telemetry (the metrics' dimension) and, with the settings file, the lake
-        RETAIL_MLOPS_ENVIRONMENT: kplus.EnvValue.fromValue(settings.environment),
-        RETAIL_MLOPS_PROVIDER: kplus.EnvValue.fromValue(cloud.provider),
-        ...(this.settingsConfigMap ? { RETAIL_MLOPS_PREDICTION_SPOOL: kplus.EnvValue.fromValue(predictionSpoolPath) } : {}),
+        [SERVER_VARIABLES.environment]: kplus.EnvValue.fromValue(settings.environment),
+        [SERVER_VARIABLES.provider]: kplus.EnvValue.fromValue(cloud.provider),
+        ...(this.settingsConfigMap ? { [SERVER_VARIABLES.predictionSpool]: kplus.EnvValue.fromValue(predictionSpoolPath) } : {}),
       },
       volumeMounts: [
         // the only writable place: the root file system is read-only

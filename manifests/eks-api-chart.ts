@@ -5,10 +5,9 @@
  * so the NetworkPolicy lets in the VPC ranges the ALB lives in).
  */
 import type { Construct } from 'constructs';
-import { ApiChart, type CloudIntegration } from './api-chart';
-import { resolveApiChartProps, type ApiChartProps, type ResolvedApiChartProps } from './api-chart-props';
+import { ApiChart, type ResolvedApiChart } from './api-chart';
+import { checkChartCloud, resolveApiChartProps, type ApiChartProps } from './api-chart-props';
 import { isAcmCertificateArn, isIamRoleArn, isIpv4Cidr } from './formats';
-import { registryCloud } from './model-pins';
 import { ProblemCollector } from '../core/errors';
 
 /** `10.0.0.0/16`: aws-cdk-lib's default VPC range, where the ALB and the S3/STS interface endpoints live. */
@@ -46,28 +45,15 @@ export interface EksApiChartProps extends ApiChartProps {
 export class EksApiChart extends ApiChart {
   /** Validates every prop (throwing one `InvalidOptionsError` that lists all problems), then builds the chart. */
   constructor(scope: Construct, id: string, props: EksApiChartProps) {
-    const { settings, cloud } = resolveEksApiChartProps(props);
-    super(scope, id, settings, cloud);
+    super(scope, id, resolveEksApiChartProps(props));
   }
 }
 
 /** The props with defaults applied plus the EKS integration; throws `InvalidOptionsError` listing every problem. */
-export function resolveEksApiChartProps(props: EksApiChartProps): { readonly settings: ResolvedApiChartProps; readonly cloud: CloudIntegration } {
+export function resolveEksApiChartProps(props: EksApiChartProps): ResolvedApiChart {
   const problems = new ProblemCollector('EksApiChart props');
   const settings = resolveApiChartProps(props, eksDefaultVpcCidrs, problems);
-  problems.check(
-    typeof props.modelPin?.registry !== 'string' || registryCloud(props.modelPin.registry) !== 'aks',
-    `modelPin.registry ${JSON.stringify(props.modelPin?.registry)} belongs to the other cloud: EKS pods need an s3://<bucket>/<prefix> registry (what IRSA pods can read)`,
-  );
-  const lake = props.environmentSettings?.lake;
-  problems.check(
-    typeof lake !== 'string' || registryCloud(lake) !== 'aks',
-    `environmentSettings.lake ${JSON.stringify(lake)} belongs to the other cloud: EKS pods ship predictions to an s3://<bucket>/<prefix> lake`,
-  );
-  problems.check(
-    props.environmentSettings?.provider === undefined || props.environmentSettings.provider === 'aws',
-    `environmentSettings.provider must be aws on EKS, got ${JSON.stringify(props.environmentSettings?.provider)}`,
-  );
+  checkChartCloud(props, { cluster: 'eks', provider: 'aws', locationForm: 'an s3://<bucket>/<prefix>', podIdentity: 'IRSA' }, problems);
   problems.check(
     typeof props.iamRoleArn === 'string' && isIamRoleArn(props.iamRoleArn),
     `iamRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got ${JSON.stringify(props.iamRoleArn)}`,

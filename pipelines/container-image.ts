@@ -9,6 +9,7 @@
  */
 import { Component, FileBase, IgnoreFile, type Project } from 'projen';
 import { ProblemCollector } from '../core/errors';
+import { SERVER_DEFAULTS, SERVER_VARIABLES } from '../server/settings';
 
 export interface ContainerImageOptions {
   /**
@@ -24,7 +25,7 @@ export interface ContainerImageOptions {
   readonly userId?: number;
 
   /**
-   * The port the server listens on (`PORT`), exposed and health-checked.
+   * The port the server listens on (`PORT`), exposed and health-checked (server/settings.ts).
    * @default 8080
    */
   readonly port?: number;
@@ -71,7 +72,7 @@ export class ContainerImage extends Component {
     problems.check(tag?.toLowerCase() !== 'latest', 'baseImage must not use the tag "latest"');
     this.userId = options.userId ?? 10001;
     problems.check(Number.isInteger(this.userId) && this.userId > 0, `userId must be a whole number above 0 (never root), got ${this.userId}`);
-    this.port = options.port ?? 8080;
+    this.port = options.port ?? SERVER_DEFAULTS.port;
     problems.check(Number.isInteger(this.port) && this.port >= 1024 && this.port <= 65535, `port must be an unprivileged port (1024–65535), got ${this.port}`);
     const entrypoint = options.entrypoint ?? 'lib/bin/retail-mlops.js';
     problems.check(/^(node_modules\/[\w.-]+\/)?lib\/[\w./-]+\.js$/.test(entrypoint), `entrypoint must be a .js file below lib/ or a package's lib/, got ${JSON.stringify(entrypoint)}`);
@@ -81,7 +82,7 @@ export class ContainerImage extends Component {
     problems.throwIfAny();
 
     const healthCheck =
-      `fetch('http://127.0.0.1:'+(process.env.PORT||${this.port})+'${healthCheckPath}',{signal:AbortSignal.timeout(2500)})` +
+      `fetch('http://127.0.0.1:'+(process.env.${SERVER_VARIABLES.port}||${this.port})+'${healthCheckPath}',{signal:AbortSignal.timeout(2500)})` +
       '.then((response)=>process.exit(response.ok?0:1),()=>process.exit(1))';
     const lines = [
       '# The prediction API image: `retail-mlops serve` on port ' + `${this.port} as uid ${this.userId}.`,
@@ -99,7 +100,7 @@ export class ContainerImage extends Component {
       '',
       '# runtime: production dependencies and lib/ only, owned by root, run unprivileged',
       `FROM ${this.baseImage} AS runtime`,
-      `ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip PORT=${this.port}`,
+      `ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip ${SERVER_VARIABLES.port}=${this.port}`,
       'WORKDIR /app',
       'COPY package.json package-lock.json .npmrc ./',
       'RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force',

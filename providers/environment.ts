@@ -37,8 +37,8 @@ import { formatLocation, LOCATION_FORMS, parseLocation, type ParsedLocation } fr
 import { createProvider, type Provider, type RegistryOpenOptions } from './registry';
 import type { ModelRegistry } from '../core/registry/port';
 import type { ObjectStorage } from '../core/storage/port';
-import type { TrainingBackend } from '../core/training/contract';
 import { createInProcessTrainingBackend } from '../core/training/in-process';
+import type { TrainingBackend } from '../core/training/port';
 
 /** Settings given on the command line (each overrides its variable and the file). */
 export interface EnvironmentFlags {

@@ -6,9 +6,9 @@
  * of the cloud lake see the previous version until the new one is whole.
  */
 import { promises as fs } from 'node:fs';
-import { LAKE_MANIFEST, Lake, type LakeManifest } from '../core/data/lake';
-import { pullLake, pushLake } from '../core/data/lake-sync';
 import { LakeError } from '../core/errors';
+import { LAKE_MANIFEST, Lake, type LakeManifest } from '../core/lake/lake';
+import { pullLake, pushLake } from '../core/lake/lake-sync';
 import { ObjectNotFoundError } from '../core/storage/errors';
 import type { ObjectStorage } from '../core/storage/port';
 

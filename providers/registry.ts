@@ -3,7 +3,7 @@ import type { AwsSettings, AzureSettings, ProviderName } from '../core/config/se
 import { RetailMlopsError } from '../core/errors';
 import type { ModelRegistry } from '../core/registry/port';
 import type { ObjectStorage } from '../core/storage/port';
-import type { TrainingBackend } from '../core/training/contract';
+import type { TrainingBackend } from '../core/training/port';
 
 /**
  * A provider: what opens an environment's object storage, model registry and managed training on

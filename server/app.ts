@@ -20,8 +20,8 @@ import type { JSONParsed } from 'hono/utils/types';
 import { Registry } from 'prom-client';
 import { bearerToken, type ApiKeyAuthenticator } from './auth';
 import { createFastPredictHandler, type NodeRequestHandler } from './fast-predict';
-import { isJsonMediaType, outcomeProblem, predictionAnswer, problemOfError, requestIdOf, ROUTE_METHODS } from './http-rules';
 import { HOSTING_ROUTES, mountHostingRoutes, type HostingMode } from './hosting/managed-hosting';
+import { isJsonMediaType, outcomeProblem, predictionAnswer, problemOfError, requestIdOf, ROUTE_METHODS } from './http-rules';
 import type { BodyShape } from './inference/protocol';
 import { silentLogger, type ServerLogger } from './logger';
 import { createServerMetrics } from './metrics';
@@ -42,6 +42,7 @@ import {
   type BasketRequest,
   type BatchRequest,
 } from './schemas';
+import { SERVER_VARIABLES } from './settings';
 import { ProblemCollector, RetailMlopsError } from '../core/errors';
 
 /** Wall-clock time (the prediction log's timestamps); injected so tests can fix it. */
@@ -267,8 +268,8 @@ function buildApp(deps: AppDependencies) {
     if (token !== undefined && auth.verify(token)) {
       throw new ProblemException('forbidden', {
         detail: deps.adminAuth
-          ? 'an API key may not use /admin: use an admin key (RETAIL_MLOPS_ADMIN_KEYS)'
-          : 'the admin endpoints are off: no admin keys are configured (RETAIL_MLOPS_ADMIN_KEYS)',
+          ? `an API key may not use /admin: use an admin key (${SERVER_VARIABLES.adminKeys})`
+          : `the admin endpoints are off: no admin keys are configured (${SERVER_VARIABLES.adminKeys})`,
       });
     }
     throw unauthorized(header, 'retail-mlops-admin', 'key');
@@ -465,12 +466,12 @@ function buildApp(deps: AppDependencies) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API key (RETAIL_MLOPS_API_KEYS) as a bearer token',
+    description: `An API key (${SERVER_VARIABLES.apiKeys}) as a bearer token`,
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An admin key (RETAIL_MLOPS_ADMIN_KEYS) as a bearer token; without admin keys the admin endpoints are off',
+    description: `An admin key (${SERVER_VARIABLES.adminKeys}) as a bearer token; without admin keys the admin endpoints are off`,
   });
   // the document route is served here (its own description is registered above as openApiRoute)
   app.openAPIRegistry.registerPath(openApiRoute);

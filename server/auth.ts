@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileVariable, SERVER_VARIABLES } from './settings';
 import { InvalidOptionsError } from '../core/errors';
 
 /** The shortest key accepted: shorter keys are guessable. */
@@ -58,20 +59,24 @@ export function parseApiKeys(text: string): string[] {
 /**
  * Keys from the environment: `<variable>` (comma-separated) or the file named by `<variable>_FILE`
  * (comma- or newline-separated; e.g. a mounted Kubernetes Secret). Both set is an error (which one
- * wins would be a guess). `RETAIL_MLOPS_API_KEYS` holds the prediction keys, `RETAIL_MLOPS_ADMIN_KEYS`
- * the admin keys.
+ * wins would be a guess). SERVER_VARIABLES.apiKeys holds the prediction keys, SERVER_VARIABLES.adminKeys
+ * the admin keys (server/settings.ts).
  * @throws InvalidOptionsError
  */
-export function apiKeysFromEnvironment(environment: NodeJS.ProcessEnv, variable: 'RETAIL_MLOPS_API_KEYS' | 'RETAIL_MLOPS_ADMIN_KEYS' = 'RETAIL_MLOPS_API_KEYS'): string[] | undefined {
+export function apiKeysFromEnvironment(
+  environment: NodeJS.ProcessEnv,
+  variable: typeof SERVER_VARIABLES.apiKeys | typeof SERVER_VARIABLES.adminKeys = SERVER_VARIABLES.apiKeys,
+): string[] | undefined {
   const inline = environment[variable];
-  const file = environment[`${variable}_FILE`];
-  if (inline && file) throw new InvalidOptionsError('server environment', [`set ${variable} or ${variable}_FILE, not both`]);
+  const fileName = fileVariable(variable);
+  const file = environment[fileName];
+  if (inline && file) throw new InvalidOptionsError('server environment', [`set ${variable} or ${fileName}, not both`]);
   if (inline) return parseApiKeys(inline);
   if (file) {
     try {
       return parseApiKeys(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new InvalidOptionsError('server environment', [`${variable}_FILE ${file} cannot be read: ${(error as Error).message}`]);
+      throw new InvalidOptionsError('server environment', [`${fileName} ${file} cannot be read: ${(error as Error).message}`]);
     }
   }
   return undefined;

@@ -9,11 +9,8 @@
  * Node's HTTP parser refuses (bad or conflicting Content-Length, oversized headers, timeouts) are
  * answered with problem documents too.
  *
- * Environment: PORT, RETAIL_MLOPS_API_KEYS (comma-separated) or RETAIL_MLOPS_API_KEYS_FILE,
- * RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE (optional: without them /admin/* is off),
- * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL (default `production`), RETAIL_MLOPS_PREDICTION_LOG,
- * RETAIL_MLOPS_DRAIN_DELAY_MS, RETAIL_MLOPS_LATENCY_BUDGET_MS, RETAIL_MLOPS_HOSTING,
- * RETAIL_MLOPS_PREDICTION_SPOOL, RETAIL_MLOPS_ENVIRONMENT (the `environment` of telemetry events).
+ * Environment: the variables of server/settings.ts (SERVER_VARIABLES; the prediction keys are required,
+ * the admin keys optional: without them /admin/* is off).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type Server } from 'node:http';
@@ -24,7 +21,7 @@ import { Registry } from 'prom-client';
 import { createServerApp, type AppLimits, type AppType } from './app';
 import { apiKeysFromEnvironment, createApiKeyAuthenticator } from './auth';
 import type { NodeRequestHandler } from './fast-predict';
-import { HOSTING_VARIABLE, parseHostingMode, platformAuthenticates, type HostingMode } from './hosting/managed-hosting';
+import { parseHostingMode, platformAuthenticates, type HostingMode } from './hosting/managed-hosting';
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { HTTP_WINDOW_EVENT, RequestWindow } from './request-window';
@@ -33,6 +30,7 @@ import { openPredictionLog, type PredictionLogOptions } from './prediction-log/p
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
 import { problemAnswer } from './problems';
 import type { RequestLimits } from './schemas';
+import { fileVariable, SERVER_DEFAULTS, SERVER_VARIABLES } from './settings';
 import { telemetryEnvironment } from '../core/monitoring/telemetry';
 import { parseReference } from '../core/registry/identity';
 import type { ModelRegistry } from '../core/registry/port';
@@ -163,7 +161,7 @@ function millisecondsFromEnvironment(value: string | undefined): number | undefi
 export function resolveServerSettings(options: StartServerOptions): ResolvedSettings {
   const environment = options.environment ?? process.env;
   const problems = new ProblemCollector('server configuration');
-  const model = options.model ?? (environment.RETAIL_MLOPS_MODEL || 'production');
+  const model = options.model ?? (environment[SERVER_VARIABLES.model] || SERVER_DEFAULTS.model);
   let modelValid = true;
   try {
     parseReference(model);
@@ -173,27 +171,28 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   problems.check(modelValid, `the model ${JSON.stringify(model)} must be an alias, a version id (v-<12 hex>) or #<sequence>`);
   let hosting: HostingMode = 'kubernetes';
   try {
-    hosting = options.hosting ?? parseHostingMode(environment[HOSTING_VARIABLE]);
+    hosting = options.hosting ?? parseHostingMode(environment[SERVER_VARIABLES.hosting]);
   } catch (error) {
     problems.check(false, (error as Error).message);
   }
-  // SageMaker names the port of a container in a multi-container endpoint; otherwise it is 8080
+  // SageMaker names the port of a container in a multi-container endpoint; otherwise it is SERVER_DEFAULTS.port
   const platformPort = hosting === 'sagemaker' ? environment.SAGEMAKER_BIND_TO_PORT : undefined;
-  const port = options.port ?? (platformPort ? Number(platformPort) : environment.PORT ? Number(environment.PORT) : 8080);
-  problems.check(Number.isInteger(port) && port >= 0 && port <= 65_535, `the port must be an integer in 0…65535, got ${JSON.stringify(options.port ?? environment.PORT)}`);
-  const host = options.host ?? '0.0.0.0';
+  const portVariable = environment[SERVER_VARIABLES.port];
+  const port = options.port ?? (platformPort ? Number(platformPort) : portVariable ? Number(portVariable) : SERVER_DEFAULTS.port);
+  problems.check(Number.isInteger(port) && port >= 0 && port <= 65_535, `the port must be an integer in 0…65535, got ${JSON.stringify(options.port ?? portVariable)}`);
+  const host = options.host ?? SERVER_DEFAULTS.host;
   problems.check(typeof host === 'string' && host.length > 0, 'the host must be a non-empty string');
   let apiKeys: readonly string[] | undefined = options.apiKeys;
   if (!apiKeys) {
     try {
-      apiKeys = apiKeysFromEnvironment(environment);
+      apiKeys = apiKeysFromEnvironment(environment, SERVER_VARIABLES.apiKeys);
     } catch (error) {
       problems.check(false, (error as Error).message);
     }
   }
   problems.check(
     (apiKeys !== undefined && apiKeys.length > 0) || platformAuthenticates(hosting),
-    'at least one API key is required: RETAIL_MLOPS_API_KEYS (comma-separated) or RETAIL_MLOPS_API_KEYS_FILE',
+    `at least one API key is required: ${SERVER_VARIABLES.apiKeys} (comma-separated) or ${fileVariable(SERVER_VARIABLES.apiKeys)}`,
   );
   if (apiKeys && apiKeys.length > 0) {
     try {
@@ -205,7 +204,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   let adminKeys: readonly string[] | undefined = options.adminKeys;
   if (!adminKeys) {
     try {
-      adminKeys = apiKeysFromEnvironment(environment, 'RETAIL_MLOPS_ADMIN_KEYS');
+      adminKeys = apiKeysFromEnvironment(environment, SERVER_VARIABLES.adminKeys);
     } catch (error) {
       problems.check(false, (error as Error).message);
     }
@@ -223,15 +222,15 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
   problems.check(Number.isInteger(shutdownTimeoutMs) && shutdownTimeoutMs >= 0, `shutdownTimeoutMs must be an integer ≥ 0, got ${shutdownTimeoutMs}`);
   const requestWindowMs = options.requestWindowMs ?? 60_000;
   problems.check(Number.isInteger(requestWindowMs) && requestWindowMs >= 0, `requestWindowMs must be an integer ≥ 0, got ${requestWindowMs}`);
-  const drainDelayMs = options.drainDelayMs ?? millisecondsFromEnvironment(environment.RETAIL_MLOPS_DRAIN_DELAY_MS) ?? 0;
+  const drainDelayMs = options.drainDelayMs ?? millisecondsFromEnvironment(environment[SERVER_VARIABLES.drainDelayMs]) ?? SERVER_DEFAULTS.drainDelayMs;
   problems.check(
     Number.isInteger(drainDelayMs) && drainDelayMs >= 0,
-    `the drain delay must be an integer ≥ 0 (milliseconds), got ${JSON.stringify(options.drainDelayMs ?? environment.RETAIL_MLOPS_DRAIN_DELAY_MS)}`,
+    `the drain delay must be an integer ≥ 0 (milliseconds), got ${JSON.stringify(options.drainDelayMs ?? environment[SERVER_VARIABLES.drainDelayMs])}`,
   );
-  const latencyBudgetMs = options.latencyBudgetMs ?? millisecondsFromEnvironment(environment.RETAIL_MLOPS_LATENCY_BUDGET_MS) ?? 100;
+  const latencyBudgetMs = options.latencyBudgetMs ?? millisecondsFromEnvironment(environment[SERVER_VARIABLES.latencyBudgetMs]) ?? SERVER_DEFAULTS.latencyBudgetMs;
   problems.check(
     Number.isInteger(latencyBudgetMs) && latencyBudgetMs >= 1,
-    `the latency budget must be an integer ≥ 1 (milliseconds), got ${JSON.stringify(options.latencyBudgetMs ?? environment.RETAIL_MLOPS_LATENCY_BUDGET_MS)}`,
+    `the latency budget must be an integer ≥ 1 (milliseconds), got ${JSON.stringify(options.latencyBudgetMs ?? environment[SERVER_VARIABLES.latencyBudgetMs])}`,
   );
   problems.throwIfAny();
   return {
@@ -242,8 +241,8 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     host,
     apiKeys: apiKeys ?? [],
     adminKeys: adminKeys ?? [],
-    predictionLogDirectory: options.predictionLogDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_LOG || undefined),
-    predictionLogSpoolDirectory: options.predictionLogSpoolDirectory ?? (environment.RETAIL_MLOPS_PREDICTION_SPOOL || undefined),
+    predictionLogDirectory: options.predictionLogDirectory ?? (environment[SERVER_VARIABLES.predictionLog] || undefined),
+    predictionLogSpoolDirectory: options.predictionLogSpoolDirectory ?? (environment[SERVER_VARIABLES.predictionSpool] || undefined),
     environmentName: options.environmentName ?? telemetryEnvironment(environment),
     drainDelayMs,
     shutdownTimeoutMs,

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { SETTINGS } from '../../core/config/settings';
 import { InvalidOptionsError } from '../../core/errors';
 import { resolveEnvironment, type EnvironmentFlags, type ResolvedEnvironment } from '../../providers/environment';
-import { withGlobalFlags, type CommandRegistration } from '../cli';
+import { withGlobalFlags } from '../cli';
 import { withEnvironmentFlags } from '../environment';
 import { runCommand, UsageError, type GlobalFlags } from '../output';
 
@@ -34,7 +34,7 @@ function summaryOf(resolved: ResolvedEnvironment): ConfigSummary {
   return { environment: resolved.name, settings, origins: resolved.origins };
 }
 
-export const registerConfig: CommandRegistration = (program: Command) => {
+export function registerConfig(program: Command): void {
   withGlobalFlags(
     withEnvironmentFlags(
       program
@@ -61,4 +61,4 @@ export const registerConfig: CommandRegistration = (program: Command) => {
         [`environment ${summary.environment} (${summary.origins.environment})`, ...Object.entries(summary.settings).map(([key, value]) => `  ${key.padEnd(24)} ${Array.isArray(value) ? value.join(',') : String(value)}  (${summary.origins[key] ?? 'default'})`)].join('\n'),
     );
   });
-};
+}

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { DRIFT_PSI_THRESHOLD, DRIFT_REPORT_EVENT } from '../../core/monitoring/drift';
+import { DRIFT_PSI_THRESHOLD } from '../../core/monitoring/drift';
 import { PREDICTIONS_PREFIX } from '../../core/monitoring/prediction-segments';
+import { driftReport, type DriftSummary } from '../../pipelines/workflows/drift-report';
 import { createLocalObjectStorage } from '../../providers/local/object-storage';
 import { createJsonLogger } from '../../server/logger';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { driftReport, type DriftSummary } from '../jobs/drift-report';
 import { runCommand, UsageError, type GlobalFlags } from '../output';
 
 interface DriftFlags extends GlobalFlags {
@@ -40,7 +40,7 @@ export function registerDrift(program: Command): void {
         const services = await openCommandEnvironment(flags, ['lake', 'serving']);
         const lake = services.lake();
         // the shipped segments are read where they are (a directory, or the lake's object storage)
-        const summary = await driftReport({
+        return driftReport({
           registry: await services.registry({ mirror: false }),
           model: flags.model,
           lake: await lake.openExisting(),
@@ -50,19 +50,10 @@ export function registerDrift(program: Command): void {
             : { storage: await lake.storage(), prefix: PREDICTIONS_PREFIX, location: `${lake.location}/${PREDICTIONS_PREFIX}` },
           since,
           report: flags.report,
-        });
-        // one structured line for log-based alerts, whatever the output mode
-        createJsonLogger().log(summary.drifted.length > 0 ? 'warn' : 'info', DRIFT_REPORT_EVENT, {
+          // one structured line for log-based alerts, whatever the output mode
+          logger: createJsonLogger(),
           environment: services.settings.name,
-          modelVersion: summary.modelVersion,
-          maxPsi: summary.maxPsi,
-          maxPsiFeature: summary.maxPsiFeature ?? null,
-          classPsi: summary.classPsi,
-          predictions: summary.predictions,
-          driftedFeatures: summary.drifted.length,
-          drifted: summary.drifted,
         });
-        return summary;
       },
       describeDrift,
     );

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { openDataSource } from '../../pipelines/workflows/data-source';
+import { evaluateModel, type EvaluationSummary } from '../../pipelines/workflows/evaluate-model';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { openDataSource } from '../jobs/data-source';
-import { evaluateModel, type EvaluationSummary } from '../jobs/evaluate-model';
 import { progressFor, runCommand, type GlobalFlags } from '../output';
 
 interface EvaluateFlags extends GlobalFlags {
@@ -44,7 +44,7 @@ export function registerEvaluate(program: Command): void {
   });
 }
 
-export function describeEvaluation(summary: EvaluationSummary): string {
+function describeEvaluation(summary: EvaluationSummary): string {
   const { metrics } = summary;
   const lines = [
     `model ${summary.modelVersion} (${summary.algorithm}) on ${summary.data}, weeks ${summary.weeks.join(' ')}`,

@@ -1,9 +1,9 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
 import { GateFailedError } from '../../core/evaluation/gate';
+import { gateModel, type GateSummary } from '../../pipelines/workflows/gate-model';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { gateModel, type GateSummary } from '../jobs/gate-model';
 import { runCommand, type GlobalFlags } from '../output';
 
 interface GateFlags extends GlobalFlags {
@@ -54,7 +54,7 @@ export function registerGate(program: Command): void {
   });
 }
 
-export function describeGate(summary: GateSummary): string {
+function describeGate(summary: GateSummary): string {
   const lines = [`gate ${summary.passed ? 'passed' : 'FAILED'} for ${summary.modelVersion}`];
   for (const check of summary.checks) lines.push(`  ${check.passed ? 'ok  ' : 'FAIL'} ${check.message}`);
   if (summary.alias) lines.push(`alias ${summary.alias} → ${summary.modelVersion}`);

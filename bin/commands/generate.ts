@@ -1,9 +1,9 @@
-import { Option } from 'commander';
-import { generateLgsr } from '../../core/data/generator';
-import { GENERATOR_DEFAULTS, MAX_FAULT_RATE, resolveGenerateLgsrOptions, type GenerateLgsrOptions } from '../../core/data/generator-options';
+import { Option, type Command } from 'commander';
 import { InvalidOptionsError } from '../../core/errors';
+import { generateLgsr } from '../../core/generator/generator';
+import { GENERATOR_DEFAULTS, MAX_FAULT_RATE, resolveGenerateLgsrOptions, type GenerateLgsrOptions } from '../../core/generator/generator-options';
 import type { HeaderVariant } from '../../core/schema/lgsr';
-import { withGlobalFlags, type CommandRegistration } from '../cli';
+import { withGlobalFlags } from '../cli';
 import { UsageError, positiveInteger, progressFor, runCommand, type GlobalFlags } from '../output';
 
 interface GenerateFlags extends GlobalFlags {
@@ -61,7 +61,7 @@ function human(summary: GenerateSummary): string {
 }
 
 /** `retail-mlops generate`: seeded synthetic LGSR transactions. */
-export const generateCommand: CommandRegistration = (program) => {
+export function registerGenerate(program: Command): void {
   // program.command() (not new Command) so the sub-command inherits exitOverride: usage errors exit 2
   withGlobalFlags(program.command('generate'))
     .showHelpAfterError(false)
@@ -102,4 +102,4 @@ export const generateCommand: CommandRegistration = (program) => {
         human,
       );
     });
-};
+}

@@ -3,11 +3,11 @@ import { registerConfig } from './config';
 import { registerDrift } from './drift';
 import { registerEvaluate } from './evaluate';
 import { registerGate } from './gate';
-import { generateCommand } from './generate';
+import { registerGenerate } from './generate';
 import { registerIngest } from './ingest';
 import { registerModels } from './models';
 import { registerMonitor } from './monitor';
-import { registerPipelineCommand } from './pipeline';
+import { registerPipeline } from './pipeline';
 import { registerPredict } from './predict';
 import { registerPromote } from './promote';
 import { registerRun } from './run';
@@ -15,10 +15,14 @@ import { registerServe } from './serve';
 import { registerTrain } from './train';
 import { registerTrainJob } from './train-job';
 
-/** Every command of the CLI, in `--help` order. Add a command module here. */
+/**
+ * Every command of the CLI, in `--help` order. Add a command module here: each exports one
+ * `register<Command>(program)`, parses its flags, calls one workflow (pipelines/workflows/) or library
+ * entry, and prints the result; no command imports another.
+ */
 export const commands: CommandRegistration[] = [
   registerRun,
-  generateCommand,
+  registerGenerate,
   registerIngest,
   registerTrain,
   registerEvaluate,
@@ -29,7 +33,7 @@ export const commands: CommandRegistration[] = [
   registerDrift,
   registerMonitor,
   registerPromote,
-  registerPipelineCommand,
+  registerPipeline,
   registerConfig,
   registerTrainJob,
 ];

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { ingest, type IngestSummary } from '../../core/data/ingest';
+import type { IngestSummary } from '../../core/lake/ingest';
+import { ingestInputs } from '../../pipelines/workflows/ingest-inputs';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { localInputs } from '../jobs/input-files';
 import { progressFor, runCommand, type GlobalFlags } from '../output';
 
 interface IngestFlags extends GlobalFlags {
@@ -29,17 +29,8 @@ export function registerIngest(program: Command): void {
     await runCommand(
       flags,
       async () => {
-        const services = await openCommandEnvironment(flags, ['lake']);
-        const files = await localInputs(services, inputs.length > 0 ? inputs : [services.settings.landing]);
-        try {
-          const lake = services.lake();
-          const summary = await lake.update((directory) =>
-            ingest({ inputs: files.paths, lake: directory, progress: progressFor(flags), maxQuarantineRate: services.settings.maxQuarantineRate }),
-          );
-          return { ...summary, lake: lake.location };
-        } finally {
-          await files.remove();
-        }
+        const environment = await openCommandEnvironment(flags, ['lake']);
+        return ingestInputs({ environment, inputs, progress: progressFor(flags) });
       },
       describeIngest,
     );

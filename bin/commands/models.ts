@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidOptionsError } from '../../core/errors';
 import { parseReference, validateAliasChange } from '../../core/registry/identity';
 import type { ModelRegistry } from '../../core/registry/port';
-import { verifyModelVersion } from '../../core/registry/verify';
+import { listModelVersions, showModelVersion } from '../../pipelines/workflows/model-versions';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
 import { runCommand, UsageError, type GlobalFlags } from '../output';
@@ -40,22 +40,7 @@ export function registerModels(program: Command): void {
     async (flags: ModelsFlags) => {
       await runCommand(
         flags,
-        async () => {
-          const registry = await registryOf(flags);
-          const [versions, aliases] = await Promise.all([registry.list(), registry.aliases()]);
-          const verifications = await Promise.all(versions.map((version) => verifyModelVersion(registry, version)));
-          return versions.map((version, index) => ({
-            version: version.id,
-            sequence: version.sequence,
-            algorithm: version.lineage.algorithm,
-            accuracy: version.metrics.accuracy,
-            macroF1: version.metrics.macroF1,
-            createdAt: version.createdAt,
-            aliases: aliases.filter((alias) => alias.version === version.id).map((alias) => alias.alias),
-            verified: verifications[index].verified,
-            problems: verifications[index].problems,
-          }));
-        },
+        async () => listModelVersions(await registryOf(flags)),
         (rows) =>
           rows.length === 0
             ? 'no model versions'
@@ -83,11 +68,10 @@ export function registerModels(program: Command): void {
       flags,
       async () => {
         checkArguments(() => parseReference(reference));
-        const registry = await registryOf(flags);
-        const version = await registry.get(reference);
-        const verification = await verifyModelVersion(registry, version);
-        if (!verification.verified) refused = `the files of ${version.id} do not match its record: ${verification.problems.join('; ')}`;
-        return { ...version, verification: { verified: verification.verified, problems: verification.problems } };
+        const version = await showModelVersion(await registryOf(flags), reference);
+        const { verified, problems } = version.verification;
+        if (!verified) refused = `the files of ${version.id} do not match its record: ${problems.join('; ')}`;
+        return version;
       },
       (version) => JSON.stringify(version, null, 2),
     );

@@ -3,10 +3,10 @@ import { InvalidOptionsError } from '../../core/errors';
 import { DEFAULT_MONITORING, resolveMonitoringSettings, type MonitoringSettings, type ResolvedMonitoringSettings } from '../../core/monitoring/settings';
 import { createRetrainTrigger } from '../../pipelines/triggers/retrain-trigger';
 import type { RetrainTrigger } from '../../pipelines/triggers/trigger-http';
+import { runMonitor, type MonitorSummary } from '../../pipelines/workflows/monitor';
 import { createJsonLogger } from '../../server/logger';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { runMonitor, type MonitorSummary } from '../jobs/monitor';
 import { EXIT_FAILURE, runCommand, UsageError, type GlobalFlags } from '../output';
 
 interface MonitorFlags extends GlobalFlags {

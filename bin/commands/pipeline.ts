@@ -7,12 +7,10 @@ import type { Command } from 'commander';
 import { RetailMlopsError } from '../../core/errors';
 import type { PipelineModel, PipelineStage } from '../../pipelines/model';
 import { createProjectPipeline } from '../../pipelines/project-pipeline';
-import type { PipelineProgressEvent, PipelineRunSummary } from '../../pipelines/runner';
-import { runPipeline, selectStages } from '../../pipelines/runner';
-import type { CommandRegistration } from '../cli';
+import { runPipeline, selectStages, type PipelineRunSummary } from '../../pipelines/runner';
 import { withGlobalFlags } from '../cli';
-import type { GlobalFlags } from '../output';
-import { EXIT_FAILURE, UsageError, runCommand } from '../output';
+import { EXIT_FAILURE, UsageError, runCommand, type GlobalFlags } from '../output';
+import { describePipelineRun, pipelineProgressPrinter } from '../pipeline-output';
 
 interface RunFlags extends GlobalFlags {
   readonly stage?: readonly string[];
@@ -44,32 +42,7 @@ function formatListing(model: PipelineModel): string {
     .join('\n');
 }
 
-export function formatSummary(summary: PipelineRunSummary): string {
-  const width = Math.max(...summary.stages.map((stage) => stage.name.length), 5);
-  const lines = summary.stages.map((stage) => {
-    const detail = stage.status === 'passed' || stage.status === 'failed' ? `${stage.seconds.toFixed(1)} s` : (stage.reason ?? '');
-    const failure = stage.failedCommand === undefined ? '' : ` — exit ${stage.exitCode}: ${stage.failedCommand}`;
-    return `${stage.status.padEnd(8)} ${stage.name.padEnd(width)}  ${detail}${failure}`;
-  });
-  return [...lines, `pipeline ${summary.status} in ${summary.seconds.toFixed(1)} s${summary.branch ? ` (branch ${summary.branch})` : ''}`].join('\n');
-}
-
-/** Progress lines on stderr: `[i/N] Stage …` as it starts, then its outcome and time. */
-export function progressLogger(flags: GlobalFlags): (event: PipelineProgressEvent) => void {
-  return (event) => {
-    if (flags.quiet) return;
-    const position = `[${event.index}/${event.total}]`;
-    if (event.kind === 'stage-start') process.stderr.write(`${position} ${event.stage.name}\n`);
-    if (event.kind === 'command') process.stderr.write(`${position} $ ${event.command}\n`);
-    if (event.kind === 'stage-end') {
-      const result = event.result;
-      const detail = result.status === 'passed' || result.status === 'failed' ? `in ${result.seconds.toFixed(1)} s` : `— ${result.reason}`;
-      process.stderr.write(`${position} ${event.stage.name} ${result.status} ${detail}\n`);
-    }
-  };
-}
-
-export const registerPipelineCommand: CommandRegistration = (program: Command) => {
+export function registerPipeline(program: Command): void {
   const pipeline = program
     .command('pipeline')
     .description('the CI pipeline (the model behind Jenkinsfile, .travis.yml, azure-pipelines.yml): list or run its stages');
@@ -103,17 +76,17 @@ export const registerPipelineCommand: CommandRegistration = (program: Command) =
           stages: flags.stage,
           cwd,
           branch,
-          onProgress: progressLogger(flags),
+          onProgress: pipelineProgressPrinter(flags),
           // under --json stdout holds only the summary: the commands' output goes to stderr
           stdout: flags.json ? process.stderr : process.stdout,
         });
         return outcome;
       },
-      formatSummary,
+      describePipelineRun,
     );
     if (outcome?.status === 'failed') {
       if (!flags.quiet) process.stderr.write(`retail-mlops: pipeline failed at stage '${outcome.stages.find((stage) => stage.status === 'failed')?.id}'\n`);
       process.exitCode = EXIT_FAILURE;
     }
   });
-};
+}

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { SCORING_ENGINES, type ScoringEngine } from '../../core/onnx/row-scorer';
+import { openDataSource } from '../../pipelines/workflows/data-source';
+import { scoreToFile } from '../../pipelines/workflows/score-to-file';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { openDataSource } from '../jobs/data-source';
-import { predictBaskets } from '../jobs/predict-baskets';
 import { positiveInteger, progressFor, runCommand, type GlobalFlags } from '../output';
 
 interface PredictFlags extends GlobalFlags {
@@ -35,7 +35,7 @@ export function registerPredict(program: Command): void {
       flags,
       async () => {
         const services = await openCommandEnvironment(flags, ['lake', 'serving']);
-        return predictBaskets({
+        return scoreToFile({
           registry: await services.registry({ mirror: false }),
           model: flags.model,
           openSource: () => openDataSource(services, flags.data ?? [], progressFor(flags)),

@@ -1,11 +1,9 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { readProjectConfig } from '../../core/config/settings';
 import type { ModelRegistry } from '../../core/registry/port';
+import { promoteModel, rollbackModel, type PromotionOptions, type PromotionResult } from '../../pipelines/workflows/promote-model';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { endpointTargetOf } from '../jobs/endpoint-deploy';
-import { promoteModel, rollbackModel, type PromotionOptions, type PromotionResult } from '../jobs/promote-model';
 import { runCommand, type GlobalFlags } from '../output';
 
 interface PromoteFlags extends GlobalFlags {
@@ -32,16 +30,17 @@ const describe = (result: PromotionResult): string =>
   (result.pullRequest ? `pull request ${result.pullRequest.updated ? 'updated' : 'opened'}: ${result.pullRequest.url}` : 'open a pull request to deploy') +
   (result.endpoint ? `; endpoint ${result.endpoint.endpointName}: ${result.endpoint.changed ? result.endpoint.strategy : 'already serving it'}` : '');
 
-/** The git and pull-request part of both commands' flags. */
-function pullRequestOptions(flags: PromoteFlags): Pick<PromotionOptions, 'push' | 'remote' | 'baseBranch' | 'imageDigest' | 'gate' | 'endpoint'> {
-  const config = readProjectConfig(flags.repo);
+/** What both commands' flags say: where the pin is committed and where it goes (the gate and endpoint come from the repository's settings). */
+async function promotionOptions(flags: PromoteFlags): Promise<PromotionOptions> {
   return {
+    registry: await registryOf(flags),
+    environment: flags.env,
+    repository: flags.repo,
+    actor: os.userInfo().username,
     push: flags.push,
     remote: flags.remote,
     baseBranch: flags.base,
     imageDigest: flags.imageDigest,
-    gate: config.gate,
-    endpoint: endpointTargetOf((config as { readonly deploy?: unknown }).deploy, flags.env),
   };
 }
 
@@ -75,15 +74,7 @@ export function registerPromote(program: Command): void {
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
-      async () =>
-        promoteModel({
-          ...pullRequestOptions(flags),
-          registry: await registryOf(flags),
-          model: flags.model!,
-          environment: flags.env,
-          repository: flags.repo,
-          actor: os.userInfo().username,
-        }),
+      async () => promoteModel({ ...(await promotionOptions(flags)), model: flags.model! }),
       describe,
     );
   });
@@ -96,14 +87,7 @@ export function registerPromote(program: Command): void {
   ).action(async (flags: PromoteFlags) => {
     await runCommand(
       flags,
-      async () =>
-        rollbackModel({
-          ...pullRequestOptions(flags),
-          registry: await registryOf(flags),
-          environment: flags.env,
-          repository: flags.repo,
-          actor: os.userInfo().username,
-        }),
+      async () => rollbackModel(await promotionOptions(flags)),
       describe,
     );
   });

@@ -3,6 +3,7 @@ import { InvalidOptionsError } from '../../core/errors';
 import type { ModelRegistry } from '../../core/registry/port';
 import { openEnvironment, resolveEnvironment, type ResolvedEnvironment } from '../../providers/environment';
 import { resolveServerSettings, startServer, type StartServerOptions } from '../../server/main';
+import { fileVariable, SERVER_DEFAULTS, SERVER_VARIABLES } from '../../server/settings';
 import { withGlobalFlags } from '../cli';
 import { withEnvironmentFlags } from '../environment';
 import { positiveInteger, runCommand, say, UsageError, type GlobalFlags } from '../output';
@@ -50,10 +51,8 @@ function nonNegativeInteger(name: string): (value: string) => number {
 
 /**
  * `retail-mlops serve`: the prediction API, serving from the environment's registry (a directory,
- * S3 or Blob Storage; see providers/environment.ts). Flags override the environment (PORT,
- * RETAIL_MLOPS_REGISTRY, RETAIL_MLOPS_MODEL, RETAIL_MLOPS_API_KEYS / RETAIL_MLOPS_API_KEYS_FILE,
- * RETAIL_MLOPS_ADMIN_KEYS / RETAIL_MLOPS_ADMIN_KEYS_FILE, RETAIL_MLOPS_PREDICTION_LOG, RETAIL_MLOPS_DRAIN_DELAY_MS,
- * RETAIL_MLOPS_LATENCY_BUDGET_MS). Runs until SIGTERM or SIGINT, then drains and exits 0.
+ * S3 or Blob Storage; see providers/environment.ts). Flags override the environment (the variables of
+ * server/settings.ts). Runs until SIGTERM or SIGINT, then drains and exits 0.
  */
 export function registerServe(program: Command): void {
   withGlobalFlags(
@@ -61,28 +60,28 @@ export function registerServe(program: Command): void {
       program.command('serve').description('serve predictions over HTTP: POST /v1/predict, /v1/predict/batch; GET /healthz, /readyz, /metrics, /openapi.json'),
       ['registry', 'lake'],
     )
-      .option('--model <reference>', 'alias (production), version id (v-…) or #n to serve [env RETAIL_MLOPS_MODEL, default production]')
-      .option('--port <port>', 'port to listen on; 0 picks a free one [env PORT, default 8080]', portNumber)
-      .option('--host <address>', 'address to bind', '0.0.0.0')
-      .option('--prediction-log <dir>', 'write the prediction log to <dir> [env RETAIL_MLOPS_PREDICTION_LOG]')
+      .option('--model <reference>', `alias (production), version id (v-…) or #n to serve [env ${SERVER_VARIABLES.model}, default ${SERVER_DEFAULTS.model}]`)
+      .option('--port <port>', `port to listen on; 0 picks a free one [env ${SERVER_VARIABLES.port}, default ${SERVER_DEFAULTS.port}]`, portNumber)
+      .option('--host <address>', 'address to bind', SERVER_DEFAULTS.host)
+      .option('--prediction-log <dir>', `write the prediction log to <dir> [env ${SERVER_VARIABLES.predictionLog}]`)
       .option('--poll-interval <ms>', 'how often to re-resolve an alias; 0 never [default 30000]', nonNegativeInteger('--poll-interval'))
       .option('--workers <n>', 'inference worker threads [default 2]', positiveInteger('--workers'))
       .option('--intra-op-threads <n>', 'ONNX Runtime intra-op threads per worker [default 1]', positiveInteger('--intra-op-threads'))
       .option(
         '--drain-delay <ms>',
-        'on SIGTERM, keep answering (with Connection: close) this long before closing the listener [env RETAIL_MLOPS_DRAIN_DELAY_MS, default 0]',
+        `on SIGTERM, keep answering (with Connection: close) this long before closing the listener [env ${SERVER_VARIABLES.drainDelayMs}, default ${SERVER_DEFAULTS.drainDelayMs}]`,
         nonNegativeInteger('--drain-delay'),
       )
       .option(
         '--latency-budget <ms>',
-        'refuse a prediction at once (503 + Retry-After) when the requests ahead would keep it waiting longer [env RETAIL_MLOPS_LATENCY_BUDGET_MS, default 100]',
+        `refuse a prediction at once (503 + Retry-After) when the requests ahead would keep it waiting longer [env ${SERVER_VARIABLES.latencyBudgetMs}, default ${SERVER_DEFAULTS.latencyBudgetMs}]`,
         positiveInteger('--latency-budget'),
       )
       .addHelpText(
         'after',
         '\nKeys (bearer tokens, ≥ 16 characters, comma- or newline-separated):\n' +
-          '  RETAIL_MLOPS_API_KEYS or RETAIL_MLOPS_API_KEYS_FILE      prediction keys for /v1/* (required)\n' +
-          '  RETAIL_MLOPS_ADMIN_KEYS or RETAIL_MLOPS_ADMIN_KEYS_FILE  admin keys for POST /admin/reload, never prediction keys\n' +
+          `  ${`${SERVER_VARIABLES.apiKeys} or ${fileVariable(SERVER_VARIABLES.apiKeys)}`.padEnd(57)}prediction keys for /v1/* (required)\n` +
+          `  ${`${SERVER_VARIABLES.adminKeys} or ${fileVariable(SERVER_VARIABLES.adminKeys)}`.padEnd(57)}admin keys for POST /admin/reload, never prediction keys\n` +
           '                                                           (without them /admin/* answers 403)',
       ),
   ).action(async (flags: ServeFlags) => {

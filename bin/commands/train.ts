@@ -1,11 +1,11 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
+import { trainModels, type TrainModelsSummary } from '../../pipelines/workflows/train-models';
 import { withGlobalFlags } from '../cli';
 import { openCommandEnvironment, withEnvironmentFlags } from '../environment';
-import { trainModels, type TrainModelsSummary } from '../jobs/train-models';
 import { positiveInteger, progressFor, runCommand, UsageError, type GlobalFlags } from '../output';
 
-export const LOCAL_ALGORITHMS = ['lr', 'dt', 'rf', 'gbdt'] as const;
+const LOCAL_ALGORITHMS = ['lr', 'dt', 'rf', 'gbdt'] as const;
 
 interface TrainFlags extends GlobalFlags {
   readonly environment?: string;
@@ -22,7 +22,7 @@ interface TrainFlags extends GlobalFlags {
 }
 
 /** 'all' or a comma-separated list → algorithm names, checked against what the backend trains. */
-export function parseAlgorithms(value: string, available: readonly string[]): string[] {
+function parseAlgorithms(value: string, available: readonly string[]): string[] {
   const wanted = value === 'all' ? [...available] : value.split(',').map((name) => name.trim());
   const unknown = wanted.filter((name) => !available.includes(name));
   if (unknown.length > 0) throw new UsageError(`unknown algorithm ${unknown.join(', ')}; choose from ${available.join(', ')} or all`);
@@ -52,7 +52,7 @@ export function registerTrain(program: Command): void {
         const algorithms = parseAlgorithms(flags.algorithm, backend.algorithms);
         const registry = await services.registry();
         const lake = services.lake();
-        const summary = await trainModels({
+        return trainModels({
           lake: await lake.openExisting(),
           lakeLocation: lake.location,
           registry,
@@ -64,22 +64,15 @@ export function registerTrain(program: Command): void {
           createdBy: os.userInfo().username,
           progress: progressFor(flags),
           threads: flags.threads,
+          alias: flags.alias,
         });
-        if (flags.alias) {
-          const best = summary.runs.find((run) => run.modelVersion === summary.champion.modelVersion)!;
-          await registry.setAlias(flags.alias, summary.champion.modelVersion, {
-            actor: os.userInfo().username,
-            reason: `best held-out macro-F1 (${best.metrics.macroF1.toFixed(4)}) of ${summary.runs.map((run) => run.algorithm).join(', ')} on lake version ${summary.lakeVersion}`,
-          });
-        }
-        return summary;
       },
       describeTraining,
     );
   });
 }
 
-export function describeTraining(summary: TrainModelsSummary): string {
+function describeTraining(summary: TrainModelsSummary): string {
   const header = 'algorithm  version          accuracy  macro-F1  LA-prec  MM-prec  UM-prec  train s';
   const rows = summary.runs.map((run) =>
     [

@@ -168,6 +168,13 @@ export function settingOf(key: string): SettingDefinition | undefined {
   return SETTINGS.find((setting) => setting.key === key);
 }
 
+/** The environment variable of the setting `key` (one of SETTINGS; a programming error otherwise). */
+export function settingVariable(key: string): string {
+  const setting = settingOf(key);
+  if (!setting) throw new Error(`no setting ${JSON.stringify(key)}`);
+  return setting.variable;
+}
+
 /**
  * Reads `.retail-mlops.json` from `directory` (missing file: `{}`), checking its shape: unknown keys,
  * wrong types. Every problem at once.

@@ -2,7 +2,7 @@ import { computeMetrics, type MetricsBaseline } from './metrics';
 import { contextColumns } from '../features/compute';
 import { CONTEXT_FEATURE_COUNT } from '../features/spec';
 import { trainLogisticRegression } from '../training/logistic-regression';
-import { predictProbabilities } from '../training/predict';
+import { modelProbabilities } from '../training/model-outputs';
 
 /**
  * What the basket says without its products: a logistic regression on the context columns only,
@@ -21,7 +21,7 @@ export function contextOnlyBaseline(
     labels: train.labels,
   };
   const { model } = trainLogisticRegression(trainContext, classes, { l2: 1e-3, maxIterations: 200 });
-  const probabilities = predictProbabilities(model, contextColumns(test.values, test.labels.length), test.labels.length);
+  const probabilities = modelProbabilities(model, contextColumns(test.values, test.labels.length), test.labels.length);
   const metrics = computeMetrics(test.labels, probabilities, classes);
   return { name: 'context-only logistic regression', accuracy: metrics.accuracy, macroF1: metrics.macroF1 };
 }

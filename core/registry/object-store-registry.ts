@@ -8,7 +8,7 @@
  * sequence.json                       {last}: the last sequence number handed out
  * versions/<id>/version.json          the ModelVersion record: written last, it is the commit point
  * versions/<id>/model.onnx            the model bytes
- * versions/<id>/artifacts/<name>      feature-statistics.json, report.html, …
+ * versions/<id>/artifacts/<name>      feature-statistics.json, feature-importance.json
  * aliases/<alias>.jsonl               the alias's changes, one JSON line each, oldest first; the last is current
  * .lock                               the writers' lock (a lock file, a leased blob, or a lock object)
  * ```
@@ -54,7 +54,7 @@ import { ALIAS_NAME_PATTERN, artifactDifferences, parseReference, prepareRegistr
 import { REGISTRY_SPECIFICATION_VERSION, type ModelRegistry } from './port';
 import type { AliasChange, AliasState, ModelVersion, RegisterInput, RegisterResult, SetAliasOptions, SetAliasResult } from './types';
 import { verifyModelVersion } from './verify';
-import { failpoint } from '../data/failpoint';
+import { failpoint } from '../lake/failpoint';
 import type { ObjectStorage, WriteCondition } from '../storage/port';
 
 /** The format marker's `format`. */

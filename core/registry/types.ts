@@ -45,12 +45,12 @@ export interface ArtifactInput {
   readonly mediaType?: string;
 }
 
-/** Well-known artifact names, so every command finds the same blob. */
+/** The artifacts `train` registers with every version, so every reader finds the same blob. */
 export const ARTIFACT_NAMES = {
   /** Fitted feature statistics (JSON), needed to compute features at serving time. */
   featureStatistics: 'feature-statistics.json',
-  /** The evaluation report (self-contained HTML). */
-  report: 'report.html',
+  /** The trainer's feature importance (JSON), shown in the evaluation report. */
+  featureImportance: 'feature-importance.json',
 } as const;
 
 /** What `register` stores. */

@@ -6,13 +6,11 @@ import {
   type TrainingBackend,
   type TrainingJob,
   type TrainingRunOptions,
-} from './contract';
-import { readGoldBaskets } from '../data/gold-reader';
-import { Lake } from '../data/lake';
+} from './port';
 import { InvalidOptionsError } from '../errors';
 import { trainInWorker } from './job-thread';
 import type { FeatureMatrix } from './model';
-import { predictProbabilities } from './predict';
+import { modelProbabilities } from './model-outputs';
 import { featureImportance, rowsOfWeeks } from './split-rows';
 import { IN_PROCESS_TRAINERS, type InProcessTrainer } from './trainers';
 import { TreeThreadPool } from './trees/thread-pool';
@@ -22,8 +20,11 @@ import type { BasketBatch } from '../features/basket-batch';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../features/spec';
 import { statisticsToDocument } from '../features/statistics';
 import { heldOutFeatures, outOfFoldFeatures } from '../features/training-matrix';
+import { readGoldBaskets } from '../lake/gold-reader';
+import { Lake } from '../lake/lake';
 import { exportOnnx } from '../onnx/export';
 import { silentProgress } from '../progress';
+import type { ModelLineage } from '../registry/types';
 import { PRICE_SENSITIVITY_CLASSES } from '../schema/lgsr';
 
 const CLASSES = PRICE_SENSITIVITY_CLASSES;
@@ -143,7 +144,7 @@ async function trainAndEvaluate(job: TrainingJob, options: TrainingRunOptions, p
       threads,
     });
     parameters = first.parameters;
-    validationMetrics = computeMetrics(validationLabels, predictProbabilities(first.model, validationValues, validationLabels.length), CLASSES);
+    validationMetrics = computeMetrics(validationLabels, modelProbabilities(first.model, validationValues, validationLabels.length), CLASSES);
     options.signal?.throwIfAborted();
   }
 
@@ -164,7 +165,7 @@ async function trainAndEvaluate(job: TrainingJob, options: TrainingRunOptions, p
   const testValues = heldOutFeatures(final.statistics, batch, test.rows);
   const testLabels = labelsOf(batch, test.rows);
   const baseline = contextOnlyBaseline({ values: final.values, labels: finalLabels }, { values: testValues, labels: testLabels }, CLASSES);
-  const probabilities = predictProbabilities(model, testValues, testLabels.length);
+  const probabilities = modelProbabilities(model, testValues, testLabels.length);
   const metrics = computeMetrics(testLabels, probabilities, CLASSES, { baseline });
   const testMetrics: EvaluationMetrics = { ...metrics, excluded: { ...metrics.excluded, XX: test.unclassified } };
 
@@ -184,23 +185,33 @@ async function trainAndEvaluate(job: TrainingJob, options: TrainingRunOptions, p
     validationMetrics,
     featureStatistics: statisticsToDocument(final.statistics),
     featureImportance: featureImportance(model, final.values, finalLabels.length),
-    lineage: {
-      lakeVersion: String(job.dataset.version),
-      inputFiles: lake.manifest.raw.map((entry) => ({ path: entry.name, sha256: entry.sha256 })),
-      featureSpecVersion: FEATURE_SPEC.version,
-      featureSpecHash: FEATURE_SPEC.hash,
-      codeCommit: codeCommit(),
-      algorithm: job.algorithm,
-      parameters: usedParameters,
-      trainingWeeks: [...job.split.trainWeeks, ...job.split.validationWeeks].sort((a, b) => a - b),
-      evaluationWeeks: [...job.split.testWeeks],
-    },
+    lineage: modelLineage(job, lake, job.algorithm, usedParameters),
     parameters: usedParameters,
     trainSeconds: Number(((performance.now() - started) / 1000).toFixed(3)),
     engine: 'local',
   };
 }
 
+
+/** The lineage every backend records: the lake version and its input files, the feature spec, the code, the split. */
+export function modelLineage(
+  job: TrainingJob,
+  lake: Pick<Lake, 'manifest'>,
+  algorithm: string,
+  parameters: Readonly<Record<string, HyperparameterValue>>,
+): ModelLineage {
+  return {
+    lakeVersion: String(job.dataset.version),
+    inputFiles: lake.manifest.raw.map((entry) => ({ path: entry.name, sha256: entry.sha256 })),
+    featureSpecVersion: FEATURE_SPEC.version,
+    featureSpecHash: FEATURE_SPEC.hash,
+    codeCommit: codeCommit(),
+    algorithm,
+    parameters,
+    trainingWeeks: [...job.split.trainWeeks, ...job.split.validationWeeks].sort((a, b) => a - b),
+    evaluationWeeks: [...job.split.testWeeks],
+  };
+}
 
 /** The commit of the code that trains: $RETAIL_MLOPS_COMMIT, else git's HEAD, else 'unknown'. */
 export function codeCommit(): string {

@@ -2,7 +2,7 @@
  * Runs an in-process training job on a worker thread of its own, so that several jobs can train at
  * once (each blocks its thread for seconds) while this thread stays free for progress and signals.
  */
-import type { TrainedModel, TrainingJob, TrainingRunOptions } from './contract';
+import type { TrainedModel, TrainingJob, TrainingRunOptions } from './port';
 import { InvalidOptionsError, RetailMlopsError } from '../errors';
 import { launchWorker } from '../worker-launcher';
 

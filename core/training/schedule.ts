@@ -7,7 +7,7 @@
  * back in the jobs' order.
  */
 import { availableParallelism } from 'node:os';
-import type { TrainedModel, TrainingBackend, TrainingJob } from './contract';
+import type { TrainedModel, TrainingBackend, TrainingJob } from './port';
 import { IN_PROCESS_TRAINERS } from './trainers';
 import { ProblemCollector } from '../errors';
 import { silentProgress, type ProgressReporter } from '../progress';

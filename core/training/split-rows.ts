@@ -1,5 +1,5 @@
-import type { FeatureImportance } from './contract';
 import type { ModelIR } from './model';
+import type { FeatureImportance } from './port';
 import type { BasketBatch } from '../features/basket-batch';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../features/spec';
 

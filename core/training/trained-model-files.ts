@@ -11,9 +11,9 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingJob } from './contract';
-import { writeFileAtomic } from '../data/atomic-file';
+import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingJob } from './port';
 import { InvalidOptionsError } from '../errors';
+import { writeFileAtomically } from '../files/write-atomically';
 
 export const TRAINED_MODEL_FILE = 'trained-model.json';
 export const ONNX_MODEL_FILE = 'model.onnx';
@@ -60,8 +60,8 @@ export function fromTrainedModelDocument(document: TrainedModelDocument, onnx: U
 /** Writes the output folder (each file atomically; the document last). */
 export async function writeTrainedModelFiles(directory: string, model: TrainedModel): Promise<void> {
   await fs.mkdir(directory, { recursive: true });
-  await writeFileAtomic(path.join(directory, ONNX_MODEL_FILE), model.onnx);
-  await writeFileAtomic(path.join(directory, TRAINED_MODEL_FILE), `${JSON.stringify(toTrainedModelDocument(model), null, 2)}\n`);
+  await writeFileAtomically(path.join(directory, ONNX_MODEL_FILE), model.onnx, { createDirectory: true });
+  await writeFileAtomically(path.join(directory, TRAINED_MODEL_FILE), `${JSON.stringify(toTrainedModelDocument(model), null, 2)}\n`, { createDirectory: true });
 }
 
 /**

@@ -1,8 +1,8 @@
 import { InvalidOptionsError } from '../errors';
 import type { ProgressReporter } from '../progress';
-import type { HyperparameterValue } from './contract';
 import { trainLogisticRegression } from './logistic-regression';
 import type { FeatureMatrix, ModelIR } from './model';
+import type { HyperparameterValue } from './port';
 import { trainDecisionTree } from './trees/decision-tree';
 import { trainGradientBoostedTrees } from './trees/gradient-boosting';
 import { trainRandomForest } from './trees/random-forest';

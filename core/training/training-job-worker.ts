@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { trainInProcess } from './in-process';
-import { Lake } from '../data/lake';
+import { Lake } from '../lake/lake';
 import type { ProgressReporter } from '../progress';
 import { serializeError, type JobWorkerData, type JobWorkerMessage } from './job-thread';
 

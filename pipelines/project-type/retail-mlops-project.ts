@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { JsonFile, SampleFile, javascript, typescript } from 'projen';
-import { DEFAULT_MONITORING } from '../../core/monitoring/settings';
 import { Cloud, CiSystem, type RetailMlopsProjectOptions } from './options';
 import { TEMPLATE_PACKAGE, resolveProjectSettings, type ProjectSettings } from './project-settings';
 import { teamReadme, teamSampleCode, teamSampleTest } from './team-files';
@@ -9,6 +8,7 @@ import { renderTeamInfrastructure, infrastructureDependencies } from './team-inf
 import { TeamManifests } from './team-manifests';
 import { PROJECT_CONFIG_FILE } from '../../core/config/settings';
 import { InvalidOptionsError, RetailMlopsError } from '../../core/errors';
+import { DEFAULT_MONITORING } from '../../core/monitoring/settings';
 import { AzurePipeline } from '../azure';
 import { ContainerImage } from '../container-image';
 import { JenkinsPipeline } from '../jenkins';
@@ -83,12 +83,12 @@ function teamBaseOptions(options: RetailMlopsProjectOptions): typescript.TypeScr
       exclude: ['node_modules', 'lib', 'tests'],
       compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, outDir: 'lib', ...options.tsconfig?.compilerOptions },
     },
+    // tsconfig.dev.json extends tsconfig.json: every compiler option comes from there
     tsconfigDevFile: 'tsconfig.dev.json',
     tsconfigDev: {
       ...options.tsconfigDev,
       include: [...folders.map((folder) => `${folder}/**/*.ts`), 'tests/**/*.ts', '.projenrc.ts'],
       exclude: ['node_modules', 'lib'],
-      compilerOptions: { ...RETAIL_MLOPS_COMPILER_OPTIONS, ...options.tsconfigDev?.compilerOptions },
     },
     deps: [...(options.deps ?? []).filter((dependency) => !isTemplateDependency(dependency)), templateDependency(options)],
     devDeps: [...(options.devDeps ?? []).filter((dependency) => !isTemplateDependency(dependency)), 'vitest@^4.1.12', 'tsx@^4', '@types/node@^20', ...infrastructureDependencies(cloud)],

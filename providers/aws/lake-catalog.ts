@@ -4,7 +4,7 @@
  * basket, partitioned by SHOP_WEEK, its lines an array of structs), Parquet through Hive's Parquet
  * SerDe, and the partitions of a pushed lake registered with BatchCreatePartition.
  *
- * The column types are those of the Parquet files ingest writes (core/data/ingest-sql.ts
+ * The column types are those of the Parquet files ingest writes (core/lake/ingest-sql.ts
  * SILVER_SELECT and GOLD_SELECT; a test compares them with a freshly ingested lake). Glue and
  * Athena names are lowercase; Athena resolves Parquet columns by name without regard to case.
  * Each partition names its own S3 location (the lake's directories, e.g.
@@ -16,8 +16,8 @@
 import type { GlueClient, PartitionInput, TableInput } from '@aws-sdk/client-glue';
 import { checkConnectionOptions, clientConfiguration, errorNameOf, loadGlue, type AwsConnectionOptions } from './connection';
 import { GlueRequestError } from './errors';
-import type { Lake } from '../../core/data/lake';
 import { ProblemCollector } from '../../core/errors';
+import type { Lake } from '../../core/lake/lake';
 
 export interface CatalogColumn {
   readonly name: string;

@@ -37,19 +37,21 @@ import type { S3ObjectStorage } from './object-storage';
 import { JOB_CHANNEL, JOB_DOCUMENT_FILE, LAKE_CHANNEL, PROJECT_IMAGE_ENTRYPOINT, projectTrainingArguments, sageMakerManifest } from './project-training-job';
 import { CHANNEL_CONTENT_TYPES, writeChannelFile, type ChannelFormat } from './training-channels';
 import { xgboostImageUri } from './xgboost-image';
-import { readGoldBaskets } from '../../core/data/gold-reader';
-import { LAKE_MANIFEST, Lake, manifestAtVersion, type LakeManifest } from '../../core/data/lake';
-import { pullLake } from '../../core/data/lake-sync';
 import { InvalidOptionsError, ProblemCollector } from '../../core/errors';
 import { contextOnlyBaseline } from '../../core/evaluation/context-baseline';
 import { computeMetrics, type EvaluationMetrics } from '../../core/evaluation/metrics';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
 import { statisticsToDocument } from '../../core/features/statistics';
 import { heldOutFeatures, outOfFoldFeatures } from '../../core/features/training-matrix';
+import { readGoldBaskets } from '../../core/lake/gold-reader';
+import { LAKE_MANIFEST, Lake, manifestAtVersion, type LakeManifest } from '../../core/lake/lake';
+import { pullLake } from '../../core/lake/lake-sync';
 import { importXGBoostModel } from '../../core/onnx/xgboost-import';
 import { silentProgress, type ProgressReporter } from '../../core/progress';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
 import { ObjectNotFoundError } from '../../core/storage/errors';
+import { codeCommit, modelLineage } from '../../core/training/in-process';
+import { modelProbabilities } from '../../core/training/model-outputs';
 import {
   TRAINING_SPECIFICATION_VERSION,
   type HyperparameterValue,
@@ -57,9 +59,7 @@ import {
   type TrainingBackend,
   type TrainingJob,
   type TrainingRunOptions,
-} from '../../core/training/contract';
-import { codeCommit } from '../../core/training/in-process';
-import { predictProbabilities } from '../../core/training/predict';
+} from '../../core/training/port';
 import { featureImportance, rowsOfWeeks } from '../../core/training/split-rows';
 import { fromTrainedModelDocument, ONNX_MODEL_FILE, TRAINED_MODEL_FILE, type TrainedModelDocument } from '../../core/training/trained-model-files';
 import { IN_PROCESS_TRAINERS } from '../../core/training/trainers';
@@ -441,7 +441,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
       trainingJobs.push(name);
       const early = importXGBoostModel(modelFile, { classes: CLASSES, featureCount: FEATURE_COUNT, rounds: 'best', metadata: metadata(name) });
       rounds = early.rounds.kept;
-      validationMetrics = computeMetrics(validationLabels, predictProbabilities(early.model, validationValues, validationLabels.length), CLASSES);
+      validationMetrics = computeMetrics(validationLabels, modelProbabilities(early.model, validationValues, validationLabels.length), CLASSES);
     }
 
     // 2. the final model: statistics and trees on training + validation weeks, with the rounds kept
@@ -462,7 +462,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
     const testValues = heldOutFeatures(final.statistics, batch, test.rows);
     const testLabels = labelsOf(test.rows);
     const baseline = contextOnlyBaseline({ values: final.values, labels: finalLabels }, { values: testValues, labels: testLabels }, CLASSES);
-    const metrics = computeMetrics(testLabels, predictProbabilities(imported.model, testValues, testLabels.length), CLASSES, { baseline });
+    const metrics = computeMetrics(testLabels, modelProbabilities(imported.model, testValues, testLabels.length), CLASSES, { baseline });
 
     const usedParameters: Record<string, HyperparameterValue> = {
       ...hyperparameters,
@@ -482,17 +482,7 @@ class SageMakerTrainingBackend implements TrainingBackend {
       validationMetrics,
       featureStatistics: statisticsToDocument(final.statistics),
       featureImportance: featureImportance(imported.model),
-      lineage: {
-        lakeVersion: String(job.dataset.version),
-        inputFiles: lake.manifest.raw.map((entry) => ({ path: entry.name, sha256: entry.sha256 })),
-        featureSpecVersion: FEATURE_SPEC.version,
-        featureSpecHash: FEATURE_SPEC.hash,
-        codeCommit: codeCommit(),
-        algorithm: SAGEMAKER_XGBOOST_ALGORITHM,
-        parameters: usedParameters,
-        trainingWeeks: [...job.split.trainWeeks, ...job.split.validationWeeks].sort((a, b) => a - b),
-        evaluationWeeks: [...job.split.testWeeks],
-      },
+      lineage: modelLineage(job, lake, SAGEMAKER_XGBOOST_ALGORITHM, usedParameters),
       parameters: usedParameters,
       trainSeconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       engine: 'sagemaker',

@@ -13,8 +13,8 @@ import type { ContainerClient, StorageSharedKeyCredential } from '@azure/storage
 import { accountUrlProblems, CONTAINER_NAME_PATTERN, normalizePrefix } from './blob-location';
 import { createDefaultCredential } from './credential';
 import { azureFailure, hasStatus } from './errors';
-import { tempSibling } from '../../core/data/atomic-file';
 import { ProblemCollector } from '../../core/errors';
+import { temporaryPathFor } from '../../core/files/write-atomically';
 import { assertObjectKey, ObjectNotFoundError } from '../../core/storage/errors';
 import {
   STORAGE_SPECIFICATION_VERSION,
@@ -211,7 +211,7 @@ class BlobObjectStorage implements ObjectStorage {
     }
     if (!response.readableStreamBody) throw azureFailure(`download blob '${key}' from ${this.location}`, new Error('the response has no body'));
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const temporary = tempSibling(target);
+    const temporary = temporaryPathFor(target);
     try {
       await pipeline(response.readableStreamBody, createWriteStream(temporary));
       const { size } = await fs.stat(temporary);

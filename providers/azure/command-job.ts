@@ -6,7 +6,7 @@
  */
 import type { JobBase } from '@azure/arm-machinelearning' with { 'resolution-mode': 'import' };
 import type { JobAssets } from './job-asset-repair';
-import type { TrainingJob } from '../../core/training/contract';
+import type { TrainingJob } from '../../core/training/port';
 
 /**
  * How the project's image runs its CLI: its ENTRYPOINT is `node lib/bin/retail-mlops.js` in `/app`

@@ -12,9 +12,8 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { withLockFile } from './lock-file';
-import { tempSibling } from '../../core/data/atomic-file';
 import { ProblemCollector } from '../../core/errors';
-import { writeFileAtomically } from '../../core/files/write-atomically';
+import { temporaryPathFor, writeFileAtomically } from '../../core/files/write-atomically';
 import { assertObjectKey, ObjectNotFoundError } from '../../core/storage/errors';
 import { STORAGE_SPECIFICATION_VERSION, type ObjectStorage, type StoredObject, type VersionedObject } from '../../core/storage/port';
 
@@ -91,7 +90,7 @@ export function createLocalObjectStorage(options: LocalObjectStorageOptions): Ob
     async upload(key, file) {
       const target = fileOf(key);
       await inDirectoryOf(target, async () => {
-        const temp = tempSibling(target);
+        const temp = temporaryPathFor(target);
         try {
           await fs.copyFile(file, temp);
           await fs.rename(temp, target);
@@ -125,7 +124,7 @@ export function createLocalObjectStorage(options: LocalObjectStorageOptions): Ob
       const source = fileOf(key);
       await fs.access(source).catch(notFound(key));
       await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-      const temp = tempSibling(path.resolve(file));
+      const temp = temporaryPathFor(path.resolve(file));
       await pipeline(createReadStream(source), createWriteStream(temp));
       await fs.rename(temp, file);
     },

@@ -17,18 +17,19 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { InputError } from '../../core/errors';
+import { isJsonMediaType } from '../http-rules';
 import type { BodyShape } from '../inference/protocol';
 import type { ModelService } from '../models/model-service';
-import { isJsonMediaType } from '../http-rules';
 import { ProblemException } from '../problems';
+import { SERVER_VARIABLES } from '../settings';
 
 /** Where the container runs, which decides the extra routes and whether prediction keys are required. */
 export type HostingMode = 'kubernetes' | 'sagemaker' | 'azureml';
 
 export const HOSTING_MODES: readonly HostingMode[] = ['kubernetes', 'sagemaker', 'azureml'];
 
-/** The environment variable that picks the hosting mode. */
-export const HOSTING_VARIABLE = 'RETAIL_MLOPS_HOSTING';
+/** The environment variable that picks the hosting mode (server/settings.ts). */
+export const HOSTING_VARIABLE = SERVER_VARIABLES.hosting;
 
 /** The routes and port a managed endpoint calls (the infrastructure code configures the endpoint with them). */
 export interface HostingContract {

@@ -12,6 +12,10 @@
  * invalid body) it answers `undefined`, and the worker takes the general path (JSON.parse and zod),
  * which decides and explains. So the fast path can only be faster, never different: a differential
  * test (tests/server/fast-body.test.ts) holds the two paths to the same batches.
+ *
+ * The object loops of a basket, its context and its lines repeat each other (and the schemas' bounds)
+ * on purpose: a generic object reader would cost a callback per value on the path this file exists to
+ * make fast; the differential test keeps the repetition honest.
  */
 import { allocateBasketBatch, smallCode, VOCABULARIES, type BasketBatch } from '../../core/features/basket-batch';
 import { MAX_QUANTITY as QUANTITY_LIMIT, MAX_SPEND as SPEND_LIMIT, type RequestLimits } from '../schemas';

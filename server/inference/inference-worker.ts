@@ -4,7 +4,8 @@
  * protocol.ts).
  */
 import type { Worker } from 'node:worker_threads';
-import { launchWorker } from '../../core/worker-launcher';
+import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
+import { startWorker, stopWorker } from '../../core/worker-launcher';
 import { InferenceWorkerError } from '../errors';
 import type { RequestLimits } from '../schemas';
 import {
@@ -14,6 +15,8 @@ import {
   resultLayout,
   type BodyProblem,
   type BodyShape,
+  type ModelWorkerData,
+  type ModelWorkerReady,
   type RunReply,
   type RunRequest,
   type RunResult,
@@ -28,6 +31,8 @@ export interface InferenceWorkerOptions {
   readonly statistics: Uint8Array;
   readonly limits: RequestLimits;
   readonly session: SessionSettings;
+  /** @default 'auto' (see ModelWorkerData.engine) */
+  readonly engine?: ScoringEngine;
   /** Probabilities per row (the model's classes). */
   readonly classCount: number;
   /** Features per row. */
@@ -75,26 +80,27 @@ export class InferenceWorker {
    * @throws InferenceWorkerError when ONNX Runtime refuses the model, the worker dies, or loading times out
    */
   static async start(options: InferenceWorkerOptions): Promise<InferenceWorker> {
-    const worker = launchWorker(__dirname, 'model-worker');
-    const client = new InferenceWorker(worker, options.classCount, options.featureCount, options.onFailure);
+    const workerData: ModelWorkerData = { model: options.model, statistics: options.statistics, limits: options.limits, session: options.session, engine: options.engine ?? 'auto' };
     try {
-      await client.load(options, options.loadTimeoutMs ?? 30_000);
+      const { worker, ready } = await startWorker<ModelWorkerReady>(__dirname, 'model-worker', { workerData, readyTimeoutMs: options.loadTimeoutMs ?? 30_000 });
+      return new InferenceWorker(worker, ready, options.classCount, options.featureCount, options.onFailure);
     } catch (error) {
-      await client.terminate();
-      throw error;
+      throw new InferenceWorkerError(`the prediction worker could not load the model: ${(error as Error).message}`, { cause: error });
     }
-    return client;
   }
 
   private readonly pending = new Map<number, PendingRun>();
   private readonly slots: Slot[] = [];
   private nextId = 1;
-  private loadWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private failure: InferenceWorkerError | undefined;
-  private terminating = false;
+  private stopping = false;
+  /** Why the compiled engine gave way to ONNX Runtime while serving. */
+  private engineFallback: string | undefined;
 
   private constructor(
     private readonly worker: Worker,
+    /** What the worker reported once loaded: the engine that scores. */
+    private readonly ready: ModelWorkerReady,
     private readonly classCount: number,
     private readonly featureCount: number,
     private readonly onFailure?: (error: InferenceWorkerError) => void,
@@ -102,8 +108,18 @@ export class InferenceWorker {
     worker.on('message', (message: WorkerResponse) => this.receive(message));
     worker.on('error', (error) => this.fail(new InferenceWorkerError(`prediction worker crashed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) => {
-      if (!this.terminating) this.fail(new InferenceWorkerError(`prediction worker exited with code ${code}`));
+      if (!this.stopping) this.fail(new InferenceWorkerError(`prediction worker exited with code ${code}`));
     });
+  }
+
+  /** The engine that scores in this worker (see core/onnx/row-scorer.ts). */
+  get engine(): ScoringEngineName {
+    return this.engineFallback ? 'onnxruntime' : this.ready.engine;
+  }
+
+  /** Why no compiled engine scores, when none does. */
+  get fallbackReason(): string | undefined {
+    return this.engineFallback ?? this.ready.fallbackReason;
   }
 
   /** Batches sent and not answered yet. */
@@ -217,27 +233,11 @@ export class InferenceWorker {
     };
   }
 
-  async terminate(): Promise<void> {
-    this.terminating = true;
-    await this.worker.terminate();
-    this.rejectAll(new InferenceWorkerError('prediction worker terminated'));
-  }
-
-  private load(options: InferenceWorkerOptions, timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new InferenceWorkerError(`loading the model took longer than ${timeoutMs} ms`)), timeoutMs);
-      this.loadWaiter = {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.post({ type: 'load', model: options.model, statistics: options.statistics, limits: options.limits, session: options.session });
-    });
+  /** Stops the worker (the batches sent before finish first, within stopWorker's grace period); batches left unanswered are rejected. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await stopWorker(this.worker);
+    this.rejectAll(new InferenceWorkerError('prediction worker stopped'));
   }
 
   private post(message: WorkerRequest): void {
@@ -246,15 +246,8 @@ export class InferenceWorker {
 
   private receive(message: WorkerResponse): void {
     switch (message.type) {
-      case 'loaded':
-        this.loadWaiter?.resolve();
-        this.loadWaiter = undefined;
-        return;
-      case 'load-failed':
-        this.loadWaiter?.reject(new InferenceWorkerError(`the prediction worker refused the model: ${message.message}`));
-        this.loadWaiter = undefined;
-        return;
       case 'result': {
+        if (message.engineFallback) this.engineFallback = message.engineFallback;
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);
@@ -284,8 +277,6 @@ export class InferenceWorker {
   private fail(error: InferenceWorkerError): void {
     if (this.failure) return;
     this.failure = error;
-    this.loadWaiter?.reject(error);
-    this.loadWaiter = undefined;
     this.rejectAll(error);
     this.onFailure?.(error);
   }

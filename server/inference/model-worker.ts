@@ -1,25 +1,38 @@
 /**
- * The prediction worker's entry point (a worker thread; `session.run` and the per-basket work block
- * its event loop, not the server's). It holds one model: an ONNX Runtime session and the model's
- * feature statistics. Each `run` message says where a batch of request bodies is (shared memory, see
- * protocol.ts); the worker parses and validates them, computes features, runs the session once for
- * all of them and writes the answers back beside them. Started by InferenceWorker
- * (inference-worker.ts), never imported.
+ * The prediction worker's entry point (a worker thread; scoring and the per-basket work block its
+ * event loop, not the server's). It holds one model: its scoring engine (compiled trees or compiled
+ * linear classifier when the model is one, checked against ONNX Runtime on its first rows; else ONNX
+ * Runtime: core/onnx/row-scorer.ts) and the model's feature statistics. Each `run` message says
+ * where a batch of request bodies is (shared memory, see protocol.ts); the worker parses and validates
+ * them, computes features, scores them all in one call and writes the answers back beside them. Started by InferenceWorker
+ * (inference-worker.ts) through core/worker-launcher.ts with the model as its start data (it reports
+ * ready once the model is loaded, or why it could not load it), never imported.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { FLAG_BATCH, FLAG_OUTSIDE, REQUEST_HEADER_WORDS, resultLayout, type BodyProblem, type BodyShape, type RunReply, type RunRequest, type WorkerRequest, type WorkerResponse } from './protocol';
+import { FLAG_BATCH, FLAG_OUTSIDE, REQUEST_HEADER_WORDS, resultLayout, type BodyProblem, type BodyShape, type ModelWorkerData, type ModelWorkerReady, type RunReply, type RunRequest, type WorkerRequest, type WorkerResponse } from './protocol';
 import { RequestFeaturizer } from './request-features';
 import { FEATURE_COUNT } from '../../core/features/spec';
+import { parseStatisticsArtifact } from '../../core/features/statistics-artifact';
+import { createCheckedRowScorer, type CheckedRowScorer } from '../../core/onnx/row-scorer';
 import { PRICE_SENSITIVITY_CLASSES } from '../../core/schema/lgsr';
-import { parseStatisticsArtifact } from '../models/statistics-artifact';
+import { onWorkerMessages, reportReady, reportStartFailure } from '../../core/worker-launcher';
 
 const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
 
 interface LoadedModel {
-  readonly session: ort.InferenceSession;
+  readonly scorer: CheckedRowScorer;
   readonly featurizer: RequestFeaturizer;
+  /** Why the compiled engine gave way to ONNX Runtime while serving, until the next reply says so. */
+  fallbackToReport?: string;
 }
+
+/**
+ * Rows a compiled engine scores beside ONNX Runtime before it scores alone: the warm-up batches at
+ * load (see served-model.ts) and the first requests after them. Where they differ beyond
+ * ENGINE_TOLERANCE, ONNX Runtime's answer is returned and ONNX Runtime scores from then on.
+ */
+export const VERIFY_ROWS = 1024;
 
 /** A slot's buffers as this worker holds them (see protocol.ts). */
 interface WorkerSlot {
@@ -30,10 +43,43 @@ interface WorkerSlot {
 /** A result buffer grown beyond this for one batch is replaced by a smaller one when the next batch is small. */
 const KEPT_RESULT_BYTES = 4 * 1024 * 1024;
 
-function startModelWorker(port: NonNullable<typeof parentPort>): void {
-  let loaded: LoadedModel | undefined;
+/**
+ * Loads the model of `data`: its feature statistics, an ONNX Runtime session (which must accept the
+ * graph and have its inputs and outputs), and the compiled engine for the model when there is one,
+ * checked against that session on the first VERIFY_ROWS rows.
+ */
+async function loadModel(data: ModelWorkerData): Promise<LoadedModel> {
+  const featurizer = new RequestFeaturizer(parseStatisticsArtifact(data.statistics), data.limits);
+  const session = await ort.InferenceSession.create(data.model, {
+    intraOpNumThreads: data.session.intraOpThreads,
+    interOpNumThreads: data.session.interOpThreads,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+  });
+  const missing = [
+    ...(session.inputNames.includes('features') ? [] : [`input 'features' (inputs: ${session.inputNames.join(', ')})`]),
+    ...['label', 'probabilities'].filter((name) => !session.outputNames.includes(name)).map((name) => `output '${name}' (outputs: ${session.outputNames.join(', ')})`),
+  ];
+  if (missing.length > 0) {
+    await session.release();
+    throw new Error(`the model has no ${missing.join('; no ')}`);
+  }
+  const loaded: LoadedModel = {
+    featurizer,
+    scorer: await createCheckedRowScorer(data.model, FEATURE_COUNT, {
+      engine: data.engine,
+      session,
+      verifyRows: VERIFY_ROWS,
+      onFallback: (reason) => (loaded.fallbackToReport = reason),
+    }),
+  };
+  return loaded;
+}
+
+function serveModel(port: MessagePort, loaded: LoadedModel): void {
   const slots: WorkerSlot[] = [];
-  // one message at a time: a run waits for the load and for the runs before it
+  // one message at a time: a run waits for the runs before it
   let chain: Promise<void> = Promise.resolve();
   const send = (message: WorkerResponse): void => port.postMessage(message);
 
@@ -57,7 +103,6 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
   };
 
   const run = async (message: RunRequest): Promise<void> => {
-    if (!loaded) throw new Error('no model is loaded in this worker');
     const started = performance.now();
     const slot = (slots[message.slot] ??= { requestBuffer: undefined, resultBuffer: undefined });
     const { shapes, bodies } = bodiesOf(message, slot);
@@ -65,21 +110,13 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
     let probabilities: Float32Array = new Float32Array(0);
     const labels = new Uint8Array(rows);
     if (rows > 0) {
-      const output = await loaded.session.run({ features: new ort.Tensor('float32', features, [rows, FEATURE_COUNT]) });
-      const probabilityTensor = output.probabilities;
-      const labelTensor = output.label;
-      if (probabilityTensor.type !== 'float32' || probabilityTensor.dims[0] !== rows || probabilityTensor.dims[1] !== CLASS_COUNT) {
-        throw new Error(`probabilities output is ${probabilityTensor.type} ${JSON.stringify(probabilityTensor.dims)}, expected float32 [${rows}, ${CLASS_COUNT}]`);
-      }
-      if (labelTensor.type !== 'int64' || labelTensor.dims[0] !== rows) {
-        throw new Error(`label output is ${labelTensor.type} ${JSON.stringify(labelTensor.dims)}, expected int64 [${rows}]`);
-      }
-      probabilities = probabilityTensor.data as Float32Array;
-      const labelData = labelTensor.data as BigInt64Array;
-      for (let row = 0; row < rows; row++) {
-        const label = Number(labelData[row]);
-        if (!(label >= 0 && label < CLASS_COUNT)) throw new Error(`label output ${label} is outside 0…${CLASS_COUNT - 1}`);
-        labels[row] = label;
+      probabilities = await loaded.scorer.score(features, rows);
+      if (probabilities.length !== rows * CLASS_COUNT) throw new Error(`the model gave ${probabilities.length} probabilities for ${rows} rows of ${CLASS_COUNT} classes`);
+      // the label is the most probable class (the first of equals), as the graph's label output
+      for (let row = 0, offset = 0; row < rows; row++, offset += CLASS_COUNT) {
+        let best = 0;
+        for (let k = 1; k < CLASS_COUNT; k++) if (probabilities[offset + k] > probabilities[offset + best]) best = k;
+        labels[row] = best;
       }
     }
     const count = message.count;
@@ -111,45 +148,26 @@ function startModelWorker(port: NonNullable<typeof parentPort>): void {
       text,
       ...(resultBuffer ? { resultBuffer } : {}),
       ...(refused.length > 0 ? { problems: refused } : {}),
+      ...(loaded.fallbackToReport ? { engineFallback: loaded.fallbackToReport } : {}),
     };
+    loaded.fallbackToReport = undefined;
     send(reply);
   };
 
-  port.on('message', (message: WorkerRequest) => {
-    chain = chain.then(async () => {
-      if (message.type === 'load') {
+  onWorkerMessages<WorkerRequest>(
+    port,
+    (message) => {
+      chain = chain.then(async () => {
         try {
-          const featurizer = new RequestFeaturizer(parseStatisticsArtifact(message.statistics), message.limits);
-          const session = await ort.InferenceSession.create(message.model, {
-            intraOpNumThreads: message.session.intraOpThreads,
-            interOpNumThreads: message.session.interOpThreads,
-            executionMode: 'sequential',
-            graphOptimizationLevel: 'all',
-            executionProviders: ['cpu'],
-          });
-          const missing = [
-            ...(session.inputNames.includes('features') ? [] : [`input 'features' (inputs: ${session.inputNames.join(', ')})`]),
-            ...['label', 'probabilities'].filter((name) => !session.outputNames.includes(name)).map((name) => `output '${name}' (outputs: ${session.outputNames.join(', ')})`),
-          ];
-          if (missing.length > 0) {
-            await session.release();
-            send({ type: 'load-failed', message: `the model has no ${missing.join('; no ')}` });
-            return;
-          }
-          loaded = { session, featurizer };
-          send({ type: 'loaded' });
+          await run(message);
         } catch (error) {
-          send({ type: 'load-failed', message: (error as Error).message });
+          send({ type: 'run-failed', id: message.id, message: (error as Error).message });
         }
-        return;
-      }
-      try {
-        await run(message);
-      } catch (error) {
-        send({ type: 'run-failed', id: message.id, message: (error as Error).message });
-      }
-    });
-  });
+      });
+    },
+    // the runs sent before the stop finish first
+    () => chain.then(() => loaded.scorer.release()),
+  );
 }
 
 /** `"label":"MM","probabilities":{"LA":…,"MM":…,"UM":…}` for one row (numbers as JSON.stringify writes them). */
@@ -190,4 +208,13 @@ function responseText(
   return text;
 }
 
-if (parentPort) startModelWorker(parentPort);
+if (parentPort) {
+  const port = parentPort;
+  loadModel(workerData as ModelWorkerData).then(
+    (loaded) => {
+      serveModel(port, loaded);
+      reportReady<ModelWorkerReady>(port, { engine: loaded.scorer.engine, fallbackReason: loaded.scorer.fallbackReason });
+    },
+    (error: unknown) => reportStartFailure(port, error),
+  );
+}

@@ -10,6 +10,7 @@
  * buffer the worker fills; both grow when a batch needs more (the grown buffer travels once, in the
  * message that first uses it) and are reused by the next batch of the slot.
  */
+import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
 import type { RequestLimits } from '../schemas';
 
 /** ONNX Runtime session settings. */
@@ -21,13 +22,15 @@ export interface SessionSettings {
 /** The two request bodies: one basket (`POST /v1/predict`) or `{baskets: [...]}` (`POST /v1/predict/batch`). */
 export type BodyShape = 'basket' | 'batch';
 
-export interface LoadRequest {
-  readonly type: 'load';
+/** What a prediction worker starts with (its `workerData`, see core/worker-launcher.ts). */
+export interface ModelWorkerData {
   readonly model: Uint8Array;
   /** The `feature-statistics.json` artifact. */
   readonly statistics: Uint8Array;
   readonly limits: RequestLimits;
   readonly session: SessionSettings;
+  /** `auto`: a compiled engine when the model has one (checked against ONNX Runtime); `onnxruntime`: ONNX Runtime only. */
+  readonly engine: ScoringEngine;
 }
 
 /**
@@ -52,7 +55,16 @@ export interface RunRequest {
   readonly outside?: readonly { readonly index: number; readonly body: Uint8Array }[];
 }
 
-export type WorkerRequest = LoadRequest | RunRequest;
+/** What a prediction worker reports once its model is loaded (see core/worker-launcher.ts). */
+export interface ModelWorkerReady {
+  /** The engine that scores (a compiled one is checked against ONNX Runtime at load). */
+  readonly engine: ScoringEngineName;
+  /** Why no compiled engine scores, when none does. */
+  readonly fallbackReason?: string;
+}
+
+/** Messages to a prediction worker after it started (`null` stops it: see core/worker-launcher.ts). */
+export type WorkerRequest = RunRequest;
 
 /** Why a body was refused (the kinds of problems.ts). */
 export type BodyProblemKind = 'malformed-json' | 'body-too-complex' | 'invalid-request' | 'limit-exceeded';
@@ -109,6 +121,8 @@ export interface RunReply {
   readonly text: string;
   /** The refused bodies, by request index (absent when none was). */
   readonly problems?: readonly { readonly index: number; readonly problem: BodyProblem }[];
+  /** Why the compiled engine gave way to ONNX Runtime during this batch (once; the batch's answers are ONNX Runtime's). */
+  readonly engineFallback?: string;
 }
 
 /** A batch's answer, as the main thread hands it on (its own buffers, copied out of the slot). */
@@ -132,7 +146,5 @@ export interface RunResult {
 }
 
 export type WorkerResponse =
-  | { readonly type: 'loaded' }
-  | { readonly type: 'load-failed'; readonly message: string }
   | RunReply
   | { readonly type: 'run-failed'; readonly id: number; readonly message: string };

@@ -9,6 +9,7 @@
  * authenticated `POST /admin/reload`). Reloads run one at a time.
  */
 import { ProblemCollector } from '../../core/errors';
+import { SCORING_ENGINES, type ScoringEngine } from '../../core/onnx/row-scorer';
 import { parseReference } from '../../core/registry/identity';
 import type { ModelRegistry } from '../../core/registry/port';
 import { ModelNotReadyError, ModelRefusedError, ServiceClosingError } from '../errors';
@@ -56,6 +57,12 @@ export interface ModelServiceOptions {
   readonly maxQueuedBytes?: number;
   /** Batches in flight per worker (2: one computing, the next already delivered). @default 2 */
   readonly maxInFlightBatchesPerWorker?: number;
+  /**
+   * The prediction workers' scoring engine: `auto` scores tree ensembles and linear classifiers with
+   * a compiled engine, checked against ONNX Runtime on the warm-up and first requests (it gives way to
+   * ONNX Runtime where they differ); `onnxruntime` uses ONNX Runtime only. @default 'auto'
+   */
+  readonly scoringEngine?: ScoringEngine;
   /**
    * Load shedding: a request is refused at once (503 overloaded + Retry-After) when the work queued
    * ahead of it is expected to take the workers longer than this, so that accepted requests are
@@ -127,6 +134,7 @@ export class ModelService {
       maxInFlightBatchesPerWorker: options.maxInFlightBatchesPerWorker ?? 2,
       latencyBudgetMs: options.latencyBudgetMs ?? 100,
       limits: { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits },
+      engine: options.scoringEngine ?? 'auto',
     };
     const problems = new ProblemCollector('model service options');
     problems.check(typeof options.registry?.get === 'function', 'registry must be a ModelRegistry');
@@ -138,6 +146,7 @@ export class ModelService {
     }
     problems.check(referenceValid, `reference ${JSON.stringify(reference)} must be an alias, a version id (v-<12 hex>) or #<sequence>`);
     problems.check(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 0, `pollIntervalMs must be an integer ≥ 0, got ${pollIntervalMs}`);
+    problems.check(SCORING_ENGINES.includes(settings.engine!), `scoringEngine must be one of ${SCORING_ENGINES.join(', ')}, got ${JSON.stringify(settings.engine)}`);
     const bounded: [string, number, number][] = [
       ['inferenceWorkers', settings.workers, 64],
       ['intraOpThreads', settings.intraOpThreads, 256],
@@ -273,6 +282,8 @@ export class ModelService {
         previousVersion: previous?.id ?? null,
         featureSpecVersion: next.info.featureSpecVersion,
         algorithm: next.info.algorithm,
+        engine: next.engine,
+        ...(next.engineFallbackReason ? { engineFallbackReason: next.engineFallbackReason } : {}),
         milliseconds: Math.round(this.monotonicNow() - started),
       });
       for (const listener of this.listeners) listener.onModelLoaded?.(next, previous, trigger);

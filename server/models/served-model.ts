@@ -2,21 +2,22 @@
  * One model version being served: prediction worker(s) holding its ONNX session and feature
  * statistics, behind a micro-batcher. Loading checks everything before the model may serve: the
  * registry gives the bytes and the `feature-statistics.json` artifact, the ONNX metadata names this
- * deployment's feature spec (hash) and the classes LA/MM/UM, the statistics are well-formed, ONNX
- * Runtime accepts the graph, and warm-up predictions give sane probabilities. Any failure refuses the
+ * deployment's feature spec (hash) and the classes LA/MM/UM, the statistics are well-formed (the one
+ * loader of a registered model, core/registry/registered-model.ts, checks these), ONNX Runtime accepts the graph, and warm-up predictions give sane probabilities. Any failure refuses the
  * model (ModelRefusedError).
  */
-import { FEATURE_COUNT, FEATURE_SPEC } from '../../core/features/spec';
-import { assertFeatureSpec, readOnnxMetadata, type OnnxModelInfo } from '../../core/onnx/metadata';
+import { FEATURE_COUNT } from '../../core/features/spec';
+import type { OnnxModelInfo } from '../../core/onnx/metadata';
+import type { ScoringEngine, ScoringEngineName } from '../../core/onnx/row-scorer';
 import type { ModelRegistry } from '../../core/registry/port';
-import { ARTIFACT_NAMES, type ModelVersion } from '../../core/registry/types';
+import { checkModelFiles, fetchModelFiles, type RegisteredModel, type RegisteredModelFiles } from '../../core/registry/registered-model';
+import type { ModelVersion } from '../../core/registry/types';
 import { PRICE_SENSITIVITY_CLASSES, type Basket } from '../../core/schema/lgsr';
 import { ModelRefusedError, type InferenceQueueFullError, type ModelLoadStage, type OverloadedError } from '../errors';
 import { InferenceWorker } from '../inference/inference-worker';
 import { MicroBatcher, type CompletedBatch, type RequestCallback, type RequestOutcome } from '../inference/micro-batcher';
 import type { BodyShape } from '../inference/protocol';
 import type { RequestLimits } from '../schemas';
-import { parseStatisticsArtifact } from './statistics-artifact';
 
 export const CLASS_COUNT = PRICE_SENSITIVITY_CLASSES.length;
 
@@ -31,6 +32,12 @@ export interface InferenceSettings {
   readonly maxInFlightBatchesPerWorker: number;
   readonly latencyBudgetMs: number;
   readonly limits: RequestLimits;
+  /**
+   * `auto`: a compiled engine scores tree ensembles and linear classifiers, checked against ONNX
+   * Runtime on the warm-up and first requests (it gives way to ONNX Runtime where they differ beyond
+   * ENGINE_TOLERANCE); `onnxruntime`: ONNX Runtime only. @default 'auto'
+   */
+  readonly engine?: ScoringEngine;
 }
 
 export interface ServedModelHooks {
@@ -59,6 +66,19 @@ export const WARM_UP_BASKET: Basket = {
   ],
 };
 
+/** WARM_UP_BASKET with its hour, weekday, lines, quantities and spends varied by `index` (deterministic). */
+export function warmUpVariant(index: number): Basket {
+  const lines = WARM_UP_BASKET.lines.filter((_, line) => line === 0 || (index >> line) % 2 === 0);
+  return {
+    context: { ...WARM_UP_BASKET.context, SHOP_HOUR: 8 + (index % 14), SHOP_WEEKDAY: 1 + (index % 7) },
+    lines: lines.map((line, position) => ({
+      ...line,
+      QUANTITY: 1 + ((index + position) % 4),
+      SPEND: Math.round(line.SPEND * (1 + ((index * 7 + position * 3) % 23) / 4) * 100) / 100,
+    })),
+  };
+}
+
 const encoder = new TextEncoder();
 
 export class ServedModel {
@@ -70,33 +90,20 @@ export class ServedModel {
     const refuse = (stage: ModelLoadStage, error: unknown, id = reference): ModelRefusedError =>
       error instanceof ModelRefusedError ? error : new ModelRefusedError(id, stage, (error as Error).message ?? String(error), { cause: error });
 
-    let version: ModelVersion;
-    let bytes: Uint8Array;
-    let statisticsBytes: Uint8Array;
+    let files: RegisteredModelFiles;
     try {
-      version = await registry.get(reference);
-      [bytes, statisticsBytes] = await Promise.all([
-        registry.getModelBytes(version.id),
-        registry.getArtifact(version.id, ARTIFACT_NAMES.featureStatistics),
-      ]);
+      files = await fetchModelFiles(registry, reference);
     } catch (error) {
       throw refuse('fetch', error);
     }
-
-    let info: OnnxModelInfo;
+    const { version } = files;
+    let checked: RegisteredModel;
     try {
-      info = readOnnxMetadata(bytes);
-      assertFeatureSpec(info, FEATURE_SPEC);
-      if (info.featureNames.length !== FEATURE_COUNT || info.featureNames.some((name, index) => name !== FEATURE_SPEC.names[index])) {
-        throw new Error(`the model's feature names differ from feature spec ${FEATURE_SPEC.version}`);
-      }
-      if (info.classLabels.length !== CLASS_COUNT || info.classLabels.some((label, index) => label !== PRICE_SENSITIVITY_CLASSES[index])) {
-        throw new Error(`the model's classes are ${JSON.stringify(info.classLabels)}, expected ${JSON.stringify(PRICE_SENSITIVITY_CLASSES)}`);
-      }
-      parseStatisticsArtifact(statisticsBytes);
+      checked = checkModelFiles(files);
     } catch (error) {
       throw refuse('check', error, version.id);
     }
+    const { bytes, info, statisticsArtifact: statisticsBytes } = checked;
 
     const workers: InferenceWorker[] = [];
     let model: ServedModel | undefined;
@@ -111,6 +118,7 @@ export class ServedModel {
             statistics: statisticsBytes,
             limits: settings.limits,
             session: { intraOpThreads: settings.intraOpThreads, interOpThreads: settings.interOpThreads },
+            engine: settings.engine ?? 'auto',
             classCount: CLASS_COUNT,
             featureCount: FEATURE_COUNT,
             onFailure,
@@ -121,7 +129,7 @@ export class ServedModel {
       const failed = started.find((outcome) => outcome.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
     } catch (error) {
-      await Promise.all(workers.map((worker) => worker.terminate()));
+      await Promise.all(workers.map((worker) => worker.stop()));
       throw refuse('load', error, version.id);
     }
 
@@ -164,6 +172,16 @@ export class ServedModel {
 
   get id(): string {
     return this.version.id;
+  }
+
+  /** The engine that scores (ONNX Runtime once any worker's compiled engine gave way to it). */
+  get engine(): ScoringEngineName {
+    return this.workers.find((worker) => worker.engine === 'onnxruntime')?.engine ?? this.workers[0].engine;
+  }
+
+  /** Why no compiled engine scores, when none does. */
+  get engineFallbackReason(): string | undefined {
+    return this.workers.find((worker) => worker.fallbackReason !== undefined)?.fallbackReason;
   }
 
   /** False once a worker failed (the model service replaces the model). */
@@ -214,13 +232,17 @@ export class ServedModel {
     if (this.closed) return;
     await this.batcher.whenIdle();
     this.closed = true;
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    await Promise.all(this.workers.map((worker) => worker.stop()));
   }
 
-  /** A small and a large batch through every worker, checked for sane probabilities. */
+  /**
+   * A small and a large batch through every worker, checked for sane probabilities. The large one's
+   * baskets differ (warmUpVariant): they are the first rows a compiled engine is checked on against
+   * ONNX Runtime (model-worker.ts).
+   */
   private async warmUp(): Promise<void> {
     const small = encoder.encode(JSON.stringify(WARM_UP_BASKET));
-    const large = JSON.stringify({ baskets: Array.from({ length: Math.min(64, this.settings.limits.maxBasketsPerBatch) }, () => WARM_UP_BASKET) });
+    const large = JSON.stringify({ baskets: Array.from({ length: Math.min(64, this.settings.limits.maxBasketsPerBatch) }, (_, index) => warmUpVariant(index)) });
     const checks: Promise<RequestOutcome>[] = [];
     for (let index = 0; index < this.workers.length; index++) {
       checks.push(this.predict('basket', small.slice(), 'warm-up', 30_000), this.predict('batch', encoder.encode(large), 'warm-up', 30_000));

@@ -8,13 +8,13 @@
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ingest } from '../../core/data/ingest';
-import { Lake } from '../../core/data/lake';
-import { pushLake } from '../../core/data/lake-sync';
 import { FEATURE_SPEC } from '../../core/features/spec';
+import { ingest } from '../../core/lake/ingest';
+import { Lake } from '../../core/lake/lake';
+import { pushLake } from '../../core/lake/lake-sync';
 import type { ObjectStorage } from '../../core/storage/port';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingBackend, type TrainingJob } from '../../core/training/contract';
 import { trainInProcess } from '../../core/training/in-process';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingBackend, type TrainingJob } from '../../core/training/port';
 import { SAMPLE_FILES } from '../helpers/paths';
 
 interface Summary {

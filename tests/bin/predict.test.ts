@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { weekGroups } from '../../bin/jobs/predict-baskets';
 import { cli } from '../helpers/cli';
 import { query } from '../helpers/duckdb';
 import type { ServedModelFixture } from '../helpers/served-model';
@@ -66,10 +65,12 @@ describe('predict: batch scoring of every basket, through the CLI', () => {
     expect(lakeIds.missing).toBe(0n);
   });
 
-  it('scores a linear model with ONNX Runtime and says why', async () => {
+  it('scores a linear model with the compiled linear engine, checked against ONNX Runtime', async () => {
     const summary = await predict('production', path.join(scratch, 'linear.csv'));
-    expect(summary.engine).toBe('onnxruntime');
-    expect(summary.fallbackReason).toMatch(/LinearClassifier/);
+    expect(summary.engine).toBe('compiled-linear');
+    expect(summary.fallbackReason).toBeUndefined();
+    expect(summary.verifiedRows).toBeGreaterThan(0);
+    expect(summary.maxDifference).toBeLessThanOrEqual(1e-5);
     const lines = readFileSync(path.join(scratch, 'linear.csv'), 'utf8').trim().split('\n');
     expect(lines[0]).toBe('BASKET_ID,SHOP_WEEK,LABEL,P_LA,P_MM,P_UM,MODEL_VERSION');
     expect(lines).toHaveLength(16_012);
@@ -80,27 +81,5 @@ describe('predict: batch scoring of every basket, through the CLI', () => {
     const result = await cli(['predict', '--registry', fixture.registryRoot, '--data', lake, '--out', path.join(scratch, 'x.csv'), '--engine', 'gpu']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--engine/);
-  });
-});
-
-describe('weekGroups: consecutive weeks in groups of near-equal baskets', () => {
-  const weeks = [
-    { week: 1, baskets: 10 },
-    { week: 2, baskets: 10 },
-    { week: 3, baskets: 40 },
-    { week: 4, baskets: 20 },
-    { week: 5, baskets: 20 },
-  ];
-
-  it('splits at the running share of the total and keeps every week once, in order', () => {
-    expect(weekGroups(weeks, 2)).toEqual([[1, 2, 3], [4, 5]]);
-    expect(weekGroups(weeks, 4)).toEqual([[1, 2], [3], [4], [5]]);
-    expect(weekGroups(weeks, 1)).toEqual([[1, 2, 3, 4, 5]]);
-  });
-
-  it('never makes more groups than weeks, nor empty ones', () => {
-    const groups = weekGroups(weeks.slice(0, 2), 8);
-    expect(groups).toEqual([[1], [2]]);
-    expect(weekGroups([], 2)).toEqual([]);
   });
 });

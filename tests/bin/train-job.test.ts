@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FEATURE_SPEC } from '../../core/features/spec';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingJob } from '../../core/training/contract';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingJob } from '../../core/training/port';
 import { fromTrainedModelDocument, type TrainedModelDocument } from '../../core/training/trained-model-files';
 import { cli } from '../helpers/cli';
 

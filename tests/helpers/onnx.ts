@@ -3,6 +3,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { exportOnnx } from '../../core/onnx/export';
+import type { ModelIR } from '../../core/training/model';
+
+/** A model exported to ONNX with placeholder metadata (feature_0 …), for the engine tests. */
+export function testOnnxBytes(model: ModelIR): Uint8Array {
+  return exportOnnx(model, {
+    featureSpecVersion: '1',
+    featureSpecHash: 'sha256:0f1e2d',
+    featureNames: Array.from({ length: model.featureCount }, (_, index) => `feature_${index}`),
+    algorithm: model.kind === 'linear' ? 'lr' : 'gbdt',
+  });
+}
 
 /** Debian's python3-onnx (1.12); the `python3` on PATH may be another interpreter without it. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';

@@ -4,12 +4,12 @@
  */
 import * as path from 'node:path';
 import { SAMPLE_FILES } from './paths';
-import { readGoldBaskets } from '../../core/data/gold-reader';
-import { ingest } from '../../core/data/ingest';
-import { Lake } from '../../core/data/lake';
 import type { BasketBatch } from '../../core/features/basket-batch';
 import { FEATURE_COUNT } from '../../core/features/spec';
 import { heldOutFeatures, outOfFoldFeatures } from '../../core/features/training-matrix';
+import { readGoldBaskets } from '../../core/lake/gold-reader';
+import { ingest } from '../../core/lake/ingest';
+import { Lake } from '../../core/lake/lake';
 
 export interface SampleMatrix {
   readonly values: Float32Array;

@@ -8,7 +8,7 @@ import { basketBatchFromBaskets } from '../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../core/features/compute';
 import type { Basket } from '../../core/schema/lgsr';
 import type { LinearModelIR } from '../../core/training/model';
-import { predict } from '../../core/training/predict';
+import { modelOutputs } from '../../core/training/model-outputs';
 import { createApp, type AppDependencies } from '../../server/app';
 import { createApiKeyAuthenticator } from '../../server/auth';
 import { ModelService, type ModelServiceOptions } from '../../server/models/model-service';
@@ -80,7 +80,7 @@ export function batchScoring(
   baskets: readonly Basket[],
 ): { probabilities: Float32Array; labels: Int32Array } {
   const features = featureMatrix(new BasketFeatures(fixture.statistics), basketBatchFromBaskets(baskets));
-  return predict(model, features, baskets.length);
+  return modelOutputs(model, features, baskets.length);
 }
 
 /** Checks a problem response (status, media type, RFC 9457 members) and returns its document. */

@@ -10,6 +10,10 @@
  * and the row's statistics once for four columns), write into per-feature bin ranges that stay in L1,
  * and allocate nothing. The subtraction trick (sibling = parent − built child) lives in
  * `subtractHistogram`; which child to build is the grower's decision.
+ *
+ * The repetition below is deliberate: the loops are unrolled by hand, and a helper or an inner loop per
+ * feature would bring back the per-iteration checks the unrolling removes (see accumulateGradientPairs);
+ * histogram-kernels.ts repeats the same loops in WebAssembly to add the same values in the same order.
  */
 
 /** Where the kernels read: the bin codes (column-major) and the rows of one node. */

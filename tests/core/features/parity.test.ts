@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGoldBaskets, type GoldBaskets } from '../../../core/data/gold-reader';
-import { ingest } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
 import { basketBatchFromBaskets } from '../../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../../core/features/compute';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../../../core/features/spec';
 import { fitFeatureStatistics, statisticsFromDocument, statisticsToDocument } from '../../../core/features/statistics';
 import { outOfFoldFeatures } from '../../../core/features/training-matrix';
+import { readGoldBaskets, type GoldBaskets } from '../../../core/lake/gold-reader';
+import { ingest } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
 import type { Basket } from '../../../core/schema/lgsr';
 import { query } from '../../helpers/duckdb';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';

@@ -1,8 +1,5 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGoldBaskets } from '../../../core/data/gold-reader';
-import { ingest } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
 import { allocateBasketBatch, type BasketBatch } from '../../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../../core/features/compute';
 import {
@@ -18,8 +15,11 @@ import {
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC } from '../../../core/features/spec';
 import { fitFeatureStatistics, statisticsFromDocument, type FeatureStatisticsDocument } from '../../../core/features/statistics';
 import { outOfFoldFeatures } from '../../../core/features/training-matrix';
-import { TRAINING_SPECIFICATION_VERSION } from '../../../core/training/contract';
+import { readGoldBaskets } from '../../../core/lake/gold-reader';
+import { ingest } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
 import { trainInProcess } from '../../../core/training/in-process';
+import { TRAINING_SPECIFICATION_VERSION } from '../../../core/training/port';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
 
 /** A batch of baskets given as [label, product numbers]; every line's category codes are 1. */

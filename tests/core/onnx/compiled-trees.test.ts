@@ -3,23 +3,13 @@ import { basketBatchFromBaskets } from '../../../core/features/basket-batch';
 import { BasketFeatures, featureMatrix } from '../../../core/features/compute';
 import { FEATURE_COUNT } from '../../../core/features/spec';
 import { CompiledTreeEnsemble, MAX_COMPILED_DEPTH } from '../../../core/onnx/compiled-trees';
-import { exportOnnx } from '../../../core/onnx/export';
 import { createRowScorer } from '../../../core/onnx/row-scorer';
 import { trainLogisticRegression } from '../../../core/training/logistic-regression';
-import type { ModelIR, TreeEnsembleIR } from '../../../core/training/model';
+import type { TreeEnsembleIR } from '../../../core/training/model';
 import { buildTree, CLASSES, gbdtEnsemble, type NodeSpec, randomForestEnsemble, singleTreeEnsemble, thresholdRows } from '../../helpers/models';
-import { maxAbsDifference, runWithOnnxRuntime } from '../../helpers/onnx';
+import { maxAbsDifference, runWithOnnxRuntime, testOnnxBytes } from '../../helpers/onnx';
 import { servedModelFixture, type ServedModelFixture } from '../../helpers/served-model';
 import { randomEnsemble, syntheticClassification } from '../../helpers/synthetic';
-
-function bytesOf(model: ModelIR): Uint8Array {
-  return exportOnnx(model, {
-    featureSpecVersion: '1',
-    featureSpecHash: 'sha256:0f1e2d',
-    featureNames: Array.from({ length: model.featureCount }, (_, index) => `feature_${index}`),
-    algorithm: model.kind === 'linear' ? 'lr' : 'gbdt',
-  });
-}
 
 function compile(bytes: Uint8Array): CompiledTreeEnsemble {
   const result = CompiledTreeEnsemble.fromOnnx(bytes);
@@ -39,11 +29,11 @@ async function expectSameAsOnnxRuntime(bytes: Uint8Array, values: Float32Array, 
 describe('compiled tree ensembles score as ONNX Runtime does', () => {
   it('on, just above and around thresholds, with NaN, ±Infinity and -0 (x <= t left, NaN right)', async () => {
     const { values, rows } = thresholdRows();
-    for (const model of [singleTreeEnsemble(), randomForestEnsemble(), gbdtEnsemble()]) await expectSameAsOnnxRuntime(bytesOf(model), values, rows, 2);
+    for (const model of [singleTreeEnsemble(), randomForestEnsemble(), gbdtEnsemble()]) await expectSameAsOnnxRuntime(testOnnxBytes(model), values, rows, 2);
   });
 
   it('pads leaves above the full depth: a one-level branch beside a deep one', async () => {
-    const bytes = bytesOf(singleTreeEnsemble());
+    const bytes = testOnnxBytes(singleTreeEnsemble());
     const compiled = compile(bytes);
     expect(compiled.depth).toBe(2);
     // x0 > 0.5 reaches the depth-1 leaf whatever x1 is
@@ -58,9 +48,9 @@ describe('compiled tree ensembles score as ONNX Runtime does', () => {
     const values = Float32Array.from(coarse, (value, index) => (index % 97 === 0 ? Number.NaN : value));
     for (const depth of [1, 3, 6, MAX_COMPILED_DEPTH]) {
       const model = randomEnsemble({ ...data, values: coarse }, { trees: 30, depth, seed: 17 + depth, postTransform });
-      await expectSameAsOnnxRuntime(bytesOf(model), values, data.rows, data.columns);
+      await expectSameAsOnnxRuntime(testOnnxBytes(model), values, data.rows, data.columns);
       // a remainder that is not a multiple of the 8-row walk
-      await expectSameAsOnnxRuntime(bytesOf(model), values.subarray(0, 13 * data.columns), 13, data.columns);
+      await expectSameAsOnnxRuntime(testOnnxBytes(model), values.subarray(0, 13 * data.columns), 13, data.columns);
     }
   });
 
@@ -95,7 +85,7 @@ describe('what is not compiled goes to ONNX Runtime, with the reason', () => {
     }
     nodes.push({ leaf: [0, 0, 5] });
     const deep: TreeEnsembleIR = { kind: 'trees', classes: CLASSES, featureCount: 4, trees: [buildTree(nodes)], baseValues: new Float32Array(3), postTransform: 'softmax' };
-    const bytes = bytesOf(deep);
+    const bytes = testOnnxBytes(deep);
     expect(CompiledTreeEnsemble.fromOnnx(bytes).reason).toMatch(/deeper than 10 levels/);
     const scorer = await createRowScorer(bytes, 4);
     expect(scorer.engine).toBe('onnxruntime');
@@ -104,24 +94,21 @@ describe('what is not compiled goes to ONNX Runtime, with the reason', () => {
     await scorer.release();
     // one level less is compiled, and agrees
     const shallow: TreeEnsembleIR = { ...deep, trees: [buildTree([...nodes.slice(0, 2 * (depth - 1)), { leaf: [0, 0, 5] }])] };
-    expect(compile(bytesOf(shallow)).depth).toBe(MAX_COMPILED_DEPTH);
-    await expectSameAsOnnxRuntime(bytesOf(shallow), data.values, data.rows, 4);
+    expect(compile(testOnnxBytes(shallow)).depth).toBe(MAX_COMPILED_DEPTH);
+    await expectSameAsOnnxRuntime(testOnnxBytes(shallow), data.values, data.rows, 4);
   });
 
-  it('linear models', async () => {
+  it('linear models are no tree ensembles (compiled-linear.ts compiles them)', async () => {
     const { model } = trainLogisticRegression(data, CLASSES);
-    const bytes = bytesOf(model);
+    const bytes = testOnnxBytes(model);
     expect(CompiledTreeEnsemble.fromOnnx(bytes).reason).toMatch(/LinearClassifier is not a TreeEnsembleClassifier/);
     const scorer = await createRowScorer(bytes, 4);
-    expect(scorer.engine).toBe('onnxruntime');
-    expect(scorer.fallbackReason).toMatch(/LinearClassifier/);
-    const reference = await runWithOnnxRuntime(bytes, data.values, data.rows, 4);
-    expect(Array.from(await scorer.score(data.values, data.rows))).toEqual(Array.from(reference.probabilities));
+    expect(scorer.engine).toBe('compiled-linear');
     await scorer.release();
   });
 
   it('`onnxruntime` always uses ONNX Runtime', async () => {
-    const scorer = await createRowScorer(bytesOf(gbdtEnsemble()), 2, { engine: 'onnxruntime' });
+    const scorer = await createRowScorer(testOnnxBytes(gbdtEnsemble()), 2, { engine: 'onnxruntime' });
     expect(scorer.engine).toBe('onnxruntime');
     expect(scorer.fallbackReason).toBeUndefined();
     await scorer.release();

@@ -6,8 +6,8 @@ import type { OnnxModelMetadata } from '../../../core/onnx/metadata';
 import { assertFeatureSpec, FeatureSpecMismatchError, OnnxModelError, readOnnxMetadata } from '../../../core/onnx/metadata';
 import { trainLogisticRegression } from '../../../core/training/logistic-regression';
 import type { FeatureMatrix, LinearModelIR, ModelIR, TreeEnsembleIR } from '../../../core/training/model';
+import { modelOutputs } from '../../../core/training/model-outputs';
 import { InvalidModelError } from '../../../core/training/model-validation';
-import { predict } from '../../../core/training/predict';
 import { buildTree, CLASSES, gbdtEnsemble, randomForestEnsemble, singleTreeEnsemble, thresholdRows } from '../../helpers/models';
 import { checkWithOnnxChecker, maxAbsDifference, onnxCheckerAvailable, runWithOnnxRuntime, SYSTEM_PYTHON } from '../../helpers/onnx';
 import { randomEnsemble, syntheticClassification } from '../../helpers/synthetic';
@@ -28,7 +28,7 @@ function metadataFor(model: ModelIR, overrides: Partial<OnnxModelMetadata> = {})
 async function expectOrtMatchesInProcess(model: ModelIR, values: Float32Array, rows: number): Promise<number> {
   const bytes = exportOnnx(model, metadataFor(model));
   const fromOrt = await runWithOnnxRuntime(bytes, values, rows, model.featureCount);
-  const inProcess = predict(model, values, rows);
+  const inProcess = modelOutputs(model, values, rows);
   const difference = maxAbsDifference(fromOrt.probabilities, inProcess.probabilities);
   expect(difference).toBeLessThanOrEqual(TOLERANCE);
   expect(Array.from(fromOrt.labels)).toEqual(Array.from(inProcess.labels));

@@ -4,7 +4,7 @@ import { FEATURE_SPEC } from '../../../core/features/spec';
 import { readOnnxMetadata } from '../../../core/onnx/metadata';
 import { importXGBoostModel, nextFloat32Down, parseXGBoostModel, xgboostToTreeEnsemble } from '../../../core/onnx/xgboost-import';
 import { PRICE_SENSITIVITY_CLASSES } from '../../../core/schema/lgsr';
-import { predict } from '../../../core/training/predict';
+import { modelOutputs } from '../../../core/training/model-outputs';
 import { checkWithOnnxChecker, maxAbsDifference, onnxCheckerAvailable, runWithOnnxRuntime } from '../../helpers/onnx';
 import { temporaryDirectory } from '../../helpers/paths';
 import { ingestSample, sampleFeatures, type SampleFeatures } from '../../helpers/sample-features';
@@ -114,7 +114,7 @@ describe.skipIf(unavailable !== undefined)('XGBoost → ONNX: ONNX Runtime repro
     });
   });
 
-  it('matches predict() to 1e-5 on real held-out features, both for the early-stopping model and for all rounds', async () => {
+  it('matches modelOutputs() to 1e-5 on real held-out features, both for the early-stopping model and for all rounds', async () => {
     expect(trained.bestIteration).not.toBeNull();
     for (const [rounds, expected] of [['best', trained.bestProbabilities], [1000, trained.probabilities]] as const) {
       for (const file of [trained.json, trained.binary]) {
@@ -122,7 +122,7 @@ describe.skipIf(unavailable !== undefined)('XGBoost → ONNX: ONNX Runtime repro
         const fromOrt = await runWithOnnxRuntime(imported.onnx, features.test.values, features.test.rows, features.columns);
         expect(maxAbsDifference(fromOrt.probabilities, expected)).toBeLessThanOrEqual(TOLERANCE);
         // the in-process predictor (used for evaluation) agrees too
-        const inProcess = predict(imported.model, features.test.values, features.test.rows);
+        const inProcess = modelOutputs(imported.model, features.test.values, features.test.rows);
         expect(maxAbsDifference(inProcess.probabilities, expected)).toBeLessThanOrEqual(TOLERANCE);
       }
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accuracy, CLASSES, labelledMatrix, leafCount, leafOf, majorityAccuracy, noisyBlobs, treeDepth } from './synthetic-data';
 import { InvalidOptionsError } from '../../../core/errors';
-import { predictLabels, predictProbabilities } from '../../../core/training/predict';
+import { modelLabels, modelProbabilities } from '../../../core/training/model-outputs';
 import { trainDecisionTree } from '../../../core/training/trees/decision-tree';
 
 /** x0 is an integer 0…9, x1 a multiple of 0.05, x2 and x3 uniform. Rule: x0 <= 3 → LA, else x1 <= 0.5 → MM, else UM. */
@@ -15,7 +15,7 @@ describe('trainDecisionTree', () => {
     const model = trainDecisionTree(train, CLASSES);
     expect(model.trees).toHaveLength(1);
     expect(model.postTransform).toBe('none');
-    expect(accuracy(train.labels, predictLabels(model, train.values, train.rows))).toBe(1);
+    expect(accuracy(train.labels, modelLabels(model, train.values, train.rows))).toBe(1);
     const [tree] = model.trees;
     expect(tree.feature[0]).toBe(0);
     expect(tree.threshold[0]).toBe(3);
@@ -24,7 +24,7 @@ describe('trainDecisionTree', () => {
     // two splits suffice and a pure leaf is never split again
     expect(leafCount(tree)).toBe(3);
     const test = labelledMatrix(4000, 4, 2, rule, drawInteger);
-    expect(accuracy(test.labels, predictLabels(model, test.values, test.rows))).toBe(1);
+    expect(accuracy(test.labels, modelLabels(model, test.values, test.rows))).toBe(1);
   });
 
   it('sends a row exactly on a threshold left', () => {
@@ -32,8 +32,8 @@ describe('trainDecisionTree', () => {
     const model = trainDecisionTree(train, CLASSES);
     const onThreshold = Float32Array.from([3, 0.9, 0, 0]);
     const justAbove = Float32Array.from([Math.fround(3 + 2 ** -21), 0.9, 0, 0]);
-    expect(predictLabels(model, onThreshold, 1)[0]).toBe(0);
-    expect(predictLabels(model, justAbove, 1)[0]).toBe(2);
+    expect(modelLabels(model, onThreshold, 1)[0]).toBe(0);
+    expect(modelLabels(model, justAbove, 1)[0]).toBe(2);
   });
 
   it('stores class frequencies in the leaves', () => {
@@ -51,7 +51,7 @@ describe('trainDecisionTree', () => {
       const total = leafCounts[0] + leafCounts[1] + leafCounts[2];
       for (let label = 0; label < 3; label++) expect(tree.value[leaf * 3 + label]).toBeCloseTo(leafCounts[label] / total, 6);
     }
-    const probabilities = predictProbabilities(model, train.values, train.rows);
+    const probabilities = modelProbabilities(model, train.values, train.rows);
     for (let row = 0; row < train.rows; row++) {
       expect(probabilities[row * 3] + probabilities[row * 3 + 1] + probabilities[row * 3 + 2]).toBeCloseTo(1, 5);
     }
@@ -72,7 +72,7 @@ describe('trainDecisionTree', () => {
 
     const small = trainDecisionTree(train, CLASSES, { growPolicy: 'lossguide', maxLeaves: 7 });
     expect(leafCount(small.trees[0])).toBe(7);
-    expect(accuracy(train.labels, predictLabels(small, train.values, train.rows))).toBeGreaterThan(majorityAccuracy(train.labels, 3) + 0.2);
+    expect(accuracy(train.labels, modelLabels(small, train.values, train.rows))).toBeGreaterThan(majorityAccuracy(train.labels, 3) + 0.2);
   });
 
   it('reports every invalid option and data problem at once', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accuracy, CLASSES, labelledMatrix } from './synthetic-data';
 import type { FeatureMatrix } from '../../../core/training/model';
-import { predictLabels, predictProbabilities } from '../../../core/training/predict';
+import { modelLabels, modelProbabilities } from '../../../core/training/model-outputs';
 import { trainDecisionTree } from '../../../core/training/trees/decision-tree';
 import { trainGradientBoostedTrees } from '../../../core/training/trees/gradient-boosting';
 import { trainRandomForest } from '../../../core/training/trees/random-forest';
@@ -17,9 +17,9 @@ describe('tree trainers at the edges', () => {
     });
     const tree = trainDecisionTree(train, CLASSES);
     expect(tree.trees[0].threshold).toContain(Number.POSITIVE_INFINITY);
-    expect(accuracy(train.labels, predictLabels(tree, train.values, train.rows))).toBe(1);
+    expect(accuracy(train.labels, modelLabels(tree, train.values, train.rows))).toBe(1);
     const { model } = trainGradientBoostedTrees(train, CLASSES, { rounds: 10, maxDepth: 2 });
-    expect(accuracy(train.labels, predictLabels(model, train.values, train.rows))).toBeGreaterThan(0.99);
+    expect(accuracy(train.labels, modelLabels(model, train.values, train.rows))).toBeGreaterThan(0.99);
   });
 
   it('treat a sample weight of 2 like the row twice', () => {
@@ -62,7 +62,7 @@ describe('tree trainers at the edges', () => {
       ];
       for (const model of models) {
         for (const tree of model.trees) expect(Array.from(tree.feature)).toEqual([-1]);
-        const probabilities = predictProbabilities(model, matrix.values.subarray(0, 2), 1);
+        const probabilities = modelProbabilities(model, matrix.values.subarray(0, 2), 1);
         expect(probabilities.every((probability) => Number.isFinite(probability))).toBe(true);
         expect(probabilities[2]).toBeLessThan(1e-6);
       }

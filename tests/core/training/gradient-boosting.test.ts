@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { accuracy, CLASSES, labelledMatrix, leafCount, leafOf, majorityAccuracy, macroF1, treeDepth } from './synthetic-data';
 import { InvalidOptionsError } from '../../../core/errors';
 import type { FeatureMatrix } from '../../../core/training/model';
-import { predictLabels, predictProbabilities } from '../../../core/training/predict';
+import { modelLabels, modelProbabilities } from '../../../core/training/model-outputs';
 import { trainGradientBoostedTrees } from '../../../core/training/trees/gradient-boosting';
 
 /** XOR of two off-centre thresholds, a third class from a third feature, 5% random labels. */
@@ -18,7 +18,7 @@ describe('trainGradientBoostedTrees', () => {
 
   it('learns an XOR-like rule far above the majority baseline', () => {
     const { model } = trainGradientBoostedTrees(train, CLASSES, { rounds: 30, maxDepth: 4 });
-    const predicted = predictLabels(model, test.values, test.rows);
+    const predicted = modelLabels(model, test.values, test.rows);
     expect(accuracy(test.labels, predicted)).toBeGreaterThan(0.93);
     expect(accuracy(test.labels, predicted)).toBeGreaterThan(majorityAccuracy(test.labels, 3) + 0.4);
     expect(macroF1(test.labels, predicted, 3)).toBeGreaterThan(0.9);
@@ -34,7 +34,7 @@ describe('trainGradientBoostedTrees', () => {
       }
       expect(treeDepth(tree)).toBeLessThanOrEqual(3);
     });
-    const probabilities = predictProbabilities(model, test.values.subarray(0, 50 * 6), 50);
+    const probabilities = modelProbabilities(model, test.values.subarray(0, 50 * 6), 50);
     for (let row = 0; row < 50; row++) {
       const features = test.values.subarray(row * 6, row * 6 + 6);
       const scores = Array.from(model.baseValues);
@@ -80,7 +80,7 @@ describe('trainGradientBoostedTrees', () => {
     expect(result.roundsTrained).toBe(best + 1 + 5);
     expect(result.model.trees).toHaveLength(result.roundsKept * 3);
     // the kept model's validation loss is the best one
-    const probabilities = predictProbabilities(result.model, validation.values, validation.rows);
+    const probabilities = modelProbabilities(result.model, validation.values, validation.rows);
     let loss = 0;
     for (let row = 0; row < validation.rows; row++) loss -= Math.log(probabilities[row * 3 + validation.labels[row]]);
     expect(loss / validation.rows).toBeCloseTo(losses[best], 4);

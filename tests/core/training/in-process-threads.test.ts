@@ -4,10 +4,10 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lake } from '../../../core/data/lake';
 import { FEATURE_SPEC } from '../../../core/features/spec';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingJob } from '../../../core/training/contract';
+import { Lake } from '../../../core/lake/lake';
 import { createInProcessTrainingBackend, trainInProcess } from '../../../core/training/in-process';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingJob } from '../../../core/training/port';
 import { cli } from '../../helpers/cli';
 import { SAMPLE_DIR, temporaryDirectory } from '../../helpers/paths';
 

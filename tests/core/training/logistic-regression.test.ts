@@ -4,7 +4,7 @@ import type { ProgressReporter } from '../../../core/progress';
 import type { LogisticRegressionOptions } from '../../../core/training/logistic-regression';
 import { trainLogisticRegression } from '../../../core/training/logistic-regression';
 import type { FeatureMatrix, LinearModelIR } from '../../../core/training/model';
-import { predict } from '../../../core/training/predict';
+import { modelOutputs } from '../../../core/training/model-outputs';
 import { InvalidTrainingDataError } from '../../../core/training/training-data';
 import { CLASSES } from '../../helpers/models';
 import { gaussian, seededRandom, syntheticClassification } from '../../helpers/synthetic';
@@ -31,7 +31,7 @@ function blobs(rows: number, seed: number): FeatureMatrix {
 }
 
 function accuracy(model: LinearModelIR, data: FeatureMatrix): number {
-  const { labels } = predict(model, data.values, data.rows);
+  const { labels } = modelOutputs(model, data.values, data.rows);
   let correct = 0;
   for (let row = 0; row < data.rows; row++) if (labels[row] === data.labels[row]) correct++;
   return correct / data.rows;
@@ -115,17 +115,17 @@ describe('logistic regression: learning', () => {
     const plain = trainLogisticRegression(data, CLASSES, { tolerance: 1e-9 });
     expect(plain.stopReason).toBe('converged');
     expect(Array.from(plain.model.coefficients)).toEqual([0, 0, 0, 0, 0, 0]); // constant features carry nothing
-    const [probabilities] = [predict(plain.model, Float32Array.of(3, 3), 1).probabilities];
+    const [probabilities] = [modelOutputs(plain.model, Float32Array.of(3, 3), 1).probabilities];
     [1 / 2, 1 / 3, 1 / 6].forEach((expected, k) => expect(probabilities[k]).toBeCloseTo(expected, 6));
 
     // Class weights 1, 2, 6: weighted totals 1/2 · 1, 1/3 · 2, 1/6 · 6 → 1 : 4/3 : 2.
     const weighted = trainLogisticRegression(data, CLASSES, { tolerance: 1e-9, classWeights: [1, 2, 6] });
-    const weightedProbabilities = predict(weighted.model, Float32Array.of(3, 3), 1).probabilities;
+    const weightedProbabilities = modelOutputs(weighted.model, Float32Array.of(3, 3), 1).probabilities;
     [3 / 13, 4 / 13, 6 / 13].forEach((expected, k) => expect(weightedProbabilities[k]).toBeCloseTo(expected, 6));
 
     // 'balanced' makes every class weigh the same in total: uniform probabilities.
     const balanced = trainLogisticRegression(data, CLASSES, { tolerance: 1e-9, classWeights: 'balanced' });
-    predict(balanced.model, Float32Array.of(3, 3), 1).probabilities.forEach((value) => expect(value).toBeCloseTo(1 / 3, 6));
+    modelOutputs(balanced.model, Float32Array.of(3, 3), 1).probabilities.forEach((value) => expect(value).toBeCloseTo(1 / 3, 6));
   });
 
   it('reaches the optimum of the regularised loss on a tiny problem (checked against plain gradient descent)', () => {
@@ -150,7 +150,7 @@ describe('logistic regression: learning', () => {
     const trainedEvaluation = reference.objective(trained);
     expect(trainedEvaluation.loss - evaluation.loss).toBeLessThan(1e-9);
     expect(Math.max(...trainedEvaluation.gradient.map(Math.abs))).toBeLessThan(1e-5);
-    const probabilities = predict(result.model, data.values, data.rows).probabilities;
+    const probabilities = modelOutputs(result.model, data.values, data.rows).probabilities;
     for (let row = 0; row < data.rows; row++) {
       reference.probabilities(theta, row).forEach((expected, k) => expect(probabilities[row * 3 + k]).toBeCloseTo(expected, 5));
     }
@@ -181,7 +181,7 @@ describe('logistic regression: learning', () => {
       labels: Int32Array.from(keep, (row) => data.labels[row]),
     };
     const recall = (model: LinearModelIR, label: number): number => {
-      const predicted = predict(model, imbalanced.values, imbalanced.rows).labels;
+      const predicted = modelOutputs(model, imbalanced.values, imbalanced.rows).labels;
       let hits = 0;
       let total = 0;
       for (let row = 0; row < imbalanced.rows; row++) {

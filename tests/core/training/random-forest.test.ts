@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accuracy, CLASSES, majorityAccuracy, noisyBlobs } from './synthetic-data';
 import { InvalidOptionsError } from '../../../core/errors';
-import { predictLabels, predictProbabilities } from '../../../core/training/predict';
+import { modelLabels, modelProbabilities } from '../../../core/training/model-outputs';
 import { trainDecisionTree } from '../../../core/training/trees/decision-tree';
 import { trainRandomForest } from '../../../core/training/trees/random-forest';
 
@@ -11,9 +11,9 @@ describe('trainRandomForest', () => {
 
   it('beats the majority baseline clearly, and a fully grown single tree, on noisy blobs', () => {
     const forest = trainRandomForest(train, CLASSES, { treeCount: 30, seed: 1 });
-    const forestAccuracy = accuracy(test.labels, predictLabels(forest, test.values, test.rows));
+    const forestAccuracy = accuracy(test.labels, modelLabels(forest, test.values, test.rows));
     const tree = trainDecisionTree(train, CLASSES);
-    const treeAccuracy = accuracy(test.labels, predictLabels(tree, test.values, test.rows));
+    const treeAccuracy = accuracy(test.labels, modelLabels(tree, test.values, test.rows));
     expect(forestAccuracy).toBeGreaterThan(majorityAccuracy(test.labels, 3) + 0.3);
     expect(forestAccuracy).toBeGreaterThan(treeAccuracy + 0.03);
   });
@@ -22,7 +22,7 @@ describe('trainRandomForest', () => {
     const forest = trainRandomForest(train, CLASSES, { treeCount: 12, maxDepth: 6, seed: 2 });
     expect(forest.postTransform).toBe('none');
     expect(forest.trees).toHaveLength(12);
-    const probabilities = predictProbabilities(forest, test.values, test.rows);
+    const probabilities = modelProbabilities(forest, test.values, test.rows);
     for (let row = 0; row < test.rows; row++) {
       let sum = 0;
       for (let label = 0; label < 3; label++) {

@@ -1,15 +1,15 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGoldBaskets } from '../../../core/data/gold-reader';
-import { ingest } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
 import { computeMetrics } from '../../../core/evaluation/metrics';
 import { FEATURE_COUNT, FEATURE_SPEC } from '../../../core/features/spec';
 import { heldOutFeatures, outOfFoldFeatures } from '../../../core/features/training-matrix';
+import { readGoldBaskets } from '../../../core/lake/gold-reader';
+import { ingest } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
 import { exportOnnx } from '../../../core/onnx/export';
 import { PRICE_SENSITIVITY_CLASSES } from '../../../core/schema/lgsr';
 import type { ModelIR } from '../../../core/training/model';
-import { predictProbabilities } from '../../../core/training/predict';
+import { modelProbabilities } from '../../../core/training/model-outputs';
 import { IN_PROCESS_TRAINERS } from '../../../core/training/trainers';
 import { checkWithOnnxChecker, maxAbsDifference, onnxCheckerAvailable, runWithOnnxRuntime } from '../../helpers/onnx';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
@@ -50,7 +50,7 @@ describe('every algorithm on the real sample: trained in-process, exported, run 
   for (const algorithm of ['lr', 'dt', 'rf', 'gbdt']) {
     it(`${algorithm}: ONNX Runtime's probabilities equal the in-process predictor's to 1e-5 on every held-out basket`, async () => {
       const { ir, onnx } = models[algorithm];
-      const expected = predictProbabilities(ir, testValues, testRows);
+      const expected = modelProbabilities(ir, testValues, testRows);
       const actual = await runWithOnnxRuntime(onnx, testValues, testRows, FEATURE_COUNT);
       expect(maxAbsDifference(actual.probabilities, expected)).toBeLessThan(1e-5);
       expect(testRows).toBeGreaterThan(3_000);
@@ -59,7 +59,7 @@ describe('every algorithm on the real sample: trained in-process, exported, run 
 
   it('gbdt and rf reach accuracy and macro-F1 ≥ 0.91 on the held-out week (the price tiers carry it: context and label shares alone gave 0.88)', () => {
     for (const algorithm of ['gbdt', 'rf']) {
-      const metrics = computeMetrics(testLabels, predictProbabilities(models[algorithm].ir, testValues, testRows), PRICE_SENSITIVITY_CLASSES);
+      const metrics = computeMetrics(testLabels, modelProbabilities(models[algorithm].ir, testValues, testRows), PRICE_SENSITIVITY_CLASSES);
       expect(metrics.accuracy, algorithm).toBeGreaterThanOrEqual(0.91);
       expect(metrics.macroF1, algorithm).toBeGreaterThanOrEqual(0.91);
     }

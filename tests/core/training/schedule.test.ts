@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../../core/errors';
-import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingBackend, type TrainingJob, type TrainingRunOptions } from '../../../core/training/contract';
+import { TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingBackend, type TrainingJob, type TrainingRunOptions } from '../../../core/training/port';
 import { longestFirst, scheduleLanes, trainJobs } from '../../../core/training/schedule';
 
 const job = (algorithm: string): TrainingJob => ({

@@ -60,6 +60,7 @@ export function majorityAccuracy(labels: Int32Array, classCount: number): number
   return Math.max(...counts) / labels.length;
 }
 
+/** Unweighted mean over classes of F1 (a class never predicted nor present counts 0). */
 export function macroF1(truth: Int32Array, predicted: Int32Array, classCount: number): number {
   let sum = 0;
   for (let label = 0; label < classCount; label++) {

@@ -4,8 +4,8 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest } from '../../../core/data/ingest';
-import { Lake } from '../../../core/data/lake';
+import { ingest } from '../../../core/lake/ingest';
+import { Lake } from '../../../core/lake/lake';
 import { startControlPlane, type ControlPlane } from '../../../providers/aws/emulator/control-plane';
 import { GOLD_COLUMNS, GOLD_PARTITION_KEYS, lakePartitions, registerLakePartitions, SILVER_COLUMNS, SILVER_PARTITION_KEYS } from '../../../providers/aws/lake-catalog';
 import { query } from '../../helpers/duckdb';

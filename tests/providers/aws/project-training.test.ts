@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest } from '../../../core/data/ingest';
-import { LAKE_MANIFEST, Lake } from '../../../core/data/lake';
-import { pushLake } from '../../../core/data/lake-sync';
 import { FEATURE_SPEC } from '../../../core/features/spec';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingJob } from '../../../core/training/contract';
+import { ingest } from '../../../core/lake/ingest';
+import { LAKE_MANIFEST, Lake } from '../../../core/lake/lake';
+import { pushLake } from '../../../core/lake/lake-sync';
 import { trainInProcess } from '../../../core/training/in-process';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainedModel, type TrainingJob } from '../../../core/training/port';
 import { startAwsEmulator, type RunningAwsEmulator } from '../../../providers/aws/emulator/emulator';
 import { S3RVER_CREDENTIALS } from '../../../providers/aws/emulator/s3';
 import { createS3ObjectStorage, type S3ObjectStorage } from '../../../providers/aws/object-storage';

@@ -5,16 +5,16 @@
  * backend does runs for real: features, channels, CreateTrainingJob, polling, download, import, metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGoldBaskets } from '../../../core/data/gold-reader';
-import type { Lake } from '../../../core/data/lake';
-import { pushLake } from '../../../core/data/lake-sync';
 import { computeMetrics } from '../../../core/evaluation/metrics';
 import { FEATURE_SPEC } from '../../../core/features/spec';
 import { statisticsFromDocument } from '../../../core/features/statistics';
 import { heldOutFeatures } from '../../../core/features/training-matrix';
+import { readGoldBaskets } from '../../../core/lake/gold-reader';
+import type { Lake } from '../../../core/lake/lake';
+import { pushLake } from '../../../core/lake/lake-sync';
 import { readOnnxMetadata } from '../../../core/onnx/metadata';
 import type { ProgressReporter } from '../../../core/progress';
-import { defaultTimeSplit, type TrainedModel, type TrainingJob } from '../../../core/training/contract';
+import { defaultTimeSplit, type TrainedModel, type TrainingJob } from '../../../core/training/port';
 import { startControlPlane, type ControlPlane } from '../../../providers/aws/emulator/control-plane';
 import { startS3Emulator, type S3Emulator } from '../../../providers/aws/emulator/s3';
 import { realXGBoostAlgorithm } from '../../../providers/aws/emulator/training-runner';
