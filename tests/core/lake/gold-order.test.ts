@@ -11,8 +11,8 @@ import { FEATURE_SPEC } from '../../../core/features/spec';
 import { readGoldBaskets, type GoldBaskets } from '../../../core/lake/gold-reader';
 import { ingest } from '../../../core/lake/ingest';
 import { Lake } from '../../../core/lake/lake';
-import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingJob } from '../../../core/training/port';
 import { trainInProcess } from '../../../core/training/in-process';
+import { defaultTimeSplit, TRAINING_SPECIFICATION_VERSION, type TrainingJob } from '../../../core/training/port';
 import { SAMPLE_FILES, temporaryDirectory } from '../../helpers/paths';
 
 /** The same rows with the data lines in reverse order (header first), as a plain .csv. */
