@@ -73,7 +73,7 @@ async function bench(): Promise<void> {
       process.stdout.write(`${line(`gbdt, default engine #${index + 1}`, summary)}\n`);
     }
     process.stdout.write(`${line('gbdt, onnxruntime only', await run('bench-gbdt', 'onnxruntime'))}\n`);
-    process.stdout.write(`${line('lr (onnxruntime)', await run('bench-lr', 'auto'))}\n`);
+    process.stdout.write(`${line('lr, default engine', await run('bench-lr', 'auto'))}\n`);
     const sorted = gbdt.map((summary) => summary.basketsPerSecond).sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
     process.stdout.write(
