@@ -4,7 +4,7 @@
  * file) or from TypeScript sources (tsx, vitest: the `.ts` worker, loaded through tsx's CommonJS hook
  * inside the worker; the `--import tsx` flag does not reach worker threads on Node 20).
  *
- * The pools that hold a model in each worker (the batch scoring pool of core/prediction/ and the
+ * The pools that hold a model in each worker (the batch scoring pool of core/batch-scoring/ and the
  * API's prediction workers of server/inference/) also share the start and the stop:
  * - `startWorker` hands the worker its start data (`workerData`) and resolves once the worker says it
  *   is ready (`reportReady`), with what it reports; a worker that fails to start (`reportStartFailure`),

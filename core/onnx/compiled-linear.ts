@@ -7,7 +7,7 @@
  *
  * Only that one node shape is compiled (one LinearClassifier, multi_class 0, post_transform SOFTMAX or
  * NONE, ≥ 3 classes); anything else is left to ONNX Runtime. Callers check the result against ONNX
- * Runtime (see core/prediction/ and the server's workers), so ORT stays the reference. Sums are
+ * Runtime (see core/batch-scoring/ and the server's workers), so ORT stays the reference. Sums are
  * accumulated in double precision and rounded once to float32, so they differ from ORT's float32
  * accumulation by ORT's own rounding (≈ 1e-7 on probabilities).
  */
