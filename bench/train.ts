@@ -17,7 +17,10 @@
  * are scored by the same macro-F1 code here.
  *
  * The machine may be shared: each side also reports its CPU time, and with --repeat N both train N
- * times, alternating, and the fastest wall time of each counts.
+ * times, alternating, and the fastest wall time of each counts. Only a quiet machine gives the ratio
+ * that counts: under load XGBoost's OpenMP threads spin while they wait and its wall time balloons
+ * (10× at a load of 8 on 2 cores); `OMP_WAIT_POLICY=PASSIVE npm run bench:train` makes them sleep
+ * instead, a fairer comparison on a busy machine (the environment reaches the Python process).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';

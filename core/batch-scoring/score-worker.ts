@@ -36,7 +36,7 @@ async function start(): Promise<void> {
 
   async function score(task: ScoreTask): Promise<void> {
     const t0 = performance.now();
-    const { batch, basketIds } = await readGoldRelation(task.relation, session);
+    const { batch, basketIds } = await readGoldRelation(task.relation, session, { ordered: false });
     const t1 = performance.now();
     const values = featureMatrix(features, batch);
     const t2 = performance.now();

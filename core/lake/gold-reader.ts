@@ -13,16 +13,30 @@ export interface GoldBaskets {
 const position = (vocabulary: readonly string[], column: string): string =>
   `coalesce(list_position([${vocabulary.map(sqlString).join(', ')}], ${column}), 0)`;
 
+export interface GoldReadOptions {
+  /**
+   * The baskets in SHOP_WEEK, BASKET_ID order (a basket id is unique in a lake), so the same data
+   * gives the same rows in the same order however it was ingested: DuckDB writes gold's rows in an
+   * order that varies from one ingest to the next, and out-of-fold folds, samples and so the models
+   * follow the row order. Without it, the files' order (cheaper; for readers to whom order does not
+   * matter, like batch scoring).
+   * @default true
+   */
+  readonly ordered?: boolean;
+}
+
 /**
  * Reads gold baskets (optionally some weeks) into a BasketBatch, encoding categories with the
- * same vocabularies as the serving path. One streamed query, one row per basket, in gold order.
+ * same vocabularies as the serving path. One streamed query, one row per basket, in SHOP_WEEK,
+ * BASKET_ID order unless told otherwise; each basket's lines in a canonical order (`sortLinesOfBaskets`).
  */
-export async function readGoldBaskets(lake: Lake, weeks?: readonly number[], session?: DuckDbSession): Promise<GoldBaskets> {
-  return readGoldRelation(lake.goldSql(weeks), session);
+export async function readGoldBaskets(lake: Lake, weeks?: readonly number[], session?: DuckDbSession, options: GoldReadOptions = {}): Promise<GoldBaskets> {
+  return readGoldRelation(lake.goldSql(weeks), session, options);
 }
 
 /** As readGoldBaskets, from a DuckDB relation over gold files (`Lake.goldSql`), e.g. in a worker that has no Lake. */
-export async function readGoldRelation(relation: string, session?: DuckDbSession): Promise<GoldBaskets> {
+export async function readGoldRelation(relation: string, session?: DuckDbSession, options: GoldReadOptions = {}): Promise<GoldBaskets> {
+  const ordered = options.ordered ?? true;
   const own = session ?? (await DuckDbSession.open());
   try {
     // gold's LINE_COUNT is len(LINES) (one GROUP BY builds both) and is a small column to scan
@@ -40,7 +54,7 @@ export async function readGoldRelation(relation: string, session?: DuckDbSession
         ${position(VOCABULARIES.storeFormat, 'STORE_FORMAT')}, ${position(VOCABULARIES.storeRegion, 'STORE_REGION')},
         coalesce(SHOP_WEEKDAY, 0)::INTEGER, coalesce(SHOP_HOUR, 0)::INTEGER, ${position(VOCABULARIES.basketType, 'BASKET_TYPE')},
         ${position(VOCABULARIES.mission, 'BASKET_DOMINANT_MISSION')}, ${labelIndex}, LINES
-      FROM ${relation}`);
+      FROM ${relation}${ordered ? ' ORDER BY SHOP_WEEK, BASKET_ID' : ''}`);
     const basketColumns = [basketIds, batch.week, batch.storeNumber, batch.storeFormat, batch.storeRegion, batch.weekday, batch.hour, batch.basketType, batch.mission, batch.label];
     const lineColumns = [batch.product, batch.product10, batch.product20, batch.product30, batch.product40, batch.quantity, batch.spend];
     let basket = 0;
@@ -79,9 +93,51 @@ export async function readGoldRelation(relation: string, session?: DuckDbSession
     }
     if (basket !== basketCount || line !== lineCount) throw new Error(`gold changed while it was read: ${basket} baskets and ${line} lines, expected ${basketCount} and ${lineCount}`);
     batch.lineStart[basketCount] = line;
+    sortLinesOfBaskets(batch);
     return { batch, basketIds };
   } finally {
     if (!session) own.close();
+  }
+}
+
+/**
+ * Puts each basket's lines in a canonical order: by product code, then quantity, then spend (a
+ * product's other codes follow from its code). Gold's LINES hold a basket's lines in the order
+ * DuckDB's parallel GROUP BY met them, which can change between two ingests of the same file, and
+ * the features sum over lines in float arithmetic, so their last bits follow the order.
+ */
+function sortLinesOfBaskets(batch: BasketBatch): void {
+  const { lineStart, product, quantity, spend } = batch;
+  const columns = [batch.product, batch.product10, batch.product20, batch.product30, batch.product40, batch.quantity, batch.spend];
+  const before = (a: number, b: number): boolean =>
+    product[a] < product[b] || (product[a] === product[b] && (quantity[a] < quantity[b] || (quantity[a] === quantity[b] && spend[a] < spend[b])));
+  let order = new Int32Array(64);
+  let scratch = new Float64Array(64);
+  for (let basket = 0; basket < batch.size; basket++) {
+    const start = lineStart[basket];
+    const end = lineStart[basket + 1];
+    let sorted = true;
+    for (let line = start + 1; line < end && sorted; line++) sorted = !before(line, line - 1);
+    if (sorted) continue;
+    const count = end - start;
+    if (order.length < count) {
+      order = new Int32Array(2 * count);
+      scratch = new Float64Array(2 * count);
+    }
+    // a stable insertion sort of the line numbers (baskets hold a few lines; ties keep their order)
+    for (let index = 0; index < count; index++) {
+      const line = start + index;
+      let place = index;
+      while (place > 0 && before(line, order[place - 1])) {
+        order[place] = order[place - 1];
+        place--;
+      }
+      order[place] = line;
+    }
+    for (const column of columns) {
+      for (let index = 0; index < count; index++) scratch[index] = column[order[index]];
+      for (let index = 0; index < count; index++) column[start + index] = scratch[index];
+    }
   }
 }
 

@@ -62,36 +62,112 @@ export const MAX_BIN_LIMIT = 256;
 /** Rows sampled to place the cuts unless told otherwise: ~390 per bin at 256 bins, a fraction of a bin's width off. */
 export const DEFAULT_BIN_SAMPLE_ROWS = 100_000;
 
+/** Entries of a feature's bucket table (`binRowRange`): one per top-16-bit key prefix, and one past the last. */
+export const BUCKET_TABLE_SIZE = 65_537;
+
+/**
+ * Where fitting the cuts of features writes (each feature at its own place, so blocks of features
+ * can be fitted by different threads): its cuts at `feature · maxBin`, their count, whether the
+ * feature has a NaN, and its bucket table at `feature · BUCKET_TABLE_SIZE`.
+ */
+export interface FeatureCuts {
+  readonly maxBin: number;
+  readonly cuts: Float32Array;
+  readonly cutCounts: Int32Array;
+  readonly missing: Int32Array;
+  readonly tables: Uint16Array;
+}
+
+/** Zeroed FeatureCuts for `columns` features, in plain arrays. */
+export function allocateFeatureCuts(columns: number, maxBin: number): FeatureCuts {
+  return {
+    maxBin,
+    cuts: new Float32Array(columns * maxBin),
+    cutCounts: new Int32Array(columns),
+    missing: new Int32Array(columns),
+    tables: new Uint16Array(columns * BUCKET_TABLE_SIZE),
+  };
+}
+
 /** Fits quantile cuts for every column of a row-major float32 matrix. */
 export function fitFeatureBinning(values: Float32Array, rows: number, columns: number, settings: BinningSettings): FeatureBinning {
   const sampledRows = sampleRowIndices(rows, settings.sampleRows, settings.seed);
-  const hasMissing = columnsWithMissingValues(values, columns);
-  const binCounts = new Int32Array(columns);
-  const missingBins = new Int32Array(columns).fill(-1);
-  const cutsPerFeature: Float32Array[] = [];
-  // the sample, column-major (one sequential pass over the row-major matrix)
-  const sampleSize = sampledRows.length;
-  const sampleColumns = new Float32Array(sampleSize * columns);
-  for (let index = 0; index < sampleSize; index++) {
-    const base = sampledRows[index] * columns;
-    for (let feature = 0; feature < columns; feature++) sampleColumns[feature * sampleSize + index] = values[base + feature];
+  const output = allocateFeatureCuts(columns, settings.maxBin);
+  fitCutsOfFeatures(values, columns, sampledRows, 0, columns, new BinFitScratch(sampledRows.length, columns), output);
+  return assembleBinning(columns, output);
+}
+
+/** The reusable buffers of `fitCutsOfFeatures` (a thread keeps one from task to task). */
+export class BinFitScratch {
+  readonly sorter: Float32Sorter;
+  /** A block's sample, column-major. */
+  readonly sampleColumns: Float32Array;
+
+  constructor(
+    readonly sampleSize: number,
+    readonly blockColumns: number,
+  ) {
+    this.sorter = new Float32Sorter(sampleSize);
+    this.sampleColumns = new Float32Array(sampleSize * blockColumns);
   }
-  const sorter = new Float32Sorter(sampleSize);
-  for (let feature = 0; feature < columns; feature++) {
+}
+
+/**
+ * Fits the cuts of features [first, end) of a row-major matrix from the sampled rows (ascending),
+ * into `output` at those features' places. What a feature gets depends on its values only.
+ */
+export function fitCutsOfFeatures(
+  values: Float32Array,
+  columns: number,
+  sampledRows: Int32Array,
+  first: number,
+  end: number,
+  scratch: BinFitScratch,
+  output: FeatureCuts,
+): void {
+  const width = end - first;
+  if (width <= 0) return;
+  const { missing, cutCounts, maxBin } = output;
+  for (let feature = first; feature < end; feature++) missing[feature] = 0;
+  for (let base = first; base < values.length; base += columns) {
+    for (let index = 0; index < width; index++) {
+      const value = values[base + index];
+      if (value !== value) missing[first + index] = 1;
+    }
+  }
+  // the block's sample, column-major (one sequential pass over the sampled rows)
+  const sampleSize = sampledRows.length;
+  const sampleColumns = scratch.sampleColumns;
+  for (let index = 0; index < sampleSize; index++) {
+    const base = sampledRows[index] * columns + first;
+    for (let offset = 0; offset < width; offset++) sampleColumns[offset * sampleSize + index] = values[base + offset];
+  }
+  const sorter = scratch.sorter;
+  for (let feature = first; feature < end; feature++) {
     const sample = sorter.input;
-    const column = sampleColumns.subarray(feature * sampleSize, (feature + 1) * sampleSize);
+    const column = sampleColumns.subarray((feature - first) * sampleSize, (feature - first + 1) * sampleSize);
     let size = 0;
     for (let index = 0; index < sampleSize; index++) {
       const value = column[index];
       // −0 becomes +0, so that a cut at zero is +0 and both zeros fall at or below it (as `x <= 0` says)
       if (value === value) sample[size++] = value === 0 ? 0 : value;
     }
-    const realBinLimit = settings.maxBin - (hasMissing[feature] ? 1 : 0);
-    const cuts = quantileCuts(sorter.sort(size), realBinLimit);
-    cutsPerFeature.push(cuts);
-    const realBins = cuts.length + 1;
-    binCounts[feature] = realBins + (hasMissing[feature] ? 1 : 0);
-    if (hasMissing[feature]) missingBins[feature] = realBins;
+    const cuts = quantileCuts(sorter.sort(size), maxBin - missing[feature]);
+    output.cuts.set(cuts, feature * maxBin);
+    cutCounts[feature] = cuts.length;
+    fillBucketTable(cuts, output.tables.subarray(feature * BUCKET_TABLE_SIZE, (feature + 1) * BUCKET_TABLE_SIZE));
+  }
+}
+
+/** The binning the fitted cuts of every feature describe (plain arrays). */
+export function assembleBinning(columns: number, fitted: FeatureCuts): FeatureBinning {
+  const { cutCounts, missing, maxBin } = fitted;
+  const binCounts = new Int32Array(columns);
+  const missingBins = new Int32Array(columns).fill(-1);
+  for (let feature = 0; feature < columns; feature++) {
+    const realBins = cutCounts[feature] + 1;
+    binCounts[feature] = realBins + missing[feature];
+    if (missing[feature] !== 0) missingBins[feature] = realBins;
   }
   const binOffsets = new Int32Array(columns + 1);
   for (let feature = 0; feature < columns; feature++) binOffsets[feature + 1] = binOffsets[feature] + Math.ceil(binCounts[feature] / BIN_ALIGNMENT) * BIN_ALIGNMENT;
@@ -99,10 +175,10 @@ export function fitFeatureBinning(values: Float32Array, rows: number, columns: n
   const upperBounds = new Float32Array(binOffsets[columns]).fill(Number.NaN);
   for (let feature = 0; feature < columns; feature++) {
     const offset = binOffsets[feature];
-    const cuts = cutsPerFeature[feature];
-    upperBounds.set(cuts, offset);
-    upperBounds[offset + cuts.length] = Number.POSITIVE_INFINITY;
-    if (hasMissing[feature]) upperBounds[offset + cuts.length + 1] = Number.NaN;
+    const cutCount = cutCounts[feature];
+    upperBounds.set(fitted.cuts.subarray(feature * maxBin, feature * maxBin + cutCount), offset);
+    upperBounds[offset + cutCount] = Number.POSITIVE_INFINITY;
+    if (missing[feature] !== 0) upperBounds[offset + cutCount + 1] = Number.NaN;
   }
   return { columns, binCounts, binOffsets, missingBins, upperBounds };
 }
@@ -114,18 +190,27 @@ export function fitFeatureBinning(values: Float32Array, rows: number, columns: n
  */
 export function binFeatureMatrix(values: Float32Array, rows: number, columns: number, binning: FeatureBinning): BinnedMatrix {
   const codes = new Uint8Array(rows * columns);
+  binRowRange(values, rows, binning, bucketTables(binning), 0, rows, codes);
+  return { rows, columns, codes, binning };
+}
+
+/**
+ * Writes the codes of rows [start, end) (`codes[feature · rows + row]`), with the features' bucket
+ * tables (`FeatureCuts.tables`' layout). Rows in blocks, then features: the block's values stay in
+ * cache while each column is written in order.
+ */
+export function binRowRange(values: Float32Array, rows: number, binning: FeatureBinning, tables: Uint16Array, start: number, end: number, codes: Uint8Array): void {
+  const columns = binning.columns;
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const { binOffsets, upperBounds, missingBins } = binning;
-  const tables = bucketTables(binning);
-  // Rows in blocks, then features: the block's values stay in cache while each column is written in order.
   const blockRows = 256;
-  for (let blockStart = 0; blockStart < rows; blockStart += blockRows) {
-    const blockEnd = Math.min(rows, blockStart + blockRows);
+  for (let blockStart = start; blockStart < end; blockStart += blockRows) {
+    const blockEnd = Math.min(end, blockStart + blockRows);
     for (let feature = 0; feature < columns; feature++) {
       const offset = binOffsets[feature];
       const realBins = missingBins[feature] >= 0 ? missingBins[feature] : binning.binCounts[feature];
       const missingCode = missingBins[feature] >= 0 ? missingBins[feature] : realBins - 1;
-      const table = tables[feature];
+      const table = feature * BUCKET_TABLE_SIZE;
       const column = feature * rows;
       for (let row = blockStart; row < blockEnd; row++) {
         const index = row * columns + feature;
@@ -134,10 +219,10 @@ export function binFeatureMatrix(values: Float32Array, rows: number, columns: nu
           codes[column + row] = missingCode;
           continue;
         }
-        const bucket = sortableKey(bits[index]) >>> 16;
+        const bucket = table + (sortableKey(bits[index]) >>> 16);
         // the first cut >= value lies in [table[bucket], table[bucket + 1]] (a cut count when none)
-        let low = table[bucket];
-        let high = table[bucket + 1];
+        let low = tables[bucket];
+        let high = tables[bucket + 1];
         while (low < high) {
           const middle = (low + high) >>> 1;
           if (upperBounds[offset + middle] < value) low = middle + 1;
@@ -147,7 +232,6 @@ export function binFeatureMatrix(values: Float32Array, rows: number, columns: nu
       }
     }
   }
-  return { rows, columns, codes, binning };
 }
 
 /** The same matrix with its codes and bin layout copied into a training memory (where the histogram kernels and threads work). */
@@ -165,31 +249,37 @@ function sortableKey(bits: number): number {
   return (bits ^ ((bits >> 31) | 0x80000000)) >>> 0;
 }
 
-/**
- * Per feature, 65,537 entries: entry b = number of cuts whose key is below b·2^16. Every value whose
- * key starts with b has its first cut >= value between entries b and b + 1.
- */
-function bucketTables(binning: FeatureBinning): Uint16Array[] {
-  const cutBits = new Uint32Array(binning.upperBounds.buffer, binning.upperBounds.byteOffset, binning.upperBounds.length);
-  const tables: Uint16Array[] = [];
+/** Every feature's bucket table (`FeatureCuts.tables`' layout) from a binning's cuts. */
+function bucketTables(binning: FeatureBinning): Uint16Array {
+  const tables = new Uint16Array(binning.columns * BUCKET_TABLE_SIZE);
   for (let feature = 0; feature < binning.columns; feature++) {
     const offset = binning.binOffsets[feature];
     const realBins = binning.missingBins[feature] >= 0 ? binning.missingBins[feature] : binning.binCounts[feature];
-    const cutCount = realBins - 1;
-    const table = new Uint16Array(65537);
-    let cut = 0;
-    for (let bucket = 0; bucket <= 65536; bucket++) {
-      // cuts with a key below bucket·2^16 are those whose top 16 bits are below bucket
-      while (cut < cutCount && sortableKey(cutBits[offset + cut]) >>> 16 < bucket) cut++;
-      table[bucket] = cut;
-    }
-    tables.push(table);
+    fillBucketTable(binning.upperBounds.subarray(offset, offset + realBins - 1), tables.subarray(feature * BUCKET_TABLE_SIZE, (feature + 1) * BUCKET_TABLE_SIZE));
   }
   return tables;
 }
 
+/**
+ * A feature's bucket table from its ascending cuts: entry b = number of cuts whose key is below
+ * b·2^16, so every value whose key starts with b has its first cut >= value between entries b and b + 1.
+ */
+function fillBucketTable(cuts: Float32Array, table: Uint16Array): void {
+  const cutBits = new Uint32Array(cuts.buffer, cuts.byteOffset, cuts.length);
+  let bucket = 0;
+  for (let cut = 0; cut < cuts.length; cut++) {
+    // buckets up to the cut's own prefix have only the cuts before it below them
+    const prefix = sortableKey(cutBits[cut]) >>> 16;
+    if (prefix >= bucket) {
+      table.fill(cut, bucket, prefix + 1);
+      bucket = prefix + 1;
+    }
+  }
+  table.fill(cuts.length, bucket, BUCKET_TABLE_SIZE);
+}
+
 /** LSD radix sort of float32 values (NaN-free) on their sortable keys: 3 passes of 11 bits. */
-class Float32Sorter {
+export class Float32Sorter {
   readonly input: Float32Array;
   private readonly keys: Uint32Array;
   private readonly scratch: Uint32Array;
@@ -270,20 +360,9 @@ function quantileCuts(sorted: Float32Array, maxBins: number): Float32Array {
   return cuts.slice(0, written);
 }
 
-function sampleRowIndices(rows: number, sampleRows: number, seed: number): Int32Array {
+export function sampleRowIndices(rows: number, sampleRows: number, seed: number): Int32Array {
   const all = new Int32Array(rows);
   for (let row = 0; row < rows; row++) all[row] = row;
   if (rows <= sampleRows) return all;
   return new SeededRandom(seed, 0x62696e73).sampleSorted(all, sampleRows);
-}
-
-function columnsWithMissingValues(values: Float32Array, columns: number): Uint8Array {
-  const missing = new Uint8Array(columns);
-  for (let base = 0; base < values.length; base += columns) {
-    for (let feature = 0; feature < columns; feature++) {
-      const value = values[base + feature];
-      if (value !== value) missing[feature] = 1;
-    }
-  }
-  return missing;
 }

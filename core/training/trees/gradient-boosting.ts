@@ -7,7 +7,8 @@
  * tracked each round; training stops after `earlyStoppingRounds` rounds without improvement and the
  * model keeps the best round's trees.
  */
-import { binFeatureMatrix, binnedMatrixInMemory, DEFAULT_BIN_SAMPLE_ROWS, fitFeatureBinning, MAX_BIN_LIMIT } from './binning';
+import { DEFAULT_BIN_SAMPLE_ROWS, MAX_BIN_LIMIT } from './binning';
+import { binTrainingMatrix } from './binning-tasks';
 import { BoostingRounds } from './boosting-tasks';
 import { grownTreeToIR, TreeGrower } from './grow';
 import { GradientStatistics, GROW_POLICIES, type GrowPolicy } from './node-statistics';
@@ -98,12 +99,12 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
   const classCount = classes.length;
 
   const binningSettings = { maxBin: settings.maxBin, sampleRows: settings.binSampleRows, seed: settings.seed };
-  const binning = fitFeatureBinning(matrix.values, rows, columns, binningSettings);
   const baseValues = logPriors(matrix, classCount);
   // the arrays the histogram kernels and the threads work on live in one training memory (the pool's, when there is one)
   const memory = run.threads?.memory ?? TrainingMemory.create();
   const threads = run.threads !== undefined && run.threads.threads > 1 ? run.threads : undefined;
-  const binned = binnedMatrixInMemory(binFeatureMatrix(matrix.values, rows, columns, binning), memory);
+  const binned = binTrainingMatrix(matrix.values, rows, columns, binningSettings, memory, threads);
+  const { binning } = binned;
   // training scores one array per class: a tree updates its class's array only
   const rounds = new BoostingRounds(binned, matrix.labels, matrix.weights, baseValues, memory, threads);
   const { pairs } = rounds;

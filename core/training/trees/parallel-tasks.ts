@@ -2,6 +2,7 @@
  * Runs one task of a parallel job by its kind (the same function on the calling thread and in the
  * workers, so a task computes the same whoever claims it).
  */
+import { runBinRowsTask, runFitBinCutsTask } from './binning-tasks';
 import { runAddLeafValuesTask, runSoftmaxGradientsTask, runThreeClassRootsTask } from './boosting-tasks';
 import { runGrowTreesTask } from './classification-forest';
 import { runNodeSearchTask, runPartitionTask } from './node-search';
@@ -23,6 +24,12 @@ export function runTask(kind: TaskKind, task: number, environment: TaskEnvironme
       return;
     case TASK_KINDS.addLeafValues:
       runAddLeafValuesTask(environment, task);
+      return;
+    case TASK_KINDS.fitBinCuts:
+      runFitBinCutsTask(environment, task);
+      return;
+    case TASK_KINDS.binRows:
+      runBinRowsTask(environment, task);
       return;
     case TASK_KINDS.growTrees:
       runGrowTreesTask(environment, task);

@@ -18,6 +18,10 @@ export const TASK_KINDS = {
   partitionRows: 5,
   /** A boosted tree's leaf values added to its class's scores, by leaves or by rows. */
   addLeafValues: 6,
+  /** The bin cuts of a training matrix, a block of features per task. */
+  fitBinCuts: 7,
+  /** A training matrix's bin codes, a block of rows per task. */
+  binRows: 8,
 } as const;
 export type TaskKind = (typeof TASK_KINDS)[keyof typeof TASK_KINDS];
 

@@ -67,7 +67,7 @@ describe('features on the real sample', () => {
     const statistics = statisticsFromDocument(JSON.parse(JSON.stringify(statisticsToDocument(fitFeatureStatistics(gold.batch, trainRows)))));
     const batchValues = featureMatrix(new BasketFeatures(statistics), gold.batch);
 
-    const rows = await query<GoldRow>(`SELECT * FROM ${lake.goldSql()}`);
+    const rows = await query<GoldRow>(`SELECT * FROM ${lake.goldSql()} ORDER BY SHOP_WEEK, BASKET_ID`);
     expect(rows.length).toBe(gold.batch.size);
     const serving = new BasketFeatures(statistics);
     const single = new Float32Array(FEATURE_COUNT);

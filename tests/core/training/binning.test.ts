@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BIN_ALIGNMENT, binFeatureMatrix, fitFeatureBinning } from '../../../core/training/trees/binning';
+import { binTrainingMatrix } from '../../../core/training/trees/binning-tasks';
 import { SeededRandom } from '../../../core/training/trees/random';
+import { TreeThreadPool } from '../../../core/training/trees/thread-pool';
 
 function columnValues(rows: number, columns: number, draw: (random: SeededRandom, row: number, column: number) => number): Float32Array {
   const random = new SeededRandom(7);
@@ -93,5 +95,33 @@ describe('quantile binning', () => {
     const other = fitFeatureBinning(values, rows, 2, { maxBin: 64, sampleRows: 500, seed: 12 });
     expect(Array.from(again.upperBounds)).toEqual(Array.from(first.upperBounds));
     expect(Array.from(other.upperBounds)).not.toEqual(Array.from(first.upperBounds));
+  });
+
+  it('bins a training matrix on threads exactly as on one thread (cuts by features, codes by rows not a multiple of the row blocks)', async () => {
+    const rows = 5003;
+    const columns = 7;
+    const values = columnValues(rows, columns, (random, row, column) => {
+      switch (column) {
+        case 0: return random.nextFloat() < 0.1 ? Number.NaN : random.nextFloat();
+        case 1: return random.nextInt(4);
+        case 2: return row % 2 === 0 ? -0 : (random.nextFloat() - 0.5) * 1e4;
+        default: return Math.exp(6 * random.nextFloat()) * (column - 4);
+      }
+    });
+    const settings = { maxBin: 64, sampleRows: 3000, seed: 5 };
+    const alone = binFeatureMatrix(values, rows, columns, fitFeatureBinning(values, rows, columns, settings));
+    for (const threads of [2, 3]) {
+      const pool = await TreeThreadPool.start({ threads });
+      try {
+        const shared = binTrainingMatrix(values, rows, columns, settings, pool.memory, pool);
+        expect(pool.memory.contains(shared.codes)).toBe(true);
+        expect(Buffer.from(shared.codes).equals(Buffer.from(alone.codes))).toBe(true);
+        for (const key of ['binCounts', 'binOffsets', 'missingBins', 'upperBounds'] as const) expect(Array.from(shared.binning[key]), key).toEqual(Array.from(alone.binning[key]));
+        expect(shared.binning.missingBins[0]).toBeGreaterThan(0);
+      } finally {
+        pool.release();
+        await pool.close();
+      }
+    }
   });
 });
