@@ -17,11 +17,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, type ApiKeyAuthenticator } from './auth';
-import { isJsonMediaType, PREDICTION_ROUTES, predictionAnswer, problemOfError, requestIdOf } from './http-rules';
+import { isJsonMediaType, predictionAnswer, requestIdOf } from './http-rules';
 import type { BodyShape } from './inference/protocol';
 import type { ServerLogger } from './logger';
 import type { ModelService } from './models/model-service';
+import { problemOfError } from './problem-mapping';
 import { problemAnswer, type ProblemKind, type ProblemOptions } from './problems';
+import { PREDICTION_ROUTES } from './routes/predictions';
 
 /** Takes a request and answers it (true), or leaves it untouched for the next handler (false). */
 export type NodeRequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;

@@ -5,33 +5,28 @@
  * give the same answers (tests/server/fast-predict.test.ts compares them on the wire).
  */
 import { randomUUID } from 'node:crypto';
-import { HTTPException } from 'hono/http-exception';
-import {
-  InferenceQueueFullError,
-  InferenceTimeoutError,
-  ModelNotReadyError,
-  ModelRefusedError,
-  OverloadedError,
-  ServiceClosingError,
-} from './errors';
 import type { RequestOutcome } from './inference/micro-batcher';
 import type { BodyShape } from './inference/protocol';
 import type { ServedModel } from './models/served-model';
-import { kindOfHttpStatus, ProblemException, type ProblemKind, type ProblemOptions } from './problems';
+import { ProblemException } from './problems';
 
-/** The prediction routes and the body each takes. */
-export const PREDICTION_ROUTES: Readonly<Record<string, BodyShape>> = { '/v1/predict': 'basket', '/v1/predict/batch': 'batch' };
+/** The methods each path answers, from the routes declared (anything else: 405 with `Allow`). */
+export type RouteMethods = ReadonlyMap<string, readonly string[]>;
 
-/** The methods each route answers (anything else: 405 with `Allow`). HEAD comes with GET. */
-export const ROUTE_METHODS: Readonly<Record<string, readonly string[]>> = {
-  '/v1/predict': ['POST'],
-  '/v1/predict/batch': ['POST'],
-  '/admin/reload': ['POST'],
-  '/healthz': ['GET', 'HEAD'],
-  '/readyz': ['GET', 'HEAD'],
-  '/metrics': ['GET', 'HEAD'],
-  '/openapi.json': ['GET', 'HEAD'],
-};
+/**
+ * The methods each path answers, derived from the routes as declared (Hono's `app.routes`; the
+ * middleware entries, method `ALL`, are skipped). HEAD comes with GET, as Hono answers it.
+ */
+export function routeMethodsOf(routes: readonly { readonly method: string; readonly path: string }[]): RouteMethods {
+  const methods = new Map<string, string[]>();
+  for (const { method, path } of routes) {
+    if (method === 'ALL') continue;
+    const answered = methods.get(path) ?? [];
+    for (const name of method === 'GET' ? ['GET', 'HEAD'] : [method]) if (!answered.includes(name)) answered.push(name);
+    methods.set(path, answered);
+  }
+  return methods;
+}
 
 /** The longest `X-Request-Id` kept as the request's id. */
 export const MAX_REQUEST_ID_LENGTH = 128;
@@ -80,20 +75,4 @@ export function predictionAnswer(model: ServedModel, shape: BodyShape, predictio
 /** A refused body's problem, as thrown by the prediction handlers. */
 export function outcomeProblem(outcome: Extract<RequestOutcome, { ok: false }>): ProblemException {
   return new ProblemException(outcome.problem.kind, { detail: outcome.problem.detail, errors: outcome.problem.errors });
-}
-
-/** The problem an error answers as (clients see its kind and a safe detail, never internals). */
-export function problemOfError(error: unknown, retryAfterSeconds: number): { readonly kind: ProblemKind; readonly options: ProblemOptions } {
-  const retry = { retryAfterSeconds };
-  if (error instanceof ProblemException) return { kind: error.kind, options: error.options };
-  if (error instanceof HTTPException) {
-    const kind = kindOfHttpStatus(error.status);
-    return { kind, options: kind === 'internal' ? {} : { detail: error.message, ...(error.status === 503 ? retry : {}) } };
-  }
-  if (error instanceof OverloadedError || error instanceof InferenceQueueFullError) return { kind: 'overloaded', options: { detail: error.message, ...retry } };
-  if (error instanceof InferenceTimeoutError) return { kind: 'request-timeout', options: { detail: error.message, ...retry } };
-  if (error instanceof ModelNotReadyError) return { kind: 'model-not-ready', options: { detail: error.message, ...retry } };
-  if (error instanceof ServiceClosingError) return { kind: 'shutting-down', options: { detail: error.message, ...retry } };
-  if (error instanceof ModelRefusedError) return { kind: error.stage === 'fetch' ? 'registry-unavailable' : 'model-refused', options: { detail: error.message } };
-  return { kind: 'internal', options: {} };
 }
