@@ -25,7 +25,7 @@ import { parseHostingMode, platformAuthenticates, type HostingMode } from './hos
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { HTTP_WINDOW_EVENT, RequestWindow } from './request-window';
-import { ProblemCollector } from '../core/errors';
+import { InvalidOptionsError, ProblemCollector } from '../core/errors';
 import { openPredictionLog, type PredictionLogOptions } from './prediction-log/prediction-log';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
 import { problemAnswer } from './problems';
@@ -35,7 +35,6 @@ import { telemetryEnvironment } from '../core/monitoring/telemetry';
 import { parseReference } from '../core/registry/identity';
 import type { ModelRegistry } from '../core/registry/port';
 import type { ObjectStorage } from '../core/storage/port';
-import { createLocalObjectStorage } from '../providers/local/object-storage';
 
 export interface StartServerOptions {
   /** The model registry, opened by the caller (`serve` gets it from the provider seam: a directory, S3 or Blob Storage). */
@@ -55,11 +54,19 @@ export interface StartServerOptions {
    */
   readonly adminKeys?: readonly string[];
   /**
-   * The lake's object storage (`EnvironmentServices.lake().storage()`): prediction-log segments ship to
-   * its `predictions/` prefix. @default none (then predictionLogDirectory, else no log)
+   * Where prediction-log segments ship, opened by the caller: the lake's object storage
+   * (`EnvironmentServices.lake().storage()`), or a storage on the directory named as the log (see
+   * predictionLogDirectory). @default none: no prediction log
    */
   readonly predictionLogStorage?: ObjectStorage;
-  /** A directory the prediction log ships to instead (segments directly below it). @default $RETAIL_MLOPS_PREDICTION_LOG, else none */
+  /** The key prefix segments ship below. @default 'predictions' (the lake's layout); '' for a storage on the log's own directory */
+  readonly predictionLogPrefix?: string;
+  /**
+   * A directory named as the prediction log (segments directly below it). The server opens no storage
+   * itself (storage implementations are the providers'): the caller opens one on it and passes it as
+   * predictionLogStorage with predictionLogPrefix '' (as `serve` does); named without one, the server
+   * refuses to start. @default $RETAIL_MLOPS_PREDICTION_LOG, else none
+   */
   readonly predictionLogDirectory?: string;
   /**
    * Where segments wait for their upload (in a pod: on its emptyDir, so a restarted container ships
@@ -232,6 +239,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     Number.isInteger(latencyBudgetMs) && latencyBudgetMs >= 1,
     `the latency budget must be an integer ≥ 1 (milliseconds), got ${JSON.stringify(options.latencyBudgetMs ?? environment[SERVER_VARIABLES.latencyBudgetMs])}`,
   );
+  const predictionLogDirectory = options.predictionLogDirectory ?? (environment[SERVER_VARIABLES.predictionLog] || undefined);
   problems.throwIfAny();
   return {
     hosting,
@@ -241,7 +249,7 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
     host,
     apiKeys: apiKeys ?? [],
     adminKeys: adminKeys ?? [],
-    predictionLogDirectory: options.predictionLogDirectory ?? (environment[SERVER_VARIABLES.predictionLog] || undefined),
+    predictionLogDirectory,
     predictionLogSpoolDirectory: options.predictionLogSpoolDirectory ?? (environment[SERVER_VARIABLES.predictionSpool] || undefined),
     environmentName: options.environmentName ?? telemetryEnvironment(environment),
     drainDelayMs,
@@ -257,6 +265,9 @@ export function resolveServerSettings(options: StartServerOptions): ResolvedSett
  */
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
   const settings = resolveServerSettings(options);
+  if (settings.predictionLogDirectory !== undefined && options.predictionLogStorage === undefined) {
+    throw new InvalidOptionsError('server', [`the prediction log directory ${settings.predictionLogDirectory} is named without predictionLogStorage opened on it (retail-mlops serve opens it)`]);
+  }
   const logger = options.logger ?? createJsonLogger();
   const registry = settings.registry;
   const models = new ModelService({
@@ -271,15 +282,15 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     requestLimits: options.requestLimits,
     logger,
   });
-  const predictionLogStorage = options.predictionLogStorage ?? (settings.predictionLogDirectory ? createLocalObjectStorage({ root: settings.predictionLogDirectory }) : undefined);
+  const predictionLogStorage = options.predictionLogStorage;
   let predictionLog: PredictionLogSink = disabledPredictionLog;
   if (predictionLogStorage) {
     try {
       predictionLog = await openPredictionLog({
         ...options.predictionLogSettings,
         storage: predictionLogStorage,
-        // a directory given as the log is the log's root; a lake's storage holds it below predictions/
-        prefix: options.predictionLogStorage ? undefined : '',
+        // a lake's storage holds the log below predictions/; a storage on the log's own directory, at its root
+        prefix: options.predictionLogPrefix,
         spoolDirectory: settings.predictionLogSpoolDirectory,
         secrets: [...settings.apiKeys, ...settings.adminKeys],
         environment: settings.environmentName,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InvalidOptionsError } from '../../core/errors';
 import type { ModelRegistry } from '../../core/registry/port';
 import { openEnvironment, resolveEnvironment, type ResolvedEnvironment } from '../../providers/environment';
+import { createLocalObjectStorage } from '../../providers/local/object-storage';
 import { resolveServerSettings, startServer, type StartServerOptions } from '../../server/main';
 import { fileVariable, SERVER_DEFAULTS, SERVER_VARIABLES } from '../../server/settings';
 import { withGlobalFlags } from '../cli';
@@ -107,8 +108,9 @@ export function registerServe(program: Command): void {
       latencyBudgetMs: flags.latencyBudget,
       handleSignals: true,
     };
+    let logDirectory: string | undefined;
     try {
-      resolveServerSettings({ ...settings, registry: UNOPENED_REGISTRY });
+      logDirectory = resolveServerSettings({ ...settings, registry: UNOPENED_REGISTRY }).predictionLogDirectory;
     } catch (error) {
       if (!(error instanceof InvalidOptionsError)) throw error;
       problems.push(...error.problems);
@@ -123,7 +125,11 @@ export function registerServe(program: Command): void {
       ...settings,
       registry: await services.registry({ mirror: false }),
       environmentName: environment.name,
-      ...(shipsToLake ? { predictionLogStorage: await services.lake().storage() } : {}),
+      ...(shipsToLake
+        ? { predictionLogStorage: await services.lake().storage() }
+        : logDirectory !== undefined
+          ? { predictionLogStorage: createLocalObjectStorage({ root: logDirectory }), predictionLogPrefix: '' }
+          : {}),
     };
     let closed: Promise<void> | undefined;
     await runCommand(

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { API_KEY, AUTHORIZED, batchScoring } from './harness';
 import { FEATURE_COUNT } from '../../core/features/spec';
+import { createLocalObjectStorage } from '../../providers/local/object-storage';
 import { createPredictionClient, type BasketRequest } from '../../server/client';
 import { silentLogger } from '../../server/logger';
 import { resolveServerSettings, startServer, type ServerHandle } from '../../server/main';
@@ -29,7 +30,8 @@ describe('the server on a real port', () => {
       port: 0,
       host: '127.0.0.1',
       apiKeys: [API_KEY],
-      predictionLogDirectory: path.join(logDirectory.path, 'predictions'),
+      // the lake's layout: segments below predictions/ of the storage (serve opens the storage)
+      predictionLogStorage: createLocalObjectStorage({ root: logDirectory.path }),
       predictionLogSpoolDirectory: path.join(logDirectory.path, 'spool'),
       pollIntervalMs: 0,
       logger: silentLogger,
@@ -182,6 +184,12 @@ describe('the server on a real port', () => {
     });
     expect(() => resolveServerSettings({ registry, environment: { ...base, RETAIL_MLOPS_DRAIN_DELAY_MS: 'soon', RETAIL_MLOPS_LATENCY_BUDGET_MS: '0' } })).toThrow(
       /drain delay must be an integer ≥ 0 \(milliseconds\), got "soon".*latency budget must be an integer ≥ 1 \(milliseconds\), got "0"/,
+    );
+  });
+
+  it('refuses a prediction-log directory named without a storage opened on it (the server opens no storage itself)', async () => {
+    await expect(startServer({ registry: fixture.registry, port: 0, host: '127.0.0.1', apiKeys: [API_KEY], environment: { RETAIL_MLOPS_PREDICTION_LOG: logDirectory.path }, logger: silentLogger })).rejects.toThrow(
+      /prediction log directory .* is named without predictionLogStorage/,
     );
   });
 
