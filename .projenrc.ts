@@ -25,8 +25,8 @@ const project = new RetailMlopsProject({
   // lint reports, never rewrites: npm test must not change files under a running edit or in CI
   eslintOptions: { dirs: topLevelFolders, devdirs: ['tests'], tsconfigPath: './tsconfig.dev.json', commandOptions: { fix: false } },
   cloud: Cloud.LOCAL,
-  // the template's own CI reads the real sample beside the clone, and installs what its tests need with bin/setup
-  pipelineDataFiles: [...(projectPipelineOptions.dataFiles ?? [])],
+  // the template's own CI lands a seeded sample in its lake's landing location, and installs what its tests need with bin/setup
+  dataSetupCommands: [...(projectPipelineOptions.dataSetup ?? [])],
   testSetupCommands: [...(projectPipelineOptions.testSetup ?? [])],
   // the package's main entry is the project type (what `projen new --from retail-mlops` loads, jsii-compatible);
   // the runtime API sits under the `exports` map's other entries

@@ -196,6 +196,12 @@ export interface PipelineOptions {
    */
   readonly maxQuarantineRate?: number;
   /**
+   * Commands the data stage runs before it ingests, in the same job (so what they land is there for the ingest):
+   * e.g. landing data in the landing location.
+   * @default []
+   */
+  readonly dataSetup?: readonly string[];
+  /**
    * Commands the test stage runs before `npm test`: the one set-up script README uses, which installs
    * what the tests need.
    * @default []
@@ -291,6 +297,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   const cli = options.cli ?? 'npx retail-mlops';
   const dataFiles = options.dataFiles ?? [];
   const testSetup = options.testSetup ?? [];
+  const dataSetup = options.dataSetup ?? [];
   const algorithms = options.algorithms ?? [];
   const lake = options.lake ?? '.lake';
   const registry = options.registry ?? '.registry';
@@ -328,6 +335,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
   );
   problems.check(options.algorithms === undefined || (algorithms.length > 0 && algorithms.every((algorithm) => /^[a-z][a-z0-9-]*$/.test(algorithm))), `algorithms must name at least one algorithm (lowercase), got ${JSON.stringify(options.algorithms)}`);
   for (const command of testSetup) problems.check(command.trim().length > 0 && !command.includes('\n'), 'testSetup commands must be one non-empty line each');
+  for (const command of dataSetup) problems.check(command.trim().length > 0 && !command.includes('\n'), 'dataSetup commands must be one non-empty line each');
   for (const location of [lake, registry, outputDirectory]) {
     problems.check(location.trim().length > 0 && !/\s/.test(location), `'${location}': lake, registry and outputDirectory must be non-empty and hold no spaces`);
   }
@@ -416,7 +424,7 @@ export function createPipelineModel(options: PipelineOptions = {}): PipelineMode
       // the data contract (LGSR schema, codes, quarantine rules) is checked on the data itself: above the
       // quarantine threshold the stage fails, prints the reasons and publishes nothing
       name: 'Validate and ingest data',
-      commands: [`${cli} ingest${dataFiles.map((file) => ` ${file}`).join('')}${environmentFlag} --lake ${shellQuote(lake)}${quarantineFlag}`],
+      commands: [...dataSetup, `${cli} ingest${dataFiles.map((file) => ` ${file}`).join('')}${environmentFlag} --lake ${shellQuote(lake)}${quarantineFlag}`],
       condition: everyBranch,
       caches: [npmCache, ...lakeCache],
       artifacts: [],

@@ -12,8 +12,10 @@ export const projectPipelineOptions: PipelineOptions = {
   provider: 'local',
   // inside this repository the CLI runs from source (a team's repo calls the installed `npx retail-mlops`)
   cli: 'npm run --silent cli --',
-  // CI clones the repository with shared/ beside it; the sample is never committed into the project
-  dataFiles: ['../shared/data/lgsr-sample/transactions_*'],
+  // the data stage ingests the environment's landing location (`.lake/landing`), as in a team's repository; the
+  // template has no production data to land there, so its own CI lands a seeded LGSR sample first, in the same job
+  // (deterministic: a re-run lands the same files, which the content-addressed lake skips)
+  dataSetup: ['rm -rf .lake/landing', 'npm run --silent cli -- generate --rows 500000 --seed 42 --out .lake/landing'],
   // the test stage installs what the tests need with the set-up script README uses
   testSetup: ['bin/setup'],
 };

@@ -183,6 +183,8 @@ export interface RetailMlopsProjectOptions extends typescript.TypeScriptProjectO
   readonly pipelineDataFiles?: string[];
   /** Commands the test stage runs before `npm test` (the set-up script README uses). @default [] */
   readonly testSetupCommands?: string[];
+  /** Commands the data stage runs before it ingests, in the same job (e.g. landing data in the landing location). @default [] */
+  readonly dataSetupCommands?: string[];
   /** Who approves the promotion to production. @default 'release-approvers' */
   readonly approvalGroup?: string;
   /** The API image's repository. @default `example-org/<project>-api` (a placeholder) */

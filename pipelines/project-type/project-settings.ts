@@ -229,6 +229,7 @@ export function resolveProjectSettings(options: RetailMlopsProjectOptions): Proj
     ...(developsTemplate ? {} : { maxQuarantineRate: pipelineSettings?.maxQuarantineRate ?? DEFAULT_MAX_QUARANTINE_RATE }),
     ...(options.pipelineDataFiles ? { dataFiles: options.pipelineDataFiles } : {}),
     ...(options.testSetupCommands ? { testSetup: options.testSetupCommands } : {}),
+    ...(options.dataSetupCommands ? { dataSetup: options.dataSetupCommands } : {}),
     ...(options.algorithms ? { algorithms: options.algorithms } : {}),
     ...(options.approvalGroup ? { approvalGroup: options.approvalGroup } : {}),
     ...(options.defaultReleaseBranch ? { mainBranch: options.defaultReleaseBranch } : {}),

@@ -84,6 +84,8 @@ export async function runMainJob(options: MainJobOptions): Promise<MainJobSummar
     cli: options.cli,
     environment: undefined,
     provider: 'local',
+    // the main job brings its own data: the CI's steps that land data for the ingest do not run here
+    dataSetup: undefined,
     dataFiles: data.map(shellQuote),
     lake,
     registry: registryDirectory,

@@ -142,6 +142,9 @@ describe('the main job', () => {
     const models = JSON.parse((await cli(['models', 'show', 'candidate', '--registry', path.join(workdir, 'registry'), '--json'])).stdout) as { id: string };
     expect(models.id).toBe(summary.candidate.version);
     expect(result.stderr).toMatch(/\[2\/5\] Train passed/);
+    // the main job brings its own data: the CI's data set-up (this repository's lands a seeded sample) does not run
+    expect(result.stderr.match(/^\[1\/5\] \$ /gm), result.stderr).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/^\[1\/5\] \$ rm -rf/m);
     // four algorithms on generated weeks, beside the other test files: ≈ 1 min alone, twice that on a busy machine
   }, 240_000);
 });

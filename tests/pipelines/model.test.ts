@@ -31,6 +31,14 @@ describe('createPipelineModel', () => {
     expect(model.stages.flatMap((stage) => stage.commands).join('\n')).not.toMatch(/\.\.\/shared|npm run cli|vitest/);
   });
 
+  it('the data stage runs its set-up commands in its own job, before it ingests the landing location', () => {
+    const landing = ['rm -rf .lake/landing', 'npx retail-mlops generate --rows 1000 --seed 1 --out .lake/landing'];
+    const stages = Object.fromEntries(createPipelineModel({ dataSetup: landing }).stages.map((stage) => [stage.id, stage]));
+    expect(stages.ingest.commands).toEqual([...landing, 'npx retail-mlops ingest --lake .lake']);
+    expect(stages['lint-test'].commands).toEqual(['npm test']);
+    expect(() => createPipelineModel({ dataSetup: ['generate\ningest'] })).toThrow(/dataSetup commands must be one non-empty line each/);
+  });
+
   it('the test stage runs the set-up script before npm test; algorithms narrow the train stage', () => {
     const stages = Object.fromEntries(createPipelineModel({ testSetup: ['bin/setup'], algorithms: ['lr', 'gbdt'] }).stages.map((stage) => [stage.id, stage]));
     expect(stages['lint-test'].commands).toEqual(['bin/setup', 'npm test']);

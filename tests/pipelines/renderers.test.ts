@@ -43,6 +43,14 @@ describe('the committed CI files', () => {
     }
   });
 
+  it("take their data from the lake's landing location, never from beside the clone (a team's repository has no ../shared)", () => {
+    for (const text of [...Object.values(committed), readFileSync(path.join(repositoryRoot, 'Dockerfile'), 'utf8')]) expect(text).not.toContain('../shared');
+    const ingest = createProjectPipeline().stages.find((stage) => stage.id === 'ingest');
+    // the template lands a seeded sample in its landing location, then ingests that location (no input named)
+    expect(ingest?.commands.at(-1)).toBe('npm run --silent cli -- ingest --lake .lake');
+    expect(ingest?.commands.slice(0, -1).join('\n')).toContain('--out .lake/landing');
+  });
+
   it('are up to date with the project pipeline (run `npx projen` after changing the model)', () => {
     const model = createProjectPipeline();
     expect(committed.jenkinsfile).toContain(renderJenkinsfile(model).body);
