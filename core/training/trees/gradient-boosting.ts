@@ -9,7 +9,7 @@
  */
 import { DEFAULT_BIN_SAMPLE_ROWS, MAX_BIN_LIMIT } from './binning';
 import { binTrainingMatrix } from './binning-tasks';
-import { BoostingRounds } from './boosting-tasks';
+import { BoostingRounds, type ScoredTree } from './boosting-tasks';
 import { grownTreeToIR, TreeGrower, type GrownTree, type GrowRequest } from './grow';
 import { MAX_GROUPS } from './node-search';
 import { GradientStatistics, GROW_POLICIES, type GrowPolicy } from './node-statistics';
@@ -152,13 +152,13 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
       rootHistograms = [owner(0).acquireHistogram(), owner(1).acquireHistogram(), owner(2).acquireHistogram()];
       rounds.buildThreeClassRoots(features, rootHistograms);
     }
-    const addTree = (label: number, grown: GrownTree, statistics: GradientStatistics, rowCount: number): void => {
+    // the training scores take the float32 leaf values the model will hold
+    const scored = (label: number, grown: GrownTree, statistics: GradientStatistics): ScoredTree => {
       const tree = grownTreeToIR(grown, binning, classCount, (node, values, offset) => {
         values[offset + label] = settings.learningRate * statistics.leafWeight(grown.totals, node * grown.channels);
       });
-      // the training scores take the float32 leaf values the model will hold
-      rounds.addTreeToScores(label, grown, rowCount, (node) => tree.value[node * classCount + label]);
       trees.push(tree);
+      return { label, tree: grown, valueOf: (node) => tree.value[node * classCount + label] };
     };
     const requests: GrowRequest[] = [];
     const roundStatistics: GradientStatistics[] = [];
@@ -175,10 +175,10 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
         requests.push(request);
         roundStatistics.push(statistics);
       } else {
-        addTree(label, growers[0].grow(request), statistics, rowCount);
+        rounds.addTreesToScores([scored(label, growers[0].grow(request), statistics)], rowCount);
       }
     }
-    if (together) TreeGrower.growTogether(growers, requests).forEach((grown, label) => addTree(label, grown, roundStatistics[label], rows));
+    if (together) rounds.addTreesToScores(TreeGrower.growTogether(growers, requests).map((grown, label) => scored(label, grown, roundStatistics[label])), rows);
     roundsTrained = round + 1;
     progress.update(roundsTrained);
     if (validation !== undefined && validationScores !== undefined) {
