@@ -78,7 +78,9 @@ export class BoostingRounds {
       for (const { label, tree, valueOf } of trees) {
         const scores = this.scores[label];
         if (byLeaf) {
-          for (let node = 0; node < tree.nodeCount; node++) if (tree.feature[node] < 0) addToSegment(scores, tree.rowIndices, tree.rowStart[node], tree.rowEnd[node], valueOf(node));
+          for (let node = 0; node < tree.nodeCount; node++) {
+            if (tree.feature[node] < 0) addToSegment(scores, tree.rowIndices, tree.rowStart[node], tree.rowEnd[node], valueOf(node));
+          }
         } else {
           for (let row = 0; row < rows; row++) scores[row] += valueOf(leafOfBinnedRow(tree, codes, rows, row));
         }
