@@ -13,7 +13,7 @@ import type { TrainingMemory } from './training-memory';
 /** Integer parameters of the softmax job (an array takes two: byte offset and length). */
 const SOFTMAX = { classCount: 0, rows: 1, blocks: 2, hasWeights: 3, labels: 4, weights: 6, arrays: 8 } as const;
 /** Integer parameters of the scores job (trees' leaf values added to their classes' scores). */
-const SCORES = { byLeaf: 0, nodeCount: 1, rows: 2, blocks: 3, codes: 4, nodes: 6, values: 8, treeCount: 10, trees: 16 } as const;
+const SCORES = { byLeaf: 0, nodeCount: 1, rows: 2, blocks: 3, codes: 4, nodes: 6, values: 8, treeCount: 10, restoreRowOrder: 11, trees: 16 } as const;
 /** Per tree of the scores job: its class's scores, its row indices, where its nodes start in the table, its node count. */
 const SCORES_TREE = { scores: 0, rowIndices: 2, nodeBase: 4, nodeCount: 5, size: 6 } as const;
 /** Trees one scores job takes. */
@@ -69,8 +69,11 @@ export class BoostingRounds {
    * Adds grown trees' leaf values (`valueOf(node)`) to their classes' scores (`label`), in one job:
    * by the leaves' row segments when the trees saw every row (`rowCount` of them), else by walking
    * every row down each tree. Each row gets one addition per tree, whichever thread makes it.
+   *
+   * @param restoreRowOrder by leaves only: then put each tree's row indices back in order (0…rows−1),
+   *   ready for the next tree grown on every row
    */
-  addTreesToScores(trees: readonly ScoredTree[], rowCount: number): void {
+  addTreesToScores(trees: readonly ScoredTree[], rowCount: number, restoreRowOrder = false): void {
     const { rows, codes } = this.binned;
     const byLeaf = rowCount === rows;
     const threads = this.threads;
@@ -79,7 +82,7 @@ export class BoostingRounds {
         const scores = this.scores[label];
         if (byLeaf) {
           for (let node = 0; node < tree.nodeCount; node++) {
-            if (tree.feature[node] < 0) addToSegment(scores, tree.rowIndices, tree.rowStart[node], tree.rowEnd[node], valueOf(node));
+            if (tree.feature[node] < 0) addToSegment(scores, tree.rowIndices, tree.rowStart[node], tree.rowEnd[node], valueOf(node), restoreRowOrder);
           }
         } else {
           for (let row = 0; row < rows; row++) scores[row] += valueOf(leafOfBinnedRow(tree, codes, rows, row));
@@ -119,6 +122,7 @@ export class BoostingRounds {
     integers[SCORES.nodeCount] = count;
     integers[SCORES.rows] = rows;
     integers[SCORES.treeCount] = trees.length;
+    integers[SCORES.restoreRowOrder] = byLeaf && restoreRowOrder ? 1 : 0;
     const blocks = Math.min(byLeaf ? count : rows, 4 * threads.threads);
     integers[SCORES.blocks] = blocks;
     threads.locate(codes, integers, SCORES.codes);
@@ -196,9 +200,10 @@ function buildRoots(
   }
 }
 
-/** Adds a leaf's value to the scores of its segment's rows. */
-function addToSegment(scores: Float64Array, rowIndices: Int32Array, start: number, end: number, value: number): void {
+/** Adds a leaf's value to the scores of its segment's rows; then, with `restoreRowOrder`, sets each position of the segment to its own index. */
+function addToSegment(scores: Float64Array, rowIndices: Int32Array, start: number, end: number, value: number, restoreRowOrder: boolean): void {
   for (let index = start; index < end; index++) scores[rowIndices[index]] += value;
+  if (restoreRowOrder) for (let index = start; index < end; index++) rowIndices[index] = index;
 }
 
 /** One block of the scores job: a range of the trees' nodes (their leaves' segments), or a range of rows walked down every tree. */
@@ -211,10 +216,11 @@ export function runAddLeafValuesTask(environment: TaskEnvironment, task: number)
   const scores = Array.from({ length: treeCount }, (_, tree) => float64At(environment, treeAt(tree) + SCORES_TREE.scores));
   if (integers[SCORES.byLeaf] !== 0) {
     const rowIndices = Array.from({ length: treeCount }, (_, tree) => int32At(environment, treeAt(tree) + SCORES_TREE.rowIndices));
+    const restoreRowOrder = integers[SCORES.restoreRowOrder] !== 0;
     const [first, last] = taskRange(task, integers[SCORES.blocks], integers[SCORES.nodeCount]);
     for (let node = first; node < last; node++) {
       const base = node * NODE_FIELDS;
-      if (table[base] < 0) addToSegment(scores[table[base + 6]], rowIndices[table[base + 6]], table[base + 4], table[base + 5], values[node]);
+      if (table[base] < 0) addToSegment(scores[table[base + 6]], rowIndices[table[base + 6]], table[base + 4], table[base + 5], values[node], restoreRowOrder);
     }
     return;
   }

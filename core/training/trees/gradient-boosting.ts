@@ -114,7 +114,9 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
   const together = settings.rowSampleFraction === 1 && settings.columnSampleByTree === 1 && settings.columnSampleByNode === 1 && classCount <= MAX_GROUPS;
   const channels = settings.minSamplesPerLeaf > 1 ? 3 : 2;
   const growers = Array.from({ length: together ? classCount : 1 }, () => new TreeGrower(binned, channels, memory, threads));
+  // the together trees' row indices start in order, and the scores job puts them back in order after each round
   const rowIndexSets = growers.map(() => memory.int32(rows));
+  if (together) for (const rowIndices of rowIndexSets) for (let row = 0; row < rows; row++) rowIndices[row] = row;
   const features = memory.copy(allFeatures(columns));
   const identity = Int32Array.from({ length: rows }, (_, row) => row);
   const random = new SeededRandom(settings.seed);
@@ -164,7 +166,7 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
     const roundStatistics: GradientStatistics[] = [];
     for (let label = 0; label < classCount; label++) {
       const rowIndices = rowIndexSets[together ? label : 0];
-      const rowCount = settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices, identity);
+      const rowCount = together ? rows : settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices, identity);
       const treeFeatureCount = Math.max(1, Math.round(settings.columnSampleByTree * columns));
       const treeFeatures = treeFeatureCount < columns ? random.sampleSorted(features, treeFeatureCount) : features;
       const nodeFeatureCount = Math.max(1, Math.round(settings.columnSampleByNode * treeFeatures.length));
@@ -178,7 +180,7 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
         rounds.addTreesToScores([scored(label, growers[0].grow(request), statistics)], rowCount);
       }
     }
-    if (together) rounds.addTreesToScores(TreeGrower.growTogether(growers, requests).map((grown, label) => scored(label, grown, roundStatistics[label])), rows);
+    if (together) rounds.addTreesToScores(TreeGrower.growTogether(growers, requests).map((grown, label) => scored(label, grown, roundStatistics[label])), rows, true);
     roundsTrained = round + 1;
     progress.update(roundsTrained);
     if (validation !== undefined && validationScores !== undefined) {
