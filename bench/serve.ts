@@ -1,8 +1,9 @@
 /**
- * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --workers 2 --prediction-log --tsx
+ * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --processes <cores> --workers 1 --prediction-log --tsx
  *                        --load-generator both|wrk|autocannon --skip-fastapi --skip-bare --fastapi-workers 2]`:
  * the prediction API under load, on loopback. Starts the real CLI (`retail-mlops serve`, a child
- * process, so the load generator does not share its event loop) on the trained test model, compiled
+ * process, so the load generator does not share its event loop; `--processes`: one server process per
+ * core by default, each with one prediction worker, as README recommends on a host of its own) on the trained test model, compiled
  * with tsc as the image runs it (`--tsx`: from the TypeScript sources instead), and prints req/s,
  * p50/p99 latency and errors for:
  *
@@ -46,8 +47,10 @@ interface BenchSettings {
   readonly connections: number;
   readonly batchSize: number;
   readonly predictionLog: boolean;
-  /** Prediction worker threads; undefined: the server's default. */
+  /** Prediction worker threads per server process; undefined: the server's default. */
   readonly workers: number | undefined;
+  /** Server processes (`serve --processes`). */
+  readonly processes: number;
   /** Run the TypeScript sources through tsx instead of the tsc output. */
   readonly tsx: boolean;
   /** The load generators of the single-basket phases. */
@@ -87,6 +90,7 @@ function parseSettings(argv: readonly string[]): BenchSettings {
     batchSize: value('--batch-size', 100),
     predictionLog: argv.includes('--prediction-log'),
     workers: argv.includes('--workers') ? value('--workers', 2) : undefined,
+    processes: value('--processes', availableParallelism()),
     tsx: argv.includes('--tsx'),
     generators,
     skipFastApi: argv.includes('--skip-fastapi'),
@@ -154,6 +158,7 @@ function startApiServer(fixture: ServedModelFixture, settings: BenchSettings, lo
   const [command, entry] = entryCommand(settings, buildDirectory, 'bin/retail-mlops.ts');
   const args = [entry, 'serve', '--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0', '--json'];
   if (settings.workers !== undefined) args.push('--workers', String(settings.workers));
+  args.push('--processes', String(settings.processes));
   if (settings.predictionLog) args.push('--prediction-log', logDirectory);
   return startProcess(command, args, { RETAIL_MLOPS_API_KEYS: API_KEY, RETAIL_MLOPS_ADMIN_KEYS: ADMIN_KEY });
 }
@@ -167,12 +172,29 @@ function cpuSecondsOf(file: string): number | undefined {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** CPU seconds of a process and of its main thread (the event loop: the thread whose id is the pid). */
+/** A process and its descendants (the server processes `serve --processes` forks), from /proc. */
+function processTree(pid: number): number[] {
+  const file = `/proc/${pid}/task/${pid}/children`;
+  const children = existsSync(file) ? readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) : [];
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/**
+ * CPU seconds of a process with its descendants, and of their main threads (each process's event
+ * loop: the thread whose id is its pid).
+ */
 function cpuSeconds(pid: number | undefined): { readonly total: number; readonly main: number } | undefined {
   if (pid === undefined) return undefined;
-  const total = cpuSecondsOf(`/proc/${pid}/stat`);
-  const main = cpuSecondsOf(`/proc/${pid}/task/${pid}/stat`);
-  return total === undefined || main === undefined ? undefined : { total, main };
+  let total = 0;
+  let main = 0;
+  for (const member of processTree(pid)) {
+    const memberTotal = cpuSecondsOf(`/proc/${member}/stat`);
+    const memberMain = cpuSecondsOf(`/proc/${member}/task/${member}/stat`);
+    if (memberTotal === undefined || memberMain === undefined) return undefined;
+    total += memberTotal;
+    main += memberMain;
+  }
+  return { total, main };
 }
 
 interface PhaseResult extends LoadResult {
@@ -252,7 +274,8 @@ async function bench(): Promise<void> {
   let fastApiDescription: string | undefined;
   try {
     const api = await started(startApiServer(fixture, settings, logDirectory, buildDirectory));
-    const how = `${settings.tsx ? 'tsx sources' : 'compiled'}${settings.predictionLog ? ', prediction log on' : ''}`;
+    const workers = settings.workers ?? (settings.processes > 1 ? 1 : 2);
+    const how = `${settings.tsx ? 'tsx sources' : 'compiled'}, ${settings.processes} process${settings.processes > 1 ? 'es' : ''} × ${workers} prediction worker${workers > 1 ? 's' : ''}${settings.predictionLog ? ', prediction log on' : ''}`;
     process.stderr.write(
       `server ${api.url} (${how}); ${settings.connections} connections, ${settings.durationSeconds} s per phase; ` +
         `${singleBodies.length} real baskets of ${SINGLE_BASKET_LINES.min}–${SINGLE_BASKET_LINES.max} lines; load generators: ${settings.generators.join(', ')}\n`,

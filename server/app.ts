@@ -36,6 +36,7 @@ import type { RequestWindow } from './request-window';
 import { adminRoutes } from './routes/admin';
 import { operationRoutes } from './routes/operations';
 import { predictionRoutes } from './routes/predictions';
+import type { ProcessGroupPeers } from './server-processes';
 import { ProblemCollector } from '../core/errors';
 
 export type { Clock } from './model-events';
@@ -84,6 +85,11 @@ export interface AppDependencies {
   readonly limits?: AppLimits;
   /** Also answer a managed endpoint's contract (server/hosting/). @default 'kubernetes' (nothing added) */
   readonly hosting?: HostingMode;
+  /**
+   * The other server processes of `serve --processes` (server-processes.ts): /metrics renders all of
+   * theirs, an admin reload reloads them too. @default none: this process alone
+   */
+  readonly peers?: ProcessGroupPeers;
 }
 
 interface ResolvedLimits {
@@ -148,10 +154,11 @@ function buildApp(deps: AppDependencies) {
     maxBatchBodyBytes: limits.maxBatchBodyBytes,
     requestTimeoutMs: limits.requestTimeoutMs,
   });
-  const admin = adminRoutes({ models, auth, adminAuth: deps.adminAuth });
+  const admin = adminRoutes({ models, auth, adminAuth: deps.adminAuth, peers: deps.peers });
   const operations = operationRoutes({
     models,
     metricsRegistry: registry,
+    peers: deps.peers,
     isDraining,
     retryAfterSeconds: limits.retryAfterSeconds,
     openApiDocument: () => (document ??= app.getOpenAPI31Document(OPENAPI_DOCUMENT_HEAD)),

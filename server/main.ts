@@ -25,6 +25,7 @@ import { parseHostingMode, platformAuthenticates, type HostingMode } from './hos
 import { createJsonLogger, type ServerLogger } from './logger';
 import { ModelService, type ReloadOutcome } from './models/model-service';
 import { HTTP_WINDOW_EVENT, RequestWindow } from './request-window';
+import type { ProcessGroupMember } from './server-processes';
 import { InvalidOptionsError, ProblemCollector } from '../core/errors';
 import { openPredictionLog, type PredictionLogOptions } from './prediction-log/prediction-log';
 import { disabledPredictionLog, type PredictionLogSink } from './prediction-log/sink';
@@ -123,6 +124,12 @@ export interface StartServerOptions {
   readonly hosting?: HostingMode;
   /** Read instead of process.env. @default process.env */
   readonly environment?: NodeJS.ProcessEnv;
+  /**
+   * This process's place in a group of server processes (`serve --processes`, server-processes.ts):
+   * it stops when the group's primary says so, reloads when another process did, shares its metrics
+   * and spools its prediction log below `<spool>/process-<index>`. @default none: a server on its own
+   */
+  readonly processGroup?: ProcessGroupMember;
 }
 
 export interface ServerHandle {
@@ -292,6 +299,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         // a lake's storage holds the log below predictions/; a storage on the log's own directory, at its root
         prefix: options.predictionLogPrefix,
         spoolDirectory: settings.predictionLogSpoolDirectory,
+        ...(options.processGroup ? { spoolSubdirectory: `process-${options.processGroup.index}` } : {}),
         secrets: [...settings.apiKeys, ...settings.adminKeys],
         environment: settings.environmentName,
         logger,
@@ -313,12 +321,16 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   let draining = false;
   /** Whether answers carry `Connection: close` (see close()). */
   let closingConnections = false;
+  const metricsRegistry = new Registry();
+  const processGroup = options.processGroup;
+  processGroup?.shareMetrics(metricsRegistry);
   const { app, fastPredict } = createServerApp({
     models,
     auth: createApiKeyAuthenticator(settings.apiKeys),
     adminAuth: settings.adminKeys.length > 0 ? createApiKeyAuthenticator(settings.adminKeys, 'admin key') : undefined,
     logger,
-    metricsRegistry: new Registry(),
+    metricsRegistry,
+    peers: processGroup,
     predictionLog,
     requestWindow,
     eventLoopDelay,
@@ -377,20 +389,31 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     return closing;
   };
 
-  if (options.handleSignals) {
+  /** A signal (or the group's primary) says stop; a second time, cut the connections. */
+  const stopRequested = (cause: Record<string, unknown>): void => {
+    if (closing) {
+      logger.log('warn', 'server.forced-shutdown', cause);
+      server.closeAllConnections();
+      return;
+    }
+    logger.log('info', 'server.signal', cause);
+    void close();
+  };
+  if (options.handleSignals && !processGroup) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const handler = (): void => {
-        if (closing) {
-          logger.log('warn', 'server.forced-shutdown', { signal });
-          server.closeAllConnections();
-          return;
-        }
-        logger.log('info', 'server.signal', { signal });
-        void close();
-      };
+      const handler = (): void => stopRequested({ signal });
       process.on(signal, handler);
       removeSignalHandlers.push(() => process.off(signal, handler));
     }
+  }
+  if (processGroup) {
+    processGroup.onStop((now) => {
+      if (now && !closing) void close();
+      stopRequested({ signal: now ? 'primary: stop now' : 'primary: stop', process: processGroup.index });
+    });
+    processGroup.onReload(async () => {
+      await models.reload('admin');
+    });
   }
 
   let initialModel: ReloadOutcome;

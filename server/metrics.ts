@@ -59,6 +59,8 @@ export function createServerMetrics(registry: Registry, sources: ServerMetricsSo
     help: 'The model being served (value 1), by version, feature spec version and algorithm',
     labelNames: ['version', 'feature_spec_version', 'algorithm', 'reference'] as const,
     registers: [registry],
+    // with `serve --processes`: 1 for each version some process serves (others are summed)
+    aggregator: 'max',
     collect() {
       this.reset();
       const model = models.current;
@@ -72,6 +74,8 @@ export function createServerMetrics(registry: Registry, sources: ServerMetricsSo
     name: 'retail_mlops_model_ready',
     help: '1 when a model is loaded and warmed and the server accepts predictions',
     registers: [registry],
+    // with `serve --processes`: 1 when every process does
+    aggregator: 'min',
     collect() {
       this.set(models.ready ? 1 : 0);
     },
@@ -142,6 +146,8 @@ export function createServerMetrics(registry: Registry, sources: ServerMetricsSo
       help: 'Event-loop delay of the main thread since the last scrape, by quantile',
       labelNames: ['quantile'] as const,
       registers: [registry],
+      // with `serve --processes`: the slowest process's
+      aggregator: 'max',
       collect() {
         const seconds = (nanoseconds: number): number => (Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0);
         this.set({ quantile: '0.5' }, seconds(eventLoopDelay.percentile(50)));

@@ -30,6 +30,8 @@ export const SERVER_VARIABLES = {
   drainDelayMs: 'RETAIL_MLOPS_DRAIN_DELAY_MS',
   /** A prediction is refused at once when the requests ahead would keep it waiting longer (milliseconds). */
   latencyBudgetMs: 'RETAIL_MLOPS_LATENCY_BUDGET_MS',
+  /** Server processes sharing the port (`serve --processes`; server/server-processes.ts). */
+  processes: 'RETAIL_MLOPS_PROCESSES',
   /** `kubernetes`, `sagemaker` or `azureml` (server/hosting/managed-hosting.ts). */
   hosting: 'RETAIL_MLOPS_HOSTING',
   /** The environment named in telemetry events. */
@@ -50,6 +52,7 @@ export const SERVER_DEFAULTS = {
   host: '0.0.0.0',
   drainDelayMs: 0,
   latencyBudgetMs: 100,
+  processes: 1,
   environment: 'local',
   hosting: 'kubernetes',
 } as const;

@@ -3,7 +3,9 @@ import { InvalidOptionsError } from '../../core/errors';
 import type { ModelRegistry } from '../../core/registry/port';
 import { openEnvironment, resolveEnvironment, type ResolvedEnvironment } from '../../providers/environment';
 import { createLocalObjectStorage } from '../../providers/local/object-storage';
+import { createJsonLogger } from '../../server/logger';
 import { resolveServerSettings, startServer, type StartServerOptions } from '../../server/main';
+import { joinProcessGroup, ServerProcessFailedError, superviseServerProcesses, type ServerProcesses } from '../../server/server-processes';
 import { fileVariable, SERVER_DEFAULTS, SERVER_VARIABLES } from '../../server/settings';
 import { withGlobalFlags } from '../cli';
 import { withEnvironmentFlags } from '../environment';
@@ -23,6 +25,7 @@ interface ServeFlags extends GlobalFlags {
   readonly intraOpThreads?: number;
   readonly drainDelay?: number;
   readonly latencyBudget?: number;
+  readonly processes?: number;
 }
 
 /** Stands in for the registry while the settings are checked (nothing is opened before they all hold). */
@@ -34,6 +37,20 @@ export interface ServeSummary {
   readonly port: number;
   readonly reference: string;
   readonly modelVersion: string;
+  /** Server processes sharing the port, and their pids. */
+  readonly processes: number;
+  readonly pids: readonly number[];
+}
+
+/** The number of server processes: the flag, else the variable, else 1; adds a problem when it is not a positive integer. */
+function processCount(flag: number | undefined, problems: string[]): number {
+  if (flag !== undefined) return flag;
+  const variable = process.env[SERVER_VARIABLES.processes];
+  if (variable === undefined || variable.trim() === '') return SERVER_DEFAULTS.processes;
+  const parsed = Number(variable);
+  if (/^\s*\d+\s*$/.test(variable) && parsed >= 1) return parsed;
+  problems.push(`${SERVER_VARIABLES.processes} must be a positive integer, got ${JSON.stringify(variable)}`);
+  return SERVER_DEFAULTS.processes;
 }
 
 function portNumber(value: string): number {
@@ -66,7 +83,12 @@ export function registerServe(program: Command): void {
       .option('--host <address>', 'address to bind', SERVER_DEFAULTS.host)
       .option('--prediction-log <dir>', `write the prediction log to <dir> [env ${SERVER_VARIABLES.predictionLog}]`)
       .option('--poll-interval <ms>', 'how often to re-resolve an alias; 0 never [default 30000]', nonNegativeInteger('--poll-interval'))
-      .option('--workers <n>', 'inference worker threads [default 2]', positiveInteger('--workers'))
+      .option(
+        '--processes <n>',
+        `server processes sharing the port, each parsing, scoring and answering on its own core [env ${SERVER_VARIABLES.processes}, default ${SERVER_DEFAULTS.processes}]`,
+        positiveInteger('--processes'),
+      )
+      .option('--workers <n>', 'inference worker threads per process [default 2; 1 with --processes > 1]', positiveInteger('--workers'))
       .option('--intra-op-threads <n>', 'ONNX Runtime intra-op threads per worker [default 1]', positiveInteger('--intra-op-threads'))
       .option(
         '--drain-delay <ms>',
@@ -96,13 +118,15 @@ export function registerServe(program: Command): void {
       if (!(error instanceof InvalidOptionsError)) throw error;
       problems.push(...error.problems);
     }
+    const processes = processCount(flags.processes, problems);
+    const member = processes > 1 ? joinProcessGroup() : undefined;
     const settings = {
       model: flags.model,
       port: flags.port,
       host: flags.host,
       predictionLogDirectory: flags.predictionLog,
       pollIntervalMs: flags.pollInterval,
-      inferenceWorkers: flags.workers,
+      inferenceWorkers: flags.workers ?? (processes > 1 ? 1 : undefined),
       intraOpThreads: flags.intraOpThreads,
       drainDelayMs: flags.drainDelay,
       latencyBudgetMs: flags.latencyBudget,
@@ -116,6 +140,10 @@ export function registerServe(program: Command): void {
       problems.push(...error.problems);
     }
     if (problems.length > 0 || !environment) throw new UsageError(`invalid serve settings: ${problems.join('; ')}`);
+    if (processes > 1 && !member) {
+      await superviseGroup(flags, processes);
+      return;
+    }
     const services = await openEnvironment(environment);
     // the API only reads the registry: no mirror into the cloud's own registry, so no settings or rights for it
     // predictions ship to the environment's lake (<lake>/predictions/) when one is named — by flag, variable or
@@ -125,6 +153,7 @@ export function registerServe(program: Command): void {
       ...settings,
       registry: await services.registry({ mirror: false }),
       environmentName: environment.name,
+      ...(member ? { processGroup: member } : {}),
       ...(shipsToLake
         ? { predictionLogStorage: await services.lake().storage() }
         : logDirectory !== undefined
@@ -133,17 +162,50 @@ export function registerServe(program: Command): void {
     };
     let closed: Promise<void> | undefined;
     await runCommand(
-      flags,
+      // a member of a group prints nothing but its errors: the primary prints the summary
+      member ? { ...flags, json: false, quiet: true } : flags,
       async (): Promise<ServeSummary> => {
         const server = await startServer(options);
         closed = server.closed;
-        return { url: server.url, port: server.port, reference: server.models.reference, modelVersion: server.initialModel.modelVersion };
+        const summary = { url: server.url, port: server.port, reference: server.models.reference, modelVersion: server.initialModel.modelVersion };
+        member?.ready(summary);
+        return { ...summary, processes: 1, pids: [process.pid] };
       },
-      (summary) => `serving ${summary.reference} (${summary.modelVersion}) on ${summary.url}; SIGTERM drains and stops`,
+      describeServing,
     );
-    if (closed) {
-      await closed;
-      say(flags, 'stopped');
+    if (closed) await closed;
+    if (member) {
+      // the channel to the primary would keep this process alive
+      process.exit(process.exitCode ?? 0);
     }
+    if (closed) say(flags, 'stopped');
   });
+}
+
+function describeServing(summary: ServeSummary): string {
+  const processes = summary.processes > 1 ? ` (${summary.processes} processes)` : '';
+  return `serving ${summary.reference} (${summary.modelVersion}) on ${summary.url}${processes}; SIGTERM drains and stops`;
+}
+
+/**
+ * `serve --processes n` in the process the user started: starts the n server processes (this same
+ * command line, each a whole server), prints the summary once they all serve, and drains them on
+ * SIGTERM or SIGINT. Exits with the code of a process that failed to start.
+ */
+async function superviseGroup(flags: ServeFlags, processes: number): Promise<void> {
+  let group: ServerProcesses | undefined;
+  try {
+    group = await superviseServerProcesses({ processes, logger: createJsonLogger() });
+  } catch (error) {
+    // the process that failed printed why
+    if (error instanceof ServerProcessFailedError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    throw error;
+  }
+  const started = group;
+  await runCommand(flags, async (): Promise<ServeSummary> => ({ ...started.summary, processes, pids: started.pids() }), describeServing);
+  process.exitCode = await started.closed;
+  say(flags, 'stopped');
 }

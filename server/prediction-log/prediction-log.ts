@@ -35,6 +35,8 @@ export interface PredictionLogOptions {
    * @default `<os temp>/retail-mlops-spool/<hash of the storage location and prefix>`
    */
   readonly spoolDirectory?: string;
+  /** A directory below the spool directory this server spools in (one per process of `serve --processes`). @default none: the spool directory itself */
+  readonly spoolSubdirectory?: string;
   /** A segment completes before it passes this many uncompressed bytes. @default 33_554_432 (32 MiB) */
   readonly maxSegmentBytes?: number;
   /** … or once it has been open this long: how late the lake sees predictions at most. @default 300_000 (5 min) */
@@ -99,6 +101,7 @@ export async function openPredictionLog(options: PredictionLogOptions): Promise<
     directory: path.resolve(
       options.spoolDirectory ??
         path.join(os.tmpdir(), 'retail-mlops-spool', createHash('sha256').update(`${storage?.location}/${prefix}`).digest('hex').slice(0, 16)),
+      options.spoolSubdirectory ?? '',
     ),
     maxSegmentBytes: options.maxSegmentBytes ?? 32 * 1024 * 1024,
     maxSegmentAgeMs: options.maxSegmentAgeMs ?? 300_000,

@@ -1,4 +1,7 @@
-/** POST /admin/reload behind an admin key (middleware/authentication.ts): reload the pinned model now. */
+/**
+ * POST /admin/reload behind an admin key (middleware/authentication.ts): reload the pinned model now
+ * (in every process of `serve --processes`).
+ */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnvironment } from '../app-environment';
 import type { ApiKeyAuthenticator } from '../auth';
@@ -6,6 +9,7 @@ import { requireAdminKey } from '../middleware/authentication';
 import type { ModelService } from '../models/model-service';
 import { PROBLEMS } from '../openapi';
 import { ReloadResponseSchema } from '../schemas';
+import type { ProcessGroupPeers } from '../server-processes';
 import { SERVER_VARIABLES } from '../settings';
 
 export interface AdminRouteOptions {
@@ -14,6 +18,8 @@ export interface AdminRouteOptions {
   readonly auth: ApiKeyAuthenticator;
   /** The admin keys. @default none: every key gets 403 */
   readonly adminAuth?: ApiKeyAuthenticator;
+  /** The other server processes, reloaded before the answer goes out. @default none */
+  readonly peers?: ProcessGroupPeers;
 }
 
 const reloadRoute = createRoute({
@@ -45,5 +51,10 @@ export function adminRoutes(options: AdminRouteOptions) {
     description: `An admin key (${SERVER_VARIABLES.adminKeys}) as a bearer token; without admin keys the admin endpoints are off`,
   });
   app.use('/admin/*', requireAdminKey(options.auth, options.adminAuth));
-  return app.openapi(reloadRoute, async (c) => c.json(await models.reload('admin'), 200));
+  return app.openapi(reloadRoute, async (c) => {
+    const outcome = await models.reload('admin');
+    // every process of `serve --processes` serves the same version once the answer is out
+    await options.peers?.reloadOthers();
+    return c.json(outcome, 200);
+  });
 }

@@ -6,11 +6,14 @@ import type { ModelService } from '../models/model-service';
 import { PROBLEMS } from '../openapi';
 import { ProblemException } from '../problems';
 import { HealthSchema, ReadinessSchema } from '../schemas';
+import type { ProcessGroupPeers } from '../server-processes';
 
 export interface OperationRouteOptions {
   readonly models: ModelService;
   /** What /metrics renders. */
   readonly metricsRegistry: Registry;
+  /** The other server processes: /metrics aggregates theirs with this one's. @default none */
+  readonly peers?: ProcessGroupPeers;
   /** True once shutdown began: readiness answers 503 shutting-down. */
   readonly isDraining: () => boolean;
   /** The `Retry-After` of readiness's 503, in seconds. */
@@ -64,7 +67,7 @@ const openApiRoute = createRoute({
 });
 
 export function operationRoutes(options: OperationRouteOptions) {
-  const { models, metricsRegistry, isDraining } = options;
+  const { models, metricsRegistry, peers, isDraining } = options;
   return new OpenAPIHono<AppEnvironment>()
     .openapi(healthRoute, (c) => c.json({ status: 'alive' as const }, 200))
     .openapi(readinessRoute, (c) => {
@@ -74,6 +77,6 @@ export function operationRoutes(options: OperationRouteOptions) {
       }
       return c.json({ status: 'ready' as const, modelVersion: model.id, featureSpecVersion: model.info.featureSpecVersion, loadedAt: model.loadedAt.toISOString() }, 200);
     })
-    .openapi(metricsRoute, async (c) => c.text(await metricsRegistry.metrics(), 200, { 'content-type': metricsRegistry.contentType }))
+    .openapi(metricsRoute, async (c) => c.text(await (peers ? peers.metrics() : metricsRegistry.metrics()), 200, { 'content-type': metricsRegistry.contentType }))
     .openapi(openApiRoute, (c) => c.json(options.openApiDocument(), 200));
 }

@@ -6,6 +6,8 @@ import { REPO_ROOT } from './paths';
 
 export interface ServeProcess {
   readonly url: string;
+  /** The JSON document serve printed once ready. */
+  readonly summary: Readonly<Record<string, unknown>>;
   readonly exit: Promise<number | null>;
   readonly stderr: () => string;
   signal(name: NodeJS.Signals): void;
@@ -43,6 +45,7 @@ export async function serveCli(
       const summary = JSON.parse(text) as { url: string };
       return {
         url: summary.url,
+        summary,
         exit,
         stderr: () => stderr,
         signal: (name) => child.kill(name),
