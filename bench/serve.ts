@@ -1,9 +1,10 @@
 /**
- * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --processes <cores> --workers 1 --prediction-log --tsx
+ * `npm run bench:serve [-- --duration 10 --connections 50 --batch-size 100 --processes <cores> --batch-processes 1 --workers <n> --prediction-log --tsx
  *                        --load-generator both|wrk|autocannon --skip-fastapi --skip-bare --fastapi-workers 2]`:
  * the prediction API under load, on loopback. Starts the real CLI (`retail-mlops serve`, a child
- * process, so the load generator does not share its event loop; `--processes`: one server process per
- * core by default, each with one prediction worker, as README recommends on a host of its own) on the trained test model, compiled
+ * process, so the load generator does not share its event loop; the single-basket phases on one server
+ * process per core, each with one prediction worker, the batch phase on one process with two, as README
+ * recommends for each) on the trained test model, compiled
  * with tsc as the image runs it (`--tsx`: from the TypeScript sources instead), and prints req/s,
  * p50/p99 latency and errors for:
  *
@@ -49,8 +50,10 @@ interface BenchSettings {
   readonly predictionLog: boolean;
   /** Prediction worker threads per server process; undefined: the server's default. */
   readonly workers: number | undefined;
-  /** Server processes (`serve --processes`). */
+  /** Server processes (`serve --processes`) of the single-basket phases. */
   readonly processes: number;
+  /** Server processes of the batch phase. */
+  readonly batchProcesses: number;
   /** Run the TypeScript sources through tsx instead of the tsc output. */
   readonly tsx: boolean;
   /** The load generators of the single-basket phases. */
@@ -91,6 +94,7 @@ function parseSettings(argv: readonly string[]): BenchSettings {
     predictionLog: argv.includes('--prediction-log'),
     workers: argv.includes('--workers') ? value('--workers', 2) : undefined,
     processes: value('--processes', availableParallelism()),
+    batchProcesses: value('--batch-processes', 1),
     tsx: argv.includes('--tsx'),
     generators,
     skipFastApi: argv.includes('--skip-fastapi'),
@@ -128,6 +132,12 @@ function entryCommand(settings: BenchSettings, buildDirectory: string, source: s
     : [process.execPath, path.join(buildDirectory, 'lib', source.replace(/\.ts$/, '.js'))];
 }
 
+/** `2 processes × 1 prediction worker` */
+function layout(settings: BenchSettings, processes: number): string {
+  const workers = settings.workers ?? (processes > 1 ? 1 : 2);
+  return `${processes} process${processes > 1 ? 'es' : ''} × ${workers} prediction worker${workers > 1 ? 's' : ''}`;
+}
+
 /** Starts a process that prints one JSON document with its `url` on stdout once it serves. */
 async function startProcess(command: string, args: readonly string[], environment: NodeJS.ProcessEnv): Promise<RunningServer> {
   const child = spawn(command, args, { env: { ...process.env, ...environment, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -154,11 +164,11 @@ async function startProcess(command: string, args: readonly string[], environmen
   throw new Error(`${path.basename(args[0])} did not start:\n${stderr}`);
 }
 
-function startApiServer(fixture: ServedModelFixture, settings: BenchSettings, logDirectory: string, buildDirectory: string): Promise<RunningServer> {
+function startApiServer(fixture: ServedModelFixture, settings: BenchSettings, logDirectory: string, buildDirectory: string, processes: number): Promise<RunningServer> {
   const [command, entry] = entryCommand(settings, buildDirectory, 'bin/retail-mlops.ts');
   const args = [entry, 'serve', '--registry', fixture.registryRoot, '--port', '0', '--host', '127.0.0.1', '--poll-interval', '0', '--json'];
   if (settings.workers !== undefined) args.push('--workers', String(settings.workers));
-  args.push('--processes', String(settings.processes));
+  args.push('--processes', String(processes));
   if (settings.predictionLog) args.push('--prediction-log', logDirectory);
   return startProcess(command, args, { RETAIL_MLOPS_API_KEYS: API_KEY, RETAIL_MLOPS_ADMIN_KEYS: ADMIN_KEY });
 }
@@ -273,9 +283,8 @@ async function bench(): Promise<void> {
   let swapFailures = 0;
   let fastApiDescription: string | undefined;
   try {
-    const api = await started(startApiServer(fixture, settings, logDirectory, buildDirectory));
-    const workers = settings.workers ?? (settings.processes > 1 ? 1 : 2);
-    const how = `${settings.tsx ? 'tsx sources' : 'compiled'}, ${settings.processes} process${settings.processes > 1 ? 'es' : ''} × ${workers} prediction worker${workers > 1 ? 's' : ''}${settings.predictionLog ? ', prediction log on' : ''}`;
+    const api = await started(startApiServer(fixture, settings, logDirectory, buildDirectory, settings.processes));
+    const how = `${settings.tsx ? 'tsx sources' : 'compiled'}, ${layout(settings, settings.processes)}${settings.predictionLog ? ', prediction log on' : ''}`;
     process.stderr.write(
       `server ${api.url} (${how}); ${settings.connections} connections, ${settings.durationSeconds} s per phase; ` +
         `${singleBodies.length} real baskets of ${SINGLE_BASKET_LINES.min}–${SINGLE_BASKET_LINES.max} lines; load generators: ${settings.generators.join(', ')}\n`,
@@ -285,8 +294,17 @@ async function bench(): Promise<void> {
     for (const generator of settings.generators) {
       await run({ name: 'single   POST /v1/predict', server: api, path: '/v1/predict', bodies: singleBodies, basketsPerRequest: 1, generator });
     }
-    // 2. batches
-    await run({ name: `batch    POST /v1/predict/batch (${settings.batchSize}/req)`, server: api, path: '/v1/predict/batch', bodies: batchBodies, basketsPerRequest: settings.batchSize, generator: 'autocannon' });
+    // 2. batches, on a server laid out for them (--batch-processes; README: one process and its workers do more for batches)
+    const batches = (server: RunningServer) =>
+      run({
+        name: `batch    POST /v1/predict/batch (${settings.batchSize}/req; ${layout(settings, settings.batchProcesses)})`,
+        server,
+        path: '/v1/predict/batch',
+        bodies: batchBodies,
+        basketsPerRequest: settings.batchSize,
+        generator: 'autocannon',
+      });
+    if (settings.batchProcesses === settings.processes) await batches(api);
     // 3. two model swaps under load
     const swap = async (target: string): Promise<void> => {
       await fixture.registry.setAlias('production', target, { actor: 'bench', reason: 'swap under load' });
@@ -319,6 +337,13 @@ async function bench(): Promise<void> {
       await run({ name: 'single   POST /v1/predict, gbdt', server: api, path: '/v1/predict', bodies: singleBodies, basketsPerRequest: 1, generator });
     }
     await api.stop();
+    if (settings.batchProcesses !== settings.processes) {
+      await fixture.registry.setAlias('production', fixture.versions.production, { actor: 'bench', reason: 'batches' });
+      const batchApi = await started(startApiServer(fixture, settings, logDirectory, buildDirectory, settings.batchProcesses));
+      await warmUp(batchApi);
+      await batches(batchApi);
+      await batchApi.stop();
+    }
 
     // 5. the bare node:http ceiling
     if (!settings.skipBare) {
