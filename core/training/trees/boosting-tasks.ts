@@ -7,20 +7,31 @@ import type { BinnedMatrix } from './binning';
 import { leafOfBinnedRow, type GrownTree } from './grow';
 import { accumulateThreeClassRootPairs, clearHistogram } from './histogram';
 import { float32At, float64At, int32At, TASK_KINDS, taskRange, uint8At, type TaskEnvironment } from './task-kinds';
-import type { TreeThreadPool } from './thread-pool';
+import { PARAMETER_INTEGERS, type TreeThreadPool } from './thread-pool';
 import type { TrainingMemory } from './training-memory';
 
 /** Integer parameters of the softmax job (an array takes two: byte offset and length). */
 const SOFTMAX = { classCount: 0, rows: 1, blocks: 2, hasWeights: 3, labels: 4, weights: 6, arrays: 8 } as const;
-/** Integer parameters of the scores job (a tree's leaf values added to its class's scores). */
-const SCORES = { byLeaf: 0, nodeCount: 1, rows: 2, blocks: 3, scores: 4, rowIndices: 6, codes: 8, nodes: 10, values: 12 } as const;
-/** Per node in the scores job's node table: feature, bin, left, right, row start, row end. */
-const NODE_FIELDS = 6;
+/** Integer parameters of the scores job (trees' leaf values added to their classes' scores). */
+const SCORES = { byLeaf: 0, nodeCount: 1, rows: 2, blocks: 3, codes: 4, nodes: 6, values: 8, treeCount: 10, restoreRowOrder: 11, trees: 16 } as const;
+/** Per tree of the scores job: its class's scores, its row indices, where its nodes start in the table, its node count. */
+const SCORES_TREE = { scores: 0, rowIndices: 2, nodeBase: 4, nodeCount: 5, size: 6 } as const;
+/** Trees one scores job takes. */
+const MAX_SCORED_TREES = Math.floor((PARAMETER_INTEGERS - SCORES.trees) / SCORES_TREE.size);
+/** Per node in the scores job's node table: feature, bin, left, right (within its tree), row start, row end, tree. */
+const NODE_FIELDS = 7;
 
 /** Integer parameters of the root histograms job. */
 const ROOTS = { rows: 0, featureCount: 1, blocks: 2, codes: 4, binOffsets: 6, features: 8, pairs: 10, histograms: 16 } as const;
 /** The most classes a softmax job takes (four integers per class in the job's parameters). */
 const MAX_PARALLEL_CLASSES = 250;
+
+/** A grown tree whose leaf values (`valueOf(node)`) go to class `label`'s scores. */
+export interface ScoredTree {
+  readonly label: number;
+  readonly tree: GrownTree;
+  readonly valueOf: (node: number) => number;
+}
 
 /** Scores, gradients and root histograms of one boosting run. */
 export class BoostingRounds {
@@ -55,41 +66,65 @@ export class BoostingRounds {
   }
 
   /**
-   * Adds a grown tree's leaf values (`valueOf(node)`) to class `label`'s scores: by the leaves' row
-   * segments when the tree saw every row, else by walking every row down the tree. Each row gets one
-   * addition, whichever thread makes it.
+   * Adds grown trees' leaf values (`valueOf(node)`) to their classes' scores (`label`), in one job:
+   * by the leaves' row segments when the trees saw every row (`rowCount` of them), else by walking
+   * every row down each tree. Each row gets one addition per tree, whichever thread makes it.
+   *
+   * @param restoreRowOrder by leaves only: then put each tree's row indices back in order (0…rows−1),
+   *   ready for the next tree grown on every row
    */
-  addTreeToScores(label: number, tree: GrownTree, rowCount: number, valueOf: (node: number) => number): void {
+  addTreesToScores(trees: readonly ScoredTree[], rowCount: number, restoreRowOrder = false): void {
     const { rows, codes } = this.binned;
-    const scores = this.scores[label];
     const byLeaf = rowCount === rows;
     const threads = this.threads;
-    if (threads === undefined) {
-      if (byLeaf) {
-        for (let node = 0; node < tree.nodeCount; node++) if (tree.feature[node] < 0) addToSegment(scores, tree.rowIndices, tree.rowStart[node], tree.rowEnd[node], valueOf(node));
-      } else {
-        for (let row = 0; row < rows; row++) scores[row] += valueOf(leafOfBinnedRow(tree, codes, rows, row));
+    if (threads === undefined || trees.length > MAX_SCORED_TREES) {
+      for (const { label, tree, valueOf } of trees) {
+        const scores = this.scores[label];
+        if (byLeaf) {
+          for (let node = 0; node < tree.nodeCount; node++) {
+            if (tree.feature[node] < 0) addToSegment(scores, tree.rowIndices, tree.rowStart[node], tree.rowEnd[node], valueOf(node), restoreRowOrder);
+          }
+        } else {
+          for (let row = 0; row < rows; row++) scores[row] += valueOf(leafOfBinnedRow(tree, codes, rows, row));
+        }
       }
       return;
     }
-    const count = tree.nodeCount;
+    let count = 0;
+    for (const { tree } of trees) count += tree.nodeCount;
     if (this.nodeTable.length < count * NODE_FIELDS) {
       this.nodeTable = this.memory.int32(2 * count * NODE_FIELDS);
       this.nodeValues = this.memory.float64(2 * count);
     }
     const table = this.nodeTable;
-    for (let node = 0; node < count; node++) {
-      table.set([tree.feature[node], tree.bin[node], tree.left[node], tree.right[node], tree.rowStart[node], tree.rowEnd[node]], node * NODE_FIELDS);
-      this.nodeValues[node] = tree.feature[node] < 0 ? valueOf(node) : 0;
-    }
     const integers = threads.integers;
+    let nodeBase = 0;
+    trees.forEach(({ label, tree, valueOf }, index) => {
+      for (let node = 0; node < tree.nodeCount; node++) {
+        const at = (nodeBase + node) * NODE_FIELDS;
+        table[at] = tree.feature[node];
+        table[at + 1] = tree.bin[node];
+        table[at + 2] = tree.left[node];
+        table[at + 3] = tree.right[node];
+        table[at + 4] = tree.rowStart[node];
+        table[at + 5] = tree.rowEnd[node];
+        table[at + 6] = index;
+        this.nodeValues[nodeBase + node] = tree.feature[node] < 0 ? valueOf(node) : 0;
+      }
+      const slot = SCORES.trees + index * SCORES_TREE.size;
+      threads.locate(this.scores[label], integers, slot + SCORES_TREE.scores);
+      threads.locate(tree.rowIndices, integers, slot + SCORES_TREE.rowIndices);
+      integers[slot + SCORES_TREE.nodeBase] = nodeBase;
+      integers[slot + SCORES_TREE.nodeCount] = tree.nodeCount;
+      nodeBase += tree.nodeCount;
+    });
     integers[SCORES.byLeaf] = byLeaf ? 1 : 0;
     integers[SCORES.nodeCount] = count;
     integers[SCORES.rows] = rows;
+    integers[SCORES.treeCount] = trees.length;
+    integers[SCORES.restoreRowOrder] = byLeaf && restoreRowOrder ? 1 : 0;
     const blocks = Math.min(byLeaf ? count : rows, 4 * threads.threads);
     integers[SCORES.blocks] = blocks;
-    threads.locate(scores, integers, SCORES.scores);
-    threads.locate(tree.rowIndices, integers, SCORES.rowIndices);
     threads.locate(codes, integers, SCORES.codes);
     threads.locate(table, integers, SCORES.nodes);
     threads.locate(this.nodeValues, integers, SCORES.values);
@@ -165,36 +200,44 @@ function buildRoots(
   }
 }
 
-/** Adds a leaf's value to the scores of its segment's rows. */
-function addToSegment(scores: Float64Array, rowIndices: Int32Array, start: number, end: number, value: number): void {
+/** Adds a leaf's value to the scores of its segment's rows; then, with `restoreRowOrder`, sets each position of the segment to its own index. */
+function addToSegment(scores: Float64Array, rowIndices: Int32Array, start: number, end: number, value: number, restoreRowOrder: boolean): void {
   for (let index = start; index < end; index++) scores[rowIndices[index]] += value;
+  if (restoreRowOrder) for (let index = start; index < end; index++) rowIndices[index] = index;
 }
 
-/** One block of the scores job: a range of nodes (their leaves' segments), or a range of rows walked down the tree. */
+/** One block of the scores job: a range of the trees' nodes (their leaves' segments), or a range of rows walked down every tree. */
 export function runAddLeafValuesTask(environment: TaskEnvironment, task: number): void {
   const { integers } = environment;
-  const scores = float64At(environment, SCORES.scores);
   const table = int32At(environment, SCORES.nodes);
   const values = float64At(environment, SCORES.values);
+  const treeCount = integers[SCORES.treeCount];
+  const treeAt = (tree: number): number => SCORES.trees + tree * SCORES_TREE.size;
+  const scores = Array.from({ length: treeCount }, (_, tree) => float64At(environment, treeAt(tree) + SCORES_TREE.scores));
   if (integers[SCORES.byLeaf] !== 0) {
-    const rowIndices = int32At(environment, SCORES.rowIndices);
+    const rowIndices = Array.from({ length: treeCount }, (_, tree) => int32At(environment, treeAt(tree) + SCORES_TREE.rowIndices));
+    const restoreRowOrder = integers[SCORES.restoreRowOrder] !== 0;
     const [first, last] = taskRange(task, integers[SCORES.blocks], integers[SCORES.nodeCount]);
     for (let node = first; node < last; node++) {
       const base = node * NODE_FIELDS;
-      if (table[base] < 0) addToSegment(scores, rowIndices, table[base + 4], table[base + 5], values[node]);
+      if (table[base] < 0) addToSegment(scores[table[base + 6]], rowIndices[table[base + 6]], table[base + 4], table[base + 5], values[node], restoreRowOrder);
     }
     return;
   }
   const codes = uint8At(environment, SCORES.codes);
   const rows = integers[SCORES.rows];
   const [first, last] = taskRange(task, integers[SCORES.blocks], rows);
-  for (let row = first; row < last; row++) {
-    let node = 0;
-    while (table[node * NODE_FIELDS] >= 0) {
-      const base = node * NODE_FIELDS;
-      node = codes[table[base] * rows + row] <= table[base + 1] ? table[base + 2] : table[base + 3];
+  for (let tree = 0; tree < treeCount; tree++) {
+    const nodeBase = integers[treeAt(tree) + SCORES_TREE.nodeBase];
+    const treeScores = scores[tree];
+    for (let row = first; row < last; row++) {
+      let node = 0;
+      while (table[(nodeBase + node) * NODE_FIELDS] >= 0) {
+        const base = (nodeBase + node) * NODE_FIELDS;
+        node = codes[table[base] * rows + row] <= table[base + 1] ? table[base + 2] : table[base + 3];
+      }
+      treeScores[row] += values[nodeBase + node];
     }
-    scores[row] += values[node];
   }
 }
 

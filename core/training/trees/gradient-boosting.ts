@@ -9,8 +9,9 @@
  */
 import { DEFAULT_BIN_SAMPLE_ROWS, MAX_BIN_LIMIT } from './binning';
 import { binTrainingMatrix } from './binning-tasks';
-import { BoostingRounds } from './boosting-tasks';
-import { grownTreeToIR, TreeGrower } from './grow';
+import { BoostingRounds, type ScoredTree } from './boosting-tasks';
+import { grownTreeToIR, TreeGrower, type GrownTree, type GrowRequest } from './grow';
+import { MAX_GROUPS } from './node-search';
 import { GradientStatistics, GROW_POLICIES, type GrowPolicy } from './node-statistics';
 import { checkChoiceOption, checkFractionOption, checkIntegerOption, checkNumberOption, limitOrInfinity } from './option-checks';
 import { SeededRandom } from './random';
@@ -108,9 +109,15 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
   // training scores one array per class: a tree updates its class's array only
   const rounds = new BoostingRounds(binned, matrix.labels, matrix.weights, baseValues, memory, threads);
   const { pairs } = rounds;
-  const grower = new TreeGrower(binned, settings.minSamplesPerLeaf > 1 ? 3 : 2, memory, threads);
+  // without sampling no tree of a round draws a random number while it grows: the round's class trees grow
+  // together (their levels in the same parallel jobs), each with its own grower and row indices
+  const together = settings.rowSampleFraction === 1 && settings.columnSampleByTree === 1 && settings.columnSampleByNode === 1 && classCount <= MAX_GROUPS;
+  const channels = settings.minSamplesPerLeaf > 1 ? 3 : 2;
+  const growers = Array.from({ length: together ? classCount : 1 }, () => new TreeGrower(binned, channels, memory, threads));
+  // the together trees' row indices start in order, and the scores job puts them back in order after each round
+  const rowIndexSets = growers.map(() => memory.int32(rows));
+  if (together) for (const rowIndices of rowIndexSets) for (let row = 0; row < rows; row++) rowIndices[row] = row;
   const features = memory.copy(allFeatures(columns));
-  const rowIndices = memory.int32(rows);
   const identity = Int32Array.from({ length: rows }, (_, row) => row);
   const random = new SeededRandom(settings.seed);
   const limits = {
@@ -142,24 +149,38 @@ function boost(matrix: FeatureMatrix, classes: readonly string[], settings: Boos
     rounds.computeGradients();
     let rootHistograms: [Float64Array, Float64Array, Float64Array] | undefined;
     if (sharedRoots) {
-      rootHistograms = [grower.acquireHistogram(), grower.acquireHistogram(), grower.acquireHistogram()];
+      // each from the grower that grows (and releases) it
+      const owner = (label: number): TreeGrower => growers[together ? label : 0];
+      rootHistograms = [owner(0).acquireHistogram(), owner(1).acquireHistogram(), owner(2).acquireHistogram()];
       rounds.buildThreeClassRoots(features, rootHistograms);
     }
+    // the training scores take the float32 leaf values the model will hold
+    const scored = (label: number, grown: GrownTree, statistics: GradientStatistics): ScoredTree => {
+      const tree = grownTreeToIR(grown, binning, classCount, (node, values, offset) => {
+        values[offset + label] = settings.learningRate * statistics.leafWeight(grown.totals, node * grown.channels);
+      });
+      trees.push(tree);
+      return { label, tree: grown, valueOf: (node) => tree.value[node * classCount + label] };
+    };
+    const requests: GrowRequest[] = [];
+    const roundStatistics: GradientStatistics[] = [];
     for (let label = 0; label < classCount; label++) {
-      const rowCount = settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices, identity);
+      const rowIndices = rowIndexSets[together ? label : 0];
+      const rowCount = together ? rows : settings.rowSampleFraction < 1 ? sampleRows(random, rows, settings.rowSampleFraction, rowIndices) : identityRows(rowIndices, identity);
       const treeFeatureCount = Math.max(1, Math.round(settings.columnSampleByTree * columns));
       const treeFeatures = treeFeatureCount < columns ? random.sampleSorted(features, treeFeatureCount) : features;
       const nodeFeatureCount = Math.max(1, Math.round(settings.columnSampleByNode * treeFeatures.length));
       const statistics = new GradientStatistics(pairs[label], settings.l2Regularization, settings.minSamplesPerLeaf > 1, memory.kernels);
       const rootHistogram = rootHistograms?.[label];
-      const grown = grower.grow({ statistics, rowIndices, rowCount, treeFeatures, nodeFeatureCount, limits, random, rootHistogram });
-      const tree = grownTreeToIR(grown, binning, classCount, (node, values, offset) => {
-        values[offset + label] = settings.learningRate * statistics.leafWeight(grown.totals, node * grown.channels);
-      });
-      // the training scores take the float32 leaf values the model will hold
-      rounds.addTreeToScores(label, grown, rowCount, (node) => tree.value[node * classCount + label]);
-      trees.push(tree);
+      const request = { statistics, rowIndices, rowCount, treeFeatures, nodeFeatureCount, limits, random, rootHistogram };
+      if (together) {
+        requests.push(request);
+        roundStatistics.push(statistics);
+      } else {
+        rounds.addTreesToScores([scored(label, growers[0].grow(request), statistics)], rowCount);
+      }
     }
+    if (together) rounds.addTreesToScores(TreeGrower.growTogether(growers, requests).map((grown, label) => scored(label, grown, roundStatistics[label])), rows, true);
     roundsTrained = round + 1;
     progress.update(roundsTrained);
     if (validation !== undefined && validationScores !== undefined) {

@@ -6,6 +6,11 @@
  * is searched on its histogram and, if one gains enough, the node becomes a candidate. Candidates are
  * expanded level by level (`depthwise`) or best gain first (`lossguide`) until the leaf budget is spent.
  *
+ * Several trees can grow together, each by its own grower (`TreeGrower.growTogether`, a boosting
+ * round's class trees): their batches are partitioned in one parallel job and their searches run in
+ * another, so the threads get every tree's work of a level at once; each tree comes out as it would
+ * alone, since a grower's steps happen in its own order and a node's search depends on its tree only.
+ *
  * Two histogram regimes, chosen per tree:
  * - subtraction (most features examined per node, as in boosting and CART): a candidate keeps its
  *   histogram over all of the tree's features; on expansion only the child with fewer rows is built,
@@ -17,7 +22,7 @@
 import type { BinnedMatrix, FeatureBinning } from './binning';
 import { clearHistogram, HistogramPool, subtractHistogram, type HistogramSource } from './histogram';
 import type { HistogramKernels } from './histogram-kernels';
-import { ParallelNodeSearch, searchSparse, type SearchRequest } from './node-search';
+import { MAX_GROUPS, ParallelNodeSearch, searchSparse, type PartitionRequest, type SearchRequest } from './node-search';
 import { SplitSearch, type GrowthLimits, type NodeStatistics } from './node-statistics';
 import type { SeededRandom } from './random';
 import type { TreeThreadPool } from './thread-pool';
@@ -107,6 +112,102 @@ interface PlannedSearch {
 
 /** Grows trees over one binned matrix, reusing its buffers from tree to tree. */
 export class TreeGrower {
+  /**
+   * Grows one tree per grower (`requests[i]` by `growers[i]`), all at once: a batch of every tree is
+   * partitioned in one job and their searches run in one job. Each tree is the tree its grower would
+   * grow alone. The growers must be distinct, over the same threads, with the same channels; the
+   * requests must have distinct row indices and, with several trees, the same child minimums.
+   */
+  static growTogether(growers: readonly TreeGrower[], requests: readonly GrowRequest[]): GrownTree[] {
+    TreeGrower.checkTogether(growers, requests);
+    growers.forEach((grower, index) => grower.begin(requests[index]));
+    TreeGrower.runSearchesTogether(growers);
+    let growing = growers.filter((grower) => grower.hasCandidates());
+    while (growing.length > 0) {
+      const batches = growing.map((grower) => grower.nextBatch());
+      const middles = TreeGrower.partitionTogether(growing, batches);
+      growing.forEach((grower, index) => batches[index].forEach((node, position) => grower.split(node, middles[index][position])));
+      TreeGrower.runSearchesTogether(growing);
+      growing = growing.filter((grower) => grower.hasCandidates());
+    }
+    return growers.map((grower) => grower.finish());
+  }
+
+  /**
+   * Runs the searches every grower planned: on the threads in one job when there are threads and,
+   * summed over the trees, enough work (the result is the same either way), else one by one here;
+   * then each grower applies its results in its plan order.
+   */
+  private static runSearchesTogether(growers: readonly TreeGrower[]): void {
+    const planned = growers.map((grower) => {
+      const plan = grower.planned;
+      grower.planned = [];
+      return plan;
+    });
+    const parallel = growers[0].parallel;
+    let work = 0;
+    growers.forEach((grower, index) => (work += grower.workOf(planned[index])));
+    if (parallel === undefined || work < PARALLEL_MIN_WORK) {
+      growers.forEach((grower, index) => grower.applySearches(planned[index], undefined));
+      return;
+    }
+    const prepared = growers.map((grower, index) => grower.searchRequests(planned[index]));
+    parallel.search(
+      growers[0].request.limits,
+      prepared.flatMap((each) => each.requests),
+    );
+    growers.forEach((grower, index) => grower.applySearches(planned[index], prepared[index].searches));
+  }
+
+  /**
+   * Partitions every grower's batch of candidates: on the threads in one job when there are threads,
+   * several nodes and enough rows, else one by one here; the middles, per grower and node.
+   */
+  private static partitionTogether(growers: readonly TreeGrower[], batches: readonly (readonly number[])[]): ArrayLike<number>[] {
+    const requests = growers.map((grower, index) => grower.partitionRequests(batches[index]));
+    const parallel = growers[0].parallel;
+    let nodes = 0;
+    let rows = 0;
+    for (const list of requests) {
+      nodes += list.length;
+      for (const request of list) rows += request.end - request.start;
+    }
+    if (parallel === undefined || nodes < 2 || rows < PARALLEL_MIN_PARTITION_ROWS) {
+      return growers.map((grower, index) => requests[index].map((request) => grower.partition(request.rowIndices, request.start, request.end, request.column, request.bin)));
+    }
+    const middles = parallel.partition(requests.flat());
+    const result: ArrayLike<number>[] = [];
+    let next = 0;
+    for (const list of requests) {
+      result.push(middles.subarray(next, next + list.length));
+      next += list.length;
+    }
+    return result;
+  }
+
+  /** What trees grown together must share (see `TreeGrower.growTogether`). */
+  private static checkTogether(growers: readonly TreeGrower[], requests: readonly GrowRequest[]): void {
+    if (growers.length === 0 || growers.length !== requests.length) {
+      throw new InvalidOptionsError('trees grown together', [`one request per grower (got ${growers.length} growers, ${requests.length} requests)`]);
+    }
+    const problems: string[] = [];
+    if (new Set(growers).size !== growers.length) problems.push('each tree needs its own grower');
+    if (new Set(requests.map((request) => request.rowIndices)).size !== requests.length) problems.push('each tree needs its own row indices');
+    if (growers.length > MAX_GROUPS) problems.push(`at most ${MAX_GROUPS} trees grow together (got ${growers.length})`);
+    const [first] = growers;
+    const [firstRequest] = requests;
+    growers.forEach((grower, index) => {
+      if (grower.threads !== first.threads || grower.channels !== first.channels || grower.binned !== first.binned) {
+        problems.push(`grower ${index} differs from grower 0 in its threads, channels or matrix`);
+      }
+      const { limits } = requests[index];
+      if (limits.minChildWeight !== firstRequest.limits.minChildWeight || limits.minSamplesPerLeaf !== firstRequest.limits.minSamplesPerLeaf) {
+        problems.push(`request ${index} has other child minimums than request 0`);
+      }
+    });
+    if (problems.length > 0) throw new InvalidOptionsError('trees grown together', problems);
+  }
+
   private readonly binning: FeatureBinning;
   private readonly pool: HistogramPool;
   private readonly maxRetained: number;
@@ -138,6 +239,8 @@ export class TreeGrower {
   private subtraction = false;
   private queue!: CandidateQueue;
   private planned: PlannedSearch[] = [];
+  private leaves = 0;
+  private readonly threads: TreeThreadPool | undefined;
 
   /**
    * @param memory histograms live here (so the WebAssembly kernels can build them) @default plain arrays
@@ -154,6 +257,7 @@ export class TreeGrower {
   ) {
     this.binning = binned.binning;
     const histogramLength = this.binning.binOffsets[binned.columns] * channels;
+    this.threads = threads;
     this.parallel = threads !== undefined && threads.threads > 1 ? new ParallelNodeSearch(threads, binned, channels) : undefined;
     this.pool = new HistogramPool(histogramLength, memory === undefined ? undefined : (length) => memory.float64(length));
     this.maxRetained = Math.max(8, Math.floor(RETAINED_HISTOGRAM_BYTES / (8 * this.pool.length)));
@@ -167,6 +271,11 @@ export class TreeGrower {
   }
 
   grow(request: GrowRequest): GrownTree {
+    return TreeGrower.growTogether([this], [request])[0];
+  }
+
+  /** Starts a tree: its root, and the root's search planned. */
+  private begin(request: GrowRequest): void {
     if (request.statistics.channels !== this.channels) {
       throw new InvalidOptionsError('tree growth request', [`statistics have ${request.statistics.channels} channels, the grower ${this.channels}`]);
     }
@@ -176,6 +285,7 @@ export class TreeGrower {
     this.queue = request.limits.growPolicy === 'lossguide' ? new BestGainQueue() : new LevelQueue((node) => this.depth[node]);
     this.nodeCount = 0;
     this.planned = [];
+    this.leaves = 1;
     const root = this.addNode(0, 0, request.rowCount);
     const prebuilt = request.rootHistogram;
     if (prebuilt !== undefined && request.treeFeatures.length > 0) this.sumFeatureBins(prebuilt, request.treeFeatures[0], root);
@@ -188,13 +298,23 @@ export class TreeGrower {
     } else {
       this.planBuilt(root);
     }
-    this.runSearches();
-    let leaves = 1;
-    while (this.queue.size > 0 && leaves < request.limits.maxLeaves) {
-      const batch = this.queue.popBatch(Math.min(request.limits.maxLeaves - leaves, MAX_BATCH_NODES));
-      this.expandBatch(batch);
-      leaves += batch.length;
-    }
+  }
+
+  /** Whether the tree has candidates left to expand within its leaf budget. */
+  private hasCandidates(): boolean {
+    return this.queue.size > 0 && this.leaves < this.request.limits.maxLeaves;
+  }
+
+  /** The next candidates to split together (they are counted as split). */
+  private nextBatch(): number[] {
+    const batch = this.queue.popBatch(Math.min(this.request.limits.maxLeaves - this.leaves, MAX_BATCH_NODES));
+    this.leaves += batch.length;
+    return batch;
+  }
+
+  /** The grown tree (its histograms given back). */
+  private finish(): GrownTree {
+    const request = this.request;
     for (let node = 0; node < this.nodeCount; node++) {
       const histogram = this.histograms[node];
       if (histogram !== null) {
@@ -263,27 +383,11 @@ export class TreeGrower {
     return limits.minSamplesPerLeaf <= 1 || statistics.count(this.totals, offset, rows) >= 2 * limits.minSamplesPerLeaf;
   }
 
-  /**
-   * Splits a batch of candidates (a level, or one best-gain candidate): partitions their rows, then
-   * splits each in turn (children, feature samples and histograms in the one-thread order), then runs
-   * all their children's searches at once.
-   */
-  private expandBatch(nodes: readonly number[]): void {
+  /** The rows of a batch of candidates, split by their candidate splits (for `partitionTogether`). */
+  private partitionRequests(nodes: readonly number[]): PartitionRequest[] {
     const { rowIndices } = this.request;
     const rows = this.binned.rows;
-    let batchRows = 0;
-    for (const node of nodes) batchRows += this.rowEnd[node] - this.rowStart[node];
-    let middles: ArrayLike<number>;
-    if (this.parallel !== undefined && nodes.length > 1 && batchRows >= PARALLEL_MIN_PARTITION_ROWS) {
-      middles = this.parallel.partition(
-        rowIndices,
-        nodes.map((node) => ({ start: this.rowStart[node], end: this.rowEnd[node], column: this.candidateFeature[node] * rows, bin: this.candidateBin[node] })),
-      );
-    } else {
-      middles = nodes.map((node) => this.partition(rowIndices, this.rowStart[node], this.rowEnd[node], this.candidateFeature[node] * rows, this.candidateBin[node]));
-    }
-    nodes.forEach((node, index) => this.split(node, middles[index]));
-    this.runSearches();
+    return nodes.map((node) => ({ rowIndices, start: this.rowStart[node], end: this.rowEnd[node], column: this.candidateFeature[node] * rows, bin: this.candidateBin[node] }));
   }
 
   /** Makes a partitioned candidate an inner node with two children, and plans their searches. */
@@ -397,17 +501,8 @@ export class TreeGrower {
     return { node, histogram, features, count: Math.min(nodeFeatureCount, treeFeatures.length) };
   }
 
-  /**
-   * Runs the planned searches: together on the threads when there is enough work (the result is the
-   * same either way), else one by one in plan order; then, in plan order, every result is applied
-   * (candidates join the queue, histograms are kept or given back).
-   */
-  private runSearches(): void {
-    const planned = this.planned;
-    this.planned = [];
-    if (planned.length === 0) return;
-    const { statistics, limits, rowIndices } = this.request;
-    const channels = this.channels;
+  /** Work of planned searches: rows × features built, plus features scanned × 64. */
+  private workOf(planned: readonly PlannedSearch[]): number {
     let work = 0;
     for (const search of planned) {
       if (search.small) {
@@ -418,32 +513,46 @@ export class TreeGrower {
       if (search.buildNode >= 0) work += (this.rowEnd[search.buildNode] - this.rowStart[search.buildNode]) * search.buildCount;
       for (const scan of search.scans) work += 64 * scan.count;
     }
-    let searches: SplitSearch[][] | undefined;
-    if (this.parallel !== undefined && work >= PARALLEL_MIN_WORK) {
-      searches = planned.map((search) =>
-        search.scans.map((scan) => {
-          const result = new SplitSearch(channels);
-          result.reset(statistics.minimumGain(this.totals, scan.node * channels, limits));
-          return result;
-        }),
-      );
-      const requests: SearchRequest[] = [];
-      planned.forEach((search, index) => {
-        const smallNode = search.scans[0].node;
-        requests.push({
-          small: search.small,
-          build: search.small
-            ? { histogram: search.scans[0].histogram, start: this.rowStart[smallNode], end: this.rowEnd[smallNode] }
-            : search.buildNode < 0 || search.histogram === undefined
-              ? undefined
-              : { histogram: search.histogram, start: this.rowStart[search.buildNode], end: this.rowEnd[search.buildNode], subtractFrom: search.subtractFrom },
-          blockFeatures: search.buildFeatures,
-          blockFeatureCount: search.buildCount,
-          scans: search.scans.map((scan, slot) => ({ ...scan, totals: this.totals, offset: scan.node * channels, search: searches![index][slot] })),
-        });
-      });
-      this.parallel.search(statistics, limits, rowIndices, requests);
-    }
+    return work;
+  }
+
+  /** The planned searches as requests to the threads, with the split searches their results go to. */
+  private searchRequests(planned: readonly PlannedSearch[]): { readonly requests: SearchRequest[]; readonly searches: SplitSearch[][] } {
+    const { statistics, limits, rowIndices } = this.request;
+    const channels = this.channels;
+    const searches = planned.map((search) =>
+      search.scans.map((scan) => {
+        const result = new SplitSearch(channels);
+        result.reset(statistics.minimumGain(this.totals, scan.node * channels, limits));
+        return result;
+      }),
+    );
+    const requests = planned.map((search, index): SearchRequest => {
+      const smallNode = search.scans[0].node;
+      return {
+        statistics,
+        rowIndices,
+        small: search.small,
+        build: search.small
+          ? { histogram: search.scans[0].histogram, start: this.rowStart[smallNode], end: this.rowEnd[smallNode] }
+          : search.buildNode < 0 || search.histogram === undefined
+            ? undefined
+            : { histogram: search.histogram, start: this.rowStart[search.buildNode], end: this.rowEnd[search.buildNode], subtractFrom: search.subtractFrom },
+        blockFeatures: search.buildFeatures,
+        blockFeatureCount: search.buildCount,
+        scans: search.scans.map((scan, slot) => ({ ...scan, totals: this.totals, offset: scan.node * channels, search: searches[index][slot] })),
+      };
+    });
+    return { requests, searches };
+  }
+
+  /**
+   * In plan order: runs each search here unless the threads did (`searches` holds their results),
+   * then applies it (candidates join the queue, histograms are kept or given back).
+   */
+  private applySearches(planned: readonly PlannedSearch[], searches: readonly (readonly SplitSearch[])[] | undefined): void {
+    const { statistics } = this.request;
+    const channels = this.channels;
     planned.forEach((search, index) => {
       if (search.small && searches === undefined) {
         this.evaluateSmall(search.scans[0].node, search.scans[0].features, search.scans[0].count);

@@ -9,6 +9,10 @@
  * Each bin is summed over the same rows in the same order as on one thread, and the blocks' best
  * splits are combined in feature order with the one-thread tie rule (the first feature and bin
  * reaching the largest gain), so the grown tree does not depend on the number of threads.
+ *
+ * One job may hold the nodes of several trees grown together (a boosting round's class trees): each
+ * request names its tree's row indices (and, for a search, its statistics); the job gives every
+ * distinct tree a group (its row indices, partition scratch and statistics) that its tasks read.
  */
 import type { BinnedMatrix } from './binning';
 import { clearHistogram, subtractHistogram, type HistogramSource } from './histogram';
@@ -22,20 +26,24 @@ const INTEGER = {
   codes: 0,
   binOffsets: 2,
   binCounts: 4,
-  rowIndices: 6,
   featureList: 8,
   results: 10,
   searchTable: 12,
   taskTable: 14,
   scanNumbers: 16,
   partitionTable: 18,
-  scratch: 20,
   rows: 22,
   channels: 23,
-  statistics: 32,
+  /** The groups' records (GROUP), GROUP.size integers each. */
+  groups: 32,
 } as const;
-/** Number parameters: the limits, then the statistics' numbers. */
+/** One group's record (a tree of the job): its row indices, its partition scratch, its statistics' description. */
+const GROUP = { rowIndices: 0, scratch: 2, statistics: 4, size: 16 } as const;
+/** Number parameters: the limits, then each group's statistics' numbers (GROUP_NUMBERS each). */
 const NUMBER = { minChildWeight: 0, minSamplesPerLeaf: 1, statistics: 8 } as const;
+const GROUP_NUMBERS = 4;
+/** Trees one job can hold. */
+export const MAX_GROUPS = 32;
 
 /** One search's record in the search table (integers). */
 const SEARCH = {
@@ -55,11 +63,13 @@ const SEARCH = {
   scans: 12,
   /** 1: a small node, searched on a sparse histogram (one task, see `searchSmallNode`). */
   small: 20,
-  size: 21,
+  /** The group (tree) of the search. */
+  group: 21,
+  size: 22,
 } as const;
 const MAX_SCANS = 2;
-/** One partition's record: start, end, code column, bin; the task writes the middle after them. */
-const PARTITION_SIZE = 5;
+/** One partition's record: start, end, code column, bin, group; the task writes the middle after them. */
+const PARTITION_SIZE = 6;
 /** A block of a search is worth a task from this much work (rows × features, or bins scanned). */
 const MIN_TASK_WORK = 16 * 1024;
 
@@ -81,6 +91,10 @@ export interface ScanRequest {
  * histogram instead (build.histogram is not used) and scans only each feature's occupied bins.
  */
 export interface SearchRequest {
+  /** The statistics of the node's tree. */
+  readonly statistics: NodeStatistics;
+  /** The row indices of the node's tree (the build's rows are a segment of them). */
+  readonly rowIndices: Int32Array;
   readonly small?: boolean;
   /** Build this histogram from rows [start, end) over the block features (after zeroing their bins). */
   readonly build?: { readonly histogram: Float64Array; readonly start: number; readonly end: number; readonly subtractFrom?: Float64Array };
@@ -92,6 +106,8 @@ export interface SearchRequest {
 
 /** A node's rows to partition: rows with code[column + row] <= bin go first. */
 export interface PartitionRequest {
+  /** The row indices of the node's tree; its segment [start, end) is partitioned in place. */
+  readonly rowIndices: Int32Array;
   readonly start: number;
   readonly end: number;
   readonly column: number;
@@ -107,7 +123,8 @@ export class ParallelNodeSearch {
   private taskTable: Int32Array;
   private scanNumbers: Float64Array;
   private partitionTable: Int32Array;
-  private readonly scratch: Int32Array;
+  /** A partition scratch per group, as many rows as the matrix. */
+  private readonly scratches: Int32Array[] = [];
   private readonly memory: TrainingMemory;
 
   /** @param binned its codes and bin layout are copied into the pool's memory unless they are there */
@@ -129,24 +146,31 @@ export class ParallelNodeSearch {
     this.taskTable = pool.int32(0);
     this.scanNumbers = pool.float64(0);
     this.partitionTable = pool.int32(0);
-    this.scratch = pool.int32(binned.rows);
   }
 
-  /** Partitions every request's rows (in `rowIndices`, a node per task); returns where each one's right rows start. */
-  partition(rowIndices: Int32Array, requests: readonly PartitionRequest[]): Int32Array {
+  /**
+   * Partitions every request's rows (in its `rowIndices`, a node per task; the requests of one tree
+   * must not overlap); returns where each one's right rows start.
+   */
+  partition(requests: readonly PartitionRequest[]): Int32Array {
     const table = (this.partitionTable = this.ensureInt32(this.partitionTable, requests.length * PARTITION_SIZE));
-    requests.forEach((request, index) => table.set([request.start, request.end, request.column, request.bin, -1], index * PARTITION_SIZE));
-    const integers = this.writeCommon(rowIndices);
+    const integers = this.writeCommon();
+    const groups = new Groups(this.pool, integers);
+    requests.forEach((request, index) => {
+      const group = groups.of(request.rowIndices, undefined, (slot, groupIndex) => this.pool.locate(this.scratchOf(groupIndex), integers, slot + GROUP.scratch));
+      table.set([request.start, request.end, request.column, request.bin, group, -1], index * PARTITION_SIZE);
+    });
     this.pool.locate(table, integers, INTEGER.partitionTable);
     this.pool.run(TASK_KINDS.partitionRows, requests.length);
-    return Int32Array.from(requests, (_, index) => table[index * PARTITION_SIZE + 4]);
+    return Int32Array.from(requests, (_, index) => table[index * PARTITION_SIZE + 5]);
   }
 
   /**
    * Runs every search on every thread. Each scan's `search` ends with the best split over its
-   * features, exactly as `scanFeature` over them in order would leave it.
+   * features, exactly as `scanFeature` over them in order would leave it. Every request's statistics
+   * must have the same channels as this search, and all share `limits`.
    */
-  search(statistics: NodeStatistics, limits: GrowthLimits, rowIndices: Int32Array, requests: readonly SearchRequest[]): void {
+  search(limits: GrowthLimits, requests: readonly SearchRequest[]): void {
     const pool = this.pool;
     const channels = this.channels;
     const scanStride = 1 + channels;
@@ -163,12 +187,17 @@ export class ParallelNodeSearch {
     const tasks = (this.taskTable = this.ensureInt32(this.taskTable, 2 * taskCount));
     const stride = 3 + channels;
     const results = (this.results = this.ensureFloat64(this.results, taskCount * MAX_SCANS * stride));
+    const integers = this.writeCommon();
+    const groups = new Groups(pool, integers);
     let listEnd = 0;
     let task = 0;
     requests.forEach((request, index) => {
       const base = index * SEARCH.size;
       table.fill(0, base, base + SEARCH.size);
       if (request.small === true) table[base + SEARCH.small] = 1;
+      table[base + SEARCH.group] = groups.of(request.rowIndices, request.statistics, (slot, group) =>
+        request.statistics.describe(integers, slot + GROUP.statistics, pool.numbers, NUMBER.statistics + group * GROUP_NUMBERS, this.memory),
+      );
       if (request.build !== undefined) {
         table[base + SEARCH.build] = 1;
         table[base + SEARCH.histogramOffset] = this.memory.offsetOf(request.build.histogram);
@@ -204,7 +233,6 @@ export class ParallelNodeSearch {
         tasks[2 * task + 1] = block;
       }
     });
-    const integers = this.writeCommon(rowIndices);
     pool.locate(list, integers, INTEGER.featureList);
     pool.locate(table, integers, INTEGER.searchTable);
     pool.locate(tasks, integers, INTEGER.taskTable);
@@ -213,7 +241,6 @@ export class ParallelNodeSearch {
     integers[INTEGER.channels] = channels;
     pool.numbers[NUMBER.minChildWeight] = limits.minChildWeight;
     pool.numbers[NUMBER.minSamplesPerLeaf] = limits.minSamplesPerLeaf;
-    statistics.describe(integers, INTEGER.statistics, pool.numbers, NUMBER.statistics, this.memory);
     pool.run(TASK_KINDS.nodeSearch, taskCount);
     // combine each search's blocks in feature order: a later block wins only with a strictly larger gain
     task = 0;
@@ -241,17 +268,20 @@ export class ParallelNodeSearch {
     return Math.max(1, Math.min(2 * this.pool.threads, Math.floor(request.blockFeatureCount / 4), Math.floor(work / MIN_TASK_WORK)));
   }
 
-  private writeCommon(rowIndices: Int32Array): Int32Array {
+  private writeCommon(): Int32Array {
     const { pool } = this;
     const integers = pool.integers;
     const { codes, binning, rows } = this.binned;
     pool.locate(codes, integers, INTEGER.codes);
     pool.locate(binning.binOffsets, integers, INTEGER.binOffsets);
     pool.locate(binning.binCounts, integers, INTEGER.binCounts);
-    pool.locate(rowIndices, integers, INTEGER.rowIndices);
-    pool.locate(this.scratch, integers, INTEGER.scratch);
     integers[INTEGER.rows] = rows;
     return integers;
+  }
+
+  /** The partition scratch of a group (kept from job to job). */
+  private scratchOf(group: number): Int32Array {
+    return (this.scratches[group] ??= this.pool.int32(this.binned.rows));
   }
 
   private ensureInt32(array: Int32Array, length: number): Int32Array {
@@ -263,38 +293,71 @@ export class ParallelNodeSearch {
   }
 }
 
+/**
+ * The groups of one job: a group per distinct tree (row indices and statistics), numbered in order
+ * of first use, each written once into the job's parameters.
+ */
+class Groups {
+  private readonly rowIndices: Int32Array[] = [];
+  private readonly statistics: (NodeStatistics | undefined)[] = [];
+
+  constructor(
+    private readonly pool: TreeThreadPool,
+    private readonly integers: Int32Array,
+  ) {}
+
+  /** The group of a tree; a new one is written at its slot, then `describe(slot, group)` adds the rest of its record. */
+  of(rowIndices: Int32Array, statistics: NodeStatistics | undefined, describe: (slot: number, group: number) => void): number {
+    for (let group = 0; group < this.rowIndices.length; group++) {
+      if (this.rowIndices[group] === rowIndices && this.statistics[group] === statistics) return group;
+    }
+    const group = this.rowIndices.length;
+    if (group >= MAX_GROUPS) throw new RangeError(`a job holds the nodes of at most ${MAX_GROUPS} trees`);
+    this.rowIndices.push(rowIndices);
+    this.statistics.push(statistics);
+    const slot = INTEGER.groups + group * GROUP.size;
+    this.pool.locate(rowIndices, this.integers, slot + GROUP.rowIndices);
+    describe(slot, group);
+    return group;
+  }
+}
+
 /** One node of a partition job. */
 export function runPartitionTask(environment: TaskEnvironment, task: number): void {
   const { integers, memory } = environment;
   const table = int32At(environment, INTEGER.partitionTable);
   const base = task * PARTITION_SIZE;
   const [start, end, column, bin] = [table[base], table[base + 1], table[base + 2], table[base + 3]];
-  table[base + 4] = memory.kernels.partitionAt(
-    integers[INTEGER.rowIndices],
+  const group = INTEGER.groups + table[base + 4] * GROUP.size;
+  table[base + 5] = memory.kernels.partitionAt(
+    integers[group + GROUP.rowIndices],
     start,
     end,
     integers[INTEGER.codes] + column,
     bin,
-    // the node's own stretch of the scratch rows
-    integers[INTEGER.scratch] + 4 * start,
+    // the node's own stretch of its tree's scratch rows
+    integers[group + GROUP.scratch] + 4 * start,
   );
 }
 
 /** One block of one search of a search job, on whichever thread claims it. */
 export function runNodeSearchTask(environment: TaskEnvironment, task: number): void {
   const { integers, memory } = environment;
-  const statistics = statisticsFromDescription(integers, INTEGER.statistics, environment.numbers, NUMBER.statistics, memory);
-  const channels = statistics.channels;
   const tasks = int32At(environment, INTEGER.taskTable);
   const table = int32At(environment, INTEGER.searchTable);
   const list = int32At(environment, INTEGER.featureList);
   const request = tasks[2 * task];
   const base = request * SEARCH.size;
+  const groupIndex = table[base + SEARCH.group];
+  const group = INTEGER.groups + groupIndex * GROUP.size;
+  const statistics = statisticsFromDescription(integers, group + GROUP.statistics, environment.numbers, NUMBER.statistics + groupIndex * GROUP_NUMBERS, memory);
+  const channels = statistics.channels;
+  const rowIndices = int32At(environment, group + GROUP.rowIndices);
   const codes = memory.view(Uint8Array, integers[INTEGER.codes], integers[INTEGER.codes + 1]);
   const binOffsets = int32At(environment, INTEGER.binOffsets);
   const binCounts = int32At(environment, INTEGER.binCounts);
   if (table[base + SEARCH.small] !== 0) {
-    searchSmallNode(environment, statistics, table, base, list, codes, binOffsets, task);
+    searchSmallNode(environment, statistics, rowIndices, table, base, list, codes, binOffsets, task);
     return;
   }
   const [first, last] = taskRange(tasks[2 * task + 1], table[base + SEARCH.blocks], table[base + SEARCH.blockCount]);
@@ -304,7 +367,6 @@ export function runNodeSearchTask(environment: TaskEnvironment, task: number): v
   if (table[base + SEARCH.build] !== 0 && count > 0) {
     const histogram = memory.view(Float64Array, table[base + SEARCH.histogramOffset], table[base + SEARCH.histogramLength]);
     clearHistogram(histogram, binOffsets, features, count, channels);
-    const rowIndices = int32At(environment, INTEGER.rowIndices);
     const rows = integers[INTEGER.rows];
     statistics.build({ codes, rows, binOffsets, rowIndices, start: table[base + SEARCH.start], end: table[base + SEARCH.end], features, featureCount: count }, histogram);
     if (table[base + SEARCH.subtract] !== 0) {
@@ -347,6 +409,7 @@ export function runNodeSearchTask(environment: TaskEnvironment, task: number): v
 function searchSmallNode(
   environment: TaskEnvironment,
   statistics: NodeStatistics,
+  rowIndices: Int32Array,
   table: Int32Array,
   base: number,
   list: Int32Array,
@@ -357,7 +420,6 @@ function searchSmallNode(
   const { integers, memory } = environment;
   const channels = statistics.channels;
   const rows = integers[INTEGER.rows];
-  const rowIndices = int32At(environment, INTEGER.rowIndices);
   const [start, end] = [table[base + SEARCH.start], table[base + SEARCH.end]];
   const scanBase = base + SEARCH.scans;
   const features = list.subarray(table[scanBase + 2], table[scanBase + 2] + table[scanBase + 3]);
