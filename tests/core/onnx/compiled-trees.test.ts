@@ -69,6 +69,16 @@ describe('compiled tree ensembles score as ONNX Runtime does', () => {
       expect(scorer.engine).toBe('compiled-trees');
       await scorer.release();
     });
+
+    it('scores a basket alone (the API, one row a call) exactly as in a block of rows (batch scoring, eight rows a walk)', async () => {
+      const compiled = compile(await fixture.registry.getModelBytes(fixture.versions.gbdt));
+      const rows = 64;
+      const values = featureMatrix(new BasketFeatures(fixture.statistics), basketBatchFromBaskets(fixture.baskets.slice(0, rows)));
+      const together = compiled.score(values, rows, FEATURE_COUNT);
+      const alone = new Float32Array(together.length);
+      for (let row = 0; row < rows; row++) alone.set(compiled.score(values.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT), 1, FEATURE_COUNT), row * CLASSES.length);
+      expect(Array.from(alone)).toEqual(Array.from(together));
+    });
   });
 });
 
