@@ -167,10 +167,8 @@ export interface ServerProcessesOptions {
   readonly processes: number;
   /** How long after the stop a process may take before it is killed. @default 30_000 */
   readonly stopTimeoutMs?: number;
-  /** @default JSON lines on stderr (the members log there too) */
+  /** Where the primary logs (the members log on their own stderr). */
   readonly logger: ServerLogger;
-  /** Handle SIGTERM and SIGINT (drain; a second one cuts connections). @default true */
-  readonly handleSignals?: boolean;
 }
 
 export interface ServerProcesses {
@@ -315,18 +313,16 @@ export async function superviseServerProcesses(options: ServerProcessesOptions):
   };
   void closed.then(() => clearTimeout(killTimer));
 
-  const signalHandlers: [NodeJS.Signals, () => void][] = [];
-  if (options.handleSignals ?? true) {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const handler = (): void => {
-        logger.log(stopping ? 'warn' : 'info', stopping ? 'server.forced-shutdown' : 'server.signal', { signal, processes: members.size });
-        stop(stopping);
-      };
-      process.on(signal, handler);
-      signalHandlers.push([signal, handler]);
-    }
-    void closed.then(() => signalHandlers.forEach(([signal, handler]) => process.off(signal, handler)));
-  }
+  // SIGTERM and SIGINT drain the group; a second one cuts connections
+  const signalHandlers: [NodeJS.Signals, () => void][] = (['SIGTERM', 'SIGINT'] as const).map((signal) => [
+    signal,
+    () => {
+      logger.log(stopping ? 'warn' : 'info', stopping ? 'server.forced-shutdown' : 'server.signal', { signal, processes: members.size });
+      stop(stopping);
+    },
+  ]);
+  for (const [signal, handler] of signalHandlers) process.on(signal, handler);
+  void closed.then(() => signalHandlers.forEach(([signal, handler]) => process.off(signal, handler)));
 
   try {
     // the first one alone: a model or a registry that fails, fails once

@@ -5,7 +5,7 @@
  * a model that cannot load fails once, with the standalone server's exit code.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN, ADMIN_KEY, API_KEY, AUTHORIZED } from './harness';
 import { cli } from '../helpers/cli';
 import { serveCli } from '../helpers/cli-serve';
@@ -39,16 +39,6 @@ async function metric(url: string, pattern: RegExp): Promise<number | undefined>
   const text = await (await fetch(`${url}/metrics`)).text();
   const match = pattern.exec(text);
   return match ? Number(match[1]) : undefined;
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('retail-mlops serve --processes', () => {
@@ -91,10 +81,10 @@ describe('retail-mlops serve --processes', () => {
       // a process killed outright is replaced; once the primary saw it go, the port keeps answering meanwhile
       // (a connection handed to a process in the instant it dies is lost with it)
       process.kill(summary.pids[1], 'SIGKILL');
-      await waitFor('the exit', () => (/"event":"server\.process-exited","process":2/.test(server.stderr()) ? true : undefined));
+      await vi.waitFor(() => expect(server.stderr()).toMatch(/"event":"server\.process-exited","process":2/), { timeout: 30_000, interval: 50 });
       const during = await Promise.all(Array.from({ length: 10 }, () => predictOnNewConnection(server.url, body)));
       expect(during.map((answer) => answer.status)).toEqual(Array(10).fill(200));
-      await waitFor('the replacement', () => (/"event":"server\.process-replaced","process":2/.test(server.stderr()) ? true : undefined));
+      await vi.waitFor(() => expect(server.stderr()).toMatch(/"event":"server\.process-replaced","process":2/), { timeout: 30_000, interval: 50 });
       const replaced = await Promise.all(Array.from({ length: 10 }, () => predictOnNewConnection(server.url, body)));
       // the replacement serves what the alias names now
       expect(new Set(replaced.map((answer) => `${answer.status} ${answer.modelVersion}`))).toEqual(new Set([`200 ${fixture.versions.candidate}`]));
